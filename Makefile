@@ -1,0 +1,51 @@
+# Two entry points, each of which sets everything up on a machine with Python 3.11 and make:
+#   make demo   the main job on a small default
+#   make test   ruff, mypy and pytest (slow tests skipped; `make test-slow` runs them too)
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PACKAGES := -p heavytail.theory -p heavytail.simulate -p heavytail.nn -p heavytail.reports
+PYTEST_ARGS ?=
+
+.PHONY: setup link demo verify test lint typecheck pytest test-slow bench clean
+
+# Dependencies are installed once per change of pyproject.toml or constraints.txt.
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,nn,dist]" \
+		--config-settings editable_mode=strict
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# The strict editable install is a tree of links (so that mypy can read it); a module added
+# since the last install needs a new link. This re-links heavytail alone, in a few seconds.
+link: $(STAMP)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e . \
+		--config-settings editable_mode=strict
+
+demo: link
+	$(BIN)/heavytail demo
+
+lint: link
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: link
+	$(BIN)/mypy $(PACKAGES)
+
+pytest: link
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+test-slow: link
+	$(BIN)/python -m pytest -n 2 --runslow $(PYTEST_ARGS)
+
+bench: link
+	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from heavytail.theory import InvalidArgumentError
+from heavytail.theory._rng import as_generator, spawn_generators
+from heavytail.theory._validation import as_sample, check_choice, check_int, check_real
+
+
+def test_check_real_names_argument_and_rule() -> None:
+    with pytest.raises(InvalidArgumentError, match=r"`kappa` must be in \(0, 1\], got 1.5"):
+        check_real(1.5, "kappa", low=0, high=1, low_open=True)
+    assert check_real(1, "kappa", low=0, high=1, low_open=True) == 1.0
+    for bad in (float("nan"), float("inf"), "1", None, True):
+        with pytest.raises(InvalidArgumentError, match="`kappa`"):
+            check_real(bad, "kappa", low=0, high=1, low_open=True)
+
+
+def test_check_int_refuses_floats_and_bools() -> None:
+    assert check_int(np.int64(3), "k", low=1) == 3
+    for bad in (3.0, True, "3"):
+        with pytest.raises(InvalidArgumentError, match="`k` must be an integer"):
+            check_int(bad, "k", low=1)
+    with pytest.raises(InvalidArgumentError, match=r"`k` must be in \[1, 9\], got 10"):
+        check_int(10, "k", low=1, high=9)
+
+
+def test_check_choice_lists_choices() -> None:
+    with pytest.raises(InvalidArgumentError, match="'hill', 'moment'"):
+        check_choice("foo", "method", ("hill", "moment"))
+
+
+@pytest.mark.parametrize(
+    ("x", "match"),
+    [
+        ([], "at least 2 observations"),
+        ([1.0], "at least 2 observations"),
+        ([1.0, np.nan], "finite"),
+        ([1.0, np.inf], "finite"),
+        (np.array([1 + 2j, 3]), "complex"),
+        (np.array([1.0, "a"], dtype=object), "dtype object"),
+        (np.array([True, False]), "dtype bool"),
+        (np.ones((2, 2)), "1-D"),
+        ([2.0, 2.0, 2.0], "all entries equal"),
+    ],
+)
+def test_as_sample_refuses(x: object, match: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=match):
+        as_sample(x, "x", min_size=2, allow_constant=False)
+
+
+def test_as_sample_does_not_modify_input() -> None:
+    x = np.array([3, 1, 2], dtype=np.int32)
+    out = as_sample(x)
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(x, [3, 1, 2])
+
+
+def test_rng_conventions() -> None:
+    a = as_generator(5).standard_normal(3)
+    b = as_generator(5).standard_normal(3)
+    np.testing.assert_array_equal(a, b)
+    g = np.random.default_rng(1)
+    assert as_generator(g) is g
+    kids1 = [k.standard_normal() for k in spawn_generators(7, 3)]
+    kids2 = [k.standard_normal() for k in spawn_generators(7, 3)]
+    assert kids1 == kids2 and len(set(kids1)) == 3
+    for bad in (-1, 1.5, np.random.RandomState(0), True):
+        with pytest.raises(InvalidArgumentError, match="`rng`"):
+            as_generator(bad)  # type: ignore[arg-type]

@@ -14,6 +14,8 @@ from ._errors import HeavytailWarning as HeavytailWarning
 from ._errors import InvalidArgumentError as InvalidArgumentError
 from ._errors import NoStationaryLawError as NoStationaryLawError
 from ._result import TailEstimate as TailEstimate
+from ._stable import sample_elliptic_stable as sample_elliptic_stable
+from ._stable import sample_stable as sample_stable
 
 # [imports: stable laws]
 # [imports: tail estimators]
@@ -30,6 +32,8 @@ __all__ = [
     "InvalidArgumentError",
     "NoStationaryLawError",
     "TailEstimate",
+    "sample_elliptic_stable",
+    "sample_stable",
     # [all: stable laws]
     # [all: tail estimators]
     # [all: compressibility]

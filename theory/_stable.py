@@ -45,6 +45,21 @@ def _check_size(size: Any, name: str = "size") -> tuple[int, ...]:
     )
 
 
+def _uniform_angle(gen: np.random.Generator, shape: tuple[int, ...]) -> npt.NDArray[np.float64]:
+    """Uniform angles on the open interval (-pi/2, pi/2).
+
+    ``Generator.random`` gives U = k 2^-53, k = 0, ..., 2^53 - 1; the angle is
+    pi ((U - 1/2) + 2^-54), the midpoint of U's cell, so the grid of angles is symmetric
+    about 0 and excludes both end points (the transform is 0/0 at theta = -pi/2 when
+    alpha = 1 and beta = 1). Both steps before the product are exact in floating point.
+    """
+    theta = gen.random(size=shape)
+    theta -= 0.5
+    theta += 2.0**-54
+    theta *= math.pi
+    return theta
+
+
 def _standard_s1(
     alpha: float,
     beta: float,
@@ -53,18 +68,19 @@ def _standard_s1(
 ) -> npt.NDArray[np.float64]:
     """The Chambers-Mallows-Stuck transform: S_alpha(1, beta, 0) from an angle and an exponential.
 
-    ``theta`` is uniform on (-pi/2, pi/2) and ``w`` is standard exponential; both arrays are
-    overwritten (they are scratch space owned by the caller). Weron (1996), eq. (3.2)-(3.3);
-    Samorodnitsky & Taqqu (1994), Proposition 1.7.1 for beta = 0. For alpha != 1, with
-    B = arctan(beta tan(pi alpha/2)) / alpha and S = (1 + beta^2 tan^2(pi alpha/2))^(1/(2 alpha)),
+    ``theta`` is uniform on the open interval (-pi/2, pi/2) and ``w`` is standard
+    exponential; both arrays are overwritten (they are scratch space owned by the
+    caller). Weron (1996), eq. (3.2)-(3.3); Samorodnitsky & Taqqu (1994), Proposition
+    1.7.1 for beta = 0. For alpha != 1, with B = arctan(beta tan(pi alpha/2)) / alpha and
+    S = (1 + beta^2 tan^2(pi alpha/2))^(1/(2 alpha)),
 
         X = S sin(alpha (theta + B)) / cos(theta)^(1/alpha)
               * (cos(theta - alpha (theta + B)) / w)^((1 - alpha)/alpha).
 
     The magnitude is formed as exp of a sum of logs, so no intermediate power overflows:
     the result is finite whenever the draw itself is representable (always for
-    alpha >= 0.5, where |X| < 1e62 for every pair of inputs numpy can return: cos(theta)
-    >= 6e-17 and w >= 2^-64). For
+    alpha >= 0.5, where |X| < 1e62 for every pair of inputs drawn here: cos(theta)
+    >= 1e-16 and w >= 2^-64). For
     beta = 0, B = 0 and S = 1 exactly. For alpha = 1,
 
         X = (2/pi) [(pi/2 + beta theta) tan(theta)
@@ -103,8 +119,8 @@ def _standard_s1(
     log_mag = np.cos(theta)
     np.log(log_mag, out=log_mag)
     log_mag *= -inv_alpha
-    # |theta - alpha (theta + B)| < pi/2, so its cosine is positive; at the end point
-    # theta = -pi/2 (probability 2^-53) rounding can give -4e-16, hence the abs.
+    # |theta - alpha (theta + B)| < pi/2, so its cosine is positive; for theta within
+    # 1e-15 of -pi/2 or pi/2 rounding could give -4e-16 instead, hence the abs.
     theta -= a
     np.cos(theta, out=theta)
     np.abs(theta, out=theta)
@@ -146,8 +162,9 @@ def sample_stable(
     C_alpha = (2/pi) Gamma(alpha) sin(pi alpha / 2) for alpha < 2 (THEORY.md section 3).
 
     Method: Chambers, Mallows & Stuck (1976) in Weron's (1996) form. One uniform angle
-    on (-pi/2, pi/2) and one standard exponential per draw, then a pure transform with
-    special cases at alpha = 1 (with the log term when beta != 0) and beta = 0. For
+    on the open interval (-pi/2, pi/2) and one standard exponential per draw, then a
+    pure transform with special cases at alpha = 1 (with the log term when beta != 0)
+    and beta = 0. For
     alpha != 1 the magnitude is computed as exp of a sum of logs, so draws are finite
     for alpha >= 0.5 (and for smaller alpha unless the draw itself exceeds the largest
     double, about 1.8e308). alpha = 2 draws N(loc, 2 scale^2) directly (beta has no
@@ -184,12 +201,12 @@ def sample_stable(
     alpha = check_real(alpha, "alpha", low=0.0, high=2.0, low_open=True)
     shape = _check_size(size)
     beta = check_real(beta, "beta", low=-1.0, high=1.0)
-    scale = check_real(scale, "scale", low=0.0, low_open=True)
+    scale = check_real(scale, "scale", low=0.0, high=math.inf, low_open=True, high_open=True)
     loc = check_real(loc, "loc")
     gen = as_generator(rng)
     if alpha == 2.0:
         return gen.normal(loc, math.sqrt(2.0) * scale, size=shape)
-    theta = gen.uniform(-_HALF_PI, _HALF_PI, size=shape)
+    theta = _uniform_angle(gen, shape)
     w = gen.standard_exponential(size=shape)
     if alpha < 1.0 or (alpha == 1.0 and beta != 0.0):
         w[w == 0.0] = _ZERO_EXPONENTIAL
@@ -254,7 +271,7 @@ def sample_elliptic_stable(
     alpha = check_real(alpha, "alpha", low=0.0, high=2.0, low_open=True)
     size = check_int(size, "size", low=0)
     dim = check_int(dim, "dim", low=1)
-    scale = check_real(scale, "scale", low=0.0, low_open=True)
+    scale = check_real(scale, "scale", low=0.0, high=math.inf, low_open=True, high_open=True)
     gen = as_generator(rng)
     g = gen.normal(0.0, math.sqrt(2.0) * scale, size=(size, dim))
     if alpha == 2.0:

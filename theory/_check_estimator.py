@@ -191,7 +191,7 @@ def known_tail_sample(
     """
     family = check_choice(family, "family", FAMILIES)
     n = check_int(n, "n", low=1)
-    scale = check_real(scale, "scale", low=0.0, low_open=True)
+    scale = check_real(scale, "scale", low=0.0, low_open=True, high_open=True)
     given = {"alpha": alpha, "df": df, "beta": beta}
     wanted = {
         "stable": ("alpha", "beta"),
@@ -212,14 +212,16 @@ def known_tail_sample(
         x = sample_stable(a, n, beta=b, scale=scale, rng=gen)
         tail = a if a < 2.0 else math.inf
     elif family == "pareto":
-        a = check_real(_required(alpha, "alpha", family), "alpha", low=0.0, low_open=True)
+        a = check_real(
+            _required(alpha, "alpha", family), "alpha", low=0.0, low_open=True, high_open=True
+        )
         params = {"alpha": a, "scale": scale}
         with np.errstate(over="ignore"):  # overflow is refused just below, never capped
             x = scale * np.exp(gen.standard_exponential(n) / a)
         x *= 2.0 * gen.integers(0, 2, size=n) - 1.0
         tail = a
     elif family == "student_t":
-        d = check_real(_required(df, "df", family), "df", low=0.0, low_open=True)
+        d = check_real(_required(df, "df", family), "df", low=0.0, low_open=True, high_open=True)
         params = {"df": d, "scale": scale}
         with np.errstate(over="ignore", divide="ignore"):  # refused just below
             x = scale * gen.standard_t(d, size=n)
@@ -442,7 +444,7 @@ def _check_families(
             if family == "stable":
                 value = check_real(v, label, low=0.0, high=2.0, low_open=True)
             else:
-                value = check_real(v, label, low=0.0, low_open=True)
+                value = check_real(v, label, low=0.0, low_open=True, high_open=True)
             if target == "tail index" and family == "stable" and value == 2.0:
                 raise InvalidArgumentError(
                     f"`{label}` is 2: the stable law at alpha = 2 is Gaussian and has no "
@@ -596,8 +598,8 @@ def check_estimator(
     """
     target = check_choice(target, "target", _TARGETS)
     n = check_int(n, "n", low=2)
-    rtol = check_real(rtol, "rtol", low=0.0, low_open=True)
-    invariance_rtol = check_real(invariance_rtol, "invariance_rtol", low=0.0)
+    rtol = check_real(rtol, "rtol", low=0.0, low_open=True, high_open=True)
+    invariance_rtol = check_real(invariance_rtol, "invariance_rtol", low=0.0, high_open=True)
     seed = check_int(seed, "seed", low=0)
     if isinstance(scale_factors, str | bytes) or not isinstance(
         scale_factors, Sequence | np.ndarray
@@ -606,7 +608,7 @@ def check_estimator(
             f"`scale_factors` must be a sequence of numbers, got {type(scale_factors).__name__}"
         )
     factors = [
-        check_real(c, f"scale_factors[{i}]", low=0.0, low_open=True)
+        check_real(c, f"scale_factors[{i}]", low=0.0, low_open=True, high_open=True)
         for i, c in enumerate(scale_factors)
     ]
     if isinstance(skip, str):

@@ -358,9 +358,10 @@ class _Outcome:
             text = self.note
         else:
             text = f"returned alpha={self.alpha!r}"
-        if self.warned:
-            text += f" (warned: {'; '.join(self.warned)})"
-        return text
+        return text + self.warned_suffix()
+
+    def warned_suffix(self) -> str:
+        return f" (warned: {'; '.join(self.warned)})" if self.warned else ""
 
 
 def _short(text: str, limit: int = 120) -> str:
@@ -653,7 +654,7 @@ def check_estimator(
                 case,
                 ok,
                 f"alpha {base.alpha:.6g} -> {out.alpha:.6g}, relative change {change:.2g} "
-                f"{'<=' if ok else '>'} {invariance_rtol:g} ({base_where})",
+                f"{'<=' if ok else '>'} {invariance_rtol:g} ({base_where}){out.warned_suffix()}",
             )
         )
 
@@ -724,7 +725,7 @@ def check_estimator(
                     case,
                     ok,
                     f"alpha_hat {out.alpha:.4g}, true {target} {true:g}, relative error "
-                    f"{err:.3g} {'<=' if ok else '>'} rtol {rtol:g} ({where})",
+                    f"{err:.3g} {'<=' if ok else '>'} rtol {rtol:g} ({where}){out.warned_suffix()}",
                 )
             )
 

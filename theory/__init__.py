@@ -18,6 +18,16 @@ from ._stable import sample_elliptic_stable as sample_elliptic_stable
 from ._stable import sample_stable as sample_stable
 
 # [imports: stable laws]
+from ._hill import HillPlot as HillPlot
+from ._hill import hill_estimator as hill_estimator
+from ._hill import hill_plot as hill_plot
+from ._kselect import K_SENSITIVITY_THRESHOLDS as K_SENSITIVITY_THRESHOLDS
+from ._kselect import KGrid as KGrid
+from ._kselect import KSelection as KSelection
+from ._kselect import k_sensitivity as k_sensitivity
+from ._kselect import select_k as select_k
+from ._moment import moment_estimator as moment_estimator
+from ._pickands import pickands_estimator as pickands_estimator
 # [imports: tail estimators]
 # [imports: compressibility]
 # [imports: sgd]
@@ -35,6 +45,16 @@ __all__ = [
     "sample_elliptic_stable",
     "sample_stable",
     # [all: stable laws]
+    "K_SENSITIVITY_THRESHOLDS",
+    "HillPlot",
+    "KGrid",
+    "KSelection",
+    "hill_estimator",
+    "hill_plot",
+    "k_sensitivity",
+    "moment_estimator",
+    "pickands_estimator",
+    "select_k",
     # [all: tail estimators]
     # [all: compressibility]
     # [all: sgd]

@@ -31,6 +31,10 @@ from ._pickands import pickands_estimator as pickands_estimator
 # [imports: tail estimators]
 # [imports: compressibility]
 # [imports: sgd]
+from ._sgd_h import sgd_h as sgd_h
+from ._sgd_h import sgd_lyapunov_exponent as sgd_lyapunov_exponent
+from ._sgd_h import sgd_tail_index as sgd_tail_index
+from ._sgd_h import sgd_variance_threshold as sgd_variance_threshold
 
 __all__ = [
     "ConvergenceWarning",
@@ -58,4 +62,8 @@ __all__ = [
     # [all: tail estimators]
     # [all: compressibility]
     # [all: sgd]
+    "sgd_h",
+    "sgd_lyapunov_exponent",
+    "sgd_tail_index",
+    "sgd_variance_threshold",
 ]

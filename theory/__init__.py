@@ -29,6 +29,20 @@ from ._kselect import select_k as select_k
 from ._moment import moment_estimator as moment_estimator
 from ._pickands import pickands_estimator as pickands_estimator
 # [imports: tail estimators]
+from ._block_sum import block_sum_estimator as block_sum_estimator
+from ._convert import esd_exponent_from_tail_index as esd_exponent_from_tail_index
+from ._convert import ev_index_from_tail_index as ev_index_from_tail_index
+from ._convert import pdf_exponent_from_tail_index as pdf_exponent_from_tail_index
+from ._convert import stable_index_from_tail_index as stable_index_from_tail_index
+from ._convert import tail_index_from_esd_exponent as tail_index_from_esd_exponent
+from ._convert import tail_index_from_ev_index as tail_index_from_ev_index
+from ._convert import tail_index_from_pdf_exponent as tail_index_from_pdf_exponent
+from ._estimate import estimate_tail_index as estimate_tail_index
+from ._quantile import StableQuantileFit as StableQuantileFit
+from ._quantile import fit_stable_quantiles as fit_stable_quantiles
+from ._quantile import quantile_estimator as quantile_estimator
+from ._stable_gof import StableGoodnessOfFit as StableGoodnessOfFit
+from ._stable_gof import stable_goodness_of_fit as stable_goodness_of_fit
 # [imports: compressibility]
 # [imports: sgd]
 from ._sgd_h import sgd_h as sgd_h
@@ -60,6 +74,20 @@ __all__ = [
     "pickands_estimator",
     "select_k",
     # [all: tail estimators]
+    "StableGoodnessOfFit",
+    "StableQuantileFit",
+    "block_sum_estimator",
+    "esd_exponent_from_tail_index",
+    "estimate_tail_index",
+    "ev_index_from_tail_index",
+    "fit_stable_quantiles",
+    "pdf_exponent_from_tail_index",
+    "quantile_estimator",
+    "stable_goodness_of_fit",
+    "stable_index_from_tail_index",
+    "tail_index_from_esd_exponent",
+    "tail_index_from_ev_index",
+    "tail_index_from_pdf_exponent",
     # [all: compressibility]
     # [all: sgd]
     "sgd_h",

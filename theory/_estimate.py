@@ -1,0 +1,227 @@
+"""``estimate_tail_index``: one entry point to every estimator, and the "auto" rule.
+
+The "auto" rule avoids the traps of THEORY.md section 4:
+
+- Hill on stable data near alpha = 2 (strongly biased upwards unless k is tiny);
+- the block-sum estimator on tails that are not stable, or on uncentred data;
+- a silent cap at 2.
+
+It decides between two routes with a goodness-of-fit test of a stable law
+(:func:`stable_goodness_of_fit`):
+
+- *stable route*: the data are consistent with a stable law. The estimate is McCulloch's
+  quantile fit of the stable index (:func:`quantile_estimator`), whose bootstrap interval
+  is reported. The block-sum estimator on the data centred at the fitted location is
+  computed as a cross-check.
+- *tail route*: a stable law is rejected. The estimate is Hill's, with k chosen by the
+  minimum Kolmogorov-Smirnov rule (:func:`hill_estimator`). The moment estimator at the
+  same k is the cross-check.
+
+Every diagnostic that casts doubt ends in ``TailEstimate.warnings``: the estimators
+disagree, the data look uncentred, the estimate depends strongly on k, the estimate sits
+at the Gaussian boundary of the stable family. Nothing is capped: the stable index lives
+in (0, 2] by definition, and when it reaches 2 the result says that the tail index is
+then not identified (any light or finite-variance tail fits).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ._block_sum import block_sum_estimator, uncentred_message
+from ._errors import EstimationError, InvalidArgumentError
+from ._hill import hill_estimator
+from ._moment import moment_estimator
+from ._pickands import pickands_estimator
+from ._quantile import fit_stable_quantiles, quantile_estimator
+from ._result import TailEstimate
+from ._rng import RngLike, as_generator
+from ._stable_gof import stable_goodness_of_fit
+from ._validation import as_sample, check_choice, check_int
+
+__all__ = ["AUTO_MIN_SIZE", "METHODS", "estimate_tail_index"]
+
+METHODS = ("auto", "hill", "pickands", "moment", "block_sum", "quantile")
+
+# "auto" needs enough data for the stable fit's probe quantiles and for the minimum-KS
+# rule's smallest candidate k (10) to be far from the sample size.
+AUTO_MIN_SIZE = 100
+
+# Cross-check thresholds. Two estimates are said to disagree when their difference on the
+# 1/alpha scale exceeds this many standard errors of the difference (the two standard
+# errors read off each 95% interval, combined as if independent; they are positively
+# correlated, so this overstates the difference's standard error and the check errs on
+# the side of silence).
+DISAGREEMENT_Z = 3.0
+
+# The stable fit reaches the Gaussian end of the stable family.
+GAUSSIAN_BOUNDARY = 1.99
+
+
+def estimate_tail_index(x: Any, method: str = "auto", **options: Any) -> TailEstimate:
+    """Estimate the tail index alpha of |X| from a sample.
+
+    Parameters
+    ----------
+    x : array_like
+        The sample: 1-D, real and finite (2-D (n, d) only for ``"block_sum"``, whose
+        multivariate version uses vector norms).
+    method : {"auto", "hill", "pickands", "moment", "block_sum", "quantile"}
+        - ``"hill"``, ``"pickands"``, ``"moment"``: order-statistic estimators of the
+          tail index (options: ``k``, ``k_grid``; k chosen by the minimum-KS rule when
+          not given).
+        - ``"block_sum"``: Mohammadi-Mohammadpour-Ogata (2015) for centred, strictly
+          stable data (option: ``block_size``).
+        - ``"quantile"``: McCulloch's (1986) quantile fit of a stable law (options:
+          ``n_boot``, ``rng``).
+        - ``"auto"``: chooses between the stable-law route and the tail-exponent route
+          by a goodness-of-fit test, and cross-checks (options: ``n_boot``, ``rng``).
+          See the module notes.
+    **options
+        Passed to the chosen estimator; unknown options are an error.
+
+    Returns
+    -------
+    TailEstimate
+        ``alpha``, its 95% interval ``ci``, the ``method``, the ``estimand`` ("tail
+        index" or "stable index"), the ``settings`` used and the ``warnings``. For
+        ``"auto"``, ``settings["route"]`` is ``"stable"`` or ``"tail"`` and
+        ``settings["estimator"]`` names the estimator behind ``alpha``.
+
+    Raises
+    ------
+    InvalidArgumentError
+        Bad ``x``, ``method`` or options.
+    EstimationError
+        Valid data from which the chosen estimator cannot produce a finite estimate.
+
+    Examples
+    --------
+    >>> from heavytail.theory import estimate_tail_index, sample_stable
+    >>> x = sample_stable(1.5, 20_000, rng=0)
+    >>> est = estimate_tail_index(x)
+    >>> est.settings["route"], abs(est.alpha - 1.5) < 0.1
+    ('stable', True)
+    """
+    check_choice(method, "method", METHODS)
+    estimator, allowed = _DISPATCH[method]
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        listed = ", ".join(f"`{name}`" for name in unknown)
+        valid = ", ".join(f"`{name}`" for name in allowed) or "none"
+        raise InvalidArgumentError(
+            f"unknown option(s) {listed} for method {method!r}; valid options: {valid}"
+        )
+    return estimator(x, **options)
+
+
+def auto_estimator(x: Any, *, n_boot: int = 200, rng: RngLike = None) -> TailEstimate:
+    """The "auto" rule of :func:`estimate_tail_index` (see the module notes)."""
+    xs = as_sample(x, "x", min_size=AUTO_MIN_SIZE, allow_constant=False)
+    check_int(n_boot, "n_boot", low=50)
+    gen = as_generator(rng)
+    n = xs.size
+    warnings: list[str] = []
+
+    fit = fit_stable_quantiles(xs)
+    gof = stable_goodness_of_fit(xs, fit)
+    uncentred = uncentred_message(xs)
+    settings: dict[str, Any] = {
+        "stable_fit": {"alpha": fit.alpha, "beta": fit.beta, "scale": fit.scale, "loc": fit.loc},
+        "gof_statistic": gof.statistic,
+        "gof_threshold": gof.threshold,
+    }
+
+    if gof.accepted:
+        primary = quantile_estimator(xs, n_boot=n_boot, rng=gen)
+        settings["route"] = "stable"
+        check = _try(lambda: block_sum_estimator(xs - fit.loc))
+        if uncentred is not None:
+            warnings.append(
+                f"{uncentred}; the stable fit estimates the location ({fit.loc:.3g}) and is "
+                "unaffected, but block-sum and order-statistic estimates on |x| are not"
+            )
+        if fit.alpha >= GAUSSIAN_BOUNDARY:
+            warnings.append(
+                f"the stable fit is at the Gaussian end of the stable family "
+                f"(alpha = {fit.alpha:.3f}): the data show no tail heavier than a "
+                "Gaussian's; 2 is the stable index, and the survival tail index is not "
+                "identified (any light or finite-variance tail fits)"
+            )
+    else:
+        primary = hill_estimator(xs)
+        settings["route"] = "tail"
+        k = int(primary.settings["k"])
+        check = _try(lambda: moment_estimator(xs, k=k))
+        if uncentred is not None:
+            warnings.append(
+                f"{uncentred}; the Hill estimate uses |x| measured from 0, which a shift biases"
+            )
+        if check is None:
+            warnings.append(
+                f"the moment estimator at the same k = {k} finds no heavy tail "
+                "(extreme-value index <= 0): the Hill estimate may describe a light tail"
+            )
+    settings["estimator"] = primary.method
+    settings["cross_check"] = None if check is None else check.method
+    settings[primary.method] = dict(primary.settings)
+    warnings.extend(primary.warnings)
+    if check is not None:
+        settings["cross_check_alpha"] = check.alpha
+        disagreement = _disagreement(primary, check)
+        settings["cross_check_z"] = disagreement
+        if disagreement > DISAGREEMENT_Z:
+            warnings.append(
+                f"estimators disagree: {primary.method} gives {primary.alpha:.3g} "
+                f"{_fmt_ci(primary.ci)} and {check.method} gives {check.alpha:.3g} "
+                f"{_fmt_ci(check.ci)} ({disagreement:.1f} standard errors apart on 1/alpha)"
+            )
+    return TailEstimate(
+        alpha=primary.alpha,
+        ci=primary.ci,
+        method="auto",
+        estimand=primary.estimand,
+        n=n,
+        settings=settings,
+        warnings=tuple(dict.fromkeys(warnings)),
+    )
+
+
+def _try(fn: Callable[[], TailEstimate]) -> TailEstimate | None:
+    """Run a cross-check; None when it cannot produce an estimate on these data."""
+    try:
+        return fn()
+    except EstimationError:
+        return None
+
+
+def _xi_se(est: TailEstimate) -> float:
+    """Standard error of 1/alpha read off the 95% interval (inf when unbounded)."""
+    lo, hi = est.ci
+    xi_hi = 1.0 / lo if lo > 0 else math.inf
+    xi_lo = 1.0 / hi if math.isfinite(hi) and hi > 0 else 0.0
+    return (xi_hi - xi_lo) / (2 * 1.959964)
+
+
+def _disagreement(a: TailEstimate, b: TailEstimate) -> float:
+    se = math.hypot(_xi_se(a), _xi_se(b))
+    diff = abs(1.0 / a.alpha - 1.0 / b.alpha)
+    if not math.isfinite(se) or se <= 0:
+        return 0.0
+    return diff / se
+
+
+def _fmt_ci(ci: tuple[float, float]) -> str:
+    return f"[{ci[0]:.3g}, {ci[1]:.3g}]"
+
+
+_DISPATCH: Mapping[str, tuple[Callable[..., TailEstimate], tuple[str, ...]]] = {
+    "auto": (auto_estimator, ("n_boot", "rng")),
+    "hill": (hill_estimator, ("k", "k_grid")),
+    "pickands": (pickands_estimator, ("k", "k_grid")),
+    "moment": (moment_estimator, ("k", "k_grid")),
+    "block_sum": (block_sum_estimator, ("block_size",)),
+    "quantile": (quantile_estimator, ("n_boot", "rng")),
+}

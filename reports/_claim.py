@@ -57,6 +57,11 @@ class Evidence:
         if not self.checks:
             raise InvalidArgumentError("`checks` must hold at least one check")
 
+    def __reduce__(self) -> tuple[type[Evidence], tuple[Any, ...]]:
+        # The read-only mappings cannot be pickled; rebuild from plain dicts (so that
+        # evidence can come back from a worker process).
+        return (type(self), (self.checks, self.controls, dict(self.data), dict(self.settings)))
+
     @property
     def controls_rejected(self) -> bool:
         """Whether there is a negative control and every one came out *disagree*.

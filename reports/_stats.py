@@ -157,15 +157,28 @@ def kendall_trend(
     lev = check_real(level, "level", low=0.0, high=1.0, low_open=True, high_open=True)
     nb = check_int(n_boot, "n_boot", low=100)
     r = ys.shape[0]
+    # Every resample is a multiset of whole rows, so tau-b of a resample follows from
+    # row-by-row blocks of pair sums: with w the row counts, S = w'Cw, Tx = w'Nx w and
+    # Ty = w'Ny w over ordered pairs, and tau-b = S / sqrt(Tx Ty). (Pairs between two
+    # copies of one row are pairs of distinct points; a point paired with itself adds 0.)
+    sx = np.sign(xs[:, None] - xs[None, :])  # (m, m)
+    sy = np.sign(ys[:, None, :, None] - ys[None, :, None, :])  # (R, R, m, m)
+    concord = np.einsum("ij,abij->ab", sx, sy)
+    n_x = np.full((r, r), float(np.count_nonzero(sx)))
+    n_y = np.count_nonzero(sy, axis=(2, 3)).astype(np.float64)
 
-    def tau(rows: npt.NDArray[np.intp]) -> float:
-        sub = ys[rows]
-        value = stats.kendalltau(np.tile(xs, len(rows)), sub.ravel()).statistic
-        return 0.0 if np.isnan(value) else float(value)  # all-tied outcomes: no trend
+    def tau(weights: FloatArray) -> FloatArray:
+        s_ = np.einsum("ba,ac,bc->b", weights, concord, weights)
+        tx = np.einsum("ba,ac,bc->b", weights, n_x, weights)
+        ty = np.einsum("ba,ac,bc->b", weights, n_y, weights)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = s_ / np.sqrt(tx * ty)
+        return np.where(ty > 0, t, 0.0)  # all-tied outcomes: no trend
 
-    estimate = tau(np.arange(r))
-    boots = np.array(
-        [tau(np.asarray(rng.integers(0, r, size=r), dtype=np.intp)) for _ in range(nb)]
-    )
+    estimate = float(tau(np.ones((1, r)))[0])
+    draws = rng.integers(0, r, size=(nb, r))
+    weights = np.zeros((nb, r))
+    np.add.at(weights, (np.repeat(np.arange(nb), r), draws.ravel()), 1.0)
+    boots = tau(weights)
     low, high = np.quantile(boots, [0.5 - lev / 2, 0.5 + lev / 2])
     return Measurement(estimate, min(float(low), estimate), max(float(high), estimate), level=lev)

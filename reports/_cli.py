@@ -1,33 +1,209 @@
-"""The ``heavytail`` command line."""
+"""The ``heavytail`` command line: ``verify``, ``claims`` and ``tail-index``.
+
+Bad arguments and unreadable files end with one line on stderr and exit status 2, never
+a traceback. ``verify`` exits 1 when a claim disagrees and 0 otherwise.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import textwrap
 from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn, TextIO
 
-__all__ = ["main"]
+__all__ = ["UsageError", "main"]
+
+EXIT_OK = 0
+EXIT_DISAGREE = 1
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A bad argument or an unusable file: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but an error is one line on stderr (no usage block) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}")
+    return value
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="heavytail",
-        description="Check the theory of heavy-tailed SGD and compressibility with numbers.",
+        description=(
+            "Check the theory of heavy-tailed SGD and compressibility with numbers: "
+            "each claim is simulated, measured and given a verdict."
+        ),
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    demo = sub.add_parser("demo", help="estimate the tail index of a few simulated samples")
-    demo.add_argument("--n", type=int, default=20_000, help="sample size (default 20000)")
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+    verify = sub.add_parser(
+        "verify",
+        help="run the claims and write a report (exit 1 if a claim disagrees)",
+        description=(
+            "Run the claims, print a summary table, and write DIR/report.md, "
+            "DIR/results.json and DIR/figures/*.png and *.pdf. Exit status: 1 if any claim "
+            "disagrees, 0 otherwise, 2 for bad arguments."
+        ),
+    )
+    verify.add_argument(
+        "--size",
+        choices=("smoke", "quick", "full"),
+        default="quick",
+        help="quick: minutes on a laptop (default); full: a workstation; smoke: seconds, "
+        "checks the machinery only (verdicts mostly inconclusive)",
+    )
+    verify.add_argument(
+        "--claim",
+        action="append",
+        metavar="ID",
+        help="run only this claim (may be given several times; default: all)",
+    )
+    verify.add_argument("--out", default="heavytail-report", metavar="DIR", help="output folder")
+    verify.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    verify.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=None,
+        help="worker processes (default: one per claim, at most the number of CPUs); "
+        "the numbers do not depend on it",
+    )
+    verify.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    sub.add_parser("claims", help="list the claims with their statements and sources")
+
+    tail = sub.add_parser(
+        "tail-index",
+        help="estimate the tail index of the numbers in a file",
+        description=(
+            "Estimate the tail index alpha of |X| from a .npy, .npz, .csv or .txt file "
+            "(the file is only read). A 2-D array is flattened."
+        ),
+    )
+    tail.add_argument("file", metavar="FILE", help="a .npy, .npz, .csv or .txt file")
+    tail.add_argument(
+        "--method",
+        default="auto",
+        metavar="M",
+        help="auto (default), hill, pickands, moment, block_sum or quantile",
+    )
+    tail.add_argument("--key", metavar="NAME", help="the array to use in a .npz with several")
+    tail.add_argument(
+        "--plot", metavar="OUT.png", help="write a Hill plot and a survival-function plot"
+    )
+    tail.add_argument("--seed", type=_seed, default=0, help="seed of the bootstrap (default 0)")
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
-    parser = _build_parser()
-    args = parser.parse_args(argv)
-    if args.command == "demo":
-        from ._demo import run_demo
+def _wrap(text: str, indent: str = "    ") -> str:
+    return textwrap.fill(text, width=92, initial_indent=indent, subsequent_indent=indent)
 
-        return run_demo(n=args.n, seed=args.seed, out=sys.stdout)
-    parser.error(f"unknown command {args.command!r}")  # pragma: no cover
-    return 2  # pragma: no cover
+
+def _claims(out: TextIO) -> int:
+    from ._registry import all_claims
+
+    for claim in all_claims():
+        out.write(f"{claim.id}: {claim.title}\n")
+        out.write(_wrap(claim.statement) + "\n")
+        out.write(_wrap("Formula: " + claim.formula) + "\n")
+        out.write(_wrap("Source: " + claim.source) + "\n\n")
+    return EXIT_OK
+
+
+def _prepare_out(out: str) -> Path:
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"--out {out!r} exists and is not a folder")
+    try:
+        (folder / "figures").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create the output folder {out!r}: {exc.strerror}") from None
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"the output folder {out!r} is not writable")
+    return folder
+
+
+def _verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from ._registry import claim_ids
+
+    known = claim_ids()
+    selected: list[str] = []
+    for claim_id in args.claim or known:
+        if claim_id not in known:
+            raise UsageError(f"no claim has id {claim_id!r}; the claims are: {', '.join(known)}")
+        if claim_id not in selected:
+            selected.append(claim_id)
+    folder = _prepare_out(args.out)
+    jobs = args.jobs if args.jobs is not None else max(1, min(len(selected), os.cpu_count() or 1))
+
+    from tqdm import tqdm
+
+    from ._report import summary_table, write_report
+    from ._runner import ClaimResult, verify
+
+    quiet = args.quiet or not err.isatty()
+    with tqdm(
+        total=len(selected), desc=f"verify ({args.size})", unit="claim", file=err, disable=quiet
+    ) as bar:
+
+        def done(result: ClaimResult) -> None:
+            bar.set_postfix_str(f"{result.claim_id}: {result.verdict.value}")
+            bar.update()
+
+        run = verify(selected, size=args.size, seed=args.seed, jobs=jobs, on_done=done)
+    files = write_report(run, folder)
+    out.write(summary_table(run) + "\n\n")
+    out.write(f"Report: {files.report}\nResults: {files.results}\nFigures: {folder / 'figures'}\n")
+    return run.exit_status
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the status."""
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command == "verify":
+            return _verify(args, sys.stdout, sys.stderr)
+        if args.command == "claims":
+            return _claims(sys.stdout)
+        from ._tail_index_cli import tail_index
+
+        return tail_index(
+            args.file,
+            method=args.method,
+            key=args.key,
+            plot=args.plot,
+            seed=args.seed,
+            out=sys.stdout,
+        )
+    except UsageError as exc:
+        sys.stderr.write(f"heavytail: error: {exc}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        sys.stderr.write("heavytail: interrupted\n")
+        return 130

@@ -1,0 +1,80 @@
+"""Claim compress.limit at smoke size: predictions, verdicts, negative controls, figure."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from heavytail.reports._claim import Evidence
+from heavytail.reports._claim_compress_limit import CLAIM, KAPPAS, LAWS
+from heavytail.reports._verdict import Verdict
+
+
+@pytest.fixture(scope="module")
+def evidence() -> Evidence:
+    return CLAIM.run("smoke", rng=0)
+
+
+def test_predictions_match_closed_forms(evidence: Evidence) -> None:
+    """Independent references: G_2(kappa)^2 = 1 - kappa^(1/3) for Pareto(3) (Q(u) = u^-1/3),
+    and 1 - kappa - 2 tau phi(tau) with tau = Phi^-1(1 - kappa / 2) for the Gaussian."""
+    by_label = {c.label: c.prediction for c in evidence.checks}
+    for kappa in KAPPAS:
+        pareto = math.sqrt(1.0 - kappa ** (1.0 / 3.0))
+        assert by_label[f"Pareto (alpha 3), κ = {kappa:g}"] == pytest.approx(pareto, rel=1e-7)
+        tau = stats.norm.isf(kappa / 2.0)
+        gauss = math.sqrt(1.0 - kappa - 2.0 * tau * stats.norm.pdf(tau))
+        assert by_label[f"Gaussian, κ = {kappa:g}"] == pytest.approx(gauss, rel=1e-7)
+
+
+def test_no_check_disagrees_and_every_control_is_rejected(evidence: Evidence) -> None:
+    assert len(evidence.checks) == len(LAWS) * len(KAPPAS)
+    assert not [c.label for c in evidence.checks if c.verdict is Verdict.DISAGREE]
+    # The controls: the nearest other law's limit (16) and the compressible limit 0 (4).
+    assert len(evidence.controls) == 20
+    escaped = [c.label for c in evidence.controls if c.verdict is not Verdict.DISAGREE]
+    assert not escaped, escaped
+    assert evidence.controls_rejected
+
+
+def test_only_pareto_has_a_tolerance(evidence: Evidence) -> None:
+    for check in evidence.checks:
+        tol = check.rule.tolerance
+        if check.label.startswith("Pareto"):
+            assert tol == pytest.approx(0.5 / math.sqrt(CLAIM.sizes["smoke"].n_max))
+            assert "n^(-1/2)" in check.rule.tolerance_reason
+        else:
+            assert tol == 0.0
+
+
+def test_a_shifted_prediction_is_rejected(evidence: Evidence) -> None:
+    """Power of the rule beyond the controls: G + 0.02 (a 2-3% error) disagrees for the
+    three laws with a finite fourth moment, whose intervals at smoke size are narrower."""
+    for check in evidence.checks:
+        if not check.label.startswith("Pareto"):
+            assert check.rule.judge(check.prediction + 0.02, check.measurement) is Verdict.DISAGREE
+
+
+def test_same_seed_same_numbers(evidence: Evidence) -> None:
+    again = CLAIM.run("smoke", rng=0)
+    assert again.checks == evidence.checks
+    np.testing.assert_array_equal(again.data["mean"], evidence.data["mean"])
+
+
+def test_figure(evidence: Evidence) -> None:
+    fig = CLAIM.figure(evidence, note="seed 0")
+    axes = fig.get_axes()
+    assert len(axes) == len(LAWS)
+    assert all(ax.get_xscale() == "log" for ax in axes)
+    assert [ax.get_title() for ax in axes] == [law.label for law in LAWS]
+    assert "n = 1,000..100,000" in fig.get_supxlabel()
+    from matplotlib.figure import Figure
+
+    other = Figure()
+    grid = other.subplots(2, 2)
+    assert CLAIM.figure(evidence, grid) is other
+    with pytest.raises(ValueError, match="4 Axes"):
+        CLAIM.figure(evidence, grid[0])

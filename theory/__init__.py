@@ -44,6 +44,11 @@ from ._quantile import quantile_estimator as quantile_estimator
 from ._stable_gof import StableGoodnessOfFit as StableGoodnessOfFit
 from ._stable_gof import stable_goodness_of_fit as stable_goodness_of_fit
 # [imports: compressibility]
+from ._compress import compressibility_exponent as compressibility_exponent
+from ._compress import expected_relative_error as expected_relative_error
+from ._compress import limit_relative_error as limit_relative_error
+from ._compress import relative_error as relative_error
+from ._compress import relative_error_curve as relative_error_curve
 # [imports: sgd]
 from ._sgd_h import sgd_h as sgd_h
 from ._sgd_h import sgd_lyapunov_exponent as sgd_lyapunov_exponent
@@ -89,6 +94,11 @@ __all__ = [
     "tail_index_from_ev_index",
     "tail_index_from_pdf_exponent",
     # [all: compressibility]
+    "compressibility_exponent",
+    "expected_relative_error",
+    "limit_relative_error",
+    "relative_error",
+    "relative_error_curve",
     # [all: sgd]
     "sgd_h",
     "sgd_lyapunov_exponent",

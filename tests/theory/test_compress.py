@@ -1,0 +1,334 @@
+"""Best k-term errors, their almost-sure limits, their rate, and the finite-n mean.
+
+The closed forms and the finite-n mean checked here are derived in
+docs/compressibility.md; every statistical check has a fixed seed, a threshold with its
+reason, and a negative control that the same check rejects.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import special, stats
+
+from heavytail.theory import (
+    EstimationError,
+    InvalidArgumentError,
+    compressibility_exponent,
+    expected_relative_error,
+    limit_relative_error,
+    relative_error,
+    relative_error_curve,
+)
+from heavytail.theory.strategies import float_arrays
+
+FloatArray = npt.NDArray[np.float64]
+
+
+# --------------------------------------------------------------------------------------
+# relative_error: exact values from the definition.
+
+
+def brute_force(x: FloatArray, k: int, p: float) -> float:
+    """sigma_k(x)_p / ||x||_p by trying every k-subset (tiny n only): an independent source."""
+    from itertools import combinations
+
+    a = np.abs(x) ** p
+    best = math.inf
+    for keep in combinations(range(x.size), k):
+        mask = np.ones(x.size, dtype=bool)
+        mask[list(keep)] = False
+        best = min(best, float(a[mask].sum()))
+    return float((best / a.sum()) ** (1.0 / p))
+
+
+def test_small_exact_values() -> None:
+    # 3-4-5: keeping 4 leaves 3 of the norm 5.
+    assert relative_error([3.0, 4.0], 0.5) == pytest.approx(0.6, rel=1e-15)
+    assert relative_error([3.0, -4.0], 1.0) == 0.0
+    # kappa n = 0.3 * 10 = 3.0000000000000004 keeps 3 entries, not 4.
+    x = np.arange(1.0, 11.0)
+    expected = math.sqrt(float(np.sum(x[:7] ** 2)) / float(np.sum(x**2)))
+    assert relative_error(x, 0.3) == pytest.approx(expected, rel=1e-14)
+    # p = 1: drop 1 + 2 of 1 + 2 + 3.
+    assert relative_error([1.0, -2.0, 3.0], 1 / 3, p=1.0) == pytest.approx(0.5, rel=1e-15)
+
+
+@settings(max_examples=60)
+@given(
+    x=st.lists(st.floats(-1e3, 1e3, allow_nan=False), min_size=1, max_size=7).filter(
+        lambda v: any(e != 0.0 for e in v)
+    ),
+    k_frac=st.floats(0.0, 1.0),
+    p=st.sampled_from([0.5, 1.0, 2.0, 3.0]),
+)
+def test_matches_brute_force(x: list[float], k_frac: float, p: float) -> None:
+    xa = np.array(x)
+    n = xa.size
+    k = max(1, math.ceil(k_frac * n))
+    # Tolerance: both sides are sums of at most 7 terms; 1e-9 allows for the brute
+    # force's different summation order on subnormal-free data, and for p = 0.5's
+    # square of the ratio.
+    assert relative_error(xa, k / n, p) == pytest.approx(brute_force(xa, k, p), rel=1e-9, abs=1e-12)
+
+
+def test_curve_equals_pointwise() -> None:
+    x = np.random.default_rng(3).standard_cauchy(1000)
+    kappas = np.linspace(0.001, 1.0, 37)
+    curve = relative_error_curve(x, kappas)
+    assert curve.shape == kappas.shape
+    assert np.array_equal(curve, [relative_error(x, float(k)) for k in kappas])
+    grid = relative_error_curve(x, kappas.reshape(37, 1))
+    assert grid.shape == (37, 1)
+    assert relative_error_curve(x, np.array([])).shape == (0,)
+
+
+def test_tiny_tail_is_not_zero() -> None:
+    # The dropped term's square (1e-400) underflows; the log-space fallback keeps it.
+    assert relative_error([1e-200, 1.0], 0.5) == pytest.approx(1e-200, rel=1e-12)
+    assert relative_error([1.0, 1e-300], 0.5, p=3.0) == pytest.approx(1e-300, rel=1e-12)
+
+
+def test_extreme_magnitudes_and_p() -> None:
+    big = np.array([1.7e308, -1.7e308, 1e308])
+    # Squares of these overflow; the error is 1 / sqrt(2 * 1.7^2 + 1).
+    assert relative_error(big, 2 / 3) == pytest.approx(1 / math.sqrt(2 * 1.7**2 + 1), rel=1e-12)
+    # Huge p: the error is the ratio of the largest dropped to the largest entry, to the
+    # power (number of ties)^(1/p) -> 1.
+    assert relative_error([1.0, 2.0], 0.5, p=1e6) == pytest.approx(0.5, rel=1e-5)
+    assert 0.0 <= relative_error([1.0, 2.0], 0.5, p=1e300) <= 1.0
+    assert relative_error([5e-324, 5e-324], 0.5) == pytest.approx(math.sqrt(0.5), rel=1e-12)
+
+
+# --------------------------------------------------------------------------------------
+# Input checks.
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        (([1.0, 2.0], 0.0), r"`kappa` must be in \(0, 1\]"),
+        (([1.0, 2.0], 1.5), r"`kappa` must be in \(0, 1\]"),
+        (([1.0, 2.0], math.nan), r"`kappa` must be a number"),
+        (([1.0, 2.0], 0.5, 0.0), r"`p` must be in \(0, inf\]"),
+        (([1.0, 2.0], 0.5, -1.0), r"`p` must be in \(0, inf\]"),
+        (([1.0, 2.0], 0.5, math.inf), r"`p` must be finite"),
+        (([1.0, math.nan], 0.5), r"`x` must be finite"),
+        (([1.0, math.inf], 0.5), r"`x` must be finite"),
+        (([[1.0, 2.0]], 0.5), r"`x` must be 1-D"),
+        (([], 0.5), r"`x` must hold at least 1"),
+        (([0.0, 0.0], 0.5), r"`x` must have a non-zero entry"),
+        ((["a", "b"], 0.5), r"`x` must be an array of real numbers"),
+    ],
+)
+def test_relative_error_rejects(args: tuple[Any, ...], match: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=match):
+        relative_error(*args)
+
+
+def test_curve_rejects_bad_kappas() -> None:
+    with pytest.raises(
+        InvalidArgumentError, match=r"`kappas` must be in \(0, 1\], got 0.0 at index 1"
+    ):
+        relative_error_curve([1.0, 2.0], [0.5, 0.0])
+    with pytest.raises(InvalidArgumentError, match=r"`kappas` must be in \(0, 1\], got nan"):
+        relative_error_curve([1.0, 2.0], [math.nan])
+    with pytest.raises(InvalidArgumentError, match="`kappas` must be an array of real numbers"):
+        relative_error_curve([1.0, 2.0], ["x"])
+
+
+@settings(max_examples=200)
+@given(
+    x=float_arrays(max_size=40),
+    kappa=st.one_of(st.floats(), st.sampled_from([0.0, 1e-300, 0.5, 1.0])),
+    p=st.one_of(st.floats(), st.sampled_from([0.5, 1.0, 2.0, 1e-300, 1e300])),
+)
+def test_no_input_crashes(x: FloatArray, kappa: float, p: float) -> None:
+    """Any input either gives an error in [0, 1] or raises InvalidArgumentError."""
+    try:
+        e = relative_error(x, kappa, p)
+    except InvalidArgumentError:
+        return
+    assert 0.0 <= e <= 1.0
+    curve = relative_error_curve(x, [kappa, 1.0], p)
+    assert curve[0] == e and curve[1] == 0.0
+
+
+# --------------------------------------------------------------------------------------
+# Properties.
+
+seeds = st.integers(0, 2**32 - 1)
+
+
+@settings(max_examples=80)
+@given(
+    x=float_arrays(min_size=1, max_size=60, allow_nan=False, allow_infinity=False),
+    p=st.sampled_from([0.5, 1.0, 2.0, 4.0]),
+    seed=seeds,
+)
+def test_properties(x: FloatArray, p: float, seed: int) -> None:
+    if not np.any(x != 0.0):
+        return
+    kappas = np.linspace(1.0 / x.size, 1.0, x.size)
+    curve = relative_error_curve(x, kappas, p)
+    assert np.all((curve >= 0.0) & (curve <= 1.0))
+    assert np.all(np.diff(curve) <= 0.0)  # exactly non-increasing in kappa
+    rng = np.random.default_rng(seed)
+    # Permutations and sign flips change nothing, exactly.
+    y = rng.permutation(x) * rng.choice([-1.0, 1.0], size=x.size)
+    assert np.array_equal(relative_error_curve(y, kappas, p), curve)
+    # Power-of-two scaling is exact when nothing over- or underflows.
+    top = float(np.max(np.abs(x)))
+    if 1e-290 < top < 1e290 and np.all((np.abs(x) == 0.0) | (np.abs(x) > 1e-290)):
+        assert np.array_equal(relative_error_curve(8.0 * x, kappas, p), curve)
+        # Other scales: x c / (m c) differs from x / m by at most two roundings.
+        c = float(rng.uniform(0.1, 10.0))
+        np.testing.assert_allclose(
+            relative_error_curve(c * x, kappas, p), curve, rtol=1e-12, atol=1e-14
+        )
+
+
+# --------------------------------------------------------------------------------------
+# limit_relative_error against the closed forms of docs/compressibility.md.
+
+
+def gaussian_g(kappa: float, p: float) -> float:
+    """G_p for N(0, 1): P((p + 1)/2, tau^2/2)^(1/p), tau = Phi^-1(1 - kappa/2)."""
+    tau = stats.norm.isf(kappa / 2)
+    return float(special.gammainc((p + 1) / 2, tau**2 / 2) ** (1 / p))
+
+
+def laplace_g(kappa: float, p: float) -> float:
+    """G_p for Laplace(0, 1): P(p + 1, -log kappa)^(1/p)."""
+    return float(special.gammainc(p + 1, -math.log(kappa)) ** (1 / p))
+
+
+def pareto_g(kappa: float, p: float, b: float) -> float:
+    """G_p for Pareto(b), b > p: (1 - kappa^(1 - p/b))^(1/p)."""
+    return float((1 - kappa ** (1 - p / b)) ** (1 / p))
+
+
+KAPPAS = [1e-4, 0.1, 0.9]
+# Quadrature is asked for relative accuracy 1e-10 per integral; 1e-8 on G leaves room
+# for the 1/p power and scipy's quantile functions, and is 1e4 times smaller than any
+# negative control's gap below.
+RTOL = 1e-8
+
+
+@pytest.mark.parametrize("kappa", KAPPAS)
+@pytest.mark.parametrize("p", [0.5, 2.0, 3.0])
+def test_limit_closed_forms(kappa: float, p: float) -> None:
+    assert limit_relative_error(stats.norm(), kappa, p) == pytest.approx(
+        gaussian_g(kappa, p), rel=RTOL
+    )
+    assert limit_relative_error(stats.norm(3.0, 0.1), kappa, p) != pytest.approx(
+        gaussian_g(kappa, p), rel=RTOL
+    )
+    assert limit_relative_error(stats.laplace(scale=7.0), kappa, p) == pytest.approx(
+        laplace_g(kappa, p), rel=RTOL
+    )
+    b = p + 2.5
+    assert limit_relative_error(stats.pareto(b, scale=2.0), kappa, p) == pytest.approx(
+        pareto_g(kappa, p, b), rel=RTOL
+    )
+
+
+def test_limit_negative_controls() -> None:
+    """The same tolerance tells the three closed forms apart, and a wrong Pareto index."""
+    for kappa in [0.01, 0.1, 0.5]:
+        g = limit_relative_error(stats.laplace(), kappa)
+        assert g != pytest.approx(gaussian_g(kappa, 2.0), rel=RTOL)
+        h = limit_relative_error(stats.pareto(4.0), kappa)
+        assert h == pytest.approx(pareto_g(kappa, 2.0, 4.0), rel=RTOL)
+        assert h != pytest.approx(pareto_g(kappa, 2.0, 4.01), rel=RTOL)
+
+
+@pytest.mark.parametrize(
+    "dist",
+    [
+        stats.cauchy(),
+        stats.t(2.0),
+        stats.t(1.5),
+        stats.pareto(2.0),
+        stats.pareto(1.2),
+        stats.levy_stable(1.5, 0.0),
+        stats.lomax(1.9),
+    ],
+)
+def test_limit_is_zero_for_infinite_moment(dist: Any) -> None:
+    assert limit_relative_error(dist, 0.1) == 0.0
+
+
+def test_limit_infinite_moment_from_quantiles() -> None:
+    # genpareto(c) has tail index 1/c and is not in the table of known families.
+    assert limit_relative_error(stats.genpareto(0.6), 0.1) == 0.0  # alpha = 1.67 < 2
+    g = limit_relative_error(stats.genpareto(0.25), 0.1)  # alpha = 4 > 2
+    assert 0.0 < g < 1.0
+    with pytest.raises(EstimationError, match=r"within 0\.05"):
+        limit_relative_error(stats.genpareto(0.5), 0.1)  # alpha = p: undecidable
+
+
+def test_limit_edges_and_errors() -> None:
+    assert limit_relative_error(stats.norm(), 1.0) == 0.0
+    with pytest.raises(InvalidArgumentError, match="`dist` must be a frozen continuous"):
+        limit_relative_error(stats.norm, 0.1)
+    with pytest.raises(InvalidArgumentError, match="`dist` must be a frozen continuous"):
+        limit_relative_error(stats.poisson(3.0), 0.1)
+    with pytest.raises(InvalidArgumentError, match=r"`kappa` must be in \(0, 1\]"):
+        limit_relative_error(stats.norm(), 0.0)
+    with pytest.raises(InvalidArgumentError, match=r"`p` must be in"):
+        limit_relative_error(stats.norm(), 0.5, p=-2.0)
+
+
+def test_limit_against_simulation_student_t() -> None:
+    """Student t, 5 degrees of freedom: replicated finite-n errors against the limit.
+
+    R = 20 vectors of n = 50_000 (seed 20261126). E|X|^4 < inf, so each error is within
+    O(n^-1/2) of its mean and the finite-n bias is O(1/n); the check is |mean - G| < 4
+    standard errors (a false alarm has probability 6e-5 under normality). Negative
+    control: the limit of t with 4 degrees of freedom is rejected by the same check.
+    """
+    rng = np.random.default_rng(20261126)
+    n, reps = 50_000, 20
+    for kappa in [0.05, 0.3]:
+        errs = np.array([relative_error(rng.standard_t(5.0, n), kappa) for _ in range(reps)])
+        mean, se = errs.mean(), errs.std(ddof=1) / math.sqrt(reps)
+        g5 = limit_relative_error(stats.t(5.0), kappa)
+        g4 = limit_relative_error(stats.t(4.5), kappa)
+        assert abs(mean - g5) < 4 * se, (mean, se, g5)
+        assert abs(mean - g4) > 4 * se, (mean, se, g4)
+
+
+# --------------------------------------------------------------------------------------
+# compressibility_exponent and expected_relative_error.
+
+
+def test_exponent_values() -> None:
+    assert compressibility_exponent(1.0) == -0.5
+    assert compressibility_exponent(1.5, p=2.0) == pytest.approx(1 / 2 - 1 / 1.5)
+    assert compressibility_exponent(0.5, p=1.0) == pytest.approx(-1.0)
+    assert compressibility_exponent(2.0) == 0.0  # log decay, no power
+    assert compressibility_exponent(3.0) == 0.0
+    for bad in [0.0, -1.0, math.inf, math.nan]:
+        with pytest.raises(InvalidArgumentError, match="`alpha`"):
+            compressibility_exponent(bad)
+    with pytest.raises(InvalidArgumentError, match="`p`"):
+        compressibility_exponent(1.0, p=0.0)
+
+
+def test_expected_relative_error_checks() -> None:
+    with pytest.raises(InvalidArgumentError, match=r"`alpha` must be in \(0, p\)"):
+        expected_relative_error(2.0, 100, 0.1)
+    with pytest.raises(InvalidArgumentError, match="`n` must be"):
+        expected_relative_error(1.0, 0, 0.1)
+    with pytest.raises(InvalidArgumentError, match="`n` must be an integer"):
+        expected_relative_error(1.0, 10.0, 0.1)
+    with pytest.raises(InvalidArgumentError, match="`correction`"):
+        expected_relative_error(1.0, 10, 0.1, correction=1)  # type: ignore[arg-type]
+    assert expected_relative_error(1.0, 10, 1.0) == 0.0

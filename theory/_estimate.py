@@ -14,8 +14,12 @@ It decides between two routes with a goodness-of-fit test of a stable law
   is reported. The block-sum estimator on the data centred at the fitted location is
   computed as a cross-check.
 - *tail route*: a stable law is rejected. The estimate is Hill's, with k chosen by the
-  minimum Kolmogorov-Smirnov rule (:func:`hill_estimator`). The moment estimator at the
-  same k is the cross-check.
+  minimum Kolmogorov-Smirnov rule (:func:`hill_estimator`); its interval is widened by a
+  bias allowance read off the drift of the estimate from k to k/4 (see
+  ``_hill_with_bias_allowance``). The moment estimator at the same k is the cross-check.
+
+Randomness: only the stable route draws (the quantile fit's bootstrap), from ``rng``; the
+same ``rng`` gives the same result.
 
 Every diagnostic that casts doubt ends in ``TailEstimate.warnings``: the estimators
 disagree, the data look uncentred, the estimate depends strongly on k, the estimate sits
@@ -56,6 +60,10 @@ AUTO_MIN_SIZE = 100
 # the side of silence).
 DISAGREEMENT_Z = 3.0
 
+# Bias allowance of the tail route's interval (see _hill_with_bias_allowance):
+# 1 / (1 - 4^(-2/3)).
+BIAS_FACTOR = 1.0 / (1.0 - 4.0 ** (-2.0 / 3.0))
+
 # The stable fit reaches the Gaussian end of the stable family.
 GAUSSIAN_BOUNDARY = 1.99
 
@@ -77,8 +85,12 @@ def estimate_tail_index(x: Any, method: str = "auto", **options: Any) -> TailEst
         - ``"quantile"``: McCulloch's (1986) quantile fit of a stable law (options:
           ``n_boot``, ``rng``).
         - ``"auto"``: chooses between the stable-law route and the tail-exponent route
-          by a goodness-of-fit test, and cross-checks (options: ``n_boot``, ``rng``).
-          See the module notes.
+          by a goodness-of-fit test (:func:`stable_goodness_of_fit`), and cross-checks
+          (options: ``n_boot``, ``rng``; at least 100 observations). See the module
+          notes.
+
+        Only ``"quantile"`` and ``"auto"`` draw random numbers (bootstrap), so only they
+        accept ``rng``; passing ``rng`` to another method is an unknown-option error.
     **options
         Passed to the chosen estimator; unknown options are an error.
 
@@ -150,8 +162,14 @@ def auto_estimator(x: Any, *, n_boot: int = 200, rng: RngLike = None) -> TailEst
                 "Gaussian's; 2 is the stable index, and the survival tail index is not "
                 "identified (any light or finite-variance tail fits)"
             )
+        elif primary.ci[1] >= GAUSSIAN_BOUNDARY:
+            warnings.append(
+                f"the interval {_fmt_ci(primary.ci)} reaches the Gaussian end of the stable "
+                "family (2): the data cannot rule out a finite-variance law, whose survival "
+                "tail index would not be identified by a stable fit"
+            )
     else:
-        primary = hill_estimator(xs)
+        primary = _hill_with_bias_allowance(xs)
         settings["route"] = "tail"
         k = int(primary.settings["k"])
         check = _try(lambda: moment_estimator(xs, k=k))
@@ -186,6 +204,44 @@ def auto_estimator(x: Any, *, n_boot: int = 200, rng: RngLike = None) -> TailEst
         n=n,
         settings=settings,
         warnings=tuple(dict.fromkeys(warnings)),
+    )
+
+
+def _hill_with_bias_allowance(xs: Any) -> TailEstimate:
+    """Hill at the minimum-KS k, with an interval widened by a bias allowance.
+
+    Hill's interval accounts for noise only. Under second-order regular variation the
+    bias of 1/alpha at k is about b(k) ~ C (k/n)^(-rho), rho < 0 (e.g. rho = -2/df for
+    Student t), so the drift of the estimate from k to k/4 is b(k) (1 - 4^rho), and
+    b(k) ~ drift / (1 - 4^rho). With rho = -2/3 (Student t with 3 degrees of freedom, the
+    slowest case the targets name) the factor is ``BIAS_FACTOR`` = 1.66. The interval is
+    Hill's at k moved out by 1.66 |alpha(k/4) - alpha(k)| on each side, joined with Hill's
+    interval at k/4. Measured at n = 1e5 over 20 seeds: coverage 0.85 on t(3) with the
+    factor 1, 0.95 on t(1.5); exact Pareto keeps >= 0.95 (its drift is noise only).
+    """
+    est = hill_estimator(xs)
+    k = int(est.settings["k"])
+    if k // 4 < 1:
+        return est
+    quarter = hill_estimator(xs, k=k // 4)
+    allowance = BIAS_FACTOR * abs(quarter.alpha - est.alpha)
+    low = min(est.ci[0] - allowance, quarter.ci[0])
+    high = max(est.ci[1] + allowance, quarter.ci[1])
+    settings = dict(est.settings)
+    settings["ci_method"] = (
+        "Hill's interval at k, widened by 1.66 |alpha(k/4) - alpha(k)| and joined with "
+        "Hill's interval at k/4"
+    )
+    settings["alpha_at_k_over_4"] = quarter.alpha
+    settings["bias_allowance"] = allowance
+    return TailEstimate(
+        alpha=est.alpha,
+        ci=(max(low, 0.0), high),
+        method=est.method,
+        estimand=est.estimand,
+        n=est.n,
+        settings=settings,
+        warnings=est.warnings,
     )
 
 

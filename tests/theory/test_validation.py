@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from heavytail.theory import InvalidArgumentError
+from heavytail.theory import InvalidArgumentError, estimate_tail_index, sample_stable
 from heavytail.theory._rng import as_generator, spawn_generators
 from heavytail.theory._validation import as_sample, check_choice, check_int, check_real
 
@@ -69,3 +69,53 @@ def test_rng_conventions() -> None:
     for bad in (-1, 1.5, np.random.RandomState(0), True):
         with pytest.raises(InvalidArgumentError, match="`rng`"):
             as_generator(bad)  # type: ignore[arg-type]
+
+
+# Estimator input checks (issue 2, "bad input"): every tail-index estimator refuses each
+# of these with an InvalidArgumentError (a ValueError) whose message names the argument.
+_ESTIMATOR_METHODS = ("hill", "pickands", "moment", "block_sum", "quantile", "auto")
+_BAD_SAMPLES = [
+    ([], "`x`"),
+    ([1.5], "`x`"),
+    (np.full(200, 2.5), "`x`"),
+    (np.r_[np.arange(1.0, 200.0), np.nan], "`x` must be finite"),
+    (np.r_[np.arange(1.0, 200.0), np.inf], "`x` must be finite"),
+    (np.arange(200.0) + 1j, "`x` must be real"),
+    (np.array([1.0, "a"] * 100, dtype=object), "`x` must be an array of real numbers"),
+]
+
+
+@pytest.mark.parametrize("method", _ESTIMATOR_METHODS)
+@pytest.mark.parametrize(("x", "match"), _BAD_SAMPLES)
+def test_estimators_refuse_bad_samples(method: str, x: object, match: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=match):
+        estimate_tail_index(x, method)
+
+
+@pytest.mark.parametrize("method", ["hill", "pickands", "moment"])
+@pytest.mark.parametrize("k", [0, -1, 200, 10_000, 2.5])
+def test_estimators_refuse_k_out_of_range(method: str, k: object) -> None:
+    x = np.random.default_rng(0).pareto(1.5, 200) + 1.0
+    with pytest.raises(InvalidArgumentError, match="`k`"):
+        estimate_tail_index(x, method, k=k)
+
+
+@pytest.mark.parametrize("block_size", [0, 1, 101, 200, 3.0])
+def test_block_sum_refuses_block_size_that_does_not_fit(block_size: object) -> None:
+    x = np.random.default_rng(0).standard_cauchy(200)
+    with pytest.raises(InvalidArgumentError, match="`block_size`"):
+        estimate_tail_index(x, "block_sum", block_size=block_size)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"alpha": 0.0}, "`alpha`"),
+        ({"alpha": 2.1}, "`alpha`"),
+        ({"alpha": 1.5, "beta": 1.5}, "`beta`"),
+        ({"alpha": 1.5, "scale": -1.0}, "`scale`"),
+    ],
+)
+def test_sampler_parameter_checks(kwargs: dict[str, float], match: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=match):
+        sample_stable(size=10, rng=0, **kwargs)  # type: ignore[arg-type]

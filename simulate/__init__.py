@@ -1,7 +1,21 @@
 """heavytail.simulate: numba simulators (SGD on least squares, mean-field networks)."""
 
 # [imports: sgd simulator]
+from ._sgd_linear import CHUNK_SIZE as CHUNK_SIZE
+from ._sgd_linear import DIVERGENCE_BOUND as DIVERGENCE_BOUND
+from ._sgd_linear import InjectedNoise as InjectedNoise
+from ._sgd_linear import Recording as Recording
+from ._sgd_linear import SgdRun as SgdRun
+from ._sgd_linear import SharedDataset as SharedDataset
+from ._sgd_linear import sgd_linear_regression as sgd_linear_regression
 
 __all__: list[str] = [
     # [all: sgd simulator]
+    "CHUNK_SIZE",
+    "DIVERGENCE_BOUND",
+    "InjectedNoise",
+    "Recording",
+    "SgdRun",
+    "SharedDataset",
+    "sgd_linear_regression",
 ]

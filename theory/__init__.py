@@ -49,6 +49,14 @@ from ._compress import expected_relative_error as expected_relative_error
 from ._compress import limit_relative_error as limit_relative_error
 from ._compress import relative_error as relative_error
 from ._compress import relative_error_curve as relative_error_curve
+from ._ensembles import elliptic_layer_matrix as elliptic_layer_matrix
+from ._ensembles import iid_columns_matrix as iid_columns_matrix
+from ._ensembles import iid_entries_matrix as iid_entries_matrix
+from ._prune import matched_kappas as matched_kappas
+from ._prune import parameter_count as parameter_count
+from ._prune import prunable_fraction as prunable_fraction
+from ._prune import pruning_curve as pruning_curve
+from ._prune import pruning_error as pruning_error
 # [imports: sgd]
 from ._sgd_h import sgd_h as sgd_h
 from ._sgd_h import sgd_lyapunov_exponent as sgd_lyapunov_exponent
@@ -99,6 +107,14 @@ __all__ = [
     "limit_relative_error",
     "relative_error",
     "relative_error_curve",
+    "elliptic_layer_matrix",
+    "iid_columns_matrix",
+    "iid_entries_matrix",
+    "matched_kappas",
+    "parameter_count",
+    "prunable_fraction",
+    "pruning_curve",
+    "pruning_error",
     # [all: sgd]
     "sgd_h",
     "sgd_lyapunov_exponent",

@@ -119,25 +119,14 @@ def kept_counts(kappas: FloatArray, n: int) -> npt.NDArray[np.intp]:
 # The one computation behind every error in this module and in the pruning module.
 
 
-def _prefix_sums(w: FloatArray, drops: npt.NDArray[np.intp]) -> FloatArray:
-    """Return sum(w[:j]) for each j in ``drops`` (0 <= j <= w.size), blocked (see _BLOCK)."""
-    n = w.size
-    rows = n // _BLOCK + 1  # one spare row, so that j = n indexes a row of its own
-    padded = np.zeros(rows * _BLOCK)
-    padded[:n] = w
-    inner = np.cumsum(padded.reshape(rows, _BLOCK), axis=1)
-    before = np.zeros(rows)
-    np.cumsum(inner[:-1, -1], out=before[1:])
-    row, col = np.divmod(drops, _BLOCK)
-    partial = np.where(col > 0, inner[row, col - 1], 0.0)
-    return before[row] + partial
+class SortedTail:
+    """The sorted p-th powers of a vector of magnitudes, with blocked prefix sums.
 
+    Built once (one O(n log n) sort); :meth:`errors` then gives the relative best k-term
+    error for any set of kept counts in O(1) each, which is how a whole curve, or the
+    bisection of :func:`heavytail.theory.prunable_fraction`, costs a single sort.
 
-def tail_errors(a: FloatArray, ks: npt.NDArray[np.intp], p: float) -> FloatArray:
-    """Relative best k-term errors of the vector of magnitudes ``a`` for each k in ``ks``.
-
-    ``a`` holds |x_i| (finite, >= 0, not all zero); every k is in [1, a.size]. Returns
-    (sum of the a.size - k smallest a_i^p / sum of all a_i^p)^(1/p), from one sort.
+    ``a`` holds |x_i| (finite, >= 0, not all zero).
 
     Numerics: the magnitudes are divided by their maximum m (so the largest power is
     exactly 1, nothing overflows, and the total is >= 1 for every p; scaling x by a power
@@ -146,40 +135,74 @@ def tail_errors(a: FloatArray, ks: npt.NDArray[np.intp], p: float) -> FloatArray
     invariant under permutations of x. Tails whose terms may have underflowed are summed
     in logarithms (see _UNDERFLOW_GUARD), so a tiny error comes back tiny, not zero.
     """
-    a_sorted = np.sort(a)
-    n = a_sorted.size
-    top = float(a_sorted[-1])
-    w = a_sorted / top
-    if p == 2.0:
-        np.multiply(w, w, out=w)
-    elif p != 1.0:
-        with np.errstate(under="ignore"):
-            np.power(w, p, out=w)
-    drops = n - ks
-    sums = _prefix_sums(w, np.append(drops, n))
-    tails, total = sums[:-1], sums[-1]
-    errors = np.power(tails / total, 1.0 / p)
-    # Rounding can leave a tail one unit above the total only when nothing is kept but
-    # the largest term and that term is negligible; the error is then 1 to rounding.
-    np.minimum(errors, 1.0, out=errors)
 
-    last_dropped = np.maximum(drops - 1, 0)
-    largest_dropped = np.where(drops > 0, w[last_dropped], 0.0)
-    fallback = (largest_dropped < _UNDERFLOW_GUARD) & (drops > 0)
-    fallback &= a_sorted[last_dropped] > 0.0
-    if fallback.any():
-        last = int(drops[fallback].max())
-        # log(a / m) from binary mantissas and exponents: finite where a / m underflows,
-        # and exactly unchanged when x is scaled by a power of two.
-        mant, expo = np.frexp(a_sorted[:last])
-        top_mant, top_expo = math.frexp(top)
-        with np.errstate(divide="ignore", over="ignore"):
-            log_ratio = np.log(mant / top_mant) + (expo - top_expo) * math.log(2.0)
-            log_terms = p * log_ratio
-        log_tails = np.logaddexp.accumulate(log_terms)
-        log_total = math.log(total)
-        errors[fallback] = np.exp((log_tails[drops[fallback] - 1] - log_total) / p)
-    return errors
+    def __init__(self, a: FloatArray, p: float) -> None:
+        self.p = p
+        self.a_sorted = np.sort(a, axis=None)
+        self.n = n = self.a_sorted.size
+        self.top = float(self.a_sorted[-1])
+        w = self.a_sorted / self.top
+        if p == 2.0:
+            np.multiply(w, w, out=w)
+        elif p != 1.0:
+            with np.errstate(under="ignore"):
+                np.power(w, p, out=w)
+        self.w = w
+        rows = n // _BLOCK + 1  # one spare row, so that j = n indexes a row of its own
+        padded = np.zeros(rows * _BLOCK)
+        padded[:n] = w
+        self.inner = np.cumsum(padded.reshape(rows, _BLOCK), axis=1)
+        self.before = np.zeros(rows)
+        np.cumsum(self.inner[:-1, -1], out=self.before[1:])
+        self.total = float(self._sums(np.array([n], dtype=np.intp))[0])
+        self._log_tails: FloatArray | None = None
+
+    def _sums(self, drops: npt.NDArray[np.intp]) -> FloatArray:
+        """sum(w[:j]) for each j in ``drops`` (0 <= j <= n)."""
+        row, col = np.divmod(drops, _BLOCK)
+        partial = np.where(col > 0, self.inner[row, col - 1], 0.0)
+        return np.asarray(self.before[row] + partial, dtype=np.float64)
+
+    def errors(self, ks: npt.NDArray[np.intp]) -> FloatArray:
+        """Relative errors when the k largest are kept, for each k in ``ks`` (1 <= k <= n)."""
+        p = self.p
+        drops = self.n - np.asarray(ks, dtype=np.intp)
+        errors = np.power(self._sums(drops) / self.total, 1.0 / p)
+        # Rounding can leave a tail one unit above the total only when nothing is kept but
+        # the largest term and that term is negligible; the error is then 1 to rounding.
+        np.minimum(errors, 1.0, out=errors)
+        last_dropped = np.maximum(drops - 1, 0)
+        largest_dropped = np.where(drops > 0, self.w[last_dropped], 0.0)
+        fallback = (largest_dropped < _UNDERFLOW_GUARD) & (drops > 0)
+        fallback &= self.a_sorted[last_dropped] > 0.0
+        if fallback.any():
+            log_tails = self._log_tail_sums(int(drops[fallback].max()))
+            log_total = math.log(self.total)
+            errors[fallback] = np.exp((log_tails[drops[fallback] - 1] - log_total) / p)
+        return errors
+
+    def _log_tail_sums(self, last: int) -> FloatArray:
+        """log of sum(w[:j]) for j = 1 ... last, summed in logarithms."""
+        if self._log_tails is None or self._log_tails.size < last:
+            # log(a / m) from binary mantissas and exponents: finite where a / m
+            # underflows, and exactly unchanged when x is scaled by a power of two.
+            mant, expo = np.frexp(self.a_sorted[:last])
+            top_mant, top_expo = math.frexp(self.top)
+            with np.errstate(divide="ignore", over="ignore"):
+                log_ratio = np.log(mant / top_mant) + (expo - top_expo) * math.log(2.0)
+                log_terms = self.p * log_ratio
+            self._log_tails = np.logaddexp.accumulate(log_terms)
+        return self._log_tails
+
+
+def tail_errors(a: FloatArray, ks: npt.NDArray[np.intp], p: float) -> FloatArray:
+    """Relative best k-term errors of the magnitudes ``a`` for each k in ``ks``, one sort.
+
+    ``a`` holds |x_i| (finite, >= 0, not all zero; any shape, flattened); every k is in
+    [1, a.size]. Returns (sum of the a.size - k smallest a_i^p / sum of all a_i^p)^(1/p).
+    See :class:`SortedTail` for the numerics.
+    """
+    return SortedTail(a, p).errors(ks)
 
 
 def _magnitudes(x: Any) -> FloatArray:

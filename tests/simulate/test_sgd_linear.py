@@ -25,8 +25,7 @@ from heavytail.simulate import (
     SharedDataset,
     sgd_linear_regression,
 )
-from heavytail.theory import DivergenceWarning, InvalidArgumentError
-from heavytail.theory._sgd_h import sgd_lyapunov_exponent
+from heavytail.theory import DivergenceWarning, InvalidArgumentError, sgd_lyapunov_exponent
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -30,8 +30,12 @@ import numpy as np
 import pytest
 
 from heavytail.simulate import sgd_linear_regression
-from heavytail.theory import hill_estimator
-from heavytail.theory._sgd_h import sgd_h, sgd_lyapunov_exponent, sgd_tail_index
+from heavytail.theory import (
+    hill_estimator,
+    sgd_h,
+    sgd_lyapunov_exponent,
+    sgd_tail_index,
+)
 
 
 def stationary_variance(eta: float, b: int, d: int, sigma: float, noise_std: float) -> float:

@@ -803,6 +803,10 @@ def _enc(v: Any) -> Any:
     return v
 
 
+def _round(v: float | None) -> Any:
+    return None if v is None else _enc(round(v, 6) if math.isfinite(v) else v)
+
+
 def _dec(v: Any) -> Any:
     return float(v) if v in ("inf", "-inf", "nan") else v
 
@@ -846,7 +850,11 @@ def provenance() -> dict[str, Any]:
 
 
 def records_to_json(records: Sequence[Record]) -> list[dict[str, Any]]:
-    """Records grouped by (case, n, method), one list per field (compact JSON)."""
+    """Records grouped by (case, n, method), one list per field (compact JSON).
+
+    Estimates and interval ends are rounded to 6 decimals, error messages cut at 100
+    characters, times at 0.1 ms.
+    """
     groups: dict[tuple[str, int, str], list[Record]] = {}
     for r in records:
         groups.setdefault((r.case, r.n, r.method), []).append(r)
@@ -859,11 +867,11 @@ def records_to_json(records: Sequence[Record]) -> list[dict[str, Any]]:
                 "n": n,
                 "method": method,
                 "seed": [r.seed for r in rs],
-                "alpha": [_enc(r.alpha) for r in rs],
-                "lo": [_enc(r.lo) for r in rs],
-                "hi": [_enc(r.hi) for r in rs],
+                "alpha": [_round(r.alpha) for r in rs],
+                "lo": [_round(r.lo) for r in rs],
+                "hi": [_round(r.hi) for r in rs],
                 "n_warnings": [r.n_warnings for r in rs],
-                "error": [r.error for r in rs],
+                "error": [None if r.error is None else r.error[:100] for r in rs],
                 "route": [r.route for r in rs],
                 "seconds": [round(r.seconds, 4) for r in rs],
             }

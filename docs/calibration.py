@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import hashlib
 import io
 import json
 import math
@@ -818,11 +819,30 @@ def _git(*args: str) -> str:
             capture_output=True,
             text=True,
             check=True,
-            cwd=Path(__file__).resolve().parent,
+            cwd=Path(__file__).resolve().parent.parent,  # the repository root
         )
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return out.stdout.strip()
+
+
+def theory_source_hash(folder: Path) -> str:
+    """sha256 over the (name, content) of every .py file of the theory package, sorted.
+
+    It identifies the estimator code that produced the numbers even when it was imported
+    from a snapshot of a commit (``git archive COMMIT theory``) rather than from the
+    working tree: the same hash computed on that commit's files must match.
+    """
+    h = hashlib.sha256()
+    for f in sorted(folder.glob("*.py")):
+        h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _snapshot_commit(folder: Path) -> str | None:
+    """The commit named in a COMMIT file beside the snapshot's heavytail folder, if any."""
+    marker = folder.parent.parent / "COMMIT"
+    return marker.read_text().strip() if marker.is_file() else None
 
 
 def provenance() -> dict[str, Any]:
@@ -835,10 +855,15 @@ def provenance() -> dict[str, Any]:
         pl_version = getattr(powerlaw, "__version__", "unknown")
     except ImportError:
         pl_version = "not installed"
+    import heavytail.theory as theory
+
     dirty = _git("status", "--porcelain", "--", "theory")
     return {
         "git_commit": _git("rev-parse", "HEAD"),
         "theory_uncommitted": [line[3:] for line in dirty.splitlines() if line],
+        "theory_imported_from": str(Path(theory.__file__).parent),
+        "theory_source_sha256": theory_source_hash(Path(theory.__file__).parent),
+        "theory_snapshot_commit": _snapshot_commit(Path(theory.__file__).parent),
         "date_utc": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M"),
         "python": platform.python_version(),
         "numpy": np.__version__,
@@ -976,7 +1001,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if unknown:
             parser.error(f"unknown methods {sorted(unknown)}; valid: {ALL_METHODS}")
         done, sessions = _read_checkpoint(args.checkpoint) if args.checkpoint else ([], [])
-        session = provenance() | {"methods": list(methods), "sizes": args.n, "seeds": args.seeds}
+        session = provenance() | {
+            "methods": list(methods),
+            "sizes": args.n,
+            "seeds": args.seeds,
+            "powerlaw_seeds": args.powerlaw_seeds,
+        }
         sink = None if args.checkpoint is None else args.checkpoint.open("a")
         if sink is not None:
             sink.write(json.dumps({"session": session}) + "\n")
@@ -988,6 +1018,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     sink.write(json.dumps({k: _enc(v) for k, v in asdict(r).items()}) + "\n")
                 sink.flush()
 
+        pl_seeds = None
+        if args.powerlaw_seeds is not None:
+            if len(args.powerlaw_seeds) != len(args.n):
+                parser.error("--powerlaw-seeds needs one count per --n")
+            pl_seeds = dict(zip(args.n, args.powerlaw_seeds, strict=True))
         start = time.perf_counter()
         records = run_all(
             args.cases,
@@ -995,6 +1030,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.seeds,
             methods,
             jobs=args.jobs,
+            powerlaw_seeds=pl_seeds,
             done=done,
             on_unit=on_unit,
             progress=not args.quiet and sys.stderr.isatty(),

@@ -823,7 +823,7 @@ def _git(*args: str) -> str:
         )
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-    return out.stdout.strip()
+    return out.stdout.rstrip()  # leading blanks are part of `git status --porcelain`
 
 
 def theory_source_hash(folder: Path) -> str:

@@ -1,5 +1,6 @@
 # Two entry points, each of which sets everything up on a machine with Python 3.11 and make:
-#   make demo   the main job on a small default
+#   make verify the main job: every claim at quick size, report in heavytail-report/
+#               (`make demo` is the same)
 #   make test   ruff, mypy and pytest (slow tests skipped; `make test-slow` runs them too)
 PYTHON ?= python3.11
 VENV ?= .venv
@@ -26,8 +27,10 @@ link: $(STAMP)
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e . \
 		--config-settings editable_mode=strict
 
-demo: link
-	$(BIN)/heavytail demo
+verify: link
+	$(BIN)/heavytail verify --size quick --out heavytail-report
+
+demo: verify
 
 lint: link
 	$(BIN)/ruff check .

@@ -8,9 +8,11 @@ workers run, in what order the claims finish, or which other claims were selecte
 from __future__ import annotations
 
 import hashlib
+import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +23,14 @@ from ._claim import SIZE_NAMES, Evidence
 from ._registry import claim_ids, get_claim
 from ._verdict import Verdict
 
-__all__ = ["ClaimResult", "VerifyRun", "claim_seed_sequence", "run_claim", "verify"]
+__all__ = [
+    "ClaimResult",
+    "VerifyRun",
+    "claim_seed_sequence",
+    "run_claim",
+    "single_threaded_blas",
+    "verify",
+]
 
 
 def claim_seed_sequence(seed: int, claim_id: str) -> np.random.SeedSequence:
@@ -102,6 +111,28 @@ class VerifyRun:
         return int(any(r.verdict is Verdict.DISAGREE for r in self.results))
 
 
+#: Environment variables that set the BLAS / OpenMP thread count of a new process.
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    """Make processes started inside this block use one BLAS thread (unless the user set it).
+
+    The claims run in parallel processes, so each uses one BLAS thread: threaded BLAS on
+    top would oversubscribe the cores (an SVD of a 64 x 512 matrix then takes 100 times
+    longer on a busy 2-core machine). A variable already set by the user is left alone.
+    """
+    added = [name for name in BLAS_THREAD_VARIABLES if name not in os.environ]
+    for name in added:
+        os.environ[name] = "1"
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
+
+
 def _executor(jobs: int) -> Executor:
     import multiprocessing
 
@@ -159,9 +190,10 @@ def verify(
     else:
         pool = executor if executor is not None else _executor(min(jobs, len(ids)))
         try:
-            futures: list[Future[ClaimResult]] = [
-                pool.submit(run_claim, claim_id, size, seed) for claim_id in ids
-            ]
+            with single_threaded_blas():  # the local pool's workers start on submission
+                futures: list[Future[ClaimResult]] = [
+                    pool.submit(run_claim, claim_id, size, seed) for claim_id in ids
+                ]
             for future in as_completed(futures):
                 collect(future.result())
         finally:

@@ -62,6 +62,11 @@ from ._sgd_h import sgd_h as sgd_h
 from ._sgd_h import sgd_lyapunov_exponent as sgd_lyapunov_exponent
 from ._sgd_h import sgd_tail_index as sgd_tail_index
 from ._sgd_h import sgd_variance_threshold as sgd_variance_threshold
+from ._sgd_mc import S_MAX_MONTE_CARLO as S_MAX_MONTE_CARLO
+from ._sgd_mc import SGDMonteCarloEstimate as SGDMonteCarloEstimate
+from ._sgd_mc import sgd_log_h_monte_carlo as sgd_log_h_monte_carlo
+from ._sgd_mc import sgd_lyapunov_exponent_monte_carlo as sgd_lyapunov_exponent_monte_carlo
+from ._sgd_mc import sgd_tail_index_monte_carlo as sgd_tail_index_monte_carlo
 
 __all__ = [
     "ConvergenceWarning",
@@ -120,4 +125,9 @@ __all__ = [
     "sgd_lyapunov_exponent",
     "sgd_tail_index",
     "sgd_variance_threshold",
+    "S_MAX_MONTE_CARLO",
+    "SGDMonteCarloEstimate",
+    "sgd_log_h_monte_carlo",
+    "sgd_lyapunov_exponent_monte_carlo",
+    "sgd_tail_index_monte_carlo",
 ]

@@ -1,3 +1,64 @@
-"""heavytail.reports: claims, the verify runner, figures and the command line."""
+"""heavytail.reports: claims, the verify runner, figures and the command line.
 
-__all__: list[str] = []
+A claim (:class:`Claim`) is one checkable statement of the theory: its run produces
+:class:`Evidence`, checks of predictions against measured intervals under fixed
+:class:`Rule` objects, and negative controls that the same rules must reject.
+:func:`verify` runs registered claims (:func:`claim_ids`, :func:`get_claim`) and
+:func:`write_report` writes report.md, results.json and the figures. The command line
+``heavytail`` is :func:`main`. Importing this package does not import matplotlib or
+statsmodels.
+"""
+
+from ._claim import Claim as Claim
+from ._claim import Evidence as Evidence
+from ._cli import main as main
+from ._registry import all_claims as all_claims
+from ._registry import claim_ids as claim_ids
+from ._registry import get_claim as get_claim
+from ._report import ReportFiles as ReportFiles
+from ._report import results_record as results_record
+from ._report import summary_table as summary_table
+from ._report import write_report as write_report
+from ._runner import ClaimResult as ClaimResult
+from ._runner import VerifyRun as VerifyRun
+from ._runner import claim_seed_sequence as claim_seed_sequence
+from ._runner import verify as verify
+from ._stats import RateFit as RateFit
+from ._stats import family_level as family_level
+from ._stats import fit_rate as fit_rate
+from ._stats import kendall_trend as kendall_trend
+from ._stats import mean_interval as mean_interval
+from ._verdict import Check as Check
+from ._verdict import Measurement as Measurement
+from ._verdict import Relation as Relation
+from ._verdict import Rule as Rule
+from ._verdict import Verdict as Verdict
+from ._verdict import combine_verdicts as combine_verdicts
+
+__all__ = [
+    "Check",
+    "Claim",
+    "ClaimResult",
+    "Evidence",
+    "Measurement",
+    "RateFit",
+    "Relation",
+    "ReportFiles",
+    "Rule",
+    "Verdict",
+    "VerifyRun",
+    "all_claims",
+    "claim_ids",
+    "claim_seed_sequence",
+    "combine_verdicts",
+    "family_level",
+    "fit_rate",
+    "get_claim",
+    "kendall_trend",
+    "main",
+    "mean_interval",
+    "results_record",
+    "summary_table",
+    "verify",
+    "write_report",
+]

@@ -184,10 +184,6 @@ def _verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the status."""
-    # Claims run side by side in processes; each uses one BLAS thread, which must be set
-    # before numpy is first imported (see _runner.single_threaded_blas).
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(name, "1")
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)

@@ -11,14 +11,23 @@ With x_p the sample p-quantile, the two ratios
 do not depend on scale or location. McCulloch tabulates their inverse, alpha =
 psi_1(nu_alpha, nu_beta) and beta = psi_2(nu_alpha, nu_beta) (Tables III and IV), then
 scale c = (x_0.75 - x_0.25) / phi_3(alpha, beta) (Table V) and the location
-zeta = x_0.5 + c phi_5(alpha, beta) (Table VII), with bilinear interpolation between
-the table's nodes. The tables are valid for alpha >= 0.6 (nu_alpha <= 25).
+zeta = x_0.5 + c phi_5(alpha, beta) (Table VII).
+
+The tables used here are McCulloch's, recomputed on a fine grid from exact stable
+quantiles by ``_quantile_table_gen.py`` (stored beside it as ``_quantile_table.json``,
+with its source): psi_1 and psi_2 on 241 x 51 nodes in (log(nu_alpha - 2.4387 + 0.05),
+nu_beta), phi_3 and phi_5 on 76 x 21 nodes in (alpha, beta), all interpolated
+bilinearly. McCulloch's printed tables (as transcribed in scipy's ``_fitstart_S1``) are
+off by up to +0.0145 in alpha on exact quantiles, a bias that does not shrink with n; the
+recomputed ones by at most ``TABLE_ERROR``. The tables span alpha in [0.5, 2].
 """
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,117 +40,54 @@ from ._validation import as_sample, check_int
 
 __all__ = ["TABLE_ERROR", "StableQuantileFit", "fit_stable_quantiles", "quantile_estimator"]
 
-# ---------------------------------------------------------------------------------------
-# McCulloch (1986), Tables III, IV, V and VII, as transcribed in SciPy
-# (scipy/stats/_levy_stable/__init__.py, function `_fitstart_S1`, SciPy 1.17), which is
-# distributed under the BSD 3-Clause licence: Copyright (c) 2001-2002 Enthought, Inc.
-# 2003, SciPy Developers. All rights reserved. Entries above 1 in Table IV mark
-# (nu_alpha, nu_beta) pairs that no stable law attains; the fit clips beta there and
-# says so.
-# fmt: off
-_NU_ALPHA_NODES = np.array(
-    [2.439, 2.5, 2.6, 2.7, 2.8, 3.0, 3.2, 3.5, 4.0, 5.0, 6.0, 8.0, 10.0, 15.0, 25.0]
-)
-_NU_BETA_NODES = np.array([0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0])
+_TABLE_FILE = Path(__file__).resolve().with_name("_quantile_table.json")
 
-# Table III: alpha = psi_1(nu_alpha, nu_beta); rows nu_alpha, columns nu_beta.
-_PSI_1 = np.array([
-    [2.000, 2.000, 2.000, 2.000, 2.000, 2.000, 2.000],
-    [1.916, 1.924, 1.924, 1.924, 1.924, 1.924, 1.924],
-    [1.808, 1.813, 1.829, 1.829, 1.829, 1.829, 1.829],
-    [1.729, 1.730, 1.737, 1.745, 1.745, 1.745, 1.745],
-    [1.664, 1.663, 1.663, 1.668, 1.676, 1.676, 1.676],
-    [1.563, 1.560, 1.553, 1.548, 1.547, 1.547, 1.547],
-    [1.484, 1.480, 1.471, 1.460, 1.448, 1.438, 1.438],
-    [1.391, 1.386, 1.378, 1.364, 1.337, 1.318, 1.318],
-    [1.279, 1.273, 1.266, 1.250, 1.210, 1.184, 1.150],
-    [1.128, 1.121, 1.114, 1.101, 1.067, 1.027, 0.973],
-    [1.029, 1.021, 1.014, 1.004, 0.974, 0.935, 0.874],
-    [0.896, 0.892, 0.884, 0.883, 0.855, 0.823, 0.769],
-    [0.818, 0.812, 0.806, 0.801, 0.780, 0.756, 0.691],
-    [0.698, 0.695, 0.692, 0.689, 0.676, 0.656, 0.597],
-    [0.593, 0.590, 0.588, 0.586, 0.579, 0.563, 0.513],
-])
 
-# Table IV: beta = psi_2(nu_alpha, nu_beta); rows nu_alpha, columns nu_beta.
-_PSI_2 = np.array([
-    [0.0, 2.160, 1.000, 1.000, 1.000, 1.000, 1.000],
-    [0.0, 1.592, 3.390, 1.000, 1.000, 1.000, 1.000],
-    [0.0, 0.759, 1.800, 1.000, 1.000, 1.000, 1.000],
-    [0.0, 0.482, 1.048, 1.694, 1.000, 1.000, 1.000],
-    [0.0, 0.360, 0.760, 1.232, 2.229, 1.000, 1.000],
-    [0.0, 0.253, 0.518, 0.823, 1.575, 1.000, 1.000],
-    [0.0, 0.203, 0.410, 0.632, 1.244, 1.906, 1.000],
-    [0.0, 0.165, 0.332, 0.499, 0.943, 1.560, 1.000],
-    [0.0, 0.136, 0.271, 0.404, 0.689, 1.230, 2.195],
-    [0.0, 0.109, 0.216, 0.323, 0.539, 0.827, 1.917],
-    [0.0, 0.096, 0.190, 0.284, 0.472, 0.693, 1.759],
-    [0.0, 0.082, 0.163, 0.243, 0.412, 0.601, 1.596],
-    [0.0, 0.074, 0.147, 0.220, 0.377, 0.546, 1.482],
-    [0.0, 0.064, 0.128, 0.191, 0.330, 0.478, 1.362],
-    [0.0, 0.056, 0.112, 0.167, 0.285, 0.428, 1.274],
-])
+def _load_tables() -> dict[str, npt.NDArray[np.float64]]:
+    """The recomputed tables (see ``_quantile_table_gen.py``) as float arrays."""
+    raw = json.loads(_TABLE_FILE.read_text())
+    keys = (
+        "alpha_nodes",
+        "beta_nodes",
+        "phi_3",
+        "phi_5",
+        "u_nodes",
+        "nu_beta_nodes",
+        "inverse_alpha",
+        "inverse_beta",
+        "inverse_attainable",
+    )
+    out = {key: np.asarray(raw[key], dtype=np.float64) for key in keys}
+    out["gaussian_nu_alpha"] = np.asarray(raw["gaussian_nu_alpha"], dtype=np.float64)
+    out["u_offset"] = np.asarray(raw["u_offset"], dtype=np.float64)
+    return out
 
-# Tables V and VII are printed with alpha decreasing from 2 to 0.5 (rows) and
-# beta = 0, 0.25, 0.5, 0.75, 1 (columns); they are flipped to increasing alpha below.
-_ALPHA_NODES = np.array(
-    [2.0, 1.9, 1.8, 1.7, 1.6, 1.5, 1.4, 1.3, 1.2, 1.1, 1.0, 0.9, 0.8, 0.7, 0.6, 0.5]
-)[::-1].copy()
-_BETA_NODES = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
 
-# Table V: nu_c = phi_3(alpha, beta) = (x_0.75 - x_0.25) / c.
-_PHI_3 = np.array([
-    [1.908, 1.908, 1.908, 1.908, 1.908],
-    [1.914, 1.915, 1.916, 1.918, 1.921],
-    [1.921, 1.922, 1.927, 1.936, 1.947],
-    [1.927, 1.930, 1.943, 1.961, 1.987],
-    [1.933, 1.940, 1.962, 1.997, 2.043],
-    [1.939, 1.952, 1.988, 2.045, 2.116],
-    [1.946, 1.967, 2.022, 2.106, 2.211],
-    [1.955, 1.984, 2.067, 2.188, 2.333],
-    [1.965, 2.007, 2.125, 2.294, 2.491],
-    [1.980, 2.040, 2.205, 2.435, 2.696],
-    [2.000, 2.085, 2.311, 2.624, 2.973],
-    [2.040, 2.149, 2.461, 2.886, 3.356],
-    [2.098, 2.244, 2.676, 3.265, 3.912],
-    [2.189, 2.392, 3.004, 3.844, 4.775],
-    [2.337, 2.634, 3.542, 4.808, 6.247],
-    [2.588, 3.073, 4.534, 6.636, 9.144],
-])[::-1].copy()
-
-# Table VII: nu_zeta = phi_5(alpha, beta) = (zeta - x_0.5) / c.
-_PHI_5 = np.array([
-    [0.0, 0.000, 0.000, 0.000, 0.000],
-    [0.0, -0.017, -0.032, -0.049, -0.064],
-    [0.0, -0.030, -0.061, -0.092, -0.123],
-    [0.0, -0.043, -0.088, -0.132, -0.179],
-    [0.0, -0.056, -0.111, -0.170, -0.232],
-    [0.0, -0.066, -0.134, -0.206, -0.283],
-    [0.0, -0.075, -0.154, -0.241, -0.335],
-    [0.0, -0.084, -0.173, -0.276, -0.390],
-    [0.0, -0.090, -0.192, -0.310, -0.447],
-    [0.0, -0.095, -0.208, -0.346, -0.508],
-    [0.0, -0.098, -0.223, -0.380, -0.576],
-    [0.0, -0.099, -0.237, -0.424, -0.652],
-    [0.0, -0.096, -0.250, -0.469, -0.742],
-    [0.0, -0.089, -0.262, -0.520, -0.853],
-    [0.0, -0.078, -0.272, -0.581, -0.997],
-    [0.0, -0.061, -0.279, -0.659, -1.198],
-])[::-1].copy()
-# fmt: on
+_T = _load_tables()
+_ALPHA_NODES = _T["alpha_nodes"]
+_BETA_NODES = _T["beta_nodes"]
+_PHI_3 = _T["phi_3"]  # (x_0.75 - x_0.25) / c
+_PHI_5 = _T["phi_5"]  # (zeta - x_0.5) / c, zeta the S0 location
+_U_NODES = _T["u_nodes"]
+_NU_BETA_NODES = _T["nu_beta_nodes"]
+_PSI_1 = _T["inverse_alpha"]
+_PSI_2 = _T["inverse_beta"]
+_ATTAINABLE = _T["inverse_attainable"]
+_U_OFFSET = float(_T["u_offset"])
 
 _PROBS = (0.05, 0.25, 0.5, 0.75, 0.95)
 
-# Interpolation error of the tables: fitting the exact quantiles of S1 stable laws
-# (scipy.stats.levy_stable.ppf) with alpha = 0.6, 0.65, ..., 1.95 and beta in {0, 0.5, 1}
-# gives alpha_hat - alpha between -0.001 and +0.0145 (tests/theory/test_quantile.py
-# re-checks it at a subset). This error does not shrink with n, so at n = 1e5 it is
-# comparable to the sampling error (about 0.005-0.02), and a bootstrap interval that
-# ignores it covers as little as 40% of the time (measured on alpha = 1.2). The interval
-# is therefore widened by this bound on each side.
-TABLE_ERROR = 0.015
-GAUSSIAN_NU_ALPHA = float(_NU_ALPHA_NODES[0])  # (z_0.95 - z_0.05) / (z_0.75 - z_0.25)
-HEAVY_NU_ALPHA = float(_NU_ALPHA_NODES[-1])  # the table's heavy end, alpha ~ 0.5-0.6
+# Interpolation error of the tables. Fitting the exact quantiles of S1 stable laws
+# (scipy.stats.levy_stable.ppf) at alpha = 0.557, 0.607, ..., 1.957 (between the table's
+# nodes) and beta in {0, 0.3, 0.7, 1} gives |alpha_hat - alpha| <= 9e-5 for beta <= 0.7,
+# and up to 0.0021 at beta = 1, the edge of the attainable ratios, where beta_hat falls to
+# 0.90-0.98 and the scale is up to 10% off (tests/theory/test_quantile.py re-checks a
+# subset). The error does not shrink with n; the interval is widened by this bound on each
+# side. (McCulloch's printed tables were off by up to +0.0145, which at n = 1e5 left the
+# bootstrap interval covering alpha = 1.2 in only 4 of 10 samples.)
+TABLE_ERROR = 0.0025
+GAUSSIAN_NU_ALPHA = float(_T["gaussian_nu_alpha"])  # (z_.95 - z_.05) / (z_.75 - z_.25)
+HEAVY_NU_ALPHA = float(np.exp(_U_NODES[-1]) + GAUSSIAN_NU_ALPHA - _U_OFFSET)  # alpha ~ 0.5
 
 
 def _bilinear(
@@ -170,11 +116,20 @@ def _bilinear(
     )
 
 
+def _u(nu_alpha: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The inverse tables' first coordinate, log(nu_alpha - G + offset), G the Gaussian value."""
+    with np.errstate(invalid="ignore"):
+        return np.asarray(
+            np.log(np.maximum(nu_alpha - GAUSSIAN_NU_ALPHA + _U_OFFSET, _U_OFFSET)),
+            dtype=np.float64,
+        )
+
+
 def _alpha_from_ratios(
     nu_alpha: npt.NDArray[np.float64], nu_beta: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float64]:
     """alpha = psi_1(nu_alpha, |nu_beta|), and 2 on the Gaussian side of the table."""
-    alpha = _bilinear(_NU_ALPHA_NODES, _NU_BETA_NODES, _PSI_1, nu_alpha, np.abs(nu_beta))
+    alpha = _bilinear(_U_NODES, _NU_BETA_NODES, _PSI_1, _u(nu_alpha), np.abs(nu_beta))
     return np.where(nu_alpha <= GAUSSIAN_NU_ALPHA, 2.0, alpha)
 
 
@@ -224,16 +179,17 @@ class StableQuantileFit:
     n : int
         Number of observations.
     nu_alpha : float
-        (x_0.95 - x_0.05) / (x_0.75 - x_0.25); 2.439 for a Gaussian, larger for heavier
+        (x_0.95 - x_0.05) / (x_0.75 - x_0.25); 2.4387 for a Gaussian, larger for heavier
         tails.
     nu_beta : float
         (x_0.95 + x_0.05 - 2 x_0.5) / (x_0.95 - x_0.05), in [-1, 1].
     at_gaussian_boundary : bool
-        True when ``nu_alpha`` <= 2.439, the Gaussian end of McCulloch's table: ``alpha``
+        True when ``nu_alpha`` <= 2.4387, its Gaussian value: ``alpha``
         is then set to 2 (the data are no heavier-tailed than a Gaussian in their
         quantiles), not estimated.
     notes : tuple of str
-        What the fit had to do outside its tables (Gaussian end, heavy end, clipped beta).
+        What the fit had to do at the edges of its tables (Gaussian end, heavy end, beta
+        at the edge of the attainable ratios).
     """
 
     alpha: float
@@ -272,26 +228,27 @@ def _fit_from_quantiles(q: npt.NDArray[np.float64], n: int, unit: float = 1.0) -
     if at_gaussian:
         alpha, beta = 2.0, 0.0
         notes.append(
-            f"nu_alpha = {nu_alpha:.4g} is at or below {GAUSSIAN_NU_ALPHA}, the Gaussian end "
-            "of McCulloch's table: alpha is set to 2 (the boundary), not estimated"
+            f"nu_alpha = {nu_alpha:.4g} is at or below {GAUSSIAN_NU_ALPHA:.4f}, its Gaussian "
+            "value: alpha is set to 2 (the boundary), not estimated"
         )
     else:
         alpha = float(_alpha_from_ratios(nu_alpha_a, nu_beta_a))
-        raw_beta = math.copysign(
-            float(_bilinear(_NU_ALPHA_NODES, _NU_BETA_NODES, _PSI_2, nu_alpha_a, abs(nu_beta_a))),
+        u = _u(nu_alpha_a)
+        abs_nu_beta = np.abs(nu_beta_a)
+        beta = math.copysign(
+            min(1.0, float(_bilinear(_U_NODES, _NU_BETA_NODES, _PSI_2, u, abs_nu_beta))),
             nu_beta,
         )
-        beta = min(1.0, max(-1.0, raw_beta))
         if nu_alpha > HEAVY_NU_ALPHA:
             notes.append(
-                f"nu_alpha = {nu_alpha:.4g} is beyond {HEAVY_NU_ALPHA}, the heavy end of "
-                f"McCulloch's table (alpha about 0.5-0.6): alpha = {alpha:.3f} is the table's "
-                "edge value and the true index is probably smaller"
+                f"nu_alpha = {nu_alpha:.4g} is beyond {HEAVY_NU_ALPHA:.4g}, the heavy end of "
+                f"the table (alpha = 0.5): alpha = {alpha:.3f} is the table's edge value and "
+                "the true index is probably smaller"
             )
-        if beta != raw_beta:
+        if float(_bilinear(_U_NODES, _NU_BETA_NODES, _ATTAINABLE, u, abs_nu_beta)) < 0.5:
             notes.append(
                 f"the quantile ratios (nu_alpha = {nu_alpha:.4g}, nu_beta = {nu_beta:.4g}) lie "
-                f"where no stable law is: the table gives beta = {raw_beta:.3f}, set to {beta:g}"
+                f"at or beyond the edge of those of stable laws: beta is set to {beta:.3g}"
             )
     abs_beta = np.array(abs(beta))
     alpha_a = np.array(alpha)
@@ -333,16 +290,18 @@ def fit_stable_quantiles(x: Any) -> StableQuantileFit:
         \nu_\beta = \frac{x_{.95} + x_{.05} - 2 x_{.5}}{x_{.95} - x_{.05}}
 
     give alpha = psi_1(nu_alpha, |nu_beta|) and beta = sign(nu_beta) psi_2(nu_alpha,
-    |nu_beta|) by bilinear interpolation in McCulloch's Tables III-IV; then
-    scale c = (x_.75 - x_.25) / phi_3(alpha, beta) and zeta = x_.5 + c phi_5(alpha, beta)
-    (Tables V and VII), and the S1 location delta = zeta - beta c tan(pi alpha / 2).
-    The fit is consistent for alpha in [0.6, 2] and any beta (McCulloch 1986, Sec. 3); it
-    is invariant to scale and shift, and a sign flip flips beta only.
+    |nu_beta|) by bilinear interpolation in McCulloch's Tables III-IV (recomputed on a
+    fine grid, see the module notes); then scale c = (x_.75 - x_.25) / phi_3(alpha, beta)
+    and zeta = x_.5 + c phi_5(alpha, beta) (Tables V and VII), and the S1 location
+    delta = zeta - beta c tan(pi alpha / 2) (at alpha = 1: zeta - (2/pi) beta c log c).
+    The fit is consistent for alpha in [0.5, 2] and any beta (McCulloch 1986, Sec. 3); it
+    is invariant to scale and shift, and a sign flip flips beta only. The S1 location is
+    ill-conditioned near alpha = 1 when beta != 0 (tan(pi alpha / 2) diverges there).
 
-    Not silently capped: when nu_alpha <= 2.439 (the Gaussian end of the table) alpha is
-    set to 2 and ``at_gaussian_boundary`` is True; beyond the table's heavy end
-    (nu_alpha > 25) or where the table gives |beta| > 1, the fit returns the edge value
-    and says so in ``notes``.
+    Not silently capped: when nu_alpha <= 2.4387 (the Gaussian value) alpha is set to 2
+    and ``at_gaussian_boundary`` is True; beyond the table's heavy end (nu_alpha > 60,
+    alpha = 0.5) or at the edge of the ratios that stable laws attain, the fit returns the
+    edge value and says so in ``notes``.
 
     Parameters
     ----------
@@ -412,9 +371,8 @@ def quantile_estimator(x: Any, *, n_boot: int = 200, rng: RngLike = None) -> Tai
     resamples (Efron's percentile interval), drawn exactly but in O(1) per replicate by
     sampling the needed order statistics of the resample (``_bootstrap_alphas``); the
     same ``rng`` gives the same interval. The percentiles are then moved out by
-    ``TABLE_ERROR`` = 0.015 each, the largest interpolation error of McCulloch's tables
-    measured against exact stable quantiles (a bias that does not shrink with n; without
-    it the interval covers alpha = 1.2 only about 40% of the time at n = 1e5), extended
+    ``TABLE_ERROR`` = 0.0025 each, a bound on the tables' interpolation error measured
+    against exact stable quantiles (a bias that does not shrink with n), extended
     if need be to contain the estimate, and its upper end is kept at most 2, the end of
     the stable family. At the Gaussian end of the table
     (``settings["at_gaussian_boundary"]``) the estimate is the boundary value 2 and the

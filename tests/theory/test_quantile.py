@@ -31,19 +31,38 @@ def _levy_s1() -> object:
 
 
 @pytest.mark.parametrize(
-    ("alpha", "beta"), [(0.7, 0.0), (0.75, 0.0), (1.2, 0.0), (1.5, 0.5), (1.8, 1.0), (1.9, 0.0)]
+    ("alpha", "beta"),
+    [(0.63, 0.0), (0.77, 0.3), (1.23, 0.0), (1.51, 0.5), (1.87, 0.7), (1.93, 0.0)],
 )
 def test_tables_on_exact_stable_quantiles(alpha: float, beta: float) -> None:
-    # Independent source: scipy's numerical stable quantiles (not the tables). Fitting the
-    # exact quantiles leaves only the tables' interpolation error, which must stay within
-    # TABLE_ERROR (the bound the interval is widened by); the scale (1) and location (0)
-    # come back to within the tables' 3-digit precision plus interpolation (0.02).
+    # Independent source: scipy's numerical stable quantiles at points between the table's
+    # nodes. Fitting the exact quantiles leaves only the tables' interpolation error, which
+    # must stay within TABLE_ERROR (the bound the interval is widened by); scale (1) and
+    # location (0) come back to 1e-3 (measured: <= 4e-4 away from beta = 1 and alpha = 1).
     q = np.asarray(_levy_s1().ppf(PROBS, alpha, beta))  # type: ignore[attr-defined]
     fit = _fit_from_quantiles(q, 10**6)
     assert abs(fit.alpha - alpha) <= TABLE_ERROR
-    assert abs(fit.beta - beta) <= 0.12  # beta's table is coarse (0.1 steps in nu_beta)
-    assert fit.scale == pytest.approx(1.0, abs=0.02)
-    assert fit.loc == pytest.approx(0.0, abs=0.05)
+    assert abs(fit.beta - beta) <= 0.005
+    assert fit.scale == pytest.approx(1.0, abs=1e-3)
+    assert fit.loc == pytest.approx(0.0, abs=1e-3)
+    assert not fit.notes
+
+
+def test_tables_at_the_edge_beta_one() -> None:
+    # At beta = 1 the ratios sit on the edge of those stable laws attain: alpha stays within
+    # TABLE_ERROR, and the fit says that it is at the edge.
+    q = np.asarray(_levy_s1().ppf(PROBS, 0.657, 1.0))  # type: ignore[attr-defined]
+    fit = _fit_from_quantiles(q, 10**6)
+    assert abs(fit.alpha - 0.657) <= TABLE_ERROR
+    assert fit.beta > 0.85
+    # Ratios beyond the heavy end (nu_alpha = 150): alpha is the edge value 0.5, and said.
+    beyond = _fit_from_quantiles(np.array([0.0, 0.01, 0.02, 0.03, 3.0]), 100)
+    assert beyond.alpha == pytest.approx(0.5)
+    assert any("heavy end" in note for note in beyond.notes)
+    # nu_beta above what beta = 1 attains at nu_alpha = 5 (about 0.76): beta = 1, said.
+    edge = _fit_from_quantiles(np.array([-0.02, 0.0, 0.05, 0.2, 0.98]), 100)
+    assert edge.nu_beta > 0.85 and edge.beta == pytest.approx(1.0)
+    assert any("edge of those of stable laws" in note for note in edge.notes)
 
 
 def test_tables_negative_control() -> None:
@@ -55,20 +74,20 @@ def test_tables_negative_control() -> None:
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_matches_scipy_fitstart(seed: int) -> None:
-    # scipy's _fitstart_S1 implements the same method from the same tables (by a different
-    # interpolation code): alpha and beta agree to rounding wherever nu_alpha is inside the
-    # table (scipy sets beta = sign(nu_beta) at the Gaussian end, heavytail sets 0).
+def test_close_to_scipy_fitstart(seed: int) -> None:
+    # scipy's _fitstart_S1 implements the same method with McCulloch's printed tables.
+    # The two differ by the printed tables' interpolation error (up to 0.0145 in alpha on
+    # exact quantiles, measured) plus ours (TABLE_ERROR): 0.02 in alpha; McCulloch's beta
+    # table has nu_beta steps of 0.1-0.2, hence 0.15 in beta; scale within 3%.
     rng = np.random.default_rng(seed)
     alpha = float(rng.uniform(0.7, 1.95))
     beta = float(rng.uniform(-0.8, 0.8))
     x = sample_stable(alpha, 5_000, beta=beta, rng=rng)
     ours = fit_stable_quantiles(x)
-    a, b, loc, scale = _fitstart_S1(x)
-    assert ours.alpha == pytest.approx(a, abs=1e-9)
-    assert ours.beta == pytest.approx(b, abs=1e-9)
-    assert ours.scale == pytest.approx(scale, rel=1e-9)
-    assert ours.loc == pytest.approx(loc, abs=1e-9)
+    a, b, _, scale = _fitstart_S1(x)
+    assert ours.alpha == pytest.approx(a, abs=0.02)
+    assert ours.beta == pytest.approx(b, abs=0.15)
+    assert ours.scale == pytest.approx(scale, rel=0.03)
 
 
 def test_invariances() -> None:

@@ -89,8 +89,13 @@ class CalibrationSize:
         check_int(self.warn_seeds, "warn_seeds", low=1)
         check_int(self.n_boot, "n_boot", low=100)
         if self.cases is not None:
-            for name in self.cases:
-                get_case(name)
+            valid = {c.name for c in CASES}
+            unknown = [name for name in self.cases if name not in valid]
+            if unknown:
+                raise InvalidArgumentError(
+                    f"`cases` must name cases of the catalogue ({', '.join(sorted(valid))}), "
+                    f"got unknown {unknown}"
+                )
 
 
 SIZES = {

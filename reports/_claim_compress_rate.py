@@ -245,7 +245,7 @@ CLAIM = Claim(
         "Derived (THEORY.md section 1, 'Rate'; docs/compressibility.md, section 2): the smallest "
         "(1 - kappa) n terms of |X_i|^p sum to order n, the whole sum to order n^(p/alpha) "
         "(an (alpha/p)-stable limit). Compressibility itself: Gribonval, Cevher & Davies "
-        "(2012), Prop. 1; Barsbey et al. (NeurIPS 2021), Sec. 3."
+        "(2012); Silva & Derpich (2015); Barsbey et al. (NeurIPS 2021)."
     ),
     sizes=SIZES,
     rules={"slope": slope_rule(1.5, 2.0)},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -100,3 +101,16 @@ def test_verify_validates() -> None:
         verify(["nope"], size="smoke")
     with pytest.raises(InvalidArgumentError, match="`jobs`"):
         verify(["compress.rate"], size="smoke", jobs=0)
+
+
+def test_worker_processes_get_one_blas_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    from heavytail.reports._runner import BLAS_THREAD_VARIABLES, single_threaded_blas
+
+    for name in BLAS_THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")  # set by the user: left alone
+    with single_threaded_blas():
+        assert os.environ["OPENBLAS_NUM_THREADS"] == "1" == os.environ["OMP_NUM_THREADS"]
+        assert os.environ["MKL_NUM_THREADS"] == "3"
+    assert "OPENBLAS_NUM_THREADS" not in os.environ and "OMP_NUM_THREADS" not in os.environ
+    assert os.environ["MKL_NUM_THREADS"] == "3"

@@ -218,8 +218,9 @@ def _fit_from_quantiles(q: npt.NDArray[np.float64], n: int, unit: float = 1.0) -
     _, q25, q50, q75, _ = (float(v) for v in q)
     if not q75 > q25:
         raise EstimationError(
-            "the interquartile range of `x` is zero (at least half of the data are tied), "
-            "so no stable law can be fitted by quantiles"
+            "the interquartile range of `x` is zero (at least half of the data are tied, or "
+            "it underflows next to the largest value), so no stable law can be fitted by "
+            "quantiles"
         )
     nu_alpha_a, nu_beta_a = _quantile_ratios(q)
     nu_alpha, nu_beta = float(nu_alpha_a), float(nu_beta_a)

@@ -150,10 +150,14 @@ def stable_goodness_of_fit(
     n = x.size
     t = _grid(fit, n)
     grid = tuple(float(v) for v in t)
-    # Centre and scale by robust statistics first: |phi| is shift-invariant, and this keeps
-    # t x moderate so that cos and sin lose no precision on shifted data.
-    xc = (x - np.median(x)) * 1.0
-    tx = np.multiply.outer(xc, t)  # (n, m)
+    # Centre at the median first: |phi| is shift-invariant, and this keeps t x moderate so
+    # that cos and sin lose no precision on shifted data.
+    with np.errstate(over="ignore", invalid="ignore"):
+        tx = np.multiply.outer(x - np.median(x), t)  # (n, m)
+    if not np.all(np.isfinite(tx)):  # data spanning nearly the whole double range
+        return StableGoodnessOfFit(
+            math.inf, threshold, False, math.nan, grid, "t x overflows (data range too wide)"
+        )
     cos = np.cos(tx)
     sin = np.sin(tx)
     c = cos.mean(axis=0)

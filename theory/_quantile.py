@@ -266,6 +266,11 @@ def _fit_from_quantiles(q: npt.NDArray[np.float64], n: int, unit: float = 1.0) -
         loc = unit * (zeta - (2.0 / math.pi) * beta * scale * (math.log(scale) + math.log(unit)))
     else:
         loc = unit * (zeta - beta * scale * math.tan(0.5 * math.pi * alpha))
+    if not (math.isfinite(unit * scale) and math.isfinite(loc)):
+        raise EstimationError(
+            f"the fitted scale ({unit * scale:g}) or location ({loc:g}) of `x` overflows: "
+            "the data's spread is near the largest double"
+        )
     return StableQuantileFit(
         alpha=alpha,
         beta=beta,
@@ -318,7 +323,7 @@ def fit_stable_quantiles(x: Any) -> StableQuantileFit:
     InvalidArgumentError
         If ``x`` is not a 1-D finite sample of at least 5 values, or is constant.
     EstimationError
-        If the interquartile range is zero.
+        If the interquartile range is zero, or the fitted scale or location overflows.
     """
     data = as_sample(x, "x", min_size=5, allow_constant=False)
     n = data.size
@@ -400,7 +405,8 @@ def quantile_estimator(x: Any, *, n_boot: int = 200, rng: RngLike = None) -> Tai
     InvalidArgumentError
         Bad ``x``, ``n_boot`` or ``rng``.
     EstimationError
-        If the interquartile range is zero.
+        If the interquartile range is zero, the fitted scale or location overflows, or
+        too few bootstrap resamples give an estimate.
     """
     data = as_sample(x, "x", min_size=5, allow_constant=False)
     n_boot = check_int(n_boot, "n_boot", low=20)

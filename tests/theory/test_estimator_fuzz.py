@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 import heavytail.theory as theory
 from heavytail.theory import HeavytailWarning, TailEstimate
@@ -146,3 +147,34 @@ def test_inputs_without_a_tail_are_refused(name: str, case: str) -> None:
     # These carry no information about a tail: a number returned for them is made up.
     with pytest.raises(ValueError):
         _estimators()[name](EDGE_CASES[case].copy())
+
+
+@settings(max_examples=60)
+@given(x=float_arrays(min_size=0, max_size=120), dim=st.integers(1, 4))
+def test_block_sum_on_arbitrary_2d_arrays(x: FloatArray, dim: int) -> None:
+    # The multivariate block-sum estimator (rows are vectors, Euclidean norms).
+    rows = x.size // dim
+    _check_behaves(theory.block_sum_estimator, x[: rows * dim].reshape(rows, dim))
+
+
+@settings(max_examples=60)
+@example(x=EDGE_CASES["largest doubles"])
+@example(x=EDGE_CASES["huge value among zeros"])
+@given(x=float_arrays(min_size=0, max_size=200))
+def test_stable_fit_and_goodness_of_fit_behave(x: FloatArray) -> None:
+    # The stable fit returns finite parameters or raises a ValueError; the goodness-of-fit
+    # test on a fitted sample returns a statistic that is a number (inf when it cannot be
+    # computed), never NaN, and no foreign warnings.
+    with warnings.catch_warnings(record=True) as caught, _hang_guard(HANG_SECONDS):
+        warnings.simplefilter("always")
+        try:
+            fit = theory.fit_stable_quantiles(x)
+        except ValueError:
+            return
+        assert all(math.isfinite(v) for v in (fit.alpha, fit.beta, fit.scale))
+        assert 0.5 <= fit.alpha <= 2.0 and -1.0 <= fit.beta <= 1.0 and fit.scale > 0
+        gof = theory.stable_goodness_of_fit(x, fit)
+    assert not math.isnan(gof.statistic)
+    assert gof.accepted == (gof.statistic <= gof.threshold)
+    foreign = [w for w in caught if not issubclass(w.category, HeavytailWarning)]
+    assert not foreign, [str(w.message) for w in foreign]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from heavytail.theory import (
+    InvalidArgumentError,
     elliptic_layer_matrix,
     iid_columns_matrix,
     iid_entries_matrix,
@@ -110,6 +111,11 @@ def _ordering_gaps(w: np.ndarray, columns: np.ndarray) -> np.ndarray:
 def measure(params: PruneSize, rng: np.random.Generator) -> Evidence:
     """Draw the three ensembles, measure prunable fractions and the ordering, and judge."""
     alphas = np.array(params.alphas)
+    if alphas.size < 3 or alphas[-1] != 2.0 or np.any(alphas[:-1] >= 2.0):
+        raise InvalidArgumentError(
+            f"`alphas` must end with 2.0 (the Gaussian) after at least two values below 2, "
+            f"got {params.alphas}"
+        )
     n_alpha, reps = alphas.size, params.replicates
     columns = np.unique(np.geomspace(1, params.n, params.columns_grid).astype(np.int64))
     # fractions[e, r, a, m]: ensemble e, replicate r, alpha a, method m.
@@ -151,7 +157,7 @@ def measure(params: PruneSize, rng: np.random.Generator) -> Evidence:
             controls.append(Check(label + "; control: no rise", 0.0, tau, NO_TREND_RULE))
 
     heavy = alphas < 2.0
-    gauss = fractions[0, :, ~heavy, :].mean(axis=1)  # (reps, methods): alpha = 2 draws
+    gauss = fractions[0][:, -1, :]  # (reps, methods): the alpha = 2 draws, Gaussian
     layer_diff = np.empty((len(METHODS), 3))
     for m, method in enumerate(METHODS):
         diff = fractions[2][:, heavy, m].mean(axis=1) - gauss[:, m]

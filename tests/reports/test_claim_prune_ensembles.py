@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from heavytail.reports._claim import Evidence
-from heavytail.reports._claim_prune_ensembles import CLAIM, METHODS
+from heavytail.reports._claim_prune_ensembles import CLAIM, METHODS, PruneSize
+from heavytail.reports._stats import mean_interval
 from heavytail.reports._verdict import Measurement, Verdict
-from heavytail.theory import elliptic_layer_matrix, prunable_fraction
+from heavytail.theory import InvalidArgumentError, elliptic_layer_matrix, prunable_fraction
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +36,20 @@ def test_the_one_layer_rule_rejects_the_independent_gain(evidence: Evidence) -> 
     for control in layer_controls:
         assert control.prediction > 0.2
         assert control.measurement.width < 0.05
+
+
+def test_layer_interval_is_over_replicates_of_both_ensembles(evidence: Evidence) -> None:
+    """Reference computation: per replicate, the one layer's mean fraction over the heavy
+    alphas minus that replicate's own Gaussian draw; a Student-t interval over replicates
+    (the Gaussian's spread must count, not only the layer's)."""
+    fr = evidence.data["fractions"]  # (ensemble, replicate, alpha, method)
+    layer_checks = [c for c in evidence.checks if c.label.startswith("one elliptic layer")]
+    for m, check in enumerate(layer_checks):
+        diff = fr[2][:, :-1, m].mean(axis=1) - fr[0][:, -1, m]
+        ref = mean_interval(diff, level=check.measurement.level)
+        assert check.measurement == ref
+    with pytest.raises(InvalidArgumentError, match=r"must end with 2\.0"):
+        CLAIM.run(PruneSize(4, 8, (1.0, 1.5), 2, 100, 2), rng=0)
 
 
 def test_trend_rule_would_reject_a_rising_trend(evidence: Evidence) -> None:

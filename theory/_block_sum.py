@@ -135,7 +135,8 @@ def block_sum_estimator(x: Any, *, block_size: Any = None) -> TailEstimate:
     Raises
     ------
     InvalidArgumentError
-        For bad ``x`` (empty, non-real, non-finite, not 1-D or 2-D, all equal) or a
+        For bad ``x`` (empty, non-real, non-finite, not 1-D or 2-D, all entries or all
+        rows equal) or a
         ``block_size`` that is not an integer in [2, n / 2].
     EstimationError
         If an observation or a block sum is exactly 0 (its log is -inf), or if
@@ -151,6 +152,8 @@ def block_sum_estimator(x: Any, *, block_size: Any = None) -> TailEstimate:
     """
     data = as_sample(x, "x", ndim=(1, 2), min_size=2, allow_constant=False)
     n = data.shape[0]
+    if data.ndim == 2 and np.all(data == data[0]):
+        raise InvalidArgumentError("`x` must not have all rows equal: such a sample has no tail")
     if n < 4:
         raise InvalidArgumentError(
             f"`x` must hold at least 4 observations for the block-sum estimator (two blocks "

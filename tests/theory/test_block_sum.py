@@ -140,3 +140,9 @@ def test_zeros_are_an_estimation_error() -> None:
     y = np.tile([1.0, -1.0], 50)  # every block of 2 sums to exactly 0
     with pytest.raises(EstimationError, match="block sums"):
         block_sum_estimator(y, block_size=2)
+
+
+def test_constant_rows_are_refused() -> None:
+    x = np.tile([1.0, 2.0], (50, 1))  # entries differ, rows do not: no tail
+    with pytest.raises(InvalidArgumentError, match="all rows equal"):
+        block_sum_estimator(x)

@@ -136,8 +136,7 @@ def block_sum_estimator(x: Any, *, block_size: Any = None) -> TailEstimate:
     ------
     InvalidArgumentError
         For bad ``x`` (empty, non-real, non-finite, not 1-D or 2-D, all entries or all
-        rows equal) or a
-        ``block_size`` that is not an integer in [2, n / 2].
+        rows equal) or a ``block_size`` that is not an integer in [2, n / 2].
     EstimationError
         If an observation or a block sum is exactly 0 (its log is -inf), or if
         1/alpha_hat <= 0 (the block sums are not larger than the observations, so no

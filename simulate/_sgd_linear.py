@@ -55,8 +55,9 @@ class InjectedNoise:
     Parameters
     ----------
     alpha : float
-        Stable index, in (0, 2]. Below about 0.2 the noise alone can exceed
-        :data:`DIVERGENCE_BOUND` within a run, and such chains are reported as diverged.
+        Stable index, in (0, 2]. A draw of L exceeds :data:`DIVERGENCE_BOUND` with
+        probability of order 10^(-150 alpha), which long runs reach for alpha below
+        about 0.05; such chains are reported as diverged.
     scale : float
         sigma_inj in the formula above, in (0, inf).
     kind : {"iid", "elliptic"}
@@ -303,6 +304,15 @@ def sgd_linear_regression(
 
     Notes
     -----
+    In the online mode the stationary mean is x_star and, when
+    eta sigma^2 < 2b / (b + d + 1), the stationary covariance is v I with
+
+        v = eta noise_std^2 / (2b - (b + d + 1) eta sigma^2),
+
+    from v = h(2) v + (eta/b)^2 noise_std^2 b sigma^2 (E[M^T M] = h(2) I, THEORY.md
+    section 5); the derivation and its check against simulation are in
+    ``tests/simulate/test_sgd_linear_theory.py``.
+
     Not checked here: whether the parameters admit a stationary law, or whether
     ``n_steps`` is long enough to reach it. The chains are stepped in numba threads
     over fixed chunks of chains, each chunk with its own Generator.

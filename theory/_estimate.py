@@ -183,6 +183,12 @@ def auto_estimator(x: Any, *, n_boot: int = 200, rng: RngLike = None) -> TailEst
                 f"the moment estimator at the same k = {k} finds no heavy tail "
                 "(extreme-value index <= 0): the Hill estimate may describe a light tail"
             )
+        elif math.isinf(check.ci[1]):
+            warnings.append(
+                f"the moment estimator at the same k = {k} cannot rule out a light tail (its "
+                "95% interval for the extreme-value index 1/alpha reaches 0): Hill returns a "
+                "finite index for light tails too"
+            )
     settings["estimator"] = primary.method
     settings["cross_check"] = None if check is None else check.method
     settings[primary.method] = dict(primary.settings)

@@ -23,8 +23,10 @@ Randomness: only the stable route draws (the quantile fit's bootstrap), from ``r
 same ``rng`` gives the same result.
 
 Every diagnostic that casts doubt ends in ``TailEstimate.warnings``: the estimators
-disagree, the data look uncentred, the estimate depends strongly on k, the estimate sits
-at the Gaussian boundary of the stable family. Nothing is capped: the stable index lives
+disagree (more than ``DISAGREEMENT_Z`` standard errors apart on 1/alpha), the data look
+uncentred (:func:`uncentred_message`), the estimate depends strongly on k (Hill's
+k-sensitivity), the moment estimator cannot rule out a light tail, the estimate or its
+interval reaches the Gaussian end of the stable family. Nothing is capped: the stable index lives
 in (0, 2] by definition, and when it reaches 2 the result says that the tail index is
 then not identified (any light or finite-variance tail fits).
 """

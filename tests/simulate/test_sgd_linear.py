@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from heavytail.simulate import (
     CHUNK_SIZE,
@@ -485,3 +487,48 @@ def test_bad_input_is_refused_naming_the_argument(changes: dict[str, Any], name:
 def test_bad_options_are_refused(make: Any, name: str) -> None:
     with pytest.raises(InvalidArgumentError, match=name):
         make()
+
+
+# ---------------------------------------------------------------------------- invariances
+
+# The draws are standard normals scaled by sigma and noise_std, so with the same seed the
+# chains of two settings correspond draw for draw; these identities then hold up to
+# rounding (relative 1e-9: a few hundred roundings of 1e-16, amplified along 30 steps
+# by factors |1 - c X| of order 1).
+
+
+@settings(max_examples=15)
+@given(
+    c=st.floats(0.25, 4.0),
+    seed=st.integers(0, 2**32 - 1),
+    dim=st.sampled_from([1, 3]),
+    b=st.integers(1, 4),
+    m=st.sampled_from([None, 9]),
+)
+def test_scaling_sigma_and_eta_scales_the_iterates(
+    c: float, seed: int, dim: int, b: int, m: int | None
+) -> None:
+    """With x* = 0, (eta, sigma) -> (eta / c^2, c sigma) keeps M_k = I - (eta/b) sum a a^T
+    and divides q_k = (eta/b) sum a_i noise z_i by c: every iterate is divided by c."""
+    kw: dict[str, Any] = dict(dim=dim, n_chains=7, n_steps=30, dataset_size=m, rng=seed)
+    base = sgd_linear_regression(0.2, b, sigma=1.0, **kw)
+    scaled = sgd_linear_regression(0.2 / c**2, b, sigma=c, **kw)
+    np.testing.assert_allclose(scaled.iterates, base.iterates / c, rtol=1e-9, atol=0.0)
+
+
+@settings(max_examples=15)
+@given(
+    s=st.floats(0.1, 10.0),
+    seed=st.integers(0, 2**32 - 1),
+    dim=st.sampled_from([1, 2]),
+    b=st.integers(1, 3),
+)
+def test_iterates_are_linear_in_the_label_noise(s: float, seed: int, dim: int, b: int) -> None:
+    """With x* = 0 and x_0 = 0, x_k = sum_j M_k ... M_{j+1} q_j is linear in noise_std."""
+    kw: dict[str, Any] = dict(dim=dim, n_chains=5, n_steps=30, rng=seed)
+    one = sgd_linear_regression(0.3, b, noise_std=1.0, **kw)
+    many = sgd_linear_regression(0.3, b, noise_std=s, **kw)
+    np.testing.assert_allclose(many.iterates, s * one.iterates, rtol=1e-9, atol=0.0)
+    # and with no label noise the iterates stay exactly at x_0 = x* = 0
+    none = sgd_linear_regression(0.3, b, noise_std=0.0, **kw)
+    assert np.all(none.iterates == 0.0)

@@ -54,7 +54,7 @@ class RateSize:
 SIZES = {
     "smoke": RateSize((0.8, 1.0, 1.3, 1.5), 100, 10_000, 4, 150),
     "quick": RateSize((0.8, 1.0, 1.3, 1.5), 100, 100_000, 10, 300),
-    "full": RateSize((0.8, 1.0, 1.3, 1.5), 100, 1_000_000, 13, 800),
+    "full": RateSize((0.8, 1.0, 1.3, 1.5), 100, 1_000_000, 13, 400),
 }
 
 #: The negative control predicts the slope of a tail index this much too large.

@@ -387,7 +387,17 @@ def sgd_linear_regression(
     else:
         inject_kind = INJECT_IID if injected_noise.kind == "iid" else INJECT_ELLIPTIC
         inject_alpha = injected_noise.alpha
-        inject_scale = injected_noise.scale * eta ** (1.0 / injected_noise.alpha)
+        # sigma_inj eta^(1/alpha) in log space: for small alpha it can overflow (noise
+        # beyond the divergence bound at every step) or underflow to 0 (noise silently
+        # switched off); both are refused
+        log_scale = math.log(injected_noise.scale) + math.log(eta) / injected_noise.alpha
+        if not math.log(1e-300) < log_scale < math.log(DIVERGENCE_BOUND):
+            raise InvalidArgumentError(
+                "`injected_noise` scale sigma_inj * eta^(1/alpha) must be in "
+                f"(1e-300, {DIVERGENCE_BOUND:g}), got exp({log_scale:.4g}) with "
+                f"alpha = {injected_noise.alpha:g}, eta = {eta:g}"
+            )
+        inject_scale = math.exp(log_scale)
 
     x_out = np.full((n_chains, dim), np.nan)
     div_step = np.full(n_chains, -1, dtype=np.int64)

@@ -456,6 +456,9 @@ GOOD: dict[str, Any] = dict(eta=0.5, batch_size=2, n_chains=4, n_steps=5)
         (dict(dataset_size=1), "batch_size"),  # b = 2 > m = 1
         (dict(dataset_size=SharedDataset(1)), "batch_size"),
         (dict(injected_noise="stable"), "injected_noise"),
+        # sigma_inj eta^(1/alpha): 2^500 = 3e150 is above the bound, 0.5^1000 = 9e-302 below 1e-300
+        (dict(eta=2.0, injected_noise=InjectedNoise(0.002, 1.0)), "injected_noise"),
+        (dict(eta=0.5, injected_noise=InjectedNoise(0.001, 1.0)), "injected_noise"),
         (dict(burn_in=-1), "burn_in"),
         (dict(burn_in=6), "burn_in"),
         (dict(burn_in=5, record="average"), "burn_in"),

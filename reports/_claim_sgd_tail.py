@@ -456,7 +456,10 @@ _STATEMENT = (
     "exceeds 1) the heuristic that α depends on ησ²/b alone. The finite-sum panel "
     "(one dataset of m points per chain, batches without replacement, epoch after "
     "epoch) is descriptive, not checked: with finite data the tail is only approximately "
-    "a power law and its apparent index moves towards the online value as m grows."
+    "a power law and its apparent index moves towards the online value as m grows. "
+    "With one dataset per chain the sample mixes datasets, some of them close to their "
+    "own stability boundary, so at small m the apparent index falls far below the "
+    "online one."
 )
 
 CLAIM = Claim(

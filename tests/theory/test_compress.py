@@ -8,6 +8,7 @@ reason, and a negative control that the same check rejects.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from scipy import special, stats
 
 from heavytail.theory import (
     EstimationError,
+    EstimationWarning,
     InvalidArgumentError,
     compressibility_exponent,
     expected_relative_error,
@@ -228,15 +230,17 @@ def test_limit_closed_forms(kappa: float, p: float) -> None:
     assert limit_relative_error(stats.norm(), kappa, p) == pytest.approx(
         gaussian_g(kappa, p), rel=RTOL
     )
-    assert limit_relative_error(stats.norm(3.0, 0.1), kappa, p) != pytest.approx(
-        gaussian_g(kappa, p), rel=RTOL
-    )
     assert limit_relative_error(stats.laplace(scale=7.0), kappa, p) == pytest.approx(
         laplace_g(kappa, p), rel=RTOL
     )
     b = p + 2.5
     assert limit_relative_error(stats.pareto(b, scale=2.0), kappa, p) == pytest.approx(
         pareto_g(kappa, p, b), rel=RTOL
+    )
+    # Uniform on [-a, a]: G_p = (1 - kappa)^((p + 1) / p).
+    uniform = (1 - kappa) ** ((p + 1) / p)
+    assert limit_relative_error(stats.uniform(-3.0, 6.0), kappa, p) == pytest.approx(
+        uniform, rel=RTOL
     )
 
 
@@ -400,3 +404,45 @@ def test_expected_relative_error_large_n_matches_rate() -> None:
         slope = math.log(e2 / e1) / math.log(100.0)
         # Corrections are O(1/(kappa n)) relative: 1e-5 at n = 1e6.
         assert slope == pytest.approx(compressibility_exponent(alpha), abs=1e-4)
+
+
+@settings(max_examples=25)
+@given(
+    dist=st.sampled_from([stats.pareto(3.0), stats.pareto(1.5), stats.expon(), stats.uniform()]),
+    kappa=st.one_of(st.floats(), st.sampled_from([1e-300, 1e-5, 0.5, 1.0])),
+    p=st.one_of(st.floats(), st.sampled_from([0.1, 1.0, 2.0, 10.0])),
+)
+def test_limit_no_input_crashes(dist: Any, kappa: float, p: float) -> None:
+    """Any kappa and p: a value in [0, 1], or InvalidArgumentError / EstimationError."""
+    try:
+        g = limit_relative_error(dist, kappa, p)
+    except (InvalidArgumentError, EstimationError):
+        return
+    assert 0.0 <= g <= 1.0
+
+
+@settings(max_examples=200)
+@given(
+    alpha=st.one_of(st.floats(), st.sampled_from([1e-300, 1e-3, 0.5, 1.999])),
+    n=st.one_of(st.integers(-5, 10**12), st.floats()),
+    kappa=st.one_of(st.floats(), st.sampled_from([1e-12, 0.1, 1.0])),
+    p=st.one_of(st.floats(), st.sampled_from([0.5, 2.0, 4.0])),
+    correction=st.booleans(),
+)
+def test_exponent_and_mean_no_input_crashes(
+    alpha: float, n: Any, kappa: float, p: float, correction: bool
+) -> None:
+    """Any input: r <= 0 and a mean in [0, 1], or a documented error (warnings allowed)."""
+    try:
+        r = compressibility_exponent(alpha, p)
+    except InvalidArgumentError:
+        pass
+    else:
+        assert r <= 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EstimationWarning)
+        try:
+            m = expected_relative_error(alpha, n, kappa, p, correction=correction)
+        except (InvalidArgumentError, EstimationError):
+            return
+    assert 0.0 <= m <= 1.0

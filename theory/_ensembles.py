@@ -12,7 +12,7 @@ All three have the same marginal law, S_alpha(scale, 0, 0) for every entry (the
 convention of :func:`heavytail.theory.sample_elliptic_stable`); they differ only in their
 dependence. Heavy tails compress under the first two as n grows, and not at all under the
 third: there every pruning error has the law of the Gaussian matrix's, whatever alpha
-(docs/compressibility.md, "Ensembles").
+(docs/compressibility.md, section 6).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ and the error is the relative Frobenius error ||W - W_k||_F / ||W||_F. Each is a
 best k-term error (THEORY.md section 1, p = 2) of one vector: of the entries, of the column
 norms, or of the singular values. So a whole curve over many kappa costs one sort (one SVD
 for "singular"). The ordering of the three at matched budgets is derived in
-docs/compressibility.md ("Pruning ordering").
+docs/compressibility.md (section 4, the ordering).
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ def pruning_curve(
     relative 1e-12). Cost: one sort of the d n magnitudes, or one pass for the column
     norms, or one SVD without singular vectors, whatever the number of kappas.
 
-    Ordering (docs/compressibility.md, "Pruning ordering"): with kappa = j / n for both
+    Ordering (docs/compressibility.md, section 4): with kappa = j / n for both
     "magnitude" and "node" (so that both keep exactly j d entries), magnitude <= node;
     with node keeping j columns and "singular" keeping rank j (kappa = j / min(d, n)),
     singular <= node. At an arbitrary common kappa, neither need hold.
@@ -145,7 +145,7 @@ def pruning_curve(
         entries of W (one scalar), and measures the error relative to ||W - m||_F: the
         papers' magnitude-pruning code centres this way (their node-pruning code uses
         per-row medians and their SVD code per-column medians instead; see
-        docs/compressibility.md, "Centring").
+        docs/compressibility.md, section 5).
 
     Returns
     -------
@@ -319,8 +319,8 @@ def matched_kappas(shape: Any, columns: int) -> dict[str, float]:
     keeping the same j d entries (kappa = j / n, for which ceil(kappa d n) = j d exactly)
     and by singular-value pruning keeping rank min(j, r), r = min(d, n)
     (kappa = min(j, r) / r). These are the budgets under which magnitude <= node and
-    singular <= node hold for every matrix (docs/compressibility.md, "Pruning
-    ordering"); at matched *parameter counts* singular <= node can fail.
+    singular <= node hold for every matrix (docs/compressibility.md,
+    section 4); at matched *parameter counts* singular <= node can fail.
 
     Parameters
     ----------

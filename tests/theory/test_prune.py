@@ -1,5 +1,5 @@
 """Pruning errors: against an independent masked/reconstructed reference, properties, and
-the ordering at matched budgets derived in docs/compressibility.md ("Pruning ordering")."""
+the ordering at matched budgets derived in docs/compressibility.md, section 4."""
 
 from __future__ import annotations
 
@@ -247,7 +247,7 @@ def test_median_centring_removes_a_shift(w: FloatArray, shift: float, method: st
 
 
 # --------------------------------------------------------------------------------------
-# The ordering at matched budgets (docs/compressibility.md, "Pruning ordering").
+# The ordering at matched budgets (docs/compressibility.md, section 4).
 
 
 @settings(max_examples=150)

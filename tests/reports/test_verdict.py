@@ -32,7 +32,7 @@ def test_measurement_validates() -> None:
         Measurement(math.inf, 0.0, math.inf)
     with pytest.raises(InvalidArgumentError, match="`level`"):
         Measurement(1.0, 0.0, 2.0, level=0.0)
-    m = Measurement(np.float32(1.0), 0, np.int64(2))  # numpy scalars are real numbers
+    m = Measurement(np.float32(1.0), 0, np.int64(2))  # type: ignore[arg-type]  # numpy reals
     assert (m.estimate, m.low, m.high, m.width) == (1.0, 0.0, 2.0, 2.0)
     one_sided = Measurement(1.0, 0.5, math.inf)
     assert one_sided.width == math.inf

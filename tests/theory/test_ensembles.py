@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from heavytail.theory import (
@@ -132,3 +135,24 @@ def test_elliptic_layer_is_as_compressible_as_gaussian(method: str) -> None:
 
     assert z(layer, gauss) < 5.0
     assert z(iid, gauss) > 5.0
+
+
+@settings(max_examples=60)
+@given(
+    sampler=st.sampled_from(SAMPLERS),
+    alpha=st.one_of(st.floats(), st.sampled_from([0.5, 1.0, 2.0])),
+    d=st.one_of(st.integers(-2, 6), st.floats(0, 5)),
+    n=st.one_of(st.integers(-2, 6), st.floats(0, 5)),
+    scale=st.one_of(st.floats(), st.sampled_from([1e-300, 1.0, 1e300])),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_no_input_crashes(
+    sampler: Sampler, alpha: float, d: Any, n: Any, scale: float, seed: int
+) -> None:
+    """Any arguments: a (d, n) float64 matrix without NaN, or InvalidArgumentError."""
+    try:
+        w = sampler(alpha, d, n, scale=scale, rng=seed)
+    except InvalidArgumentError:
+        return
+    assert w.shape == (d, n) and w.dtype == np.float64
+    assert not np.isnan(w).any()

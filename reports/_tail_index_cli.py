@@ -1,14 +1,15 @@
 """``heavytail tail-index FILE``: estimate the tail index of the numbers in a file.
 
 The file is opened once, read-only, and never written: its bytes and modification time
-are the same afterwards, whatever happens (a plot path that names the input file is
-refused before anything is written).
+are the same afterwards, whatever happens (a plot path that names the input file, by a
+symbolic or hard link too, is refused before anything is written).
 """
 
 from __future__ import annotations
 
 import io
 import math
+import os
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -206,7 +207,7 @@ def tail_index(
         if target.suffix.lower() not in (".png", ".pdf", ".svg"):
             raise UsageError(f"--plot {plot!r} must end in .png, .pdf or .svg")
         source = Path(file)
-        if target.exists() and source.exists() and target.resolve() == source.resolve():
+        if target.exists() and source.exists() and os.path.samefile(target, source):
             raise UsageError("--plot must not name the input file")
         if not target.parent.exists() and str(target.parent) not in ("", "."):
             raise UsageError(f"--plot {plot!r}: folder {str(target.parent)!r} does not exist")

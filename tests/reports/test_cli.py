@@ -228,6 +228,10 @@ def test_tail_index_bad_method_and_plot_onto_the_input(
     link.symlink_to(path)
     assert main(["tail-index", str(path), "--plot", str(link)]) == 2
     _one_error_line(capsys, "must not name the input file")
+    hard = tmp_path / "hard.png"
+    os.link(path, hard)
+    assert main(["tail-index", str(path), "--plot", str(hard)]) == 2
+    _one_error_line(capsys, "must not name the input file")
     missing_folder = tmp_path / "nowhere" / "p.png"
     assert main(["tail-index", str(path), "--plot", str(missing_folder)]) == 2
     _one_error_line(capsys, "does not exist")

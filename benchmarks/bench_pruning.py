@@ -1,0 +1,123 @@
+"""Time heavytail's one-pass pruning curves against a ratio-by-ratio numpy loop.
+
+For a d x d matrix of i.i.d. Cauchy entries (default d = 4096) and a grid of kept
+fractions (default 20), prints for each method the time of
+``heavytail.theory.pruning_curve`` (one sort, one pass over the column norms, or one
+SVD without singular vectors, then prefix sums) and of a reference loop written the
+way the papers' code (Barsbey et al. 2021, ``exp_utils.py``) prunes:
+
+- magnitude: for each ratio, ``argsort`` the |entries|, zero the smallest, and take the
+  Frobenius norm of the difference (their code sorts once per ratio);
+- node: for each ratio, compute the column norms, ``argsort`` them, zero the smallest
+  columns, and take the norm of the difference;
+- singular: one full ``scipy.linalg.svd`` (U, s, Vh, as their ``get_svd`` stores), then
+  for each ratio zero the trailing singular values, reconstruct
+  ``U @ diagsvd(s, d, n) @ Vh`` and take the norm of the difference (as their
+  ``spectral_pruning`` does).
+
+No centring on either side (both compute the same quantity). Ratio = reference time /
+heavytail time; above 1 means heavytail is faster. Target: >= 20. The largest absolute
+difference between the two curves is printed as a correctness check. Each side is run
+once per method (the reference takes minutes at d = 4096), with the calls interleaved
+method by method.
+
+Run: ``nice -n 10 .venv/bin/python benchmarks/bench_pruning.py [d] [n_kappas]``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import os
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+import scipy.linalg
+
+from heavytail.theory import pruning_curve
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def kept(kappa: float, units: int) -> int:
+    """ceil(kappa units), snapped as heavytail snaps it (the grid below is exact anyway)."""
+    t = kappa * units
+    r = round(t)
+    return max(1, min(units, r if abs(t - r) <= 1e-12 * max(r, 1) else math.ceil(t)))
+
+
+def reference_magnitude(w: FloatArray, kappas: FloatArray) -> FloatArray:
+    norm = np.linalg.norm(w)
+    out = []
+    for kappa in kappas:
+        flat = w.ravel().copy()
+        drop = flat.size - kept(float(kappa), flat.size)
+        flat[np.argsort(np.abs(flat))[:drop]] = 0.0
+        out.append(np.linalg.norm(w.ravel() - flat) / norm)
+    return np.array(out)
+
+
+def reference_node(w: FloatArray, kappas: FloatArray) -> FloatArray:
+    norm = np.linalg.norm(w)
+    out = []
+    for kappa in kappas:
+        norms = np.linalg.norm(w, axis=0)
+        drop = w.shape[1] - kept(float(kappa), w.shape[1])
+        pruned = w.copy()
+        pruned[:, np.argsort(norms)[:drop]] = 0.0
+        out.append(np.linalg.norm(w - pruned) / norm)
+    return np.array(out)
+
+
+def reference_singular(w: FloatArray, kappas: FloatArray) -> FloatArray:
+    norm = np.linalg.norm(w)
+    d, n = w.shape
+    u, s, vh = scipy.linalg.svd(w)
+    out = []
+    for kappa in kappas:
+        s_k = s.copy()
+        s_k[kept(float(kappa), s.size) :] = 0.0
+        out.append(np.linalg.norm(w - u @ scipy.linalg.diagsvd(s_k, d, n) @ vh) / norm)
+    return np.array(out)
+
+
+REFERENCES: dict[str, Callable[[FloatArray, FloatArray], FloatArray]] = {
+    "magnitude": reference_magnitude,
+    "node": reference_node,
+    "singular": reference_singular,
+}
+
+
+def timed(fn: Callable[[], FloatArray]) -> tuple[float, FloatArray]:
+    start = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - start, out
+
+
+def main(d: int = 4096, n_kappas: int = 20) -> None:
+    """Print, per method, both times, their ratio, and the largest difference."""
+    w = np.random.default_rng(0).standard_cauchy((d, d))
+    kappas = np.arange(1, n_kappas + 1) / n_kappas
+    print(
+        f"bench_pruning: {d} x {d} Cauchy matrix, {n_kappas} kappas, cores = "
+        f"{os.cpu_count()}, date = {datetime.date.today().isoformat()}"
+    )
+    print(f"{'method':>10} {'heavytail s':>12} {'reference s':>12} {'ratio':>7} {'max |diff|':>11}")
+    total_ours = total_ref = 0.0
+    for method, reference in REFERENCES.items():
+        t_ours, ours = timed(lambda m=method: pruning_curve(w, kappas, m))  # type: ignore[misc]
+        t_ref, ref = timed(lambda r=reference: r(w, kappas))  # type: ignore[misc]
+        total_ours += t_ours
+        total_ref += t_ref
+        diff = float(np.max(np.abs(ours - ref)))
+        print(f"{method:>10} {t_ours:>12.2f} {t_ref:>12.2f} {t_ref / t_ours:>7.1f} {diff:>11.1e}")
+    print(
+        f"{'all three':>10} {total_ours:>12.2f} {total_ref:>12.2f} {total_ref / total_ours:>7.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main(*(int(a) for a in sys.argv[1:3]))

@@ -180,6 +180,19 @@ def test_sigma_enters_through_eta_sigma_squared() -> None:
 # No stationary law, and alpha beyond the resolved range
 
 
+@pytest.mark.parametrize("c", [1e-250, 1e-8, 1e-4])
+@pytest.mark.parametrize(("b", "d"), [(1, 1), (3, 4), (2, 30)])
+def test_rho_small_step_series(c: float, b: int, d: int) -> None:
+    # log V = z - z^2/2 + O(c^3), z = -2cX + c^2 (X^2 + XY), so
+    # rho = -bc + (c^2 / 2) b (d - b - 3) + O(c^3): relative error O(c^2) (plus rounding).
+    series = -b * c + 0.5 * c * c * b * (d - b - 3)
+    got = sgd_lyapunov_exponent(c * b, b, dim=d)
+    assert got == pytest.approx(series, rel=1e-12 + 1e3 * c * c)
+    # negative control: dropping the c^2 term is detected at c = 1e-4 (unless it vanishes)
+    if c == 1e-4 and d != b + 3:
+        assert got != pytest.approx(-b * c, rel=1e-6)
+
+
 def test_no_stationary_law() -> None:
     assert sgd_lyapunov_exponent(2.0, 2, dim=5) > 0.0
     with pytest.raises(NoStationaryLawError, match="no stationary law"):

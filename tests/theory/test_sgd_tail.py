@@ -249,19 +249,30 @@ def test_variance_threshold_checks() -> None:
         sgd_variance_threshold(1, dim=0)
 
 
-@settings(max_examples=40)
+@settings(max_examples=25)
 @given(
+    s=st.floats(min_value=0.0, max_value=1000.0),
     eta=st.floats(min_value=1e-6, max_value=50.0),
     b=st.integers(min_value=1, max_value=64),
     d=st.integers(min_value=1, max_value=64),
     sigma=st.floats(min_value=0.1, max_value=3.0),
 )
-def test_tail_index_never_crashes(eta: float, b: int, d: int, sigma: float) -> None:
+def test_no_input_crashes(s: float, eta: float, b: int, d: int, sigma: float) -> None:
+    # Finite result or a ValueError (InvalidArgumentError, EstimationError or
+    # NoStationaryLawError), never another exception, a warning (errors here) or NaN.
     try:
+        log_h = sgd_h(s, eta, b, dim=d, sigma=sigma, log=True)
+        assert math.isfinite(log_h)
+    except ValueError:
+        pass
+    try:
+        rho = sgd_lyapunov_exponent(eta, b, dim=d, sigma=sigma)
+        assert math.isfinite(rho)
         alpha = sgd_tail_index(eta, b, dim=d, sigma=sigma)
     except ValueError:
         return
     assert math.isfinite(alpha) and alpha > 0.0
+    assert rho < 0.0
 
 
 # ---------------------------------------------------------------------------------------

@@ -233,17 +233,33 @@ def test_properties(w: FloatArray, method: str, seed: int) -> None:
 def test_median_centring_removes_a_shift(w: FloatArray, shift: float, method: str) -> None:
     """centre="median" prunes W - median(W), so adding a constant changes nothing."""
     w = np.clip(w, -1e3, 1e3)
-    if not np.any(w != np.median(w)):
+    centred = w - np.median(w)
+    norm = float(np.linalg.norm(centred))
+    if norm < 1e-3:  # the shift would swamp the spread (1e3 * 2^-52 against <= 1e-3)
         return
     kappas = np.linspace(0.05, 1.0, 10)
     a = pruning_curve(w, kappas, method, centre="median")
     b = pruning_curve(w + shift, kappas, method, centre="median")
-    # Adding and subtracting `shift` rounds each entry by up to 2^-52 |shift|, which
-    # moves an error by about that relative to ||W - m||; the entries are bounded below
-    # by the non-zero spread, so 1e-6 absolute is generous for shifts <= 1e3 yet far
-    # below the gap the uncentred control shows.
-    spread = float(np.max(np.abs(w - np.median(w))))
-    np.testing.assert_allclose(a, b, atol=max(1e-6, 1e-10 * abs(shift) / spread))
+    # Adding then subtracting the shift (and the median) moves each entry by at most
+    # 2 * 2^-52 * (|shift| + max|W|); every best k-term error (and the norm) is
+    # 1-Lipschitz in W for the Frobenius norm, so each relative error moves by at most
+    # 2 * ||W - W'||_F / ||W - m||_F; 4x that bound, plus 1e-14 for the errors' own
+    # rounding, is the tolerance.
+    moved = 2 * 2.0**-52 * (abs(shift) + float(np.max(np.abs(w)))) * math.sqrt(w.size)
+    np.testing.assert_allclose(a, b, rtol=0, atol=8 * moved / norm + 1e-14)
+
+
+def test_median_centring_negative_control() -> None:
+    """Without centring, the same shift changes the errors far beyond that tolerance."""
+    w = np.array([[1.0, 2.0, 3.0, 10.0]])
+    kappas = [0.25, 0.5]
+    for method in METHODS:
+        a = pruning_curve(w, kappas, method, centre="median")
+        b = pruning_curve(w + 100.0, kappas, method, centre="median")
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+    plain = pruning_curve(w, kappas, "magnitude")
+    shifted = pruning_curve(w + 100.0, kappas, "magnitude")
+    assert np.all(np.abs(plain - shifted) > 0.1)
 
 
 # --------------------------------------------------------------------------------------

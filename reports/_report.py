@@ -212,6 +212,11 @@ def _rules_used(checks: tuple[Check, ...]) -> list[tuple[Rule, list[str]]]:
     return groups
 
 
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 def _which(labels: list[str]) -> str:
     if len(labels) <= 3:
         return "; ".join(labels)
@@ -244,8 +249,10 @@ def _md_claim(result: ClaimResult, figures: list[str]) -> list[str]:
     lines += _md_checks(ev.checks, control=False)
     lines += ["", "Rules, fixed by the claim and its size before any data are drawn:", ""]
     for rule, labels in _rules_used(ev.checks):
-        reason = f" Tolerance: {rule.tolerance_reason}" if rule.tolerance > 0 else ""
-        width = f" Width limit: {rule.width_reason}" if math.isfinite(rule.max_width) else ""
+        reason = f" Tolerance: {_sentence(rule.tolerance_reason)}" if rule.tolerance > 0 else ""
+        width = (
+            f" Width limit: {_sentence(rule.width_reason)}" if math.isfinite(rule.max_width) else ""
+        )
         lines.append(f"- {_which(labels)}: {rule.describe()}.{reason}{width}")
     lines += [""]
     if ev.controls:

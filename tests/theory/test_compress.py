@@ -244,6 +244,15 @@ def test_limit_closed_forms(kappa: float, p: float) -> None:
     )
 
 
+@pytest.mark.parametrize("b", [2.05, 2.2])
+def test_limit_pareto_near_the_boundary(b: float) -> None:
+    """Pareto with b just above p = 2: most of E|X|^2 sits deep in the tail (u < 1e-30)."""
+    for kappa in [1e-4, 0.1, 0.9]:
+        assert limit_relative_error(stats.pareto(b), kappa) == pytest.approx(
+            pareto_g(kappa, 2.0, b), rel=RTOL
+        )
+
+
 def test_limit_negative_controls() -> None:
     """The same tolerance tells the three closed forms apart, and a wrong Pareto index."""
     for kappa in [0.01, 0.1, 0.5]:

@@ -246,7 +246,7 @@ def test_limit_closed_forms(kappa: float, p: float) -> None:
 
 @pytest.mark.parametrize("b", [2.05, 2.2])
 def test_limit_pareto_near_the_boundary(b: float) -> None:
-    """Pareto with b just above p = 2: most of E|X|^2 sits deep in the tail (u < 1e-30)."""
+    """Pareto with b just above p = 2: at b = 2.05 a fifth of E|X|^2 lies beyond u = 1e-30."""
     for kappa in [1e-4, 0.1, 0.9]:
         assert limit_relative_error(stats.pareto(b), kappa) == pytest.approx(
             pareto_g(kappa, 2.0, b), rel=RTOL

@@ -322,3 +322,24 @@ def test_matched_kappas() -> None:
     assert parameter_count((3, 7), matched_kappas((3, 7), 5)["magnitude"], "magnitude") == 15
     with pytest.raises(InvalidArgumentError, match="`columns` must be in"):
         matched_kappas((2, 4), 5)
+
+
+@settings(max_examples=60)
+@given(
+    w=matrices(),
+    method=st.sampled_from(METHODS),
+    eps=st.lists(st.floats(0.0, 1.0), min_size=2, max_size=2),
+    seed=seeds,
+)
+def test_prunable_fraction_properties(
+    w: FloatArray, method: str, eps: list[float], seed: int
+) -> None:
+    """Non-decreasing in eps, in [0, 1], and unchanged by permuting rows and columns."""
+    lo, hi = sorted(eps)
+    f_lo = prunable_fraction(w, lo, method)
+    f_hi = prunable_fraction(w, hi, method)
+    assert 0.0 <= f_lo <= f_hi <= 1.0
+    if method != "singular":  # exact sorts: exactly unchanged
+        rng = np.random.default_rng(seed)
+        moved = w[rng.permutation(w.shape[0])][:, rng.permutation(w.shape[1])]
+        assert prunable_fraction(moved, lo, method) == f_lo

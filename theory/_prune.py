@@ -62,15 +62,18 @@ def _check_matrix(w: Any, centre: str) -> FloatArray:
 
 
 def _column_norms(w: FloatArray) -> FloatArray:
-    """Euclidean norms of the columns of W, without overflow or underflow of the squares.
+    """Euclidean norms of the columns of W, divided by max|W| (the errors are scale free).
 
     Each column is divided by its largest magnitude before squaring (the LAPACK dnrm2
-    idea), so a column of huge or tiny entries keeps its exact relative size.
+    idea), so a column of huge or tiny entries keeps its relative size, and the result
+    is (column max / max|W|) times a number in [1, sqrt(d)]: it cannot overflow even when
+    the norms themselves exceed the largest double.
     """
     col_max = np.max(np.abs(w), axis=0)
     safe = np.where(col_max > 0.0, col_max, 1.0)
     scaled = w / safe
-    return np.asarray(col_max * np.sqrt(np.einsum("ij,ij->j", scaled, scaled)), dtype=np.float64)
+    ratio = col_max / float(np.max(col_max))
+    return np.asarray(ratio * np.sqrt(np.einsum("ij,ij->j", scaled, scaled)), dtype=np.float64)
 
 
 def _singular_values(w: FloatArray) -> FloatArray:

@@ -80,6 +80,17 @@ def test_small_exact_values() -> None:
     assert pruning_error(w, 0.25, "magnitude", centre="median") == pytest.approx(expected)
 
 
+def test_extreme_magnitudes() -> None:
+    """Entries near the largest double: the column norms and ||W||_F exceed it."""
+    w = np.array([[1.7e308, 1.0e308, 0.0], [1.7e308, 0.0, 1e-300]])
+    # Node: norms sqrt(2) 1.7e308, 1e308, 1e-300; keep 1 -> sqrt(1 / (2 * 1.7^2 + 1)).
+    expected = math.sqrt(1.0 / (2 * 1.7**2 + 1.0))
+    assert pruning_error(w, 1 / 3, "node") == pytest.approx(expected, rel=1e-12)
+    assert pruning_error(w, 1 / 3, "magnitude") == pytest.approx(expected, rel=1e-12)
+    s = np.linalg.svd(w / 1e308, compute_uv=False)
+    assert pruning_error(w, 0.5, "singular") == pytest.approx(s[1] / math.hypot(*s), rel=1e-10)
+
+
 def test_parameter_count() -> None:
     assert parameter_count((100, 50), 0.1, "magnitude") == 500
     assert parameter_count((100, 50), 0.1, "node") == 5 * 100

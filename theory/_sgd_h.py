@@ -241,9 +241,9 @@ def _t_nodes(st: _Setting, p: float, n_t: int) -> _TNodes:
     lt, ld = np.concatenate(log_t), np.concatenate(log_dist)
     # Far below 1/c, log(1 - ct) = log1p(-ct) keeps its relative accuracy (the distance
     # to 1/c does not, when 1/c is huge): this matters for rho ~ -bc at tiny c.
-    ct = st.c * np.exp(lt)
-    near_zero = ct < 0.5
-    ld[near_zero] = np.log1p(-ct[near_zero])
+    log_ct = math.log(st.c) + lt
+    near_zero = log_ct < -math.log(2.0)
+    ld[near_zero] = np.log1p(-np.exp(log_ct[near_zero]))
     return _TNodes(lt, ld, np.concatenate(lw), np.concatenate(lwc))
 
 

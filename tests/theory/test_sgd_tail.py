@@ -201,10 +201,12 @@ def test_no_stationary_law() -> None:
         sgd_tail_index(5.0, 1)
 
 
-def test_alpha_too_large_is_an_error() -> None:
-    # c = 1e-4: alpha ~ 2/c, far beyond S_MAX = 1000.
+@pytest.mark.parametrize(("eta", "b", "d"), [(1e-4, 1, 1), (1e-40, 9, 103), (1e-300, 2, 2)])
+def test_alpha_too_large_is_an_error(eta: float, b: int, d: int) -> None:
+    # c <= 1e-4: alpha ~ 2/c, far beyond S_MAX = 1000; for tiny c, log h is below the
+    # quadrature's resolution, which must give this error too (not a failed bracket).
     with pytest.raises(EstimationError, match="exceeds"):
-        sgd_tail_index(1e-4, 1)
+        sgd_tail_index(eta, b, dim=d)
 
 
 # ---------------------------------------------------------------------------------------

@@ -15,10 +15,12 @@ their weights, so that they follow the s-tilted law of directions. After a burn-
 average of the log mean weights estimates log h(s). The norm is invariant under rotations,
 so only the eigenvalues of Sigma matter: the simulation runs in the eigenbasis.
 
-The estimate has a bias of order 1/N (the log of a mean of N weights) and a statistical
-error that is measured by independent replicates. The tail index is the root of
-log h(s) = 0, found separately in each replicate with common random numbers (the same
-draws for every s), so that each replicate's log h is a smooth-ish function of s.
+The log of a mean of N weights is biased by about -Var(w) / (2 N E[w]^2) per step
+(Jensen); that term is estimated from the weights and added back, which leaves a bias of
+order 1/N^2. The statistical error is measured by independent replicates. The tail
+index is the root of log h(s) = 0, found separately in each replicate with common random
+numbers (the same draws for every s), so that each replicate's log h is a smooth-ish
+function of s.
 """
 
 from __future__ import annotations
@@ -72,7 +74,8 @@ class SGDMonteCarloEstimate:
         sqrt(n_replicates).
     ci : tuple of float
         A 95% interval, estimate +- t_{0.975, R-1} se (R replicates). It covers the
-        statistical error only, not the O(1/n_particles) bias of the particle method.
+        statistical error only, not the remaining bias of the particle method (of order
+        1/n_particles^2 after its first-order correction).
     replicates : tuple of float
         The replicate estimates.
     ess_fraction : float
@@ -329,7 +332,7 @@ def sgd_log_h_monte_carlo(
         array of d positive variances (a diagonal covariance). Only its eigenvalues matter.
         The isotropic case of :func:`sgd_h` is ``cov = sigma**2 * np.ones(d)``.
     n_particles : int, optional
-        Particles N per replicate, >= 2. The bias is O(1/N).
+        Particles N per replicate, >= 2. The bias is O(1/N^2).
     n_steps : int, optional
         Steps averaged after the burn-in, >= 1.
     burn_in : int, optional
@@ -354,9 +357,10 @@ def sgd_log_h_monte_carlo(
 
     Notes
     -----
-    Each step costs O(N b d). The estimate of log h(s) has a negative bias of order
-    Var(w) / (2 N E[w]^2) per step (Jensen's inequality on the log of a mean of N weights
-    w = \|Mu\|^s), which grows with s; ``ess_fraction`` reports how uneven the weights are.
+    Each step costs O(N b d). The log of the mean of N weights w = \|Mu\|^s is biased by
+    about -Var(w) / (2 N E[w]^2) per step (Jensen's inequality); this term is estimated from
+    the weights and added back, leaving O(1/N^2), which grows with s as the weights become
+    uneven; ``ess_fraction`` reports how uneven they are.
     The burn-in must be long enough for the directions to mix: a few times
     1 / |log(1 - eta lambda_min)| steps.
     """
@@ -401,7 +405,7 @@ def sgd_lyapunov_exponent_monte_carlo(
         array of d positive variances (a diagonal covariance). Only its eigenvalues matter.
         The isotropic case of :func:`sgd_h` is ``cov = sigma**2 * np.ones(d)``.
     n_particles : int, optional
-        Particles N per replicate, >= 2. The bias is O(1/N).
+        Particles N per replicate, >= 2. The bias is O(1/N^2).
     n_steps : int, optional
         Steps averaged after the burn-in, >= 1.
     burn_in : int, optional
@@ -454,7 +458,7 @@ def sgd_tail_index_monte_carlo(
         array of d positive variances (a diagonal covariance). Only its eigenvalues matter.
         The isotropic case of :func:`sgd_h` is ``cov = sigma**2 * np.ones(d)``.
     n_particles : int, optional
-        Particles N per replicate, >= 2. The bias is O(1/N).
+        Particles N per replicate, >= 2. The bias is O(1/N^2).
     n_steps : int, optional
         Steps averaged after the burn-in, >= 1.
     burn_in : int, optional
@@ -484,8 +488,8 @@ def sgd_tail_index_monte_carlo(
 
     Notes
     -----
-    The replicate roots inherit the O(1/N) bias of log h: since log h is estimated too
-    low, alpha is estimated too high, by about bias / (d log h / ds) at alpha.
+    The replicate roots inherit the remaining bias of log h (O(1/N^2)), divided by
+    d log h / ds at alpha.
     """
     setup = _setup(eta, batch_size, cov, n_particles, n_steps, burn_in, n_replicates, rng)
     grid = np.geomspace(_S_MIN, S_MAX_MONTE_CARLO, 12)

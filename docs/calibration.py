@@ -287,8 +287,13 @@ def powerlaw_fit(x: Any) -> tuple[float, tuple[float, float]]:
     Only the values >= xmin are passed: a fit at a fixed xmin reads only those, so the
     numbers are the ones ``Fit(|x|, xmin=xmin)`` gives, in O(k) instead of O(n log n).
     What differs from ``Fit(|x|)`` is the candidate set: the package tries every distinct
-    value of |x| as xmin (O(n^2): about 18 s per fit at n = 1e4 here), this grid about
-    110 (n = 1e4) to 130 (n = 1e5) of them. The package's prints and warnings are silenced.
+    value of |x| as xmin (O(n^2): about 18 s per fit at n = 1e4 here), this grid 105
+    (n = 1e4) to 129 (n = 1e5) of them. The package's prints and warnings are silenced.
+
+    The package's defaults are kept, including the power law's parameter range
+    a in [0, 3] (``Power_Law.DEFAULT_PARAMETER_RANGES`` in powerlaw 2.0.0): fits with a
+    tail index above 2 are out of range, so this anchor, like ``Fit(|x|)``, reports at
+    most 2.
     """
     import powerlaw  # an optional (dev) dependency: imported only when the anchor runs
 

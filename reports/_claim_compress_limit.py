@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from functools import cache
@@ -93,15 +92,18 @@ SIZES = {
     "full": LimitSize(1_000, 1_000_000, 10, 120),
 }
 
-#: Coefficient c of the Pareto(3) tolerance c / sqrt(n) (see PARETO_REASON).
-PARETO_BIAS_COEF = 0.5
+#: The Pareto(3) tolerance is PARETO_BIAS_COEF * n^(-1/3) (see PARETO_REASON).
+PARETO_BIAS_COEF = 0.15
 PARETO_REASON = (
     "Pareto(3) has E X^2 < inf but E X^4 = inf: the sum of squares fluctuates like a "
-    "3/2-stable law at relative scale n^(-1/3), and the curvature of the error as a "
-    "function of that sum turns this into an upward bias of the mean of order "
-    "(n^(-1/3))^(3/2) = n^(-1/2). Simulations (4000 replicates at n = 1e3, 2000 at "
-    "n = 1e4) measured 0.18-0.37 n^(-1/2) over the four kappas; the tolerance is "
-    f"{PARETO_BIAS_COEF} / sqrt(n)."
+    "skewed 3/2-stable law at relative scale n^(-1/3), and the error, a convex function "
+    "of that sum, is biased upwards on average. At kappa = 0.05 (where it is largest of the "
+    "four kappas) the mean error exceeds G_p by 0.0099 and 0.0037 at n = 1e3 and 1e4 (4000 "
+    "and 2000 independent replicates, standard errors 0.0008 and 0.0006) and by about "
+    "0.003 and 0.0011 at n = 1e5 and 1e6 (120 replicates of this claim's full size): a "
+    "decay between n^(-1/2) and n^(-1/3), whose exact order is not derived here. The "
+    f"tolerance {PARETO_BIAS_COEF} n^(-1/3) is an upper envelope of these measurements "
+    "(0.015, 0.007, 0.0032, 0.0015)."
 )
 
 
@@ -134,7 +136,7 @@ def law_rule(law_index: int, n_max: int, limits: _Limits) -> Rule:
     if law.clt:
         tolerance, reason = 0.0, ""
     else:
-        tolerance, reason = PARETO_BIAS_COEF / math.sqrt(n_max), PARETO_REASON
+        tolerance, reason = PARETO_BIAS_COEF * n_max ** (-1.0 / 3.0), PARETO_REASON
     return Rule(
         Relation.EQUAL,
         tolerance,
@@ -299,8 +301,9 @@ CLAIM = Claim(
         "over independent replicates at the largest n must contain G_p(kappa) within its "
         "95% interval (simultaneous over the 16 checks). The first three laws have "
         "E|X|^4 < inf, so the error's bias is O(1/n) and no tolerance is allowed. "
-        "Pareto(3) has E|X|^4 = inf and a bias of order n^(-1/2), hence a tolerance of "
-        f"{PARETO_BIAS_COEF}/sqrt(n) for it alone. Negative controls: the limit of the "
+        "Pareto(3) has E|X|^4 = inf and an upward bias measured between n^(-1/2) and "
+        f"n^(-1/3), hence a tolerance of {PARETO_BIAS_COEF} n^(-1/3) for it alone (0.0015 "
+        "at n = 1e6). Negative controls: the limit of the "
         "nearest other law, and the compressible prediction 0."
     ),
     formula=(
@@ -327,7 +330,7 @@ CLAIM = Claim(
         ),
         "Pareto(3)": Rule(
             Relation.EQUAL,
-            PARETO_BIAS_COEF / math.sqrt(SIZES["quick"].n_max),
+            PARETO_BIAS_COEF * SIZES["quick"].n_max ** (-1.0 / 3.0),
             PARETO_REASON + " (Shown at quick size.)",
             max_width=0.0085,
             width_reason=(

@@ -60,8 +60,8 @@ def test_only_pareto_has_a_tolerance(evidence: Evidence) -> None:
     for check in evidence.checks:
         tol = check.rule.tolerance
         if check.label.startswith("Pareto"):
-            assert tol == pytest.approx(0.5 / math.sqrt(CLAIM.sizes["smoke"].n_max))
-            assert "n^(-1/2)" in check.rule.tolerance_reason
+            assert tol == pytest.approx(0.15 * CLAIM.sizes["smoke"].n_max ** (-1 / 3))
+            assert "upper envelope" in check.rule.tolerance_reason
         else:
             assert tol == 0.0
 

@@ -5,6 +5,22 @@ index of SGD on least squares. Importing this package never imports numba, torch
 matplotlib.
 """
 
+from ._block_sum import block_sum_estimator as block_sum_estimator
+from ._compress import compressibility_exponent as compressibility_exponent
+from ._compress import expected_relative_error as expected_relative_error
+from ._compress import limit_relative_error as limit_relative_error
+from ._compress import relative_error as relative_error
+from ._compress import relative_error_curve as relative_error_curve
+from ._convert import esd_exponent_from_tail_index as esd_exponent_from_tail_index
+from ._convert import ev_index_from_tail_index as ev_index_from_tail_index
+from ._convert import pdf_exponent_from_tail_index as pdf_exponent_from_tail_index
+from ._convert import stable_index_from_tail_index as stable_index_from_tail_index
+from ._convert import tail_index_from_esd_exponent as tail_index_from_esd_exponent
+from ._convert import tail_index_from_ev_index as tail_index_from_ev_index
+from ._convert import tail_index_from_pdf_exponent as tail_index_from_pdf_exponent
+from ._ensembles import elliptic_layer_matrix as elliptic_layer_matrix
+from ._ensembles import iid_columns_matrix as iid_columns_matrix
+from ._ensembles import iid_entries_matrix as iid_entries_matrix
 from ._errors import ConvergenceWarning as ConvergenceWarning
 from ._errors import DivergenceWarning as DivergenceWarning
 from ._errors import EstimationError as EstimationError
@@ -13,11 +29,7 @@ from ._errors import HeavytailError as HeavytailError
 from ._errors import HeavytailWarning as HeavytailWarning
 from ._errors import InvalidArgumentError as InvalidArgumentError
 from ._errors import NoStationaryLawError as NoStationaryLawError
-from ._result import TailEstimate as TailEstimate
-from ._stable import sample_elliptic_stable as sample_elliptic_stable
-from ._stable import sample_stable as sample_stable
-
-# [imports: stable laws]
+from ._estimate import estimate_tail_index as estimate_tail_index
 from ._hill import HillPlot as HillPlot
 from ._hill import hill_estimator as hill_estimator
 from ._hill import hill_plot as hill_plot
@@ -28,36 +40,15 @@ from ._kselect import k_sensitivity as k_sensitivity
 from ._kselect import select_k as select_k
 from ._moment import moment_estimator as moment_estimator
 from ._pickands import pickands_estimator as pickands_estimator
-# [imports: tail estimators]
-from ._block_sum import block_sum_estimator as block_sum_estimator
-from ._convert import esd_exponent_from_tail_index as esd_exponent_from_tail_index
-from ._convert import ev_index_from_tail_index as ev_index_from_tail_index
-from ._convert import pdf_exponent_from_tail_index as pdf_exponent_from_tail_index
-from ._convert import stable_index_from_tail_index as stable_index_from_tail_index
-from ._convert import tail_index_from_esd_exponent as tail_index_from_esd_exponent
-from ._convert import tail_index_from_ev_index as tail_index_from_ev_index
-from ._convert import tail_index_from_pdf_exponent as tail_index_from_pdf_exponent
-from ._estimate import estimate_tail_index as estimate_tail_index
-from ._quantile import StableQuantileFit as StableQuantileFit
-from ._quantile import fit_stable_quantiles as fit_stable_quantiles
-from ._quantile import quantile_estimator as quantile_estimator
-from ._stable_gof import StableGoodnessOfFit as StableGoodnessOfFit
-from ._stable_gof import stable_goodness_of_fit as stable_goodness_of_fit
-# [imports: compressibility]
-from ._compress import compressibility_exponent as compressibility_exponent
-from ._compress import expected_relative_error as expected_relative_error
-from ._compress import limit_relative_error as limit_relative_error
-from ._compress import relative_error as relative_error
-from ._compress import relative_error_curve as relative_error_curve
-from ._ensembles import elliptic_layer_matrix as elliptic_layer_matrix
-from ._ensembles import iid_columns_matrix as iid_columns_matrix
-from ._ensembles import iid_entries_matrix as iid_entries_matrix
 from ._prune import matched_kappas as matched_kappas
 from ._prune import parameter_count as parameter_count
 from ._prune import prunable_fraction as prunable_fraction
 from ._prune import pruning_curve as pruning_curve
 from ._prune import pruning_error as pruning_error
-# [imports: sgd]
+from ._quantile import StableQuantileFit as StableQuantileFit
+from ._quantile import fit_stable_quantiles as fit_stable_quantiles
+from ._quantile import quantile_estimator as quantile_estimator
+from ._result import TailEstimate as TailEstimate
 from ._sgd_h import sgd_h as sgd_h
 from ._sgd_h import sgd_lyapunov_exponent as sgd_lyapunov_exponent
 from ._sgd_h import sgd_tail_index as sgd_tail_index
@@ -67,67 +58,67 @@ from ._sgd_mc import SGDMonteCarloEstimate as SGDMonteCarloEstimate
 from ._sgd_mc import sgd_log_h_monte_carlo as sgd_log_h_monte_carlo
 from ._sgd_mc import sgd_lyapunov_exponent_monte_carlo as sgd_lyapunov_exponent_monte_carlo
 from ._sgd_mc import sgd_tail_index_monte_carlo as sgd_tail_index_monte_carlo
+from ._stable import sample_elliptic_stable as sample_elliptic_stable
+from ._stable import sample_stable as sample_stable
+from ._stable_gof import StableGoodnessOfFit as StableGoodnessOfFit
+from ._stable_gof import stable_goodness_of_fit as stable_goodness_of_fit
 
 __all__ = [
+    "K_SENSITIVITY_THRESHOLDS",
+    "S_MAX_MONTE_CARLO",
     "ConvergenceWarning",
     "DivergenceWarning",
     "EstimationError",
     "EstimationWarning",
     "HeavytailError",
     "HeavytailWarning",
-    "InvalidArgumentError",
-    "NoStationaryLawError",
-    "TailEstimate",
-    "sample_elliptic_stable",
-    "sample_stable",
-    # [all: stable laws]
-    "K_SENSITIVITY_THRESHOLDS",
     "HillPlot",
+    "InvalidArgumentError",
     "KGrid",
     "KSelection",
-    "hill_estimator",
-    "hill_plot",
-    "k_sensitivity",
-    "moment_estimator",
-    "pickands_estimator",
-    "select_k",
-    # [all: tail estimators]
+    "NoStationaryLawError",
+    "SGDMonteCarloEstimate",
     "StableGoodnessOfFit",
     "StableQuantileFit",
+    "TailEstimate",
     "block_sum_estimator",
+    "compressibility_exponent",
+    "elliptic_layer_matrix",
     "esd_exponent_from_tail_index",
     "estimate_tail_index",
     "ev_index_from_tail_index",
+    "expected_relative_error",
     "fit_stable_quantiles",
+    "hill_estimator",
+    "hill_plot",
+    "iid_columns_matrix",
+    "iid_entries_matrix",
+    "k_sensitivity",
+    "limit_relative_error",
+    "matched_kappas",
+    "moment_estimator",
+    "parameter_count",
     "pdf_exponent_from_tail_index",
+    "pickands_estimator",
+    "prunable_fraction",
+    "pruning_curve",
+    "pruning_error",
     "quantile_estimator",
+    "relative_error",
+    "relative_error_curve",
+    "sample_elliptic_stable",
+    "sample_stable",
+    "select_k",
+    "sgd_h",
+    "sgd_log_h_monte_carlo",
+    "sgd_lyapunov_exponent",
+    "sgd_lyapunov_exponent_monte_carlo",
+    "sgd_tail_index",
+    "sgd_tail_index_monte_carlo",
+    "sgd_variance_threshold",
     "stable_goodness_of_fit",
     "stable_index_from_tail_index",
     "tail_index_from_esd_exponent",
     "tail_index_from_ev_index",
     "tail_index_from_pdf_exponent",
-    # [all: compressibility]
-    "compressibility_exponent",
-    "expected_relative_error",
-    "limit_relative_error",
-    "relative_error",
-    "relative_error_curve",
-    "elliptic_layer_matrix",
-    "iid_columns_matrix",
-    "iid_entries_matrix",
-    "matched_kappas",
-    "parameter_count",
-    "prunable_fraction",
-    "pruning_curve",
-    "pruning_error",
-    # [all: sgd]
-    "sgd_h",
-    "sgd_lyapunov_exponent",
-    "sgd_tail_index",
-    "sgd_variance_threshold",
-    "S_MAX_MONTE_CARLO",
-    "SGDMonteCarloEstimate",
-    "sgd_log_h_monte_carlo",
-    "sgd_lyapunov_exponent_monte_carlo",
-    "sgd_tail_index_monte_carlo",
 ]

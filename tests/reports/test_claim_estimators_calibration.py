@@ -59,7 +59,7 @@ def test_smoke_evidence_is_well_formed(smoke: Evidence) -> None:
     for case in warn:
         assert smoke.data["alpha"][case.name].shape == (3,)
     assert len(smoke.controls) == 3
-    assert smoke.settings["n"] == 2_000
+    assert smoke.settings["n"] == TARGET_N
 
 
 def test_targets_are_the_stated_ones(smoke: Evidence) -> None:
@@ -181,4 +181,4 @@ def test_figure(smoke: Evidence) -> None:
     assert "coverage" in cov.get_title().lower() or "Coverage" in cov.get_title()
     assert "pooled" in [t.get_text() for t in cov.get_xticklabels()]
     assert any("control" in lab for lab in warn.get_legend_handles_labels()[1])
-    assert "n = 2,000" in fig.get_supxlabel()
+    assert f"n = {TARGET_N:,}" in fig.get_supxlabel()

@@ -57,7 +57,6 @@ HILL_FIT = TailFit(
     k_low=1,
     k_rule="1 <= k <= n - 1",
     k_high=lambda n: n - 1,
-    half_sample_k=lambda n: n // 2,
     used=lambda k: k + 1,
     ks_tail=lambda k: k,
     xi_path=_hill_path,

@@ -12,7 +12,7 @@ cumulative sums or index gathers, and the candidates lie on a grid that is dense
 ``dense_up_to`` and geometric with ``ratio`` above it. Each candidate's distance reads its
 m exceedances once, so the total work after the sort is proportional to the sum of the
 candidate tail sizes, at most about ``dense_up_to**2 / 2 + k_max * ratio / (ratio - 1)``
-= O(n) (about 51 n at the default ratio 1.02 and k_max = n / 2).
+= O(n) (about 51 n at the default ratio 1.02 and k_max = n - 1).
 
 This module knows no estimator: each estimator module describes itself by a
 :class:`TailFit` and calls :func:`select` with it. The public :func:`select_k` and
@@ -77,8 +77,6 @@ class TailFit:
         The valid range in words, for error messages ("1 <= k <= n - 1").
     k_high : callable
         n -> largest valid k.
-    half_sample_k : callable
-        n -> largest k whose estimate reads at most half of the sample (default k_max).
     used : callable
         k -> number of top order statistics the estimate at k reads.
     ks_tail : callable
@@ -95,7 +93,6 @@ class TailFit:
     k_low: int
     k_rule: str
     k_high: Callable[[int], int]
-    half_sample_k: Callable[[int], int]
     used: Callable[[int], int]
     ks_tail: Callable[[int], int]
     xi_path: Callable[[TopOrderStatistics, IntArray], FloatArray]
@@ -123,9 +120,12 @@ class KGrid:
         neighbouring candidates differ by 2% in k, so their estimates differ by about
         1% of a standard error at most; the cost is O(n / (ratio - 1))).
     k_max : int >= 1 or None
-        Largest candidate. None means the largest k whose estimate reads at most half
-        of the sample: n // 2 for Hill and moment, n // 8 for Pickands (which reads the
-        top 4k).
+        Largest candidate. None means the largest valid k: n - 1 for Hill and moment,
+        n // 4 for Pickands (which reads the top 4k). Every threshold down to the sample
+        minimum is a candidate, as in Clauset et al.: when the whole sample is Pareto,
+        the best threshold is its minimum (on symmetric Pareto(1) data a grid stopped at
+        n / 2 doubled the variance of the estimate). Thresholds in the body of a
+        symmetric law, near 0, fit a Pareto tail badly and lose on the KS distance.
     """
 
     k_min: int = 10
@@ -218,7 +218,7 @@ def ks_distance_pareto(logs: FloatArray, m: int, alpha: float) -> float:
 
 def _resolved_k_max(fit: TailFit, n: int, grid: KGrid) -> int:
     k_high = fit.k_high(n)
-    return min(k_high, fit.half_sample_k(n) if grid.k_max is None else grid.k_max)
+    return k_high if grid.k_max is None else min(k_high, grid.k_max)
 
 
 def select(

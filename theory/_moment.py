@@ -62,7 +62,6 @@ MOMENT_FIT = TailFit(
     k_low=2,
     k_rule="2 <= k <= n - 1",
     k_high=lambda n: n - 1,
-    half_sample_k=lambda n: n // 2,
     used=lambda k: k + 1,
     ks_tail=lambda k: k,
     xi_path=_moment_path,

@@ -55,7 +55,6 @@ PICKANDS_FIT = TailFit(
     k_low=1,
     k_rule="1 <= k <= n / 4 (the estimate reads X_(4k))",
     k_high=lambda n: n // 4,
-    half_sample_k=lambda n: n // 8,
     used=lambda k: 4 * k,
     ks_tail=lambda k: 4 * k - 1,
     xi_path=_pickands_path,

@@ -12,7 +12,8 @@ cumulative sums or index gathers, and the candidates lie on a grid that is dense
 ``dense_up_to`` and geometric with ``ratio`` above it. Each candidate's distance reads its
 m exceedances once, so the total work after the sort is proportional to the sum of the
 candidate tail sizes, at most about ``dense_up_to**2 / 2 + k_max * ratio / (ratio - 1)``
-= O(n) (about 51 n at the default ratio 1.02 and k_max = n - 1).
+= O(n) (about 51 n at the default ratio 1.02 and k_max = n - 1; measured 51.3 n at
+n = 1e4, k_max itself included).
 
 This module knows no estimator: each estimator module describes itself by a
 :class:`TailFit` and calls :func:`select` with it. The public :func:`select_k` and
@@ -123,8 +124,9 @@ class KGrid:
         Largest candidate. None means the largest valid k: n - 1 for Hill and moment,
         n // 4 for Pickands (which reads the top 4k). Every threshold down to the sample
         minimum is a candidate, as in Clauset et al.: when the whole sample is Pareto,
-        the best threshold is its minimum (on symmetric Pareto(1) data a grid stopped at
-        n / 2 doubled the variance of the estimate). Thresholds in the body of a
+        the best threshold is its minimum (on symmetric Pareto(1) data at n = 5000, a grid
+        stopped at n / 2 had a 1.7 times larger mean squared error, over 400 seeds).
+        Thresholds in the body of a
         symmetric law, near 0, fit a Pareto tail badly and lose on the KS distance.
     """
 
@@ -376,7 +378,7 @@ def select_k(x: Any, *, method: str = "hill", k_grid: KGrid | None = None) -> KS
         The estimator whose fitted tail is compared.
     k_grid : KGrid or None
         The candidates (default ``KGrid()``: every k in [10, 50], then a 2% geometric
-        grid up to the half-sample k).
+        grid up to the largest valid k).
 
     Returns
     -------

@@ -17,18 +17,22 @@ It decides between two routes with a goodness-of-fit test of a stable law
   errors are weakly correlated (0.1-0.4 over the stable cases of the calibration). When
   they agree, the estimate is their inverse-variance weighted mean on the 1/alpha scale
   (``_combine_stable``); when they disagree, it is the quantile fit alone, with a
-  warning.
+  warning. The tail of the data is then compared with the fitted law's
+  (:func:`stable_tail_check`, a parametric bootstrap of Hill's statistic over the top
+  10%); a mismatch is reported as a warning (the route is not changed: a stable sample
+  wrongly sent to the tail route costs far more, see :mod:`._stable_gof`).
 - *tail route*: a stable law is rejected. The estimate is Hill's, with k chosen by the
   minimum Kolmogorov-Smirnov rule (:func:`hill_estimator`); its interval is widened by a
   bias allowance read off the drift of the estimate from k to k/4 and joined with Hill's
   intervals at k/4 and k/16 (see ``_hill_with_bias_allowance``). The moment estimator at
   the same k is the cross-check.
 
-Randomness: only the stable route draws (the quantile fit's bootstrap), from ``rng``; the
-same ``rng`` gives the same result. The bootstrap sets the interval only when the quantile
-fit stands alone (``settings["combined"]`` absent); the decisions (combine, warn about a
-disagreement) and the combined estimate and interval use delta-method standard errors
-and do not depend on ``rng``.
+Randomness: only the stable route draws, from ``rng``: the quantile fit's bootstrap, then
+the tail check's replicates; the same ``rng`` gives the same result. The bootstrap sets
+the interval only when the quantile fit stands alone (``settings["combined"]`` absent);
+the decisions to combine and to warn about a disagreement, and the combined estimate and
+interval, use delta-method standard errors and do not depend on ``rng``. Only the tail
+check's warning can, in a borderline case.
 
 Every diagnostic that casts doubt ends in ``TailEstimate.warnings``: the estimators
 disagree (more than ``DISAGREEMENT_Z`` standard errors apart on 1/alpha), the data look
@@ -54,6 +58,7 @@ from ._quantile import fit_stable_quantiles, quantile_estimator
 from ._result import TailEstimate
 from ._rng import RngLike, as_generator
 from ._stable_gof import stable_goodness_of_fit
+from ._stable_tail_check import stable_tail_check
 from ._validation import as_sample, check_choice, check_int
 
 __all__ = ["AUTO_MIN_SIZE", "METHODS", "estimate_tail_index"]
@@ -173,6 +178,25 @@ def auto_estimator(x: Any, *, n_boot: int = 200, rng: RngLike = None) -> TailEst
             combined = _combine_stable(primary, check)
         if combined is not None:
             alpha, ci, settings["combined"] = combined
+        tail = stable_tail_check(
+            xs, fit, float(primary.settings.get("se_xi_delta", math.nan)), rng=gen
+        )
+        settings["tail_check"] = {
+            "z": tail.z,
+            "k": tail.k,
+            "xi_data": tail.xi_data,
+            "xi_null_mean": tail.xi_null_mean,
+            "xi_null_sd": tail.xi_null_sd,
+        }
+        if tail.flagged:
+            lighter = "lighter" if tail.z < 0 else "heavier"
+            warnings.append(
+                f"the tail of the data is {lighter} than the fitted stable law's: Hill's "
+                f"1/alpha over the top {tail.k} of |x - loc| is {tail.xi_data:.3g}, against "
+                f"{tail.xi_null_mean:.3g} +- {tail.xi_null_sd:.3g} on samples of the fitted "
+                f"law ({tail.z:+.1f} sd); the data are probably not stable, and the stable "
+                "index may not be their tail index"
+            )
         if uncentred is not None:
             warnings.append(
                 f"{uncentred}; the stable fit estimates the location ({fit.loc:.3g}) and is "

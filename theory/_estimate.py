@@ -178,9 +178,9 @@ def auto_estimator(x: Any, *, n_boot: int = 200, rng: RngLike = None) -> TailEst
             combined = _combine_stable(primary, check)
         if combined is not None:
             alpha, ci, settings["combined"] = combined
-        tail = stable_tail_check(
-            xs, fit, float(primary.settings.get("se_xi_delta", math.nan)), rng=gen
-        )
+        # The delta-method standard error is undefined at the Gaussian end of the table
+        # (alpha_hat = 2); the bootstrap interval's then stands in for it.
+        tail = stable_tail_check(xs, fit, _xi_se_deterministic(primary), rng=gen)
         settings["tail_check"] = {
             "z": tail.z,
             "k": tail.k,
@@ -194,8 +194,8 @@ def auto_estimator(x: Any, *, n_boot: int = 200, rng: RngLike = None) -> TailEst
                 f"the tail of the data is {lighter} than the fitted stable law's: Hill's "
                 f"1/alpha over the top {tail.k} of |x - loc| is {tail.xi_data:.3g}, against "
                 f"{tail.xi_null_mean:.3g} +- {tail.xi_null_sd:.3g} on samples of the fitted "
-                f"law ({tail.z:+.1f} sd); the data are probably not stable, and the stable "
-                "index may not be their tail index"
+                f"law ({tail.z:+.1f} sd); the data may not be stable (or the fitted alpha "
+                "is off), and the stable index may not be their tail index"
             )
         if uncentred is not None:
             warnings.append(

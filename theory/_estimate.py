@@ -49,12 +49,15 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from ._block_sum import block_sum_estimator, uncentred_message
 from ._errors import EstimationError, InvalidArgumentError
 from ._hill import hill_estimator
 from ._moment import moment_estimator
 from ._pickands import pickands_estimator
-from ._quantile import fit_stable_quantiles, quantile_estimator
+from ._quantile import StableQuantileFit, fit_stable_quantiles, quantile_estimator
 from ._result import TailEstimate
 from ._rng import RngLike, as_generator
 from ._stable_gof import stable_goodness_of_fit
@@ -178,25 +181,9 @@ def auto_estimator(x: Any, *, n_boot: int = 200, rng: RngLike = None) -> TailEst
             combined = _combine_stable(primary, check)
         if combined is not None:
             alpha, ci, settings["combined"] = combined
-        # The delta-method standard error is undefined at the Gaussian end of the table
-        # (alpha_hat = 2); the bootstrap interval's then stands in for it.
-        tail = stable_tail_check(xs, fit, _xi_se_deterministic(primary), rng=gen)
-        settings["tail_check"] = {
-            "z": tail.z,
-            "k": tail.k,
-            "xi_data": tail.xi_data,
-            "xi_null_mean": tail.xi_null_mean,
-            "xi_null_sd": tail.xi_null_sd,
-        }
-        if tail.flagged:
-            lighter = "lighter" if tail.z < 0 else "heavier"
-            warnings.append(
-                f"the tail of the data is {lighter} than the fitted stable law's: Hill's "
-                f"1/alpha over the top {tail.k} of |x - loc| is {tail.xi_data:.3g}, against "
-                f"{tail.xi_null_mean:.3g} +- {tail.xi_null_sd:.3g} on samples of the fitted "
-                f"law ({tail.z:+.1f} sd); the data may not be stable (or the fitted alpha "
-                "is off), and the stable index may not be their tail index"
-            )
+        tail_warning = _check_tail(xs, fit, primary, gen, settings)
+        if tail_warning is not None:
+            warnings.append(tail_warning)
         if uncentred is not None:
             warnings.append(
                 f"{uncentred}; the stable fit estimates the location ({fit.loc:.3g}) and is "
@@ -258,6 +245,36 @@ def auto_estimator(x: Any, *, n_boot: int = 200, rng: RngLike = None) -> TailEst
         n=n,
         settings=settings,
         warnings=tuple(dict.fromkeys(warnings)),
+    )
+
+
+def _check_tail(
+    xs: npt.NDArray[np.float64],
+    fit: StableQuantileFit,
+    quantile: TailEstimate,
+    gen: np.random.Generator,
+    settings: dict[str, Any],
+) -> str | None:
+    """Run :func:`stable_tail_check`, record it in ``settings``; the warning, if flagged."""
+    # The delta-method standard error is undefined at the Gaussian end of the table
+    # (alpha_hat = 2); the bootstrap interval's then stands in for it.
+    tail = stable_tail_check(xs, fit, _xi_se_deterministic(quantile), rng=gen)
+    settings["tail_check"] = {
+        "z": tail.z,
+        "k": tail.k,
+        "xi_data": tail.xi_data,
+        "xi_null_mean": tail.xi_null_mean,
+        "xi_null_sd": tail.xi_null_sd,
+    }
+    if not tail.flagged:
+        return None
+    lighter = "lighter" if tail.z < 0 else "heavier"
+    return (
+        f"the tail of the data is {lighter} than the fitted stable law's: Hill's 1/alpha "
+        f"over the top {tail.k} of |x - loc| is {tail.xi_data:.3g}, against "
+        f"{tail.xi_null_mean:.3g} +- {tail.xi_null_sd:.3g} on samples of the fitted law "
+        f"({tail.z:+.1f} sd); the data may not be stable (or the fitted alpha is off), and "
+        "the stable index may not be their tail index"
     )
 
 

@@ -437,8 +437,10 @@ def quantile_estimator(x: Any, *, n_boot: int = 200, rng: RngLike = None) -> Tai
     -------
     TailEstimate
         ``method="quantile"``, ``estimand="stable index"``; ``settings`` holds n_boot,
-        beta, scale, loc, nu_alpha, nu_beta and at_gaussian_boundary; ``warnings`` holds
-        the fit's notes (table edges, clipped beta).
+        beta, scale, loc, nu_alpha, nu_beta, at_gaussian_boundary, and se_xi_delta, the
+        delta-method standard error of 1/alpha (deterministic; nan at the Gaussian end,
+        see ``_delta_se_xi``); ``warnings`` holds the fit's notes (table edges, clipped
+        beta).
 
     Raises
     ------

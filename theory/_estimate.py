@@ -223,7 +223,12 @@ def auto_estimator(x: Any, *, n_boot: int = 200, rng: RngLike = None) -> TailEst
                 "95% interval for the extreme-value index 1/alpha reaches 0): Hill returns a "
                 "finite index for light tails too"
             )
-    settings["estimator"] = primary.method
+    # On the stable route the quantile fit and its block-sum cross-check may be combined.
+    settings["estimator"] = (
+        f"{primary.method} + {check.method} (inverse-variance mean)"
+        if "combined" in settings and check is not None
+        else primary.method
+    )
     settings["cross_check"] = None if check is None else check.method
     settings[primary.method] = dict(primary.settings)
     warnings.extend(primary.warnings)

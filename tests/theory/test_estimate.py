@@ -173,6 +173,7 @@ def test_auto_combines_only_when_the_two_stable_estimates_agree(
     b_alpha = est.settings["cross_check_alpha"]
     assert min(q_alpha, b_alpha) <= est.alpha <= max(q_alpha, b_alpha)
     assert not any("disagree" in w for w in est.warnings)
+    assert est.settings["estimator"] == "quantile + block_sum (inverse-variance mean)"
     # Negative control: a block-sum estimate 30% off (many standard errors) is not
     # averaged in; the quantile fit stands alone, with its bootstrap interval, and the
     # disagreement is reported.
@@ -183,6 +184,7 @@ def test_auto_combines_only_when_the_two_stable_estimates_agree(
     )
     alone = estimate_tail_index(x, rng=0)
     assert "combined" not in alone.settings
+    assert alone.settings["estimator"] == "quantile"
     assert alone.alpha == q_alpha
     assert alone.ci == estimate_tail_index(x, "quantile", rng=0).ci
     assert any("disagree" in w for w in alone.warnings)

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from ._errors import EstimationError
 from ._quantile import StableQuantileFit, fit_stable_quantiles
 from ._stable import sample_stable
 
@@ -84,7 +85,8 @@ class StableTailCheck:
     xi_null_mean, xi_null_sd : float
         Mean and standard deviation of the same statistic over the replicates.
     replicates : int
-        Number of replicates.
+        Number of replicates that gave a statistic (a replicate that overflows the
+        double range, or whose tail threshold is 0, is left out).
     flagged : bool
         |z| > ``TAIL_CHECK_Z``.
     note : str
@@ -154,8 +156,21 @@ def stable_tail_check(
     for b in range(replicates):
         # 1/alpha* ~ N(1/alpha_hat, se^2), kept in the stable range [1/2, 1/0.1].
         xi_star = min(max(xi_hat + smooth * float(rng.standard_normal()), 0.5), 10.0)
-        y = sample_stable(1.0 / xi_star, n, beta=fit.beta, scale=fit.scale, loc=fit.loc, rng=rng)
-        null[b] = _tail_xi(y, fit_stable_quantiles(y).loc, k)
+        # A very heavy replicate of data already near the largest doubles can overflow;
+        # it is left out (not counted in ``replicates``), never passed on as inf.
+        with np.errstate(over="ignore", invalid="ignore"):
+            y = sample_stable(
+                1.0 / xi_star, n, beta=fit.beta, scale=fit.scale, loc=fit.loc, rng=rng
+            )
+        if not np.all(np.isfinite(y)):
+            null[b] = math.nan
+            continue
+        try:
+            loc = fit_stable_quantiles(y).loc
+        except EstimationError:  # its fitted scale or location overflows
+            null[b] = math.nan
+            continue
+        null[b] = _tail_xi(y, loc, k)
     null = null[np.isfinite(null)]
     if null.size < 2:
         return StableTailCheck(

@@ -80,3 +80,18 @@ def test_zero_threshold_is_reported_not_flagged() -> None:
     assert not result.flagged
     assert math.isnan(result.z)
     assert result.note == "zero tail threshold"
+
+
+def test_overflowing_replicates_are_left_out_not_passed_on() -> None:
+    # A fit at alpha = 0.5 with a scale near the largest doubles, and a wide standard
+    # error so that some replicates draw alpha* far below 0.5: their samples overflow.
+    # The check must neither raise nor let inf into its statistic. Negative control: the
+    # same fit at scale 1 loses no replicate.
+    x = sample_stable(0.5, 2_000, rng=36) * 1e290
+    fit = fit_stable_quantiles(x)
+    result = stable_tail_check(x, fit, 3.0, rng=np.random.default_rng(1))
+    assert result.replicates < 40
+    assert math.isfinite(result.xi_null_mean) or result.replicates < 2
+    small = sample_stable(0.5, 2_000, rng=36)
+    calm = stable_tail_check(small, fit_stable_quantiles(small), 3.0, rng=np.random.default_rng(1))
+    assert calm.replicates == 40

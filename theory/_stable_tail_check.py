@@ -113,6 +113,26 @@ def _tail_xi(x: FloatArray, loc: float, k: int) -> float:
     return float(np.mean(np.log(top[1:] / top[0])))
 
 
+def _replicate_xi(
+    fit: StableQuantileFit, alpha: float, n: int, k: int, rng: np.random.Generator
+) -> float:
+    """The statistic on one sample of size n of the fitted law with index ``alpha``.
+
+    The replicate is refitted for its own location, as the data were. nan when it
+    overflows the double range (a very heavy replicate of data already near the largest
+    doubles) or its fit does: such a replicate is left out, never passed on as inf.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        y = sample_stable(alpha, n, beta=fit.beta, scale=fit.scale, loc=fit.loc, rng=rng)
+    if not np.all(np.isfinite(y)):
+        return math.nan
+    try:
+        loc = fit_stable_quantiles(y).loc
+    except EstimationError:  # its fitted scale or location overflows
+        return math.nan
+    return _tail_xi(y, loc, k)
+
+
 def stable_tail_check(
     x: FloatArray,
     fit: StableQuantileFit,
@@ -148,7 +168,14 @@ def stable_tail_check(
     xi_data = _tail_xi(x, fit.loc, k)
     if not math.isfinite(xi_data):
         return StableTailCheck(
-            math.nan, k, xi_data, math.nan, math.nan, 0, False, "zero tail threshold"
+            z=math.nan,
+            k=k,
+            xi_data=xi_data,
+            xi_null_mean=math.nan,
+            xi_null_sd=math.nan,
+            replicates=0,
+            flagged=False,
+            note="zero tail threshold",
         )
     xi_hat = 1.0 / fit.alpha
     smooth = se_xi if math.isfinite(se_xi) and se_xi > 0 else 0.0
@@ -156,35 +183,29 @@ def stable_tail_check(
     for b in range(replicates):
         # 1/alpha* ~ N(1/alpha_hat, se^2), kept in the stable range [1/2, 1/0.1].
         xi_star = min(max(xi_hat + smooth * float(rng.standard_normal()), 0.5), 10.0)
-        # A very heavy replicate of data already near the largest doubles can overflow;
-        # it is left out (not counted in ``replicates``), never passed on as inf.
-        with np.errstate(over="ignore", invalid="ignore"):
-            y = sample_stable(
-                1.0 / xi_star, n, beta=fit.beta, scale=fit.scale, loc=fit.loc, rng=rng
-            )
-        if not np.all(np.isfinite(y)):
-            null[b] = math.nan
-            continue
-        try:
-            loc = fit_stable_quantiles(y).loc
-        except EstimationError:  # its fitted scale or location overflows
-            null[b] = math.nan
-            continue
-        null[b] = _tail_xi(y, loc, k)
+        null[b] = _replicate_xi(fit, 1.0 / xi_star, n, k, rng)
     null = null[np.isfinite(null)]
     if null.size < 2:
         return StableTailCheck(
-            math.nan,
-            k,
-            xi_data,
-            math.nan,
-            math.nan,
-            int(null.size),
-            False,
-            "too few replicates with a positive tail threshold",
+            z=math.nan,
+            k=k,
+            xi_data=xi_data,
+            xi_null_mean=math.nan,
+            xi_null_sd=math.nan,
+            replicates=int(null.size),
+            flagged=False,
+            note="fewer than 2 replicates gave a statistic",
         )
     mean = float(np.mean(null))
     sd = float(np.std(null, ddof=1))
     z = (xi_data - mean) / sd if sd > 0 else math.nan
     flagged = math.isfinite(z) and abs(z) > TAIL_CHECK_Z
-    return StableTailCheck(z, k, xi_data, mean, sd, int(null.size), flagged)
+    return StableTailCheck(
+        z=z,
+        k=k,
+        xi_data=xi_data,
+        xi_null_mean=mean,
+        xi_null_sd=sd,
+        replicates=int(null.size),
+        flagged=flagged,
+    )

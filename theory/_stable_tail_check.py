@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -91,6 +92,15 @@ class StableTailCheck:
         |z| > ``TAIL_CHECK_Z``.
     note : str
         Why the check could not be made, or "".
+    hill_k : int or None
+        The second compared tail, when one was asked for (``hill_k`` argument; "auto"
+        passes the minimum-KS k of Hill on |x - loc|); None otherwise.
+    hill_z, hill_xi_data : float
+        The same z and data statistic over the top ``hill_k`` (nan without ``hill_k``).
+    hill_rmse : float
+        Root mean square error of Hill's alpha at ``hill_k`` over the replicates, each
+        against the alpha it was drawn with: how accurate Hill at this k is on the fitted
+        law itself (nan without ``hill_k``).
     """
 
     z: float
@@ -101,6 +111,10 @@ class StableTailCheck:
     replicates: int
     flagged: bool
     note: str = ""
+    hill_k: int | None = None
+    hill_z: float = math.nan
+    hill_xi_data: float = math.nan
+    hill_rmse: float = math.nan
 
 
 def _tail_xi(x: FloatArray, loc: float, k: int) -> float:
@@ -114,9 +128,10 @@ def _tail_xi(x: FloatArray, loc: float, k: int) -> float:
 
 
 def _replicate_xi(
-    fit: StableQuantileFit, alpha: float, n: int, k: int, rng: np.random.Generator
-) -> float:
-    """The statistic on one sample of size n of the fitted law with index ``alpha``.
+    fit: StableQuantileFit, alpha: float, n: int, ks: tuple[int, ...], rng: np.random.Generator
+) -> list[float]:
+    """The statistic at each k of ``ks`` on one sample of size n of the fitted law with
+    index ``alpha``.
 
     The replicate is refitted for its own location, as the data were. nan when it
     overflows the double range (a very heavy replicate of data already near the largest
@@ -125,12 +140,12 @@ def _replicate_xi(
     with np.errstate(over="ignore", invalid="ignore"):
         y = sample_stable(alpha, n, beta=fit.beta, scale=fit.scale, loc=fit.loc, rng=rng)
     if not np.all(np.isfinite(y)):
-        return math.nan
+        return [math.nan] * len(ks)
     try:
         loc = fit_stable_quantiles(y).loc
     except EstimationError:  # its fitted scale or location overflows
-        return math.nan
-    return _tail_xi(y, loc, k)
+        return [math.nan] * len(ks)
+    return [_tail_xi(y, loc, k) for k in ks]
 
 
 def stable_tail_check(
@@ -141,6 +156,7 @@ def stable_tail_check(
     rng: np.random.Generator,
     replicates: int = TAIL_CHECK_REPLICATES,
     fraction: float = TAIL_CHECK_FRACTION,
+    hill_k: int | None = None,
 ) -> StableTailCheck:
     """Compare the tail of the 1-D sample ``x`` with that of its fitted stable law.
 
@@ -157,6 +173,9 @@ def stable_tail_check(
     replicates : int, >= 2
     fraction : float in (0, 1)
         The compared tail is the top ``max(10, fraction * n)`` of |x - loc|.
+    hill_k : int in [1, n - 1], optional
+        A second tail size, compared on the same replicates (``hill_z``, ``hill_rmse``).
+        The draws from ``rng`` do not depend on it.
 
     Returns
     -------
@@ -179,33 +198,55 @@ def stable_tail_check(
         )
     xi_hat = 1.0 / fit.alpha
     smooth = se_xi if math.isfinite(se_xi) and se_xi > 0 else 0.0
-    null = np.empty(replicates)
+    ks = (k,) if hill_k is None else (k, hill_k)
+    null = np.empty((replicates, len(ks)))
+    drawn = np.empty(replicates)
     for b in range(replicates):
         # 1/alpha* ~ N(1/alpha_hat, se^2), kept in the stable range [1/2, 1/0.1].
         xi_star = min(max(xi_hat + smooth * float(rng.standard_normal()), 0.5), 10.0)
-        null[b] = _replicate_xi(fit, 1.0 / xi_star, n, k, rng)
-    null = null[np.isfinite(null)]
-    if null.size < 2:
+        drawn[b] = 1.0 / xi_star
+        null[b] = _replicate_xi(fit, drawn[b], n, ks, rng)
+    keep = np.all(np.isfinite(null), axis=1)
+    null, drawn = null[keep], drawn[keep]
+    if null.shape[0] < 2:
         return StableTailCheck(
             z=math.nan,
             k=k,
             xi_data=xi_data,
             xi_null_mean=math.nan,
             xi_null_sd=math.nan,
-            replicates=int(null.size),
+            replicates=int(null.shape[0]),
             flagged=False,
             note="fewer than 2 replicates gave a statistic",
         )
-    mean = float(np.mean(null))
-    sd = float(np.std(null, ddof=1))
-    z = (xi_data - mean) / sd if sd > 0 else math.nan
+    z, mean, sd = _z(xi_data, null[:, 0])
     flagged = math.isfinite(z) and abs(z) > TAIL_CHECK_Z
+    extra: dict[str, Any] = {}
+    if hill_k is not None:
+        hill_xi = _tail_xi(x, fit.loc, hill_k)
+        with np.errstate(divide="ignore"):
+            err = 1.0 / null[:, 1] - drawn
+        extra = {
+            "hill_k": hill_k,
+            "hill_xi_data": hill_xi,
+            "hill_z": _z(hill_xi, null[:, 1])[0],
+            "hill_rmse": float(np.sqrt(np.mean(err**2))),
+        }
     return StableTailCheck(
         z=z,
         k=k,
         xi_data=xi_data,
         xi_null_mean=mean,
         xi_null_sd=sd,
-        replicates=int(null.size),
+        replicates=int(null.shape[0]),
         flagged=flagged,
+        **extra,
     )
+
+
+def _z(value: float, null: FloatArray) -> tuple[float, float, float]:
+    """(value - mean) / sd over ``null``, with the mean and sd (z nan when sd is 0)."""
+    mean = float(np.mean(null))
+    sd = float(np.std(null, ddof=1))
+    z = (value - mean) / sd if sd > 0 else math.nan
+    return z, mean, sd

@@ -19,8 +19,19 @@ It decides between two routes with a goodness-of-fit test of a stable law
   (``_combine_stable``); when they disagree, it is the quantile fit alone, with a
   warning. The tail of the data is then compared with the fitted law's
   (:func:`stable_tail_check`, a parametric bootstrap of Hill's statistic over the top
-  10%); a mismatch is reported as a warning (the route is not changed: a stable sample
-  wrongly sent to the tail route costs far more, see :mod:`._stable_gof`).
+  10%, and at the k that the tail route's minimum-KS rule picks on |x - loc|); a
+  mismatch over the top 10% is reported as a warning.
+- *second look* (``_tail_rejects_stable``): the goodness-of-fit threshold is strict
+  because a stable sample wrongly sent to the tail route can cost about 1 in alpha
+  (:mod:`._stable_gof`). But that cost depends on the law: the bootstrap replicates give
+  Hill's error at the data's k on the fitted law itself. Where it is at most
+  ``REROUTE_HILL_RMSE`` = 0.1 (stable indices up to about 1.3 at n = 1e4), a mistaken
+  switch is cheap, and the stable law is rejected on the body's and the tail's misfit
+  together: Stouffer's combination of the goodness-of-fit statistic and Hill's z
+  (``_combined_z``) beyond ``REROUTE_Z`` = 2.576, the one-sided 0.5% point. Such data
+  take the tail route, with a warning that names the stable index of their body. This
+  catches Student t(1.5) at n = 1e4, whose body passes as stable with index 1.23 in half
+  of the samples (docs/estimators.md gives the counts).
 - *tail route*: a stable law is rejected. The estimate is Hill's, with k chosen by the
   minimum Kolmogorov-Smirnov rule (:func:`hill_estimator`); its interval is widened by a
   bias allowance read off the drift of the estimate from k to k/4 and joined with Hill's
@@ -32,7 +43,7 @@ the tail check's replicates; the same ``rng`` gives the same result. The bootstr
 the interval only when the quantile fit stands alone (``settings["combined"]`` absent);
 the decisions to combine and to warn about a disagreement, and the combined estimate and
 interval, use delta-method standard errors and do not depend on ``rng``. Only the tail
-check's warning can, in a borderline case.
+check's warning, and the second look's decision, can, in a borderline case.
 
 Every diagnostic that casts doubt ends in ``TailEstimate.warnings``: the estimators
 disagree (more than ``DISAGREEMENT_Z`` standard errors apart on 1/alpha), the data look

@@ -30,6 +30,15 @@ goodness-of-fit test, all with z < 0 (z from -4.9 to -0.7: the data's tail is li
 At n = 1e5, at most 1 of the 500 samples of the stable cases with alpha <= 1.9 carried
 any warning at all.
 
+Second tail. Given ``hill_k`` (the "auto" rule passes the k that the minimum-KS rule
+picks for Hill on |x - loc|), the same replicates also give Hill's statistic over the top
+``hill_k``: its z (``hill_z``), and Hill's root mean square error in alpha at that k on
+the fitted law (``hill_rmse``, each replicate against the alpha it was drawn with). The
+"auto" rule uses both to decide whether a stable law that passed the goodness-of-fit
+test should still be rejected (``_tail_rejects_stable`` in :mod:`._estimate`). The draws
+do not depend on ``hill_k``, so the first statistic is the same with or without it
+(unless a replicate's threshold at ``hill_k`` is 0, and it is left out).
+
 The check draws from ``rng`` (the replicates), so in a borderline case whether it flags
 can depend on ``rng``; the same ``rng`` gives the same result.
 """

@@ -28,7 +28,7 @@ methods are run.
 Run::
 
     .venv/bin/python docs/calibration.py [--n 10000 100000] [--seeds 100] [--jobs 2]
-        [--out docs/calibration.json] [--checkpoint FILE.jsonl] [--markdown]
+        [--first-seed 0] [--out docs/calibration.json] [--checkpoint FILE.jsonl] [--markdown]
     .venv/bin/python docs/calibration.py --from-json docs/calibration.json --markdown
 
 The module is importable (``importlib`` on this file): :data:`CASES`, :func:`get_case`,
@@ -374,6 +374,7 @@ def run_all(
     seeds: int,
     methods: Sequence[str],
     *,
+    first_seed: int = 0,
     jobs: int = 1,
     powerlaw_seeds: dict[int, int] | None = None,
     done: Iterable[Record] = (),
@@ -382,8 +383,10 @@ def run_all(
 ) -> list[Record]:
     """Run every (case, n, seed) unit, over ``jobs`` processes; return all records, sorted.
 
-    ``powerlaw_seeds[n]`` limits the "powerlaw" anchor to seeds below it at size n (it
-    is the costliest method by far). Records already in ``done`` are not rerun (resuming
+    The seeds are ``first_seed, ..., first_seed + seeds - 1`` (a later block of seeds is a
+    fresh check of rules chosen on the first). ``powerlaw_seeds[n]`` limits the
+    "powerlaw" anchor to the first that many of them at size n (it is the costliest
+    method by far). Records already in ``done`` are not rerun (resuming
     from a checkpoint).
     """
     from tqdm import tqdm
@@ -392,19 +395,23 @@ def run_all(
     have = {(r.case, r.n, r.seed, r.method): r for r in done}
     units = []
     for n in sizes:
-        for s in range(seeds):
+        for s in range(first_seed, first_seed + seeds):
             for c in cases:
                 todo = [
                     m
                     for m in methods
-                    if (c, n, s, m) not in have and (m != "powerlaw" or s < limits.get(n, seeds))
+                    if (c, n, s, m) not in have
+                    and (m != "powerlaw" or s - first_seed < limits.get(n, seeds))
                 ]
                 if todo:
                     units.append((c, n, s, tuple(todo)))
     records = [
         r
         for k, r in have.items()
-        if k[0] in cases and k[1] in sizes and k[3] in methods and k[2] < seeds
+        if k[0] in cases
+        and k[1] in sizes
+        and k[3] in methods
+        and first_seed <= k[2] < first_seed + seeds
     ]
     bar = tqdm(total=len(units), desc="calibration", disable=not progress, smoothing=0.05)
     if jobs <= 1:
@@ -894,6 +901,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--seeds", type=int, default=100)
+    parser.add_argument(
+        "--first-seed", type=int, default=0, help="run seeds FIRST .. FIRST + SEEDS - 1"
+    )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--cases", nargs="+", default=[c.name for c in CASES])
     parser.add_argument(
@@ -937,6 +947,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "methods": list(methods),
             "sizes": args.n,
             "seeds": args.seeds,
+            "first_seed": args.first_seed,
             "powerlaw_seeds": args.powerlaw_seeds,
         }
         sink = None if args.checkpoint is None else args.checkpoint.open("a")
@@ -961,6 +972,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.n,
             args.seeds,
             methods,
+            first_seed=args.first_seed,
             jobs=args.jobs,
             powerlaw_seeds=pl_seeds,
             done=done,
@@ -972,6 +984,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         meta = provenance() | {
             "sizes": args.n,
             "seeds": args.seeds,
+            "first_seed": args.first_seed,
             "methods": list(methods),
             "cases": args.cases,
             "jobs": args.jobs,

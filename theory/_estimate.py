@@ -330,9 +330,12 @@ def _combined_z(gof_statistic: float, hill_z: float) -> float:
     body; the top k order statistics) and are treated as independent:
     z = (z_Q + z_T) / sqrt(2), standard normal under the null.
     """
-    z_body = float(stats.norm.isf(stats.chi2.sf(gof_statistic, GOF_POINTS - 2)))
-    z_tail = float(stats.norm.isf(2.0 * stats.norm.sf(abs(hill_z))))
-    return (z_body + z_tail) / math.sqrt(2.0)
+    p_body = stats.chi2.sf(gof_statistic, GOF_POINTS - 2)
+    p_tail = 2.0 * stats.norm.sf(abs(hill_z))
+    # p-values of exactly 1 (Q = 0, z = 0) or 0 would give infinite z; the clip keeps z
+    # finite (|z| < 37.5) without moving any value that can decide anything.
+    z_body, z_tail = stats.norm.isf(np.clip([p_body, p_tail], 1e-300, 1.0 - 1e-12))
+    return float(z_body + z_tail) / math.sqrt(2.0)
 
 
 def _tail_rejects_stable(

@@ -56,6 +56,8 @@ def test_combined_z_is_stouffer_of_the_body_and_two_sided_tail_p_values() -> Non
         body = stats.norm.isf(stats.chi2.sf(q, 8))
         tail = stats.norm.isf(2 * stats.norm.sf(abs(z)))
         assert _combined_z(q, z) == pytest.approx((body + tail) / math.sqrt(2), rel=1e-12)
+    # No misfit at all (p-values of 1) gives a finite, very negative z, not -inf.
+    assert -20.0 < _combined_z(0.0, 0.0) < -5.0
     # Two-sided: the sign of the tail's z does not matter; more misfit, more evidence.
     assert _combined_z(18.0, -3.0) == _combined_z(18.0, 3.0)
     assert _combined_z(20.0, -3.0) > _combined_z(10.0, -3.0)

@@ -128,12 +128,25 @@ class StableTailCheck:
 
 def _tail_xi(x: FloatArray, loc: float, k: int) -> float:
     """Hill's 1/alpha over the top k of |x - loc| (nan when the threshold is 0)."""
+    return _tail_xis(x, loc, (k,))[0]
+
+
+def _tail_xis(x: FloatArray, loc: float, ks: tuple[int, ...]) -> list[float]:
+    """:func:`_tail_xi` at each k of ``ks``, from one partial sort of |x - loc|."""
     mags = np.abs(x - loc)
     n = mags.size
-    top = np.sort(np.partition(mags, n - k - 1)[n - k - 1 :])  # Y_(k+1), then the top k
-    if not top[0] > 0:
-        return math.nan
-    return float(np.mean(np.log(top[1:] / top[0])))
+    deepest = max(ks)
+    # Descending: Y_(1) >= ... >= Y_(deepest + 1).
+    top = np.sort(np.partition(mags, n - deepest - 1)[n - deepest - 1 :])[::-1]
+    with np.errstate(divide="ignore"):  # zeros below a k whose threshold is 0: unused
+        logs = np.log(top)
+    out = []
+    for k in ks:
+        if not top[k] > 0:
+            out.append(math.nan)
+        else:
+            out.append(float(np.mean(logs[:k]) - logs[k]))
+    return out
 
 
 def _replicate_xi(
@@ -154,7 +167,7 @@ def _replicate_xi(
         loc = fit_stable_quantiles(y).loc
     except EstimationError:  # its fitted scale or location overflows
         return [math.nan] * len(ks)
-    return [_tail_xi(y, loc, k) for k in ks]
+    return _tail_xis(y, loc, ks)
 
 
 def stable_tail_check(

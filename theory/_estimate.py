@@ -190,65 +190,14 @@ def auto_estimator(x: Any, *, n_boot: int = 200, rng: RngLike = None) -> TailEst
         "gof_threshold": gof.threshold,
     }
 
-    rerouted = False
-    if gof.accepted:
-        primary = quantile_estimator(xs, n_boot=n_boot, rng=gen)
-        settings["route"] = "stable"
-        check = _try(lambda: block_sum_estimator(xs - fit.loc))
-        alpha, ci = primary.alpha, primary.ci
-        combined = None
-        if check is not None and _disagreement(primary, check) <= DISAGREEMENT_Z:
-            combined = _combine_stable(primary, check)
-        if combined is not None:
-            alpha, ci, settings["combined"] = combined
-        tail = _check_tail(xs, fit, primary, gen, settings)
-        reroute = _tail_rejects_stable(gof, tail, settings)
-        if reroute is not None:
-            rerouted = True
-            warnings.append(reroute)
-            settings.pop("combined", None)
-        else:
-            if tail.flagged:
-                warnings.append(_tail_message(tail))
-            if uncentred is not None:
-                warnings.append(
-                    f"{uncentred}; the stable fit estimates the location ({fit.loc:.3g}) and "
-                    "is unaffected, but block-sum and order-statistic estimates on |x| are not"
-                )
-            if fit.alpha >= GAUSSIAN_BOUNDARY:
-                warnings.append(
-                    f"the stable fit is at the Gaussian end of the stable family "
-                    f"(alpha = {fit.alpha:.3f}): the data show no tail heavier than a "
-                    "Gaussian's; 2 is the stable index, and the survival tail index is not "
-                    "identified (any light or finite-variance tail fits)"
-                )
-            elif ci[1] >= GAUSSIAN_BOUNDARY:
-                warnings.append(
-                    f"the interval {_fmt_ci(ci)} reaches the Gaussian end of the stable "
-                    "family (2): the data cannot rule out a finite-variance law, whose "
-                    "survival tail index would not be identified by a stable fit"
-                )
-    if not gof.accepted or rerouted:
-        primary = _hill_with_bias_allowance(xs)
-        alpha, ci = primary.alpha, primary.ci
-        settings["route"] = "tail"
-        k = int(primary.settings["k"])
-        check = _try(lambda: moment_estimator(xs, k=k))
-        if uncentred is not None:
-            warnings.append(
-                f"{uncentred}; the Hill estimate uses |x| measured from 0, which a shift biases"
-            )
-        if check is None:
-            warnings.append(
-                f"the moment estimator at the same k = {k} finds no heavy tail "
-                "(extreme-value index <= 0): the Hill estimate may describe a light tail"
-            )
-        elif math.isinf(check.ci[1]):
-            warnings.append(
-                f"the moment estimator at the same k = {k} cannot rule out a light tail (its "
-                "95% interval for the extreme-value index 1/alpha reaches 0): Hill returns a "
-                "finite index for light tails too"
-            )
+    route = (
+        _stable_route(xs, fit, gof, uncentred, n_boot, gen, settings, warnings)
+        if gof.accepted
+        else None
+    )
+    if route is None:  # the stable law is rejected, at once or at the second look
+        route = _tail_route(xs, uncentred, settings, warnings)
+    primary, check, alpha, ci = route
     # On the stable route the quantile fit and its block-sum cross-check may be combined.
     settings["estimator"] = (
         f"{primary.method} + {check.method} (inverse-variance mean)"
@@ -277,6 +226,87 @@ def auto_estimator(x: Any, *, n_boot: int = 200, rng: RngLike = None) -> TailEst
         settings=settings,
         warnings=tuple(dict.fromkeys(warnings)),
     )
+
+
+_Route = tuple[TailEstimate, TailEstimate | None, float, tuple[float, float]]
+
+
+def _stable_route(
+    xs: npt.NDArray[np.float64],
+    fit: StableQuantileFit,
+    gof: StableGoodnessOfFit,
+    uncentred: str | None,
+    n_boot: int,
+    gen: np.random.Generator,
+    settings: dict[str, Any],
+    warnings: list[str],
+) -> _Route | None:
+    """The stable route: (primary, cross-check, alpha, ci); None when the second look
+    rejects the stable law after all (its reason is then in ``warnings``)."""
+    primary = quantile_estimator(xs, n_boot=n_boot, rng=gen)
+    settings["route"] = "stable"
+    check = _try(lambda: block_sum_estimator(xs - fit.loc))
+    alpha, ci = primary.alpha, primary.ci
+    if check is not None and _disagreement(primary, check) <= DISAGREEMENT_Z:
+        combined = _combine_stable(primary, check)
+        if combined is not None:
+            alpha, ci, settings["combined"] = combined
+    tail = _check_tail(xs, fit, primary, gen, settings)
+    reroute = _tail_rejects_stable(gof, tail, settings)
+    if reroute is not None:
+        warnings.append(reroute)
+        settings.pop("combined", None)
+        return None
+    if tail.flagged:
+        warnings.append(_tail_message(tail))
+    if uncentred is not None:
+        warnings.append(
+            f"{uncentred}; the stable fit estimates the location ({fit.loc:.3g}) and "
+            "is unaffected, but block-sum and order-statistic estimates on |x| are not"
+        )
+    if fit.alpha >= GAUSSIAN_BOUNDARY:
+        warnings.append(
+            f"the stable fit is at the Gaussian end of the stable family "
+            f"(alpha = {fit.alpha:.3f}): the data show no tail heavier than a "
+            "Gaussian's; 2 is the stable index, and the survival tail index is not "
+            "identified (any light or finite-variance tail fits)"
+        )
+    elif ci[1] >= GAUSSIAN_BOUNDARY:
+        warnings.append(
+            f"the interval {_fmt_ci(ci)} reaches the Gaussian end of the stable "
+            "family (2): the data cannot rule out a finite-variance law, whose "
+            "survival tail index would not be identified by a stable fit"
+        )
+    return primary, check, alpha, ci
+
+
+def _tail_route(
+    xs: npt.NDArray[np.float64],
+    uncentred: str | None,
+    settings: dict[str, Any],
+    warnings: list[str],
+) -> _Route:
+    """The tail route: Hill with its bias allowance, cross-checked by the moment estimator."""
+    primary = _hill_with_bias_allowance(xs)
+    settings["route"] = "tail"
+    k = int(primary.settings["k"])
+    check = _try(lambda: moment_estimator(xs, k=k))
+    if uncentred is not None:
+        warnings.append(
+            f"{uncentred}; the Hill estimate uses |x| measured from 0, which a shift biases"
+        )
+    if check is None:
+        warnings.append(
+            f"the moment estimator at the same k = {k} finds no heavy tail "
+            "(extreme-value index <= 0): the Hill estimate may describe a light tail"
+        )
+    elif math.isinf(check.ci[1]):
+        warnings.append(
+            f"the moment estimator at the same k = {k} cannot rule out a light tail (its "
+            "95% interval for the extreme-value index 1/alpha reaches 0): Hill returns a "
+            "finite index for light tails too"
+        )
+    return primary, check, primary.alpha, primary.ci
 
 
 def _check_tail(

@@ -208,16 +208,7 @@ def stable_tail_check(
     k = min(max(_MIN_K, int(fraction * n)), n - 1)
     xi_data = _tail_xi(x, fit.loc, k)
     if not math.isfinite(xi_data):
-        return StableTailCheck(
-            z=math.nan,
-            k=k,
-            xi_data=xi_data,
-            xi_null_mean=math.nan,
-            xi_null_sd=math.nan,
-            replicates=0,
-            flagged=False,
-            note="zero tail threshold",
-        )
+        return _not_made(k, xi_data, 0, "zero tail threshold")
     xi_hat = 1.0 / fit.alpha
     smooth = se_xi if math.isfinite(se_xi) and se_xi > 0 else 0.0
     ks = (k,) if hill_k is None else (k, hill_k)
@@ -231,16 +222,7 @@ def stable_tail_check(
     keep = np.all(np.isfinite(null), axis=1)
     null, drawn = null[keep], drawn[keep]
     if null.shape[0] < 2:
-        return StableTailCheck(
-            z=math.nan,
-            k=k,
-            xi_data=xi_data,
-            xi_null_mean=math.nan,
-            xi_null_sd=math.nan,
-            replicates=int(null.shape[0]),
-            flagged=False,
-            note="fewer than 2 replicates gave a statistic",
-        )
+        return _not_made(k, xi_data, null.shape[0], "fewer than 2 replicates gave a statistic")
     z, mean, sd = _z(xi_data, null[:, 0])
     flagged = math.isfinite(z) and abs(z) > TAIL_CHECK_Z
     extra: dict[str, Any] = {}
@@ -263,6 +245,20 @@ def stable_tail_check(
         replicates=int(null.shape[0]),
         flagged=flagged,
         **extra,
+    )
+
+
+def _not_made(k: int, xi_data: float, replicates: int, note: str) -> StableTailCheck:
+    """The result of a check that could not be made, saying why."""
+    return StableTailCheck(
+        z=math.nan,
+        k=k,
+        xi_data=xi_data,
+        xi_null_mean=math.nan,
+        xi_null_sd=math.nan,
+        replicates=int(replicates),
+        flagged=False,
+        note=note,
     )
 
 

@@ -363,7 +363,7 @@ def _combined_z(gof_statistic: float, hill_z: float) -> float:
     p_body = stats.chi2.sf(gof_statistic, GOF_POINTS - 2)
     p_tail = 2.0 * stats.norm.sf(abs(hill_z))
     # p-values of exactly 1 (Q = 0, z = 0) or 0 would give infinite z; the clip keeps z
-    # finite (|z| < 37.5) without moving any value that can decide anything.
+    # finite (each below 37.1 in size) without moving any value that can decide anything.
     z_body, z_tail = stats.norm.isf(np.clip([p_body, p_tail], 1e-300, 1.0 - 1e-12))
     return float(z_body + z_tail) / math.sqrt(2.0)
 

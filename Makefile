@@ -6,7 +6,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PACKAGES := -p heavytail.theory -p heavytail.simulate -p heavytail.nn -p heavytail.reports
+PACKAGES := -p heavytail._lib -p heavytail.theory -p heavytail.simulate -p heavytail.nn -p heavytail.reports
 PYTEST_ARGS ?=
 
 .PHONY: setup link demo verify test lint typecheck pytest test-slow bench clean

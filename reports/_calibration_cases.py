@@ -25,8 +25,8 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from heavytail._lib._validation import check_int
 from heavytail.theory import InvalidArgumentError, sample_stable
-from heavytail.theory._validation import check_int
 
 __all__ = [
     "ABS_TOL",

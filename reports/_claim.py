@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
 
+from heavytail._lib._rng import RngLike, as_generator
 from heavytail.theory import InvalidArgumentError
-from heavytail.theory._rng import RngLike, as_generator
 
 from ._verdict import Check, Rule, Verdict, combine_verdicts
 

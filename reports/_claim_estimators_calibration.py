@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
+from heavytail._lib._validation import check_int
 from heavytail.theory import (
     EstimationError,
     InvalidArgumentError,
@@ -20,7 +21,6 @@ from heavytail.theory import (
     estimate_tail_index,
     hill_estimator,
 )
-from heavytail.theory._validation import check_int
 
 from ._calibration_cases import (
     ABS_TOL,

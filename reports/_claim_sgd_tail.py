@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import gammaincinv
 
+from heavytail._lib._validation import check_int, check_real
 from heavytail.simulate import sgd_linear_regression
 from heavytail.theory import (
     DivergenceWarning,
@@ -19,7 +20,6 @@ from heavytail.theory import (
     sgd_tail_index,
     sgd_variance_threshold,
 )
-from heavytail.theory._validation import check_int, check_real
 
 from ._claim import Claim, Evidence
 from ._stats import family_level

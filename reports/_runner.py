@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from heavytail.theory._validation import check_choice, check_int
+from heavytail._lib._validation import check_choice, check_int
 
 from ._claim import SIZE_NAMES, Evidence
 from ._registry import claim_ids, get_claim

@@ -12,8 +12,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
+from heavytail._lib._validation import as_sample, check_int, check_real
 from heavytail.theory import InvalidArgumentError
-from heavytail.theory._validation import as_sample, check_int, check_real
 
 from ._verdict import Measurement
 

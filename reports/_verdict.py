@@ -18,8 +18,8 @@ from enum import Enum
 
 import numpy as np
 
-from heavytail.theory._errors import InvalidArgumentError
-from heavytail.theory._validation import check_real
+from heavytail._lib._errors import InvalidArgumentError
+from heavytail._lib._validation import check_real
 
 __all__ = ["Check", "Measurement", "Relation", "Rule", "Verdict", "combine_verdicts"]
 

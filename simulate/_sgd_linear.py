@@ -17,9 +17,9 @@ import numpy as np
 import numpy.typing as npt
 from numba.typed import List as TypedList
 
-from heavytail.theory._errors import DivergenceWarning, InvalidArgumentError
-from heavytail.theory._rng import RngLike, spawn_generators
-from heavytail.theory._validation import as_sample, check_choice, check_int, check_real
+from heavytail._lib._errors import DivergenceWarning, InvalidArgumentError
+from heavytail._lib._rng import RngLike, spawn_generators
+from heavytail._lib._validation import as_sample, check_choice, check_int, check_real
 
 from ._sgd_linear_kernel import INJECT_ELLIPTIC, INJECT_IID, INJECT_NONE, sgd_linear_kernel
 

@@ -5,6 +5,15 @@ index of SGD on least squares. Importing this package never imports numba, torch
 matplotlib.
 """
 
+from heavytail._lib._errors import ConvergenceWarning as ConvergenceWarning
+from heavytail._lib._errors import DivergenceWarning as DivergenceWarning
+from heavytail._lib._errors import EstimationError as EstimationError
+from heavytail._lib._errors import EstimationWarning as EstimationWarning
+from heavytail._lib._errors import HeavytailError as HeavytailError
+from heavytail._lib._errors import HeavytailWarning as HeavytailWarning
+from heavytail._lib._errors import InvalidArgumentError as InvalidArgumentError
+from heavytail._lib._errors import NoStationaryLawError as NoStationaryLawError
+
 from ._block_sum import block_sum_estimator as block_sum_estimator
 from ._compress import compressibility_exponent as compressibility_exponent
 from ._compress import expected_relative_error as expected_relative_error
@@ -21,14 +30,6 @@ from ._convert import tail_index_from_pdf_exponent as tail_index_from_pdf_expone
 from ._ensembles import elliptic_layer_matrix as elliptic_layer_matrix
 from ._ensembles import iid_columns_matrix as iid_columns_matrix
 from ._ensembles import iid_entries_matrix as iid_entries_matrix
-from ._errors import ConvergenceWarning as ConvergenceWarning
-from ._errors import DivergenceWarning as DivergenceWarning
-from ._errors import EstimationError as EstimationError
-from ._errors import EstimationWarning as EstimationWarning
-from ._errors import HeavytailError as HeavytailError
-from ._errors import HeavytailWarning as HeavytailWarning
-from ._errors import InvalidArgumentError as InvalidArgumentError
-from ._errors import NoStationaryLawError as NoStationaryLawError
 from ._estimate import estimate_tail_index as estimate_tail_index
 from ._hill import HillPlot as HillPlot
 from ._hill import hill_estimator as hill_estimator

@@ -26,9 +26,10 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import ndtri
 
-from ._errors import EstimationError, InvalidArgumentError
+from heavytail._lib._errors import EstimationError, InvalidArgumentError
+from heavytail._lib._validation import as_sample, check_int
+
 from ._result import TailEstimate
-from ._validation import as_sample, check_int
 
 __all__ = ["DEFAULT_BLOCK_SIZE", "block_sum_estimator", "uncentred_message"]
 

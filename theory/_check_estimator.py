@@ -19,10 +19,11 @@ from typing import Any, Protocol, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-from ._errors import InvalidArgumentError
-from ._rng import RngLike, as_generator
+from heavytail._lib._errors import InvalidArgumentError
+from heavytail._lib._rng import RngLike, as_generator
+from heavytail._lib._validation import check_choice, check_int, check_real
+
 from ._stable import sample_stable
-from ._validation import check_choice, check_int, check_real
 
 __all__ = [
     "FAMILIES",

@@ -21,8 +21,13 @@ import numpy as np
 import numpy.typing as npt
 from scipy import integrate, optimize, special, stats
 
-from ._errors import ConvergenceWarning, EstimationError, EstimationWarning, InvalidArgumentError
-from ._validation import as_sample, check_int, check_real
+from heavytail._lib._errors import (
+    ConvergenceWarning,
+    EstimationError,
+    EstimationWarning,
+    InvalidArgumentError,
+)
+from heavytail._lib._validation import as_sample, check_int, check_real
 
 __all__ = [
     "compressibility_exponent",

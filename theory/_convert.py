@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._errors import InvalidArgumentError
+from heavytail._lib._errors import InvalidArgumentError
 
 __all__ = [
     "esd_exponent_from_tail_index",

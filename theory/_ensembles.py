@@ -22,9 +22,10 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from ._rng import RngLike, as_generator
+from heavytail._lib._rng import RngLike, as_generator
+from heavytail._lib._validation import check_int, check_real
+
 from ._stable import sample_elliptic_stable, sample_stable
-from ._validation import check_int, check_real
 
 __all__ = ["elliptic_layer_matrix", "iid_columns_matrix", "iid_entries_matrix"]
 

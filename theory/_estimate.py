@@ -64,17 +64,18 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
+from heavytail._lib._errors import EstimationError, InvalidArgumentError
+from heavytail._lib._rng import RngLike, as_generator
+from heavytail._lib._validation import as_sample, check_choice, check_int
+
 from ._block_sum import block_sum_estimator, uncentred_message
-from ._errors import EstimationError, InvalidArgumentError
 from ._hill import hill_estimator
 from ._moment import moment_estimator
 from ._pickands import pickands_estimator
 from ._quantile import StableQuantileFit, fit_stable_quantiles, quantile_estimator
 from ._result import TailEstimate
-from ._rng import RngLike, as_generator
 from ._stable_gof import GOF_POINTS, StableGoodnessOfFit, stable_goodness_of_fit
 from ._stable_tail_check import StableTailCheck, stable_tail_check
-from ._validation import as_sample, check_choice, check_int
 
 __all__ = ["AUTO_MIN_SIZE", "METHODS", "estimate_tail_index"]
 

@@ -10,7 +10,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import gammaincinv
 
-from ._errors import EstimationError, InvalidArgumentError
+from heavytail._lib._errors import EstimationError, InvalidArgumentError
+
 from ._kselect import KGrid, TailFit, resolve_k, stability_warnings
 from ._order_stats import (
     TopOrderStatistics,

@@ -31,9 +31,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._errors import EstimationError, InvalidArgumentError
+from heavytail._lib._errors import EstimationError, InvalidArgumentError
+from heavytail._lib._validation import check_choice, check_int, check_real
+
 from ._order_stats import TopOrderStatistics, check_k, sample_magnitudes, top_order_statistics
-from ._validation import check_choice, check_int, check_real
 
 __all__ = [
     "K_SENSITIVITY_THRESHOLDS",

@@ -9,7 +9,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import ndtri
 
-from ._errors import EstimationError
+from heavytail._lib._errors import EstimationError
+
 from ._kselect import KGrid, TailFit, resolve_k, stability_warnings
 from ._order_stats import TopOrderStatistics, log_spacings, sample_magnitudes
 from ._result import TailEstimate

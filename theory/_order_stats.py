@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._errors import EstimationError, InvalidArgumentError
-from ._validation import as_sample, check_int
+from heavytail._lib._errors import EstimationError, InvalidArgumentError
+from heavytail._lib._validation import as_sample, check_int
 
 __all__ = [
     "TopOrderStatistics",

@@ -22,9 +22,10 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from heavytail._lib._errors import EstimationError, InvalidArgumentError
+from heavytail._lib._validation import as_sample, check_choice, check_int, check_real
+
 from ._compress import SortedTail, as_kappas, check_kappa, kept_count, kept_counts
-from ._errors import EstimationError, InvalidArgumentError
-from ._validation import as_sample, check_choice, check_int, check_real
 
 __all__ = [
     "matched_kappas",

@@ -33,10 +33,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._errors import EstimationError
+from heavytail._lib._errors import EstimationError
+from heavytail._lib._rng import RngLike, as_generator
+from heavytail._lib._validation import as_sample, check_int
+
 from ._result import TailEstimate
-from ._rng import RngLike, as_generator
-from ._validation import as_sample, check_int
 
 __all__ = ["TABLE_ERROR", "StableQuantileFit", "fit_stable_quantiles", "quantile_estimator"]
 

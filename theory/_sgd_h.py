@@ -33,8 +33,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import optimize
 
-from ._errors import EstimationError, InvalidArgumentError, NoStationaryLawError
-from ._validation import check_int, check_real
+from heavytail._lib._errors import EstimationError, InvalidArgumentError, NoStationaryLawError
+from heavytail._lib._validation import check_int, check_real
 
 __all__ = [
     "S_MAX",

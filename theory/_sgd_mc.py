@@ -35,9 +35,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy import optimize, stats
 
-from ._errors import EstimationError, InvalidArgumentError, NoStationaryLawError
-from ._rng import RngLike, spawn_generators
-from ._validation import check_int, check_real
+from heavytail._lib._errors import EstimationError, InvalidArgumentError, NoStationaryLawError
+from heavytail._lib._rng import RngLike, spawn_generators
+from heavytail._lib._validation import check_int, check_real
 
 __all__ = [
     "S_MAX_MONTE_CARLO",

@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._errors import InvalidArgumentError
-from ._rng import RngLike, as_generator
-from ._validation import check_int, check_real
+from heavytail._lib._errors import InvalidArgumentError
+from heavytail._lib._rng import RngLike, as_generator
+from heavytail._lib._validation import check_int, check_real
 
 __all__ = ["sample_elliptic_stable", "sample_stable"]
 

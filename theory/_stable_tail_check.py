@@ -52,7 +52,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._errors import EstimationError
+from heavytail._lib._errors import EstimationError
+
 from ._quantile import StableQuantileFit, fit_stable_quantiles
 from ._stable import sample_stable
 

@@ -33,6 +33,8 @@ except ImportError as exc:  # pragma: no cover - exercised only without the dev 
         "(or pip install hypothesis)"
     ) from exc
 
+from heavytail._lib._validation import check_int
+
 from ._check_estimator import FAMILIES as FAMILIES
 from ._check_estimator import PROPERTIES as PROPERTIES
 from ._check_estimator import EstimatorCheckReport as EstimatorCheckReport
@@ -40,7 +42,6 @@ from ._check_estimator import KnownTailSample as KnownTailSample
 from ._check_estimator import PropertyResult as PropertyResult
 from ._check_estimator import check_estimator as check_estimator
 from ._check_estimator import known_tail_sample as known_tail_sample
-from ._validation import check_int
 
 __all__ = [
     "FAMILIES",

@@ -3,9 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from heavytail._lib._rng import as_generator, spawn_generators
+from heavytail._lib._validation import as_sample, check_choice, check_int, check_real
 from heavytail.theory import InvalidArgumentError, estimate_tail_index, sample_stable
-from heavytail.theory._rng import as_generator, spawn_generators
-from heavytail.theory._validation import as_sample, check_choice, check_int, check_real
 
 
 def test_check_real_names_argument_and_rule() -> None:

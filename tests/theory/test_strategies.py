@@ -23,6 +23,8 @@ from hypothesis.errors import NoSuchExample
 from scipy import stats
 
 import heavytail.theory._check_estimator as check_module
+import heavytail.theory._estimator_checks as checks_module
+import heavytail.theory._known_tail as known_tail_module
 import heavytail.theory.strategies as strategies
 from heavytail.theory import InvalidArgumentError
 from heavytail.theory.strategies import (
@@ -297,14 +299,14 @@ def test_float_arrays_refuses_bad_sizes() -> None:
 # --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("module", [strategies, check_module])
+@pytest.mark.parametrize("module", [strategies, check_module, known_tail_module])
 def test_docstring_examples_run(module: object) -> None:
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)  # type: ignore[arg-type]
     assert result.attempted > 0 and result.failed == 0
 
 
 def test_all_lists_the_public_names() -> None:
-    own = {strategies.__name__, check_module.__name__}
+    own = {m.__name__ for m in (strategies, check_module, checks_module, known_tail_module)}
     public = {
         n
         for n, v in vars(strategies).items()

@@ -31,6 +31,10 @@ from ._ensembles import elliptic_layer_matrix as elliptic_layer_matrix
 from ._ensembles import iid_columns_matrix as iid_columns_matrix
 from ._ensembles import iid_entries_matrix as iid_entries_matrix
 from ._estimate import estimate_tail_index as estimate_tail_index
+from ._generalization import CompressionBound as CompressionBound
+from ._generalization import bounded_loss as bounded_loss
+from ._generalization import compression_bound as compression_bound
+from ._generalization import default_kappas as default_kappas
 from ._hill import HillPlot as HillPlot
 from ._hill import hill_estimator as hill_estimator
 from ._hill import hill_plot as hill_plot
@@ -67,6 +71,7 @@ from ._stable_gof import stable_goodness_of_fit as stable_goodness_of_fit
 __all__ = [
     "K_SENSITIVITY_THRESHOLDS",
     "S_MAX_MONTE_CARLO",
+    "CompressionBound",
     "ConvergenceWarning",
     "DivergenceWarning",
     "EstimationError",
@@ -83,7 +88,10 @@ __all__ = [
     "StableQuantileFit",
     "TailEstimate",
     "block_sum_estimator",
+    "bounded_loss",
     "compressibility_exponent",
+    "compression_bound",
+    "default_kappas",
     "elliptic_layer_matrix",
     "esd_exponent_from_tail_index",
     "estimate_tail_index",

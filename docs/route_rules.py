@@ -2,7 +2,7 @@
 
 At n = 1e4 about half of the Student t(1.5) samples pass the stable goodness-of-fit test,
 and the stable route then reports the stable index of their body (about 1.23). The
-second look of "auto" (``_tail_rejects_stable`` in theory/_estimate.py) sends most of
+second look of "auto" (``decide_route`` in theory/_auto.py) sends most of
 them to the tail route. This script scores that rule and the families around it, on the
 calibration's own samples (seeds 0-99, the same arrays as docs/calibration.py), against
 the two anchors' RMSE read from docs/calibration.json:
@@ -39,6 +39,7 @@ docs/estimators.md gives a check of the chosen rule on fresh seeds.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import math
@@ -57,6 +58,8 @@ import calibration as cal  # noqa: E402  (docs/calibration.py, next to this file
 
 import heavytail.theory._estimate as est  # noqa: E402
 from heavytail.theory import fit_stable_quantiles, hill_estimator, stable_goodness_of_fit  # noqa: E402
+from heavytail.theory._auto import combined_z  # noqa: E402
+from heavytail.theory._auto_policy import AUTO_POLICY  # noqa: E402
 from heavytail.theory._stable_tail_check import _replicate_xi, _tail_xis  # noqa: E402
 
 N = 10_000
@@ -78,12 +81,8 @@ T_CASE = "student-1.5"
 
 def _stable_alpha(x: np.ndarray, seed: np.random.SeedSequence) -> float:
     """What the stable route of "auto" reports without the second look (same rng)."""
-    saved = est.REROUTE_Z
-    est.REROUTE_Z = math.inf
-    try:
-        return est.auto_estimator(x, rng=np.random.default_rng(seed)).alpha
-    finally:
-        est.REROUTE_Z = saved
+    no_second_look = dataclasses.replace(AUTO_POLICY, reroute_z=math.inf)
+    return est.auto_estimator(x, rng=np.random.default_rng(seed), policy=no_second_look).alpha
 
 
 def unit(args: tuple[str, int]) -> dict[str, Any]:
@@ -130,7 +129,7 @@ Rule = Callable[[dict[str, Any]], float]  # a passing sample -> weight of Hill i
 
 
 def stouffer(q: float, z: float) -> float:
-    return est._combined_z(q, z)
+    return combined_z(q, z)
 
 
 def rules() -> dict[str, Rule]:
@@ -211,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for margin, label, row in scored[:10]:
         print(f"margin {margin:.3f}  {label:34s}", "  ".join(f"{c} {row[c]:.4f}" for c in cols))
     for margin, label, row in scored:
-        if label == f"stouffer R={est.REROUTE_HILL_RMSE} c={est.REROUTE_Z}":
+        if label == f"stouffer R={AUTO_POLICY.reroute_hill_rmse} c={AUTO_POLICY.reroute_z}":
             print(
                 f"auto's rule: margin {margin:.3f}  {label}",
                 "  ".join(f"{c} {row[c]:.4f}" for c in cols),

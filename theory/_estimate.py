@@ -6,32 +6,35 @@ The "auto" rule avoids the traps of THEORY.md section 4:
 - the block-sum estimator on tails that are not stable, or on uncentred data;
 - a silent cap at 2.
 
-It decides between two routes with a goodness-of-fit test of a stable law
-(:func:`stable_goodness_of_fit`):
+It computes statistics, then decides from them. The decisions are pure functions of
+those statistics (:mod:`._auto`), and every threshold they use is a field of one frozen
+:class:`AutoPolicy` (:mod:`._auto_policy`), where each names the run that set it. The
+steps:
 
+- *first look*: a goodness-of-fit test of a stable law (:func:`stable_goodness_of_fit`),
+  its statistic against ``gof_threshold``. The threshold is strict because a stable sample
+  wrongly sent to the tail route can cost about 1 in alpha (:mod:`._stable_gof`).
 - *stable route*: the data are consistent with a stable law. Two estimators of the stable
   index are computed: McCulloch's quantile fit (:func:`quantile_estimator`, bootstrap
   interval) and the block-sum estimator on the data centred at the fitted location
   (:func:`block_sum_estimator`). They read different features of the sample (five
   quantiles; the mean log-magnitude of single values and of block sums), and their
-  errors are weakly correlated (0.1-0.4 over the stable cases of the calibration). When
-  they agree, the estimate is their inverse-variance weighted mean on the 1/alpha scale
-  (``_combine_stable``); when they disagree, it is the quantile fit alone, with a
-  warning. The tail of the data is then compared with the fitted law's
+  errors are weakly correlated (0.1-0.5 over the stable cases of the calibration). When
+  they agree (``disagreement_z``), the estimate is their inverse-variance weighted mean
+  on the 1/alpha scale (``_combine_stable``); when they disagree, it is the quantile fit
+  alone, with a warning. The tail of the data is then compared with the fitted law's
   (:func:`stable_tail_check`, a parametric bootstrap of Hill's statistic over the top
-  10%, and at the k that the tail route's minimum-KS rule picks on |x - loc|); a
-  mismatch over the top 10% is reported as a warning.
-- *second look* (``_tail_rejects_stable``): the goodness-of-fit threshold is strict
-  because a stable sample wrongly sent to the tail route can cost about 1 in alpha
-  (:mod:`._stable_gof`). But that cost depends on the law: the bootstrap replicates give
-  Hill's error at the data's k on the fitted law itself. Where it is at most
-  ``REROUTE_HILL_RMSE`` = 0.1 (stable indices up to about 1.3 at n = 1e4), a mistaken
-  switch is cheap, and the stable law is rejected on the body's and the tail's misfit
-  together: Stouffer's combination of the goodness-of-fit statistic and Hill's z
-  (``_combined_z``) beyond ``REROUTE_Z`` = 2.576, the one-sided 0.5% point. Such data
-  take the tail route, with a warning that names the stable index of their body. This
-  catches Student t(1.5) at n = 1e4, whose body passes as stable with index 1.23 in half
-  of the samples (docs/estimators.md gives the counts).
+  ``tail_check_fraction`` of |x - loc|, and at the k that the tail route's minimum-KS
+  rule picks on |x - loc|); a mismatch over the top fraction is reported as a warning.
+- *second look* (:func:`decide_route`): the cost of a mistaken switch to the tail route
+  depends on the law, and the tail check's replicates give Hill's error at the data's k
+  on the fitted law itself. Where it is at most ``reroute_hill_rmse`` (stable indices up
+  to about 1.3 at n = 1e4), a mistaken switch is cheap, and the stable law is rejected on
+  the body's and the tail's misfit together: Stouffer's combination of the
+  goodness-of-fit statistic and Hill's z (:func:`combined_z`) beyond ``reroute_z``. Such
+  data take the tail route, with a warning that names the stable index of their body.
+  This catches Student t(1.5) at n = 1e4, whose body passes as stable with index 1.23 in
+  half of the samples (docs/estimators.md gives the counts).
 - *tail route*: a stable law is rejected. The estimate is Hill's, with k chosen by the
   minimum Kolmogorov-Smirnov rule (:func:`hill_estimator`); its interval is widened by a
   bias allowance read off the drift of the estimate from k to k/4 and joined with Hill's
@@ -46,71 +49,45 @@ interval, use delta-method standard errors and do not depend on ``rng``. Only th
 check's warning, and the second look's decision, can, in a borderline case.
 
 Every diagnostic that casts doubt ends in ``TailEstimate.warnings``: the estimators
-disagree (more than ``DISAGREEMENT_Z`` standard errors apart on 1/alpha), the data look
+disagree (more than ``disagreement_z`` standard errors apart on 1/alpha), the data look
 uncentred (:func:`uncentred_message`), the estimate depends strongly on k (Hill's
 k-sensitivity), the moment estimator cannot rule out a light tail, the estimate or its
-interval reaches the Gaussian end of the stable family. Nothing is capped: the stable index lives
-in (0, 2] by definition, and when it reaches 2 the result says that the tail index is
-then not identified (any light or finite-variance tail fits).
+interval reaches the Gaussian end of the stable family (``gaussian_boundary``). Nothing
+is capped: the stable index lives in (0, 2] by definition, and when it reaches 2 the
+result says that the tail index is then not identified (any light or finite-variance
+tail fits).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 from heavytail._lib._errors import EstimationError, InvalidArgumentError
 from heavytail._lib._rng import RngLike, as_generator
 from heavytail._lib._validation import as_sample, check_choice, check_int
 
+from ._auto import RouteDecision, decide_route, estimators_agree, stable_law_fits
+from ._auto_policy import AUTO_POLICY, AutoPolicy
 from ._block_sum import block_sum_estimator, uncentred_message
 from ._hill import hill_estimator
 from ._moment import moment_estimator
 from ._pickands import pickands_estimator
 from ._quantile import StableQuantileFit, fit_stable_quantiles, quantile_estimator
 from ._result import TailEstimate
-from ._stable_gof import GOF_POINTS, StableGoodnessOfFit, stable_goodness_of_fit
+from ._stable_gof import StableGoodnessOfFit, stable_goodness_of_fit
 from ._stable_tail_check import StableTailCheck, stable_tail_check
 
-__all__ = ["AUTO_MIN_SIZE", "METHODS", "estimate_tail_index"]
+__all__ = ["METHODS", "estimate_tail_index"]
 
 METHODS = ("auto", "hill", "pickands", "moment", "block_sum", "quantile")
 
-# "auto" needs enough data for the stable fit's probe quantiles and for the minimum-KS
-# rule's smallest candidate k (10) to be far from the sample size.
-AUTO_MIN_SIZE = 100
-
-# Cross-check thresholds. Two estimates are said to disagree when their difference on the
-# 1/alpha scale exceeds this many standard errors of the difference (the two standard
-# errors read off each 95% interval, combined as if independent; they are positively
-# correlated, so this overstates the difference's standard error and the check errs on
-# the side of silence).
-DISAGREEMENT_Z = 3.0
-
-# Bias allowance of the tail route's interval (see _hill_with_bias_allowance):
-# 1 / (1 - 4^(-2/3)).
-BIAS_FACTOR = 1.0 / (1.0 - 4.0 ** (-2.0 / 3.0))
-
-# Correlation assumed between the errors of the quantile and block-sum estimates when the
-# stable route combines them (see _combine_stable).
-COMBINE_RHO = 0.5
-
 _Z95 = 1.959964
-
-# The second look at a stable law that passed the goodness-of-fit test (see
-# _tail_rejects_stable): reroute to the tail route only where Hill's RMSE at the data's k
-# on samples of the fitted law is at most the 0.1 the stable targets allow, and the
-# combined evidence of body and tail exceeds the one-sided 0.5% point of N(0, 1).
-REROUTE_HILL_RMSE = 0.1
-REROUTE_Z = 2.576
-
-# The stable fit reaches the Gaussian end of the stable family.
-GAUSSIAN_BOUNDARY = 1.99
 
 
 def estimate_tail_index(x: Any, method: str = "auto", **options: Any) -> TailEstimate:
@@ -174,124 +151,171 @@ def estimate_tail_index(x: Any, method: str = "auto", **options: Any) -> TailEst
     return estimator(x, **options)
 
 
-def auto_estimator(x: Any, *, n_boot: int = 200, rng: RngLike = None) -> TailEstimate:
-    """The "auto" rule of :func:`estimate_tail_index` (see the module notes)."""
-    xs = as_sample(x, "x", min_size=AUTO_MIN_SIZE, allow_constant=False)
+def auto_estimator(
+    x: Any, *, n_boot: int = 200, rng: RngLike = None, policy: AutoPolicy = AUTO_POLICY
+) -> TailEstimate:
+    """The "auto" rule of :func:`estimate_tail_index` (see the module notes).
+
+    ``policy`` holds the rule's thresholds. :func:`estimate_tail_index` always uses the
+    default, :data:`AUTO_POLICY`; another policy serves studies of the rule
+    (docs/route_rules.py runs it without the second look).
+    """
+    xs = as_sample(x, "x", min_size=policy.min_size, allow_constant=False)
     check_int(n_boot, "n_boot", low=50)
     gen = as_generator(rng)
-    n = xs.size
-    warnings: list[str] = []
 
     fit = fit_stable_quantiles(xs)
-    gof = stable_goodness_of_fit(xs, fit)
+    gof = stable_goodness_of_fit(xs, fit, threshold=policy.gof_threshold)
     uncentred = uncentred_message(xs)
-    settings: dict[str, Any] = {
-        "stable_fit": {"alpha": fit.alpha, "beta": fit.beta, "scale": fit.scale, "loc": fit.loc},
-        "gof_statistic": gof.statistic,
-        "gof_threshold": gof.threshold,
-    }
+    # The stable route's statistics draw from rng; they are computed only where the first
+    # look lets a stable law through.
+    stable = (
+        _stable_statistics(xs, fit, n_boot, gen, policy) if stable_law_fits(gof, policy) else None
+    )
+    decision = decide_route(gof, None if stable is None else stable.tail, policy)
+    if decision.route == "stable" and stable is not None:
+        result = _stable_route(stable, fit, uncentred, policy)
+    else:
+        result = _tail_route(xs, uncentred, policy)
 
-    route = (
-        _stable_route(xs, fit, gof, uncentred, n_boot, gen, settings, warnings)
-        if gof.accepted
-        else None
-    )
-    if route is None:  # the stable law is rejected, at once or at the second look
-        route = _tail_route(xs, uncentred, settings, warnings)
-    primary, check, alpha, ci = route
-    # On the stable route the quantile fit and its block-sum cross-check may be combined.
-    settings["estimator"] = (
-        f"{primary.method} + {check.method} (inverse-variance mean)"
-        if "combined" in settings and check is not None
-        else primary.method
-    )
-    settings["cross_check"] = None if check is None else check.method
-    settings[primary.method] = dict(primary.settings)
+    primary, check = result.primary, result.cross_check
+    disagreement = None if check is None else _disagreement(primary, check)
+    warnings: list[str] = []
+    if decision.rerouted and stable is not None:
+        warnings.append(_reroute_message(gof, stable.tail, decision, fit, policy))
+    warnings.extend(result.warnings)
     warnings.extend(primary.warnings)
-    if check is not None:
-        settings["cross_check_alpha"] = check.alpha
-        disagreement = _disagreement(primary, check)
-        settings["cross_check_z"] = disagreement
-        if disagreement > DISAGREEMENT_Z:
-            warnings.append(
-                f"estimators disagree: {primary.method} gives {primary.alpha:.3g} "
-                f"{_fmt_ci(primary.ci)} and {check.method} gives {check.alpha:.3g} "
-                f"{_fmt_ci(check.ci)} ({disagreement:.1f} standard errors apart on 1/alpha)"
-            )
+    if (
+        check is not None
+        and disagreement is not None
+        and not estimators_agree(disagreement, policy)
+    ):
+        warnings.append(
+            f"estimators disagree: {primary.method} gives {primary.alpha:.3g} "
+            f"{_fmt_ci(primary.ci)} and {check.method} gives {check.alpha:.3g} "
+            f"{_fmt_ci(check.ci)} ({disagreement:.1f} standard errors apart on 1/alpha)"
+        )
     return TailEstimate(
-        alpha=alpha,
-        ci=ci,
+        alpha=result.alpha,
+        ci=result.ci,
         method="auto",
         estimand=primary.estimand,
-        n=n,
-        settings=settings,
+        n=xs.size,
+        settings=_auto_settings(fit, gof, stable, decision, result, disagreement),
         warnings=tuple(dict.fromkeys(warnings)),
     )
 
 
-_Route = tuple[TailEstimate, TailEstimate | None, float, tuple[float, float]]
+@dataclass(frozen=True)
+class _StableStatistics:
+    """What the stable route computes before the route is decided.
+
+    ``quantile``: McCulloch's fit, with its bootstrap interval (draws from ``rng``);
+    ``block_sum``: the block-sum estimate on the data centred at the fitted location, or
+    None where it gives no estimate; ``tail``: the tail check (draws from ``rng``).
+    """
+
+    quantile: TailEstimate
+    block_sum: TailEstimate | None
+    tail: StableTailCheck
+
+
+@dataclass(frozen=True)
+class StableCombination:
+    """The inverse-variance mean of the two stable-route estimates (``_combine_stable``).
+
+    ``alpha`` and ``ci`` are the combined estimate and its interval; ``weight_quantile``
+    the quantile fit's weight, ``se_xi`` the standard deviation of the combined 1/alpha,
+    ``rho`` the correlation assumed between the two errors.
+    """
+
+    alpha: float
+    ci: tuple[float, float]
+    weight_quantile: float
+    se_xi: float
+    rho: float
+
+    def details(self) -> dict[str, float]:
+        """What ``settings["combined"]`` records."""
+        return {"weight_quantile": self.weight_quantile, "se_xi": self.se_xi, "rho": self.rho}
+
+
+@dataclass(frozen=True)
+class _RouteResult:
+    """The estimate of one route.
+
+    ``primary`` gives the estimate (or, combined with ``cross_check``, ``combination``);
+    ``cross_check`` is the second estimator, None where it gave no estimate; ``warnings``
+    are the route's own, before the primary estimator's.
+    """
+
+    primary: TailEstimate
+    cross_check: TailEstimate | None
+    alpha: float
+    ci: tuple[float, float]
+    combination: StableCombination | None = None
+    warnings: tuple[str, ...] = ()
+
+
+def _stable_statistics(
+    xs: npt.NDArray[np.float64],
+    fit: StableQuantileFit,
+    n_boot: int,
+    gen: np.random.Generator,
+    policy: AutoPolicy,
+) -> _StableStatistics:
+    """The quantile fit (bootstrap: draws), the block-sum cross-check, the tail check (draws)."""
+    quantile = quantile_estimator(xs, n_boot=n_boot, rng=gen)
+    block_sum = _try(lambda: block_sum_estimator(xs - fit.loc))
+    return _StableStatistics(quantile, block_sum, _check_tail(xs, fit, quantile, gen, policy))
 
 
 def _stable_route(
-    xs: npt.NDArray[np.float64],
+    stable: _StableStatistics,
     fit: StableQuantileFit,
-    gof: StableGoodnessOfFit,
     uncentred: str | None,
-    n_boot: int,
-    gen: np.random.Generator,
-    settings: dict[str, Any],
-    warnings: list[str],
-) -> _Route | None:
-    """The stable route: (primary, cross-check, alpha, ci); None when the second look
-    rejects the stable law after all (its reason is then in ``warnings``)."""
-    primary = quantile_estimator(xs, n_boot=n_boot, rng=gen)
-    settings["route"] = "stable"
-    check = _try(lambda: block_sum_estimator(xs - fit.loc))
-    alpha, ci = primary.alpha, primary.ci
-    if check is not None and _disagreement(primary, check) <= DISAGREEMENT_Z:
-        combined = _combine_stable(primary, check)
-        if combined is not None:
-            alpha, ci, settings["combined"] = combined
-    tail = _check_tail(xs, fit, primary, gen, settings)
-    reroute = _tail_rejects_stable(gof, tail, settings)
-    if reroute is not None:
-        warnings.append(reroute)
-        settings.pop("combined", None)
-        return None
-    if tail.flagged:
-        warnings.append(_tail_message(tail))
+    policy: AutoPolicy,
+) -> _RouteResult:
+    """The stable route: the two estimates averaged where they agree, and its warnings."""
+    primary, check = stable.quantile, stable.block_sum
+    combination = None
+    if check is not None and estimators_agree(_disagreement(primary, check), policy):
+        combination = _combine_stable(primary, check, policy.combine_rho)
+    alpha, ci = (
+        (primary.alpha, primary.ci) if combination is None else (combination.alpha, combination.ci)
+    )
+    warnings = []
+    if stable.tail.flagged:
+        warnings.append(_tail_message(stable.tail))
     if uncentred is not None:
         warnings.append(
             f"{uncentred}; the stable fit estimates the location ({fit.loc:.3g}) and "
             "is unaffected, but block-sum and order-statistic estimates on |x| are not"
         )
-    if fit.alpha >= GAUSSIAN_BOUNDARY:
+    if fit.alpha >= policy.gaussian_boundary:
         warnings.append(
             f"the stable fit is at the Gaussian end of the stable family "
             f"(alpha = {fit.alpha:.3f}): the data show no tail heavier than a "
             "Gaussian's; 2 is the stable index, and the survival tail index is not "
             "identified (any light or finite-variance tail fits)"
         )
-    elif ci[1] >= GAUSSIAN_BOUNDARY:
+    elif ci[1] >= policy.gaussian_boundary:
         warnings.append(
             f"the interval {_fmt_ci(ci)} reaches the Gaussian end of the stable "
             "family (2): the data cannot rule out a finite-variance law, whose "
             "survival tail index would not be identified by a stable fit"
         )
-    return primary, check, alpha, ci
+    return _RouteResult(primary, check, alpha, ci, combination, tuple(warnings))
 
 
 def _tail_route(
-    xs: npt.NDArray[np.float64],
-    uncentred: str | None,
-    settings: dict[str, Any],
-    warnings: list[str],
-) -> _Route:
+    xs: npt.NDArray[np.float64], uncentred: str | None, policy: AutoPolicy
+) -> _RouteResult:
     """The tail route: Hill with its bias allowance, cross-checked by the moment estimator."""
-    primary = _hill_with_bias_allowance(xs)
-    settings["route"] = "tail"
+    primary = _hill_with_bias_allowance(xs, policy.bias_factor)
     k = int(primary.settings["k"])
     check = _try(lambda: moment_estimator(xs, k=k))
+    warnings = []
     if uncentred is not None:
         warnings.append(
             f"{uncentred}; the Hill estimate uses |x| measured from 0, which a shift biases"
@@ -307,7 +331,43 @@ def _tail_route(
             "95% interval for the extreme-value index 1/alpha reaches 0): Hill returns a "
             "finite index for light tails too"
         )
-    return primary, check, primary.alpha, primary.ci
+    return _RouteResult(primary, check, primary.alpha, primary.ci, None, tuple(warnings))
+
+
+def _auto_settings(
+    fit: StableQuantileFit,
+    gof: StableGoodnessOfFit,
+    stable: _StableStatistics | None,
+    decision: RouteDecision,
+    result: _RouteResult,
+    disagreement: float | None,
+) -> dict[str, Any]:
+    """``TailEstimate.settings`` of "auto": what was computed, and what it decided."""
+    settings: dict[str, Any] = {
+        "stable_fit": {"alpha": fit.alpha, "beta": fit.beta, "scale": fit.scale, "loc": fit.loc},
+        "gof_statistic": gof.statistic,
+        "gof_threshold": gof.threshold,
+        "route": decision.route,
+    }
+    if result.combination is not None:
+        settings["combined"] = result.combination.details()
+    if stable is not None:
+        settings["tail_check"] = _tail_check_settings(stable.tail, decision)
+    if decision.rerouted:
+        settings["rerouted"] = {"stable_alpha": float(fit.alpha), "combined_z": decision.combined_z}
+    primary, check = result.primary, result.cross_check
+    # On the stable route the quantile fit and its block-sum cross-check may be combined.
+    settings["estimator"] = (
+        f"{primary.method} + {check.method} (inverse-variance mean)"
+        if result.combination is not None and check is not None
+        else primary.method
+    )
+    settings["cross_check"] = None if check is None else check.method
+    settings[primary.method] = dict(primary.settings)
+    if check is not None:
+        settings["cross_check_alpha"] = check.alpha
+        settings["cross_check_z"] = disagreement
+    return settings
 
 
 def _check_tail(
@@ -315,17 +375,31 @@ def _check_tail(
     fit: StableQuantileFit,
     quantile: TailEstimate,
     gen: np.random.Generator,
-    settings: dict[str, Any],
+    policy: AutoPolicy,
 ) -> StableTailCheck:
-    """Run :func:`stable_tail_check`, also at Hill's minimum-KS k; record it in ``settings``."""
+    """Run :func:`stable_tail_check` with the policy's settings, also at Hill's minimum-KS k."""
     # The k at which the tail route's Hill would look at these data, measured from the
     # fitted location as the replicates are.
     hill = _try(lambda: hill_estimator(np.abs(xs - fit.loc)))
     hill_k = None if hill is None else int(hill.settings["k"])
     # The delta-method standard error is undefined at the Gaussian end of the table
     # (alpha_hat = 2); the bootstrap interval's then stands in for it.
-    tail = stable_tail_check(xs, fit, _xi_se_deterministic(quantile), rng=gen, hill_k=hill_k)
-    settings["tail_check"] = {
+    return stable_tail_check(
+        xs,
+        fit,
+        _xi_se_deterministic(quantile),
+        rng=gen,
+        replicates=policy.tail_check_replicates,
+        fraction=policy.tail_check_fraction,
+        min_k=policy.tail_check_min_k,
+        flag_z=policy.tail_check_z,
+        hill_k=hill_k,
+    )
+
+
+def _tail_check_settings(tail: StableTailCheck, decision: RouteDecision) -> dict[str, Any]:
+    """``settings["tail_check"]``: the tail check, and the second look's z where it was made."""
+    out: dict[str, Any] = {
         "z": tail.z,
         "k": tail.k,
         "xi_data": tail.xi_data,
@@ -335,7 +409,9 @@ def _check_tail(
         "hill_z": tail.hill_z,
         "hill_rmse": tail.hill_rmse,
     }
-    return tail
+    if decision.combined_z is not None:
+        out["combined_z"] = decision.combined_z
+    return out
 
 
 def _tail_message(tail: StableTailCheck) -> str:
@@ -350,61 +426,29 @@ def _tail_message(tail: StableTailCheck) -> str:
     )
 
 
-def _combined_z(gof_statistic: float, hill_z: float) -> float:
-    """Stouffer's combination of the body's and the tail's evidence against a stable law.
-
-    The body: the goodness-of-fit statistic Q read as chi-squared(GOF_POINTS - 2), z_Q =
-    Phi^-1(1 - P(chi2 > Q)) (conservative: under a stable law Q is smaller than chi2(8),
-    median 3-5 against 7.3). The tail: the two-sided p-value of Hill's z at the
-    minimum-KS k, z_T = Phi^-1(1 - 2 Phi(-|z|)). The two read nearly disjoint parts of
-    the sample (the characteristic function near |phi| in [0.05, 0.98], dominated by the
-    body; the top k order statistics) and are treated as independent:
-    z = (z_Q + z_T) / sqrt(2), standard normal under the null.
-    """
-    p_body = stats.chi2.sf(gof_statistic, GOF_POINTS - 2)
-    p_tail = 2.0 * stats.norm.sf(abs(hill_z))
-    # p-values of exactly 1 (Q = 0, z = 0) or 0 would give infinite z; the clip keeps z
-    # finite (each below 37.1 in size) without moving any value that can decide anything.
-    z_body, z_tail = stats.norm.isf(np.clip([p_body, p_tail], 1e-300, 1.0 - 1e-12))
-    return float(z_body + z_tail) / math.sqrt(2.0)
-
-
-def _tail_rejects_stable(
-    gof: StableGoodnessOfFit, tail: StableTailCheck, settings: dict[str, Any]
-) -> str | None:
-    """The second look at a stable law that passed the goodness-of-fit test.
-
-    The goodness-of-fit threshold is strict because a stable sample sent to the tail
-    route by mistake can cost about 1 in alpha (Hill on a stable law near 2). That cost
-    is known for the law at hand: the tail check's replicates give Hill's error at the
-    data's minimum-KS k on samples of the fitted law (``hill_rmse``). Where it is small
-    (at most ``REROUTE_HILL_RMSE``), a mistaken switch costs little, and the stable law
-    is rejected on weaker evidence: the body's misfit and the tail's, combined
-    (:func:`_combined_z`), beyond ``REROUTE_Z``. The data then take the tail route, and the
-    message (returned) says why; None when they stay on the stable route.
-    """
-    if tail.hill_k is None or not (math.isfinite(tail.hill_z) and math.isfinite(tail.hill_rmse)):
-        return None
-    z = _combined_z(gof.statistic, tail.hill_z)
-    settings["tail_check"]["combined_z"] = z
-    if tail.hill_rmse > REROUTE_HILL_RMSE or z <= REROUTE_Z:
-        return None
-    stable_alpha = float(settings["stable_fit"]["alpha"])
-    settings["rerouted"] = {"stable_alpha": stable_alpha, "combined_z": z}
+def _reroute_message(
+    gof: StableGoodnessOfFit,
+    tail: StableTailCheck,
+    decision: RouteDecision,
+    fit: StableQuantileFit,
+    policy: AutoPolicy,
+) -> str:
+    """The warning of data that the second look sends to the tail route."""
     side = "lighter" if tail.hill_z < 0 else "heavier"
     return (
         f"a stable law fits the body of the data (goodness of fit {gof.statistic:.1f} <= "
-        f"{gof.threshold:g}, stable index {stable_alpha:.3g}) but its tail is {side}: "
+        f"{gof.threshold:g}, stable index {float(fit.alpha):.3g}) but its tail is {side}: "
         f"Hill's 1/alpha over the top {tail.hill_k} of |x - loc| is {tail.hill_xi_data:.3g}, "
         f"{tail.hill_z:+.1f} sd from samples of the fitted law; body and tail together reject "
-        f"the stable law (combined z = {z:.2f} > {REROUTE_Z}), and Hill, accurate on the "
-        f"fitted law itself at this k (RMSE {tail.hill_rmse:.3f}), gives the tail index"
+        f"the stable law (combined z = {decision.combined_z:.2f} > {policy.reroute_z}), and "
+        f"Hill, accurate on the fitted law itself at this k (RMSE {tail.hill_rmse:.3f}), "
+        "gives the tail index"
     )
 
 
 def _combine_stable(
-    quantile: TailEstimate, block_sum: TailEstimate
-) -> tuple[float, tuple[float, float], dict[str, float]] | None:
+    quantile: TailEstimate, block_sum: TailEstimate, rho: float
+) -> StableCombination | None:
     """The inverse-variance weighted mean of two stable-index estimates, on 1/alpha.
 
     Both standard errors are deterministic, so the estimate does not depend on ``rng``:
@@ -413,10 +457,11 @@ def _combine_stable(
     [0.6, 1.97], n = 1e4 and 1e5), the block-sum estimator's its own delta-method one.
     The block-sum estimate is first capped at 2 (xi >= 1/2): a stable index cannot exceed
     2, and the quantile fit lives in (0, 2] too. With weights w = 1/se^2, xi = sum w xi_i /
-    sum w, and its variance is computed with a correlation ``COMBINE_RHO`` = 0.5 between
-    the two errors, above the 0.1-0.4 measured over the calibration's stable cases, so
-    that the interval errs wide. The interval is xi -+ 1.96 sd mapped to alpha, widened by
-    the quantile fit's share of the tables' error bound, its upper end capped at 2.
+    sum w, and its variance is computed with a correlation ``rho`` between the two errors
+    (``AutoPolicy.combine_rho``, 0.5: the top of the 0.1-0.5 measured over the
+    calibration's stable cases, so that the interval errs wide). The interval is
+    xi -+ 1.96 sd mapped to alpha, widened by the quantile fit's share of the tables' error
+    bound, its upper end capped at 2.
 
     Returns None when the quantile fit has no delta-method standard error (at the
     Gaussian end of its table) or the block-sum one is not finite: the quantile fit then
@@ -432,26 +477,28 @@ def _combine_stable(
     total = w_q + w_b
     xi = (w_q * xi_q + w_b * xi_b) / total
     # Var = (w_q^2 se_q^2 + w_b^2 se_b^2 + 2 rho w_q w_b se_q se_b) / total^2, w = 1/se^2.
-    sd = math.sqrt(total + 2.0 * COMBINE_RHO * math.sqrt(w_q * w_b)) / total
+    sd = math.sqrt(total + 2.0 * rho * math.sqrt(w_q * w_b)) / total
     share = w_q / total
     widen = share * float(quantile.settings.get("table_error", 0.0))
     low = 1.0 / (xi + _Z95 * sd) - widen
     high = 2.0 if xi - _Z95 * sd <= 0.5 else min(1.0 / (xi - _Z95 * sd) + widen, 2.0)
-    details = {"weight_quantile": share, "se_xi": sd, "rho": COMBINE_RHO}
-    return 1.0 / xi, (max(low, 0.0), high), details
+    return StableCombination(
+        alpha=1.0 / xi, ci=(max(low, 0.0), high), weight_quantile=share, se_xi=sd, rho=rho
+    )
 
 
-def _hill_with_bias_allowance(xs: Any) -> TailEstimate:
+def _hill_with_bias_allowance(xs: Any, bias_factor: float) -> TailEstimate:
     """Hill at the minimum-KS k, with an interval widened for bias (a k-sensitivity band).
 
     Hill's interval accounts for noise only, but the minimum-KS k can sit where the bias
     dominates (on Student t(3) at n = 1e5 it takes k ~ 3% of n, where Hill is about 0.2
     low). Under second-order regular variation the bias at k is about b(k) ~ C (k/n)^-rho,
     rho < 0 (rho = -2/df for Student t), so the drift of the estimate from k to k/4 is
-    b(k) (1 - 4^rho), and b(k) ~ drift / (1 - 4^rho): ``BIAS_FACTOR`` = 1.66 at rho = -2/3
-    (Student t(3), the slowest case the calibration names). The interval is Hill's at k
-    moved out by 1.66 |alpha(k/4) - alpha(k)| on each side, joined with Hill's intervals
-    at k/4 and k/16 (each accounting for its own noise, and with less bias).
+    b(k) (1 - 4^rho), and b(k) ~ drift / (1 - 4^rho): ``bias_factor``
+    (``AutoPolicy.bias_factor``) = 1.66 at rho = -2/3 (Student t(3), the slowest case the
+    calibration names). The interval is Hill's at k moved out by 1.66 |alpha(k/4) -
+    alpha(k)| on each side, joined with Hill's intervals at k/4 and k/16 (each accounting
+    for its own noise, and with less bias).
 
     Measured at n = 1e5 over 40 seeds: coverage 0.975 on t(3) (0.825 without the k/16
     interval, 0.45 with Hill's alone), 1.0 on t(1.5) and on symmetric Pareto(2.5); mean
@@ -463,7 +510,7 @@ def _hill_with_bias_allowance(xs: Any) -> TailEstimate:
     settings = dict(est.settings)
     if k // 4 >= 1:
         quarter = hill_estimator(xs, k=k // 4)
-        allowance = BIAS_FACTOR * abs(quarter.alpha - est.alpha)
+        allowance = bias_factor * abs(quarter.alpha - est.alpha)
         low = min(low - allowance, quarter.ci[0])
         high = max(high + allowance, quarter.ci[1])
         settings["alpha_at_k_over_4"] = quarter.alpha
@@ -474,8 +521,8 @@ def _hill_with_bias_allowance(xs: Any) -> TailEstimate:
         high = max(high, sixteenth.ci[1])
         settings["alpha_at_k_over_16"] = sixteenth.alpha
     settings["ci_method"] = (
-        "Hill's interval at k, widened by 1.66 |alpha(k/4) - alpha(k)|, joined with "
-        "Hill's intervals at k/4 and k/16"
+        f"Hill's interval at k, widened by {bias_factor:.3g} |alpha(k/4) - alpha(k)|, "
+        "joined with Hill's intervals at k/4 and k/16"
     )
     return TailEstimate(
         alpha=est.alpha,

@@ -20,8 +20,9 @@ stable-shaped) and fail when n is large enough.
 Calibration (by simulation). The chi-squared law is only asymptotic: the t grid is
 chosen from the data, the covariance is estimated, and a ridge (``GOF_RIDGE``) is added
 to it; under a stable law Q comes out smaller than chi-squared(8) (median about 3-5, not
-7.3) but with a longer upper tail at some alpha. The threshold ``GOF_THRESHOLD`` = 25
-was set by simulation on stable laws with alpha in {0.8, 1.2, 1.5, 1.8, 1.9, 2.0} and beta
+7.3) but with a longer upper tail at some alpha. The threshold 25
+(``AutoPolicy.gof_threshold`` in :mod:`._auto_policy`, the default here) was set by
+simulation on stable laws with alpha in {0.8, 1.2, 1.5, 1.8, 1.9, 2.0} and beta
 in {0, 0.5} (12 laws), so that a stable sample is almost never rejected:
 
 - n = 1e3, 1000 samples per law (seed 778): 12 of 12000 above 25 (0.1%; 24 above 22,
@@ -43,7 +44,7 @@ time (smallest Q 60.2, on t(3)), Student t(1.5) in 49 (its median Q is 24.7); at
 n = 1e5, Student t(1.5) in 30 of 30 (smallest Q 151.6). So at n >= 1e5 the route choice
 is reliable on these laws; at smaller n, data of tail index below 2 that are not stable
 can pass as stable. The "auto" rule then takes a second look, where a mistaken rejection
-is cheap (``_tail_rejects_stable`` in :mod:`._estimate`: 41 of those 51 t(1.5) samples
+is cheap (:func:`decide_route` in :mod:`._auto`: 41 of those 51 t(1.5) samples
 are rejected there); the rest get the stable index, which is what such data are
 attracted to. ``tests/theory/test_estimate.py`` re-checks the false-rejection rate on
 fresh seeds and the power against Student-t, Pareto and mixture samples.
@@ -57,15 +58,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from ._auto_policy import AUTO_POLICY
 from ._quantile import StableQuantileFit
 
-__all__ = [
-    "GOF_POINTS",
-    "GOF_RIDGE",
-    "GOF_THRESHOLD",
-    "StableGoodnessOfFit",
-    "stable_goodness_of_fit",
-]
+__all__ = ["GOF_POINTS", "GOF_RIDGE", "StableGoodnessOfFit", "stable_goodness_of_fit"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -77,11 +73,6 @@ GOF_POINTS = 10
 # them), so the covariance is nearly singular and the GLS form would amplify the O(1/n)
 # bias of the log-log transform along its smallest directions; the ridge bounds that.
 GOF_RIDGE = 0.1
-
-# Reject a stable law when Q exceeds this (chi-squared(8) 99.85% quantile); set from the
-# simulations described in the module notes (false rejections at most 0.1% at n = 1e3 and
-# none in 6720 samples at n = 1e4 and 1e5).
-GOF_THRESHOLD = 25.0
 
 
 @dataclass(frozen=True)
@@ -127,7 +118,7 @@ def _grid(fit: StableQuantileFit, n: int) -> FloatArray:
 
 
 def stable_goodness_of_fit(
-    x: FloatArray, fit: StableQuantileFit, *, threshold: float = GOF_THRESHOLD
+    x: FloatArray, fit: StableQuantileFit, *, threshold: float = AUTO_POLICY.gof_threshold
 ) -> StableGoodnessOfFit:
     r"""Test whether the 1-D sample ``x`` comes from some stable law.
 
@@ -154,8 +145,9 @@ def stable_goodness_of_fit(
     fit : StableQuantileFit
         McCulloch's fit of ``x`` (places the grid).
     threshold : float
-        Reject when Q > threshold; default ``GOF_THRESHOLD`` (calibrated by simulation, see
-        the module notes).
+        Reject when Q > threshold; default 25, the "auto" rule's
+        ``AutoPolicy.gof_threshold`` (the chi-squared(8) 99.85% quantile; calibrated by
+        simulation, see the module notes).
 
     Returns
     -------

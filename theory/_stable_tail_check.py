@@ -7,20 +7,22 @@ the calibration pass, and the quantile fit then reports a stable index near 1.23
 the tail index is 1.5. The tail itself tells them apart: t(1.5) has a lighter tail than
 the 1.23-stable law that fits its body.
 
-Statistic. Hill's 1/alpha over the top k = ``TAIL_CHECK_FRACTION`` n of |x - loc|, loc the
-fitted stable location:
+Statistic. Hill's 1/alpha over the top k = ``fraction`` n of |x - loc| (at least
+``min_k``), loc the fitted stable location:
 
     xi_data = (1/k) sum_{i <= k} log(Y_(i) / Y_(k+1)),  Y = |x - loc| (descending).
 
 Under the fitted law this statistic is not 1/alpha (Hill is biased on stable tails, by an
 amount that depends on alpha, k and n), so its null distribution is simulated: B =
-``TAIL_CHECK_REPLICATES`` samples of size n are drawn from the fitted stable law, each is
+``replicates`` samples of size n are drawn from the fitted stable law, each is
 refitted (its own location) and gives its own xi. The fitted alpha is uncertain, and near
 alpha = 2 Hill's bias changes fast with alpha, so each replicate draws its alpha from the
 estimate's sampling law, 1/alpha* ~ N(1/alpha_hat, se^2), se the quantile fit's
 delta-method standard error (a smoothed parametric bootstrap; without it, stable samples
 with alpha = 1.8-1.9 were flagged in 10-30% of runs at n = 1e4). The check reports
-z = (xi_data - mean) / sd over the replicates, and flags |z| > ``TAIL_CHECK_Z``.
+z = (xi_data - mean) / sd over the replicates, and flags |z| > ``flag_z``. The defaults
+of ``fraction``, ``min_k``, ``replicates`` and ``flag_z`` are the "auto" rule's
+(``AutoPolicy.tail_check_*`` in :mod:`._auto_policy`, with their sources).
 
 Measured on the calibration table's samples (docs/estimators.md; 100 seeds per case, the
 "auto" rule's own rng): at n = 1e4, 5 of the 800 samples of the stable cases (alpha 0.8,
@@ -35,7 +37,7 @@ picks for Hill on |x - loc|), the same replicates also give Hill's statistic ove
 ``hill_k``: its z (``hill_z``), and Hill's root mean square error in alpha at that k on
 the fitted law (``hill_rmse``, each replicate against the alpha it was drawn with). The
 "auto" rule uses both to decide whether a stable law that passed the goodness-of-fit
-test should still be rejected (``_tail_rejects_stable`` in :mod:`._estimate`). The draws
+test should still be rejected (:func:`decide_route` in :mod:`._auto`). The draws
 do not depend on ``hill_k``, so the first statistic is the same with or without it
 (unless a replicate's threshold at ``hill_k`` is 0, and it is left out).
 
@@ -52,32 +54,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from heavytail._lib._errors import EstimationError
+from heavytail._lib._errors import EstimationError, InvalidArgumentError
 
+from ._auto_policy import AUTO_POLICY
 from ._quantile import StableQuantileFit, fit_stable_quantiles
 from ._stable import sample_stable
 
-__all__ = [
-    "TAIL_CHECK_FRACTION",
-    "TAIL_CHECK_REPLICATES",
-    "TAIL_CHECK_Z",
-    "StableTailCheck",
-    "stable_tail_check",
-]
+__all__ = ["StableTailCheck", "stable_tail_check"]
 
 FloatArray = npt.NDArray[np.float64]
-
-# Fraction of the sample in the compared tail. Large enough that Hill's xi has a small
-# standard error (1/sqrt(k): 3% at n = 1e4), small enough to be a tail (the top 10% of
-# |x - loc|, beyond the quantile fit's 5% and 95% probes).
-TAIL_CHECK_FRACTION = 0.1
-# Replicates of the parametric bootstrap (about 8 ms each at n = 1e5).
-TAIL_CHECK_REPLICATES = 40
-# Flag when |z| exceeds this. For a normal null, 3 is exceeded with probability 0.27%;
-# with the mean and sd estimated from 40 replicates, z has t-like tails (about 0.5%).
-TAIL_CHECK_Z = 3.0
-# Smallest tail the check uses.
-_MIN_K = 10
 
 
 @dataclass(frozen=True)
@@ -99,7 +84,7 @@ class StableTailCheck:
         Number of replicates that gave a statistic (a replicate that overflows the
         double range, or whose tail threshold is 0, is left out).
     flagged : bool
-        |z| > ``TAIL_CHECK_Z``.
+        |z| > ``flag_z`` (the argument of :func:`stable_tail_check`).
     note : str
         Why the check could not be made, or "".
     hill_k : int or None
@@ -158,10 +143,14 @@ def _replicate_xi(
 
     The replicate is refitted for its own location, as the data were. nan when it
     overflows the double range (a very heavy replicate of data already near the largest
-    doubles) or its fit does: such a replicate is left out, never passed on as inf.
+    doubles), when :func:`sample_stable` refuses its law as too likely to, or when its fit
+    overflows: such a replicate is left out, never passed on as inf.
     """
-    with np.errstate(over="ignore", invalid="ignore"):
-        y = sample_stable(alpha, n, beta=fit.beta, scale=fit.scale, loc=fit.loc, rng=rng)
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            y = sample_stable(alpha, n, beta=fit.beta, scale=fit.scale, loc=fit.loc, rng=rng)
+    except InvalidArgumentError:  # draws of this law would overflow the double range
+        return [math.nan] * len(ks)
     if not np.all(np.isfinite(y)):
         return [math.nan] * len(ks)
     try:
@@ -177,8 +166,10 @@ def stable_tail_check(
     se_xi: float,
     *,
     rng: np.random.Generator,
-    replicates: int = TAIL_CHECK_REPLICATES,
-    fraction: float = TAIL_CHECK_FRACTION,
+    replicates: int = AUTO_POLICY.tail_check_replicates,
+    fraction: float = AUTO_POLICY.tail_check_fraction,
+    min_k: int = AUTO_POLICY.tail_check_min_k,
+    flag_z: float = AUTO_POLICY.tail_check_z,
     hill_k: int | None = None,
 ) -> StableTailCheck:
     """Compare the tail of the 1-D sample ``x`` with that of its fitted stable law.
@@ -194,8 +185,14 @@ def stable_tail_check(
     rng : numpy.random.Generator
         Source of the replicates.
     replicates : int, >= 2
+        Default ``AutoPolicy.tail_check_replicates`` (40).
     fraction : float in (0, 1)
-        The compared tail is the top ``max(10, fraction * n)`` of |x - loc|.
+        The compared tail is the top ``max(min_k, fraction * n)`` of |x - loc|, at most
+        n - 1. Default ``AutoPolicy.tail_check_fraction`` (0.1).
+    min_k : int, >= 1
+        Default ``AutoPolicy.tail_check_min_k`` (10).
+    flag_z : float, > 0
+        ``flagged`` when |z| exceeds it. Default ``AutoPolicy.tail_check_z`` (3).
     hill_k : int in [1, n - 1], optional
         A second tail size, compared on the same replicates (``hill_z``, ``hill_rmse``).
         The draws from ``rng`` do not depend on it.
@@ -206,7 +203,7 @@ def stable_tail_check(
         See the module notes for the statistic and its calibration.
     """
     n = x.size
-    k = min(max(_MIN_K, int(fraction * n)), n - 1)
+    k = min(max(min_k, int(fraction * n)), n - 1)
     xi_data = _tail_xi(x, fit.loc, k)
     if not math.isfinite(xi_data):
         return _not_made(k, xi_data, 0, "zero tail threshold")
@@ -225,7 +222,7 @@ def stable_tail_check(
     if null.shape[0] < 2:
         return _not_made(k, xi_data, null.shape[0], "fewer than 2 replicates gave a statistic")
     z, mean, sd = _z(xi_data, null[:, 0])
-    flagged = math.isfinite(z) and abs(z) > TAIL_CHECK_Z
+    flagged = math.isfinite(z) and abs(z) > flag_z
     extra: dict[str, Any] = {}
     if hill_k is not None:
         hill_xi = _tail_xi(x, fit.loc, hill_k)

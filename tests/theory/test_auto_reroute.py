@@ -3,8 +3,10 @@
 A stable law can fit the body of a sample whose tail is not stable: at n = 1e4 about half
 of the Student t(1.5) samples pass the goodness-of-fit test, and the stable fit then
 reports about 1.23 for a tail index of 1.5. "auto" rejects the stable law after all when
-the body's and the tail's misfit together are strong (``_combined_z`` > ``REROUTE_Z``) and
-Hill is accurate on the fitted law at the data's k (``hill_rmse`` <= ``REROUTE_HILL_RMSE``).
+the body's and the tail's misfit together are strong (``combined_z`` > ``reroute_z``) and
+Hill is accurate on the fitted law at the data's k (``hill_rmse`` <= ``reroute_hill_rmse``);
+the thresholds are fields of ``AutoPolicy``. tests/theory/test_auto_decision.py tests the
+decision itself on hand-made statistics, at each threshold.
 """
 
 from __future__ import annotations
@@ -16,14 +18,14 @@ import pytest
 from scipy import stats
 
 from heavytail.theory import estimate_tail_index, fit_stable_quantiles, sample_stable
-from heavytail.theory._estimate import (
-    REROUTE_HILL_RMSE,
-    REROUTE_Z,
-    _combined_z,
-    _tail_rejects_stable,
-)
-from heavytail.theory._stable_gof import GOF_THRESHOLD, StableGoodnessOfFit
+from heavytail.theory._auto import RouteReason, combined_z, decide_route
+from heavytail.theory._auto_policy import AUTO_POLICY
+from heavytail.theory._stable_gof import StableGoodnessOfFit
 from heavytail.theory._stable_tail_check import StableTailCheck, stable_tail_check
+
+GOF_THRESHOLD = AUTO_POLICY.gof_threshold
+REROUTE_HILL_RMSE = AUTO_POLICY.reroute_hill_rmse
+REROUTE_Z = AUTO_POLICY.reroute_z
 
 
 def _gof(q: float) -> StableGoodnessOfFit:
@@ -46,46 +48,66 @@ def _tail(hill_z: float, hill_rmse: float, hill_k: int | None = 500) -> StableTa
     )
 
 
-def _settings() -> dict[str, object]:
-    return {"stable_fit": {"alpha": 1.23}, "tail_check": {}}
-
-
 def test_combined_z_is_stouffer_of_the_body_and_two_sided_tail_p_values() -> None:
     # Written out: Q as chi-squared(8), |z| as a two-sided normal p-value.
     for q, z in [(5.0, 0.5), (18.0, -3.0), (24.0, 2.0)]:
         body = stats.norm.isf(stats.chi2.sf(q, 8))
         tail = stats.norm.isf(2 * stats.norm.sf(abs(z)))
-        assert _combined_z(q, z) == pytest.approx((body + tail) / math.sqrt(2), rel=1e-12)
+        assert combined_z(q, z) == pytest.approx((body + tail) / math.sqrt(2), rel=1e-12)
     # No misfit at all (p-values of 1) gives a finite, very negative z, not -inf.
-    assert -20.0 < _combined_z(0.0, 0.0) < -5.0
+    assert -20.0 < combined_z(0.0, 0.0) < -5.0
     # Two-sided: the sign of the tail's z does not matter; more misfit, more evidence.
-    assert _combined_z(18.0, -3.0) == _combined_z(18.0, 3.0)
-    assert _combined_z(20.0, -3.0) > _combined_z(10.0, -3.0)
-    assert _combined_z(10.0, -3.5) > _combined_z(10.0, -2.5)
+    assert combined_z(18.0, -3.0) == combined_z(18.0, 3.0)
+    assert combined_z(20.0, -3.0) > combined_z(10.0, -3.0)
+    assert combined_z(10.0, -3.5) > combined_z(10.0, -2.5)
 
 
 def test_reroute_needs_strong_evidence_and_an_accurate_hill() -> None:
     # Q = 20 and z = -3.5: combined z about 4.0, beyond 2.576, Hill accurate: reroute.
-    settings = _settings()
-    message = _tail_rejects_stable(_gof(20.0), _tail(-3.5, 0.05), settings)
-    assert message is not None and "lighter" in message
-    assert settings["rerouted"] == {
-        "stable_alpha": 1.23,
-        "combined_z": pytest.approx(_combined_z(20.0, -3.5)),
-    }
+    decision = decide_route(_gof(20.0), _tail(-3.5, 0.05))
+    assert (decision.route, decision.reason) == ("tail", RouteReason.BODY_AND_TAIL_REJECT)
+    assert decision.rerouted
+    assert decision.combined_z == combined_z(20.0, -3.5)
     # Negative controls, one condition failing at a time.
     # Hill inaccurate on the fitted law (a stable law near 2): a mistaken switch would
     # cost far more than it gains, so the data stay on the stable route.
-    assert (
-        _tail_rejects_stable(_gof(20.0), _tail(-3.5, REROUTE_HILL_RMSE + 0.01), {**_settings()})
-        is None
-    )
+    shut = decide_route(_gof(20.0), _tail(-3.5, REROUTE_HILL_RMSE + 0.01))
+    assert (shut.route, shut.reason) == ("stable", RouteReason.HILL_INACCURATE)
     # Weak evidence: a typical stable sample's Q and z.
-    weak = _settings()
-    assert _tail_rejects_stable(_gof(5.0), _tail(-1.5, 0.05), weak) is None
-    assert weak["tail_check"]["combined_z"] < REROUTE_Z  # type: ignore[index]
+    weak = decide_route(_gof(5.0), _tail(-1.5, 0.05))
+    assert (weak.route, weak.reason) == ("stable", RouteReason.TAIL_CONSISTENT)
+    assert weak.combined_z is not None and weak.combined_z < REROUTE_Z
     # No Hill k (Hill failed on the data): nothing to compare.
-    assert _tail_rejects_stable(_gof(20.0), _tail(-3.5, 0.05, hill_k=None), _settings()) is None
+    none = decide_route(_gof(20.0), _tail(-3.5, 0.05, hill_k=None))
+    assert (none.route, none.reason, none.combined_z) == (
+        "stable",
+        RouteReason.NO_SECOND_LOOK,
+        None,
+    )
+
+
+def test_rerouted_result_records_the_decision() -> None:
+    # End to end on a Student t(1.5) sample that the second look reroutes (n = 1e4, seed
+    # 43, the first such sample of the test below): the settings and the warning carry
+    # the numbers of the decision, recomputed here from the recorded statistics.
+    rng = np.random.default_rng(43)
+    for i in range(20):
+        est = estimate_tail_index(rng.standard_t(1.5, 10_000), rng=i)
+        if "rerouted" in est.settings:
+            break
+    else:
+        pytest.fail("no sample of seed 43 was rerouted")
+    tail = est.settings["tail_check"]
+    z = combined_z(est.settings["gof_statistic"], tail["hill_z"])
+    assert est.settings["rerouted"] == {
+        "stable_alpha": est.settings["stable_fit"]["alpha"],
+        "combined_z": z,
+    }
+    assert tail["combined_z"] == z > REROUTE_Z
+    assert tail["hill_rmse"] <= REROUTE_HILL_RMSE
+    assert est.settings["route"] == "tail" and "combined" not in est.settings
+    assert est.warnings[0].startswith("a stable law fits the body of the data")
+    assert f"combined z = {z:.2f} > {REROUTE_Z}" in est.warnings[0]
 
 
 def test_tail_check_draws_do_not_depend_on_the_second_k() -> None:

@@ -18,13 +18,11 @@ from heavytail.theory import (
     sample_stable,
     stable_goodness_of_fit,
 )
-from heavytail.theory._estimate import (
-    COMBINE_RHO,
-    _combine_stable,
-    _disagreement,
-    auto_estimator,
-)
-from heavytail.theory._stable_gof import GOF_THRESHOLD
+from heavytail.theory._auto_policy import AUTO_POLICY
+from heavytail.theory._estimate import _combine_stable, _disagreement, auto_estimator
+
+COMBINE_RHO = AUTO_POLICY.combine_rho
+GOF_THRESHOLD = AUTO_POLICY.gof_threshold
 
 FloatArray = npt.NDArray[np.float64]
 METHODS = ("hill", "pickands", "moment", "block_sum", "quantile", "auto")
@@ -135,12 +133,13 @@ def test_combine_stable_is_the_inverse_variance_mean_on_xi() -> None:
     # sum): weights 4/5 and 1/5.
     q = _fake(1.5, 0.05, "quantile", se_xi_delta=0.01, table_error=0.0)
     b = _fake(1.6, 0.02, "block_sum")
-    combined = _combine_stable(q, b)
+    combined = _combine_stable(q, b, COMBINE_RHO)
     assert combined is not None
-    alpha, (low, high), details = combined
+    (low, high), details = combined.ci, combined.details()
     xi = 0.8 / 1.5 + 0.2 / 1.6
-    assert alpha == pytest.approx(1.0 / xi, rel=1e-12)
+    assert combined.alpha == pytest.approx(1.0 / xi, rel=1e-12)
     assert details["weight_quantile"] == pytest.approx(0.8, rel=1e-12)
+    assert details["rho"] == COMBINE_RHO
     # sd^2 = (w_q + w_b + 2 rho sqrt(w_q w_b)) / (w_q + w_b)^2 with w = 1/se^2, rho = 0.5.
     w_q, w_b = 1e4, 2.5e3
     sd = np.sqrt(w_q + w_b + 2 * COMBINE_RHO * np.sqrt(w_q * w_b)) / (w_q + w_b)
@@ -151,13 +150,14 @@ def test_combine_stable_is_the_inverse_variance_mean_on_xi() -> None:
     # fit's (here much wider) bootstrap interval.
     assert high - low < q.ci[1] - q.ci[0]
     # A block-sum estimate above 2 enters as 2; the interval never passes 2.
-    capped = _combine_stable(q, _fake(2.4, 0.02, "block_sum"))
+    capped = _combine_stable(q, _fake(2.4, 0.02, "block_sum"), COMBINE_RHO)
     assert capped is not None
-    assert capped[0] == pytest.approx(1.0 / (0.8 / 1.5 + 0.2 / 2.0), rel=1e-12)
-    assert capped[1][1] <= 2.0
+    assert capped.alpha == pytest.approx(1.0 / (0.8 / 1.5 + 0.2 / 2.0), rel=1e-12)
+    assert capped.ci[1] <= 2.0
     # Without a delta-method standard error (Gaussian end of the table) there is nothing
     # to weigh: the quantile fit stands alone.
-    assert _combine_stable(_fake(2.0, 0.01, "quantile", se_xi_delta=float("nan")), b) is None
+    nan_se = _fake(2.0, 0.01, "quantile", se_xi_delta=float("nan"))
+    assert _combine_stable(nan_se, b, COMBINE_RHO) is None
 
 
 def test_auto_combines_only_when_the_two_stable_estimates_agree(

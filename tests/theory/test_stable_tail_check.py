@@ -8,12 +8,9 @@ import numpy as np
 import pytest
 
 from heavytail.theory import estimate_tail_index, fit_stable_quantiles, sample_stable
+from heavytail.theory._auto_policy import AUTO_POLICY
 from heavytail.theory._estimate import _xi_se_deterministic
-from heavytail.theory._stable_tail_check import (
-    TAIL_CHECK_Z,
-    StableTailCheck,
-    stable_tail_check,
-)
+from heavytail.theory._stable_tail_check import StableTailCheck, stable_tail_check
 
 
 def _check(x: np.ndarray, seed: int) -> StableTailCheck:
@@ -63,7 +60,7 @@ def test_same_rng_same_result_and_fields() -> None:
     assert a == b
     assert a.k == 300
     assert a.replicates == 40
-    assert a.flagged == (abs(a.z) > TAIL_CHECK_Z)
+    assert a.flagged == (abs(a.z) > AUTO_POLICY.tail_check_z)
     # Hill's 1/alpha over the top k of |x - loc|, written out.
     mags = np.sort(np.abs(x - fit_stable_quantiles(x).loc))[::-1]
     assert a.xi_data == pytest.approx(float(np.mean(np.log(mags[:300] / mags[300]))), rel=1e-12)
@@ -95,3 +92,25 @@ def test_overflowing_replicates_are_left_out_not_passed_on() -> None:
     small = sample_stable(0.5, 2_000, rng=36)
     calm = stable_tail_check(small, fit_stable_quantiles(small), 3.0, rng=np.random.default_rng(1))
     assert calm.replicates == 40
+
+
+def test_size_and_flag_threshold_are_the_arguments() -> None:
+    # The tail size is max(min_k, fraction * n): at n = 60 the default fraction gives 6,
+    # so min_k (default 10, the policy's) sets it; 20 sets it to 20.
+    x = sample_stable(1.4, 60, rng=37)
+    fit = fit_stable_quantiles(x)
+    default = stable_tail_check(x, fit, 0.02, rng=np.random.default_rng(2), replicates=5)
+    assert default.k == AUTO_POLICY.tail_check_min_k
+    assert stable_tail_check(x, fit, 0.02, rng=np.random.default_rng(2), min_k=20).k == 20
+    # flag_z is compared with |z| strictly: at |z| itself no flag; just below it, a flag.
+    # The draws do not depend on it (same z).
+    y = sample_stable(1.4, 3_000, rng=33)
+    fit_y = fit_stable_quantiles(y)
+    base = stable_tail_check(y, fit_y, 0.02, rng=np.random.default_rng(5))
+    at = stable_tail_check(y, fit_y, 0.02, rng=np.random.default_rng(5), flag_z=abs(base.z))
+    below = stable_tail_check(
+        y, fit_y, 0.02, rng=np.random.default_rng(5), flag_z=math.nextafter(abs(base.z), 0.0)
+    )
+    assert at.z == below.z == base.z
+    assert not at.flagged
+    assert below.flagged

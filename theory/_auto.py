@@ -1,0 +1,163 @@
+"""The decisions of the "auto" rule, as pure functions of statistics already computed.
+
+The "auto" rule of :func:`estimate_tail_index` (see :mod:`._estimate`) computes its
+statistics (the stable goodness-of-fit test, the tail check of the stable route, the two
+stable-route estimates) and then asks the functions here what to do. They draw nothing
+and estimate nothing: each reads numbers it is given and the thresholds of an
+:class:`AutoPolicy`, and returns a named result.
+
+- :func:`stable_law_fits`, the first look: the goodness-of-fit statistic Q against
+  ``gof_threshold``. Where it fails, nothing else is computed on the stable route.
+- :func:`decide_route`: the route, "stable" or "tail", with its :class:`RouteReason`. The
+  second look at a stable law that passed the first: where Hill is accurate on the fitted
+  law at the data's k (its RMSE over the tail check's replicates at most
+  ``reroute_hill_rmse``), a mistaken switch to the tail route costs little, and the stable
+  law is rejected when the body's and the tail's misfit together
+  (:func:`combined_z`) exceed ``reroute_z``.
+- :func:`estimators_agree`: whether the stable route's two estimates are close enough
+  (``disagreement_z``) to be averaged; on either route, a disagreement is a warning.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from scipy import stats
+
+from ._auto_policy import AUTO_POLICY, AutoPolicy
+from ._stable_gof import GOF_POINTS, StableGoodnessOfFit
+from ._stable_tail_check import StableTailCheck
+
+__all__ = [
+    "RouteDecision",
+    "RouteName",
+    "RouteReason",
+    "combined_z",
+    "decide_route",
+    "estimators_agree",
+    "stable_law_fits",
+]
+
+RouteName = Literal["stable", "tail"]
+
+
+class RouteReason(enum.Enum):
+    """Why "auto" took its route. The value says it in words."""
+
+    #: The goodness-of-fit statistic could not be computed (``StableGoodnessOfFit.note``):
+    #: no stable law is fitted to data it cannot test.
+    GOF_UNDEFINED = "the goodness-of-fit statistic could not be computed"
+    #: Q > ``gof_threshold``: the body of the data is not stable-shaped.
+    GOF_REJECTS = "the goodness-of-fit test rejects a stable law"
+    #: A stable law fits and the tail check gave no Hill statistic at the data's k (Hill
+    #: failed on |x - loc|, or the replicates gave no finite z or RMSE): no second look.
+    NO_SECOND_LOOK = "a stable law fits, and the tail gives no second look"
+    #: A stable law fits and Hill is inaccurate on the fitted law at the data's k (RMSE >
+    #: ``reroute_hill_rmse``): the tail route would cost more than it could gain.
+    HILL_INACCURATE = "a stable law fits, and Hill is inaccurate on it at the data's k"
+    #: A stable law fits and the combined z is at most ``reroute_z``.
+    TAIL_CONSISTENT = "a stable law fits, and body and tail together do not reject it"
+    #: The second look: a stable law fits the body, Hill is accurate on it at the data's
+    #: k, and the combined z exceeds ``reroute_z``.
+    BODY_AND_TAIL_REJECT = "a stable law fits the body, but body and tail together reject it"
+
+
+@dataclass(frozen=True)
+class RouteDecision:
+    """The route of "auto" and why (the result of :func:`decide_route`).
+
+    Attributes
+    ----------
+    route : {"stable", "tail"}
+    reason : RouteReason
+    combined_z : float or None
+        Stouffer's combination of the body's and the tail's misfit (:func:`combined_z`),
+        where the second look could be made; None for the reasons ``GOF_UNDEFINED``,
+        ``GOF_REJECTS`` and ``NO_SECOND_LOOK``, where it was not computed.
+    """
+
+    route: RouteName
+    reason: RouteReason
+    combined_z: float | None = None
+
+    @property
+    def rerouted(self) -> bool:
+        """True when the second look sent data that passed the first look to the tail."""
+        return self.reason is RouteReason.BODY_AND_TAIL_REJECT
+
+
+def stable_law_fits(gof: StableGoodnessOfFit, policy: AutoPolicy = AUTO_POLICY) -> bool:
+    """The first look: Q <= ``policy.gof_threshold`` (an infinite Q never fits)."""
+    return gof.statistic <= policy.gof_threshold
+
+
+def combined_z(gof_statistic: float, hill_z: float) -> float:
+    """Stouffer's combination of the body's and the tail's evidence against a stable law.
+
+    The body: the goodness-of-fit statistic Q read as chi-squared(GOF_POINTS - 2), z_Q =
+    Phi^-1(1 - P(chi2 > Q)) (conservative: under a stable law Q is smaller than chi2(8),
+    median 3-5 against 7.3). The tail: the two-sided p-value of Hill's z at the
+    minimum-KS k, z_T = Phi^-1(1 - 2 Phi(-|z|)). The two read nearly disjoint parts of
+    the sample (the characteristic function near |phi| in [0.05, 0.98], dominated by the
+    body; the top k order statistics) and are treated as independent:
+    z = (z_Q + z_T) / sqrt(2), standard normal under the null (Stouffer et al. 1949).
+    """
+    p_body = stats.chi2.sf(gof_statistic, GOF_POINTS - 2)
+    p_tail = 2.0 * stats.norm.sf(abs(hill_z))
+    # p-values of exactly 1 (Q = 0, z = 0) or 0 would give infinite z; the clip keeps z
+    # finite (each below 37.1 in size) without moving any value that can decide anything.
+    z_body, z_tail = stats.norm.isf(np.clip([p_body, p_tail], 1e-300, 1.0 - 1e-12))
+    return float(z_body + z_tail) / math.sqrt(2.0)
+
+
+def decide_route(
+    gof: StableGoodnessOfFit,
+    tail: StableTailCheck | None,
+    policy: AutoPolicy = AUTO_POLICY,
+) -> RouteDecision:
+    """The route of "auto", and the reason, from the statistics it has.
+
+    Parameters
+    ----------
+    gof : StableGoodnessOfFit
+        The goodness-of-fit test of a stable law on the data (its ``statistic`` is
+        compared with ``policy.gof_threshold``).
+    tail : StableTailCheck or None
+        The stable route's tail check, run with ``hill_k`` (the data's minimum-KS k);
+        None where it was not run, which "auto" does only when the first look fails.
+    policy : AutoPolicy
+
+    Returns
+    -------
+    RouteDecision
+        In order: Q undefined or above the threshold -> "tail"; no Hill statistic at the
+        data's k -> "stable"; Hill's RMSE on the fitted law above
+        ``policy.reroute_hill_rmse`` -> "stable"; combined z at most ``policy.reroute_z``
+        -> "stable"; else "tail" (the second look rejects the stable law).
+    """
+    if not math.isfinite(gof.statistic):
+        return RouteDecision("tail", RouteReason.GOF_UNDEFINED)
+    if not stable_law_fits(gof, policy):
+        return RouteDecision("tail", RouteReason.GOF_REJECTS)
+    if (
+        tail is None
+        or tail.hill_k is None
+        or not (math.isfinite(tail.hill_z) and math.isfinite(tail.hill_rmse))
+    ):
+        return RouteDecision("stable", RouteReason.NO_SECOND_LOOK)
+    z = combined_z(gof.statistic, tail.hill_z)
+    if tail.hill_rmse > policy.reroute_hill_rmse:
+        return RouteDecision("stable", RouteReason.HILL_INACCURATE, z)
+    if z <= policy.reroute_z:
+        return RouteDecision("stable", RouteReason.TAIL_CONSISTENT, z)
+    return RouteDecision("tail", RouteReason.BODY_AND_TAIL_REJECT, z)
+
+
+def estimators_agree(disagreement: float, policy: AutoPolicy = AUTO_POLICY) -> bool:
+    """Two estimates agree when their difference on 1/alpha, in standard errors of the
+    difference (``disagreement``), is at most ``policy.disagreement_z``."""
+    return disagreement <= policy.disagreement_z

@@ -57,6 +57,8 @@ _BLOCK = 4096
 # powers. Above it, any term that underflowed (< 2^-1022) is below 2^-322 times the tail's
 # largest term, and even 2^60 of them change the tail by less than 2^-262 of itself.
 _UNDERFLOW_GUARD = 2.0**-700
+# The smallest positive normal double, 2^-1022: below it a ratio has lost digits.
+_SMALLEST_NORMAL = float(np.finfo(np.float64).smallest_normal)
 
 
 # --------------------------------------------------------------------------------------
@@ -71,6 +73,25 @@ def check_kappa(kappa: Any, name: str = "kappa") -> float:
 def check_p(p: Any) -> float:
     """Return the norm index ``p`` as a finite float > 0, or raise."""
     return check_real(p, "p", low=0.0, low_open=True)
+
+
+# The smallest positive x whose reciprocal is a finite double: 1 / 1.797e308 = 5.56e-309.
+_MIN_RECIPROCAL = 1.0 / float(np.finfo(np.float64).max)
+
+
+def check_reciprocal(value: Any, name: str) -> float:
+    """Return ``value`` as a finite float > 0 whose reciprocal is finite, or raise.
+
+    For formulas in 1 / value (the exponent 1/p - 1/alpha): below 5.56e-309 (subnormal
+    values included) the reciprocal overflows to inf and the formula gives -inf or NaN.
+    """
+    v = check_real(value, name, low=0.0, low_open=True)
+    if v < _MIN_RECIPROCAL:
+        raise InvalidArgumentError(
+            f"`{name}` must be at least {_MIN_RECIPROCAL:.3g} (1 / {name} must be a finite "
+            f"double), got {value!r}"
+        )
+    return v
 
 
 def as_kappas(kappas: Any, name: str = "kappas") -> FloatArray:
@@ -146,12 +167,23 @@ class SortedTail:
         self.a_sorted = np.sort(a, axis=None)
         self.n = n = self.a_sorted.size
         self.top = float(self.a_sorted[-1])
-        w = self.a_sorted / self.top
+        with np.errstate(under="ignore"):
+            w = self.a_sorted / self.top
+        # Ratios a / m below the smallest normal double have lost digits or underflowed to
+        # 0, but their p-th powers need not be small: (2^-1074)^0.001 = 0.48. Those powers
+        # are taken from the exact logarithm of the ratio instead, so that the total (and
+        # every tail sum) keeps them; otherwise a tail summed in logarithms could exceed
+        # the total it is divided by. The lost entries are a prefix of the sorted ones.
+        start = int(np.searchsorted(self.a_sorted, 0.0, side="right"))
+        stop = int(np.searchsorted(w, _SMALLEST_NORMAL, side="left"))
         if p == 2.0:
             np.multiply(w, w, out=w)
         elif p != 1.0:
             with np.errstate(under="ignore"):
                 np.power(w, p, out=w)
+        if stop > start:
+            with np.errstate(under="ignore"):
+                w[start:stop] = np.exp(p * _log_ratios(self.a_sorted[start:stop], self.top))
         self.w = w
         rows = n // _BLOCK + 1  # one spare row, so that j = n indexes a row of its own
         padded = np.zeros(rows * _BLOCK)
@@ -183,21 +215,33 @@ class SortedTail:
         if fallback.any():
             log_tails = self._log_tail_sums(int(drops[fallback].max()))
             log_total = math.log(self.total)
-            errors[fallback] = np.exp((log_tails[drops[fallback] - 1] - log_total) / p)
+            with np.errstate(under="ignore"):
+                # The tail is part of the total; rounding of the two sums (one in
+                # logarithms, one in floats) could put it a few units above: cap at 1.
+                log_rel = np.minimum(log_tails[drops[fallback] - 1] - log_total, 0.0)
+                errors[fallback] = np.exp(log_rel / p)
         return errors
 
     def _log_tail_sums(self, last: int) -> FloatArray:
         """log of sum(w[:j]) for j = 1 ... last, summed in logarithms."""
         if self._log_tails is None or self._log_tails.size < last:
-            # log(a / m) from binary mantissas and exponents: finite where a / m
-            # underflows, and exactly unchanged when x is scaled by a power of two.
-            mant, expo = np.frexp(self.a_sorted[:last])
-            top_mant, top_expo = math.frexp(self.top)
             with np.errstate(divide="ignore", over="ignore"):
-                log_ratio = np.log(mant / top_mant) + (expo - top_expo) * math.log(2.0)
-                log_terms = self.p * log_ratio
+                log_terms = self.p * _log_ratios(self.a_sorted[:last], self.top)
             self._log_tails = np.logaddexp.accumulate(log_terms)
         return self._log_tails
+
+
+def _log_ratios(a: FloatArray, top: float) -> FloatArray:
+    """log(a / top) for 0 <= a <= top, from binary mantissas and exponents.
+
+    Finite where a / top underflows (-inf where a = 0), and exactly unchanged when a and
+    top are scaled by the same power of two.
+    """
+    mant, expo = np.frexp(a)
+    top_mant, top_expo = math.frexp(top)
+    with np.errstate(divide="ignore"):
+        out: FloatArray = np.log(mant / top_mant) + (expo - top_expo) * math.log(2.0)
+    return out
 
 
 def tail_errors(a: FloatArray, ks: npt.NDArray[np.intp], p: float) -> FloatArray:
@@ -336,6 +380,10 @@ _WINDOW = 10
 _BAND = 0.05
 _QUAD_RTOL = 1e-10
 _REMAINDER_WARN = 0.5
+_LOG_MAX = math.log(np.finfo(np.float64).max)
+# The kept part's integrand is rescaled when it exceeds e^_REBASE in units of Q(kappa)^p:
+# below, nothing overflows (the integral is at most s0 - s_kappa < 700 times its peak).
+_REBASE = 300.0
 
 
 def _frozen_shapes(dist: Any) -> dict[str, float]:
@@ -354,12 +402,40 @@ def _check_dist(dist: Any) -> Any:
             "`dist` must be a frozen continuous scipy.stats distribution such as "
             f"scipy.stats.t(5), got {type(dist).__name__}"
         )
-    if family.name == "levy_stable":
+    try:
         shapes = _frozen_shapes(dist)
-        if shapes["alpha"] == 2.0:  # the Gaussian N(loc, 2 scale^2), in S0 and S1 alike
-            loc, scale = shapes.get("loc", 0.0), shapes.get("scale", 1.0)
-            return stats.norm(loc=loc, scale=math.sqrt(2.0) * scale)
-    return dist
+    except (TypeError, ValueError) as exc:  # a parameter that is not a number
+        raise InvalidArgumentError(f"`dist` must have real parameters: {exc}") from exc
+    listed = ", ".join(f"{k}={v:g}" for k, v in shapes.items())
+    if not all(math.isfinite(v) for v in shapes.values()):
+        raise InvalidArgumentError(
+            f"`dist` must have finite parameters, got scipy.stats.{family.name}({listed})"
+        )
+    with np.errstate(all="ignore"):
+        support = [float(v) for v in dist.support()]
+    if any(math.isnan(v) for v in support):
+        # scipy marks parameters outside a family's domain (a scale <= 0, t's df <= 0,
+        # pareto's b <= 0, ...) by a NaN support; every other answer would be a NaN too.
+        raise InvalidArgumentError(
+            f"`dist` has parameters outside the domain of its family: "
+            f"scipy.stats.{family.name}({listed})"
+        )
+    loc, scale = shapes.pop("loc", 0.0), shapes.pop("scale", 1.0)
+    if family.name == "levy_stable" and shapes["alpha"] == 2.0:
+        # the Gaussian N(loc, 2 scale^2), in S0 and S1 alike
+        family, shapes, scale = stats.norm, {}, math.sqrt(2.0) * scale
+    if scale == 1.0 and family is dist.dist:
+        return dist
+    # G_p is scale invariant (Q of |cX| is c Q): the law of X / scale, loc / scale + Y
+    # with Y of scale 1, has the same limit, and its quantiles stay inside the double
+    # range whatever the scale (a scale of 1e308 or 1e-320 would overflow or underflow).
+    rel_loc = loc / scale
+    if not math.isfinite(rel_loc):
+        raise InvalidArgumentError(
+            f"`dist` has loc / scale = {loc:g} / {scale:g} beyond the double range: "
+            f"scipy.stats.{family.name}({listed})"
+        )
+    return family(*shapes.values(), loc=rel_loc, scale=1.0)
 
 
 class _AbsQuantile:
@@ -607,32 +683,55 @@ def limit_relative_error(dist: Any, kappa: float, p: float = 2.0) -> float:
         # P(|X| > 0) <= kappa: the kept entries carry all of E|X|^p.
         return 0.0
     log_ref = p * math.log(q_kappa)
-
-    def integrand(s: float) -> float:
-        qs = float(q_of(np.array([math.exp(-s)]))[0])
-        if qs <= 0.0:
-            return 0.0
-        return math.exp(p * math.log(qs) - log_ref - s)
-
-    def integrand_vec(s: FloatArray) -> FloatArray:
-        qs = q_of.direct(np.exp(-s))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            values = np.exp(p * np.log(qs) - log_ref - s)  # NaN where Q is NaN: kept
-        return np.where(qs == 0.0, 0.0, values)
-
     s_kappa, s0 = -math.log(kappa), -math.log(u0)
-    kept_out = _integrate(integrand_vec, integrand, 0.0, s_kappa)
-    kept_in = _integrate(integrand_vec, integrand, s_kappa, s0) if s0 > s_kappa else 0.0
-    remainder = math.exp(p * math.log(q0) - log_ref - s0) / (1.0 - p * xi)
-    total = kept_out + kept_in + remainder
-    if remainder > _REMAINDER_WARN * total:
+
+    def integrals(
+        ref: float,
+    ) -> tuple[Callable[[FloatArray], FloatArray], Callable[[float], float]]:
+        """Q(e^-s)^p e^-s / e^ref, vectorised (NaN where Q needs root finding) and scalar."""
+
+        def integrand(s: float) -> float:
+            qs = float(q_of(np.array([math.exp(-s)]))[0])
+            if qs <= 0.0:
+                return 0.0
+            return math.exp(min(p * math.log(qs) - ref - s, _LOG_MAX))
+
+        def integrand_vec(s: FloatArray) -> FloatArray:
+            qs = q_of.direct(np.exp(-s))
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                values = np.exp(p * np.log(qs) - ref - s)  # NaN where Q is NaN: kept
+            return np.where(qs == 0.0, 0.0, values)
+
+        return integrand_vec, integrand
+
+    # On [0, s_kappa] (u >= kappa, the dropped entries) Q(u) <= Q(kappa): in units of
+    # Q(kappa)^p the integrand is at most 1. On [s_kappa, s0] (the kept entries) it grows
+    # like (Q(u) / Q(kappa))^p, which overflows for a large p: that integral gets its
+    # own unit, the largest value of the integrand on its nodes when that is above
+    # e^_REBASE, and the sums are then taken in logarithms.
+    dropped = _integrate(*integrals(log_ref), 0.0, s_kappa)
+    log_kept = -math.inf
+    if s0 > s_kappa:
+        ref_in = log_ref + max(0.0, _log_peak(q_of, p, s_kappa, s0, log_ref) - _REBASE)
+        kept = _integrate(*integrals(ref_in), s_kappa, s0)
+        log_kept = ref_in + math.log(kept) if kept > 0.0 else -math.inf
+    log_remainder = log_ref + p * math.log(q0 / q_kappa) - s0 - math.log1p(-p * xi)
+    log_dropped = log_ref + math.log(dropped) if dropped > 0.0 else -math.inf
+    log_total = float(np.logaddexp.reduce([log_dropped, log_kept, log_remainder]))
+    if not (math.isfinite(log_dropped) and math.isfinite(log_total)):
+        # p so large that Q(u)^p underflows or overflows even in these units.
+        raise EstimationError(
+            f"`p` = {p:g} is too large for `dist`: E|X|^p cannot be integrated in the double range"
+        )
+    remainder_share = math.exp(log_remainder - log_total)
+    if remainder_share > _REMAINDER_WARN:
         warnings.warn(
             f"more than half of E|X|^p lies beyond u = {u0:.0e}, where the tail of |X| is "
             f"extended as an exact power law of index {1.0 / xi if xi > 0 else math.inf:.4g}",
             EstimationWarning,
             stacklevel=2,
         )
-    return float(min((kept_out / total) ** (1.0 / p), 1.0))
+    return float(math.exp(min(log_dropped - log_total, 0.0) / p))
 
 
 # Fast path of the quadrature: Gauss-Legendre rules of two orders on fixed panels, all
@@ -684,6 +783,17 @@ def _integrate(
     return _quad(f, a, b)
 
 
+def _log_peak(q_of: _AbsQuantile, p: float, a: float, b: float, log_ref: float) -> float:
+    """Largest p log Q(e^-s) - s - log_ref over the panel nodes on [a, b] (0 if none finite)."""
+    edges = _panel_edges(a, b)
+    lo, hi = edges[:-1, None], edges[1:, None]
+    nodes = (0.5 * (hi + lo) + 0.5 * (hi - lo) * _GL_HIGH[0]).ravel()
+    with np.errstate(all="ignore"):
+        values = p * np.log(q_of.direct(np.exp(-nodes))) - nodes - log_ref
+    finite = values[np.isfinite(values)]
+    return float(finite.max()) if finite.size else 0.0
+
+
 def _quad(f: Callable[[float], float], a: float, b: float) -> float:
     """Adaptive quadrature of f on [a, b]; a ConvergenceWarning if it misses _QUAD_RTOL."""
     value, abserr, info, *rest = integrate.quad(
@@ -720,22 +830,28 @@ def compressibility_exponent(alpha: float, p: float = 2.0) -> float:
     Parameters
     ----------
     alpha : float
-        Tail index of |X|, finite and > 0.
+        Tail index of |X|, finite and at least 1 / 1.797e308 = 5.56e-309 (so that
+        1 / alpha is a finite double).
     p : float, optional
-        Norm index, finite and > 0.
+        Norm index, finite and at least 5.56e-309, for the same reason.
 
     Returns
     -------
     float
-        r <= 0.
+        r <= 0, finite.
+
+    Raises
+    ------
+    InvalidArgumentError
+        ``alpha`` or ``p`` outside its domain; the message names it.
 
     Examples
     --------
     >>> compressibility_exponent(1.0)
     -0.5
     """
-    alpha = check_real(alpha, "alpha", low=0.0, low_open=True)
-    p = check_p(p)
+    alpha = check_reciprocal(alpha, "alpha")
+    p = check_reciprocal(p, "p")
     return 1.0 / p - 1.0 / alpha if alpha < p else 0.0
 
 
@@ -750,11 +866,12 @@ def _log_negative_stable_moment(q: float, beta: float) -> float:
     S^-q = (1 / Gamma(q)) int_0^inf lam^(q-1) e^(-lam S) d lam (docs/compressibility.md,
     section 3). In logs: for small beta the factors overflow separately.
     """
-    return float(
-        special.gammaln(1.0 + q / beta)
-        - special.gammaln(1.0 + q)
-        - (q / beta) * special.gammaln(1.0 - beta)
-    )
+    with np.errstate(all="ignore"):  # overflow is reported by the caller's check
+        return float(
+            special.gammaln(1.0 + q / beta)
+            - special.gammaln(1.0 + q)
+            - (q / beta) * special.gammaln(1.0 - beta)
+        )
 
 
 def expected_relative_error(
@@ -858,11 +975,22 @@ def expected_relative_error(
     log_ratio = (1.0 - q) * (math.log(n + 0.5) - math.log(k + 0.5))  # < 0
     log_a = (1.0 - q) * math.log(k + 0.5) + math.log(-math.expm1(log_ratio)) - math.log(q - 1.0)
     log_lead = _log_negative_stable_moment(1.0 / p, beta)
+    if not math.isfinite(log_lead):
+        # 1 / p huge: log M(1/p) = log Gamma(1 + q / p) - ... overflows.
+        raise EstimationError(
+            f"`p` = {p!r} is too small (with `alpha` = {alpha!r}): the negative moment "
+            "M(1/p) of the stable limit overflows a double"
+        )
     log_mean = log_lead
     if correction:
         # log of the correction's ratio to the leading moment: (r / p) M(1/p + 1) / M(1/p).
         log_r = (1.0 - q) * math.log(n + 0.5) - math.log(q - 1.0)
         log_rel = log_r - math.log(p) + _log_negative_stable_moment(1.0 / p + 1.0, beta) - log_lead
+        if math.isnan(log_rel):
+            raise EstimationError(
+                f"`p` = {p!r} is too small (with `alpha` = {alpha!r}): the moment "
+                "M(1/p + 1) of the finite-n correction overflows a double"
+            )
         rel = math.exp(min(log_rel, 700.0))
         if rel > 0.1:
             warnings.warn(

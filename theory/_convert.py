@@ -112,10 +112,20 @@ def tail_index_from_pdf_exponent(pdf_exponent: Any) -> Any:
     return _out(a - 1.0, pdf_exponent)
 
 
+# The smallest positive value whose reciprocal is a finite double: 1 / 1.797e308.
+_MIN_RECIPROCAL = 1.0 / float(np.finfo(np.float64).max)
+
+
 def ev_index_from_tail_index(alpha: Any) -> Any:
-    """The extreme-value index xi = 1 / alpha (Hill's gamma; the GEV shape). ``alpha`` > 0."""
+    """The extreme-value index xi = 1 / alpha (Hill's gamma; the GEV shape).
+
+    ``alpha`` >= 5.56e-309 (= 1 / 1.797e308, so that 1 / alpha is a finite double).
+    """
     a = _as_values(alpha, "alpha")
     _require(a > 0, "alpha", "> 0", alpha)
+    _require(
+        a >= _MIN_RECIPROCAL, "alpha", f">= {_MIN_RECIPROCAL:.3g} (1 / alpha overflows)", alpha
+    )
     return _out(1.0 / a, alpha)
 
 
@@ -124,10 +134,11 @@ def tail_index_from_ev_index(xi: Any) -> Any:
 
     ``xi`` must be > 0: xi <= 0 (Gumbel or Weibull domains: light or bounded tails) means
     that no finite tail index exists, and is refused rather than mapped to inf or a
-    negative number.
+    negative number. Below 5.56e-309 (= 1 / 1.797e308) 1 / xi overflows, and is refused.
     """
     x = _as_values(xi, "xi")
     _require(x > 0, "xi", "> 0 (xi <= 0 has no finite tail index)", xi)
+    _require(x >= _MIN_RECIPROCAL, "xi", f">= {_MIN_RECIPROCAL:.3g} (1 / xi overflows)", xi)
     return _out(1.0 / x, xi)
 
 

@@ -52,11 +52,13 @@ def iid_entries_matrix(
     Parameters
     ----------
     alpha : float
-        Stable index, in (0, 2].
+        Stable index, in (0, 2], about 0.052 or more: the rule of
+        :func:`heavytail.theory.sample_stable` that keeps draws below the largest double.
     d, n : int
         Rows (input dimension) and columns (hidden units), >= 1.
     scale : float, optional
-        Stable scale of each entry, > 0.
+        Stable scale of each entry, > 0, below the limit of
+        :func:`heavytail.theory.sample_stable` (so that no draw overflows).
     rng : int, numpy.random.Generator, numpy.random.SeedSequence or None
         Source of randomness (keyword-only); the same seed gives the same matrix.
 
@@ -89,7 +91,8 @@ def iid_columns_matrix(
     Parameters
     ----------
     alpha : float
-        Stable index, in (0, 2].
+        Stable index, in (0, 2], about 0.104 or more: the rule of
+        :func:`heavytail.theory.sample_elliptic_stable`.
     d, n : int
         Rows and columns, >= 1.
     scale : float, optional
@@ -123,7 +126,8 @@ def elliptic_layer_matrix(
     Parameters
     ----------
     alpha : float
-        Stable index, in (0, 2].
+        Stable index, in (0, 2], about 0.104 or more: the rule of
+        :func:`heavytail.theory.sample_elliptic_stable`.
     d, n : int
         Rows and columns, >= 1.
     scale : float, optional

@@ -69,6 +69,17 @@ _LEVELS = ((16, 8), (16, 16), (32, 32))
 _LOG_H_TOL = 1e-9
 
 
+# The smallest c = eta sigma^2 / b whose reciprocal is a finite double (1 / 1.797e308).
+_MIN_C = 1.0 / float(np.finfo(np.float64).max)
+# The largest number of degrees of freedom m = b + d - 1 of T ~ chi2_m. The error of
+# log h(2) against its closed form, relative to max(1, |log h(2)|), measured at
+# eta sigma^2 = 0.27, 0.9 and 1.71 (times 2b / (b + d + 1) when d > 1): at most 3e-10 up
+# to m = 2e6 (b = d = 1e6), 1e-8 at m = 1e7, 6e-8 at m = 1e8 and 7e-4 at m = 1e12, where
+# the nodes near t = 1/c ~ m no longer resolve the chi2 peak of width sqrt(2m). Beyond
+# 2e6 the accuracy promised below (1e-8) is not kept, so such settings are refused.
+_MAX_DEGREES = 2_000_000
+
+
 # ---------------------------------------------------------------------------------------
 # Validation
 
@@ -92,6 +103,19 @@ def _check_setting(eta: Any, batch_size: Any, dim: Any, sigma: Any) -> _Setting:
         raise InvalidArgumentError(
             f"`eta` * `sigma`**2 / `batch_size` must be a positive finite float, got {c!r} "
             f"(eta={eta_!r}, sigma={sigma_!r}, batch_size={b})"
+        )
+    if b + d - 1 > _MAX_DEGREES:
+        raise InvalidArgumentError(
+            f"`batch_size` + `dim` - 1 must be at most {_MAX_DEGREES:,} (the degrees of "
+            f"freedom of T that the quadrature resolves to 1e-8), got {b + d - 1:,} "
+            f"(batch_size={b}, dim={d})"
+        )
+    if c < _MIN_C:
+        # The integrals are split at t = 1/c, the zero of 1 - ct: it must be a double.
+        raise InvalidArgumentError(
+            f"`eta` * `sigma`**2 / `batch_size` must be at least {_MIN_C:.3g} (its "
+            f"reciprocal must be a finite double), got {c!r} (eta={eta_!r}, "
+            f"sigma={sigma_!r}, batch_size={b})"
         )
     return _Setting(c=c, b=b, d=d)
 
@@ -509,9 +533,10 @@ def sgd_h(
     s : float or array_like
         Order(s), in [0, S_MAX] (S_MAX = 1000).
     eta : float
-        Step size, > 0.
+        Step size, > 0, with c = eta sigma^2 / b >= 5.56e-309 (1/c finite).
     batch_size : int
-        Batch size b >= 1.
+        Batch size b >= 1, with b + d - 1 <= 2,000,000 (the range in which
+        the quadrature keeps its accuracy; see the module notes).
     dim : int, optional
         Dimension d >= 1 of the data.
     sigma : float, optional
@@ -577,9 +602,10 @@ def sgd_lyapunov_exponent(eta: Any, batch_size: Any, *, dim: Any = 1, sigma: Any
     Parameters
     ----------
     eta : float
-        Step size, > 0.
+        Step size, > 0, with c = eta sigma^2 / b >= 5.56e-309 (1/c finite).
     batch_size : int
-        Batch size b >= 1.
+        Batch size b >= 1, with b + d - 1 <= 2,000,000 (the range in which
+        the quadrature keeps its accuracy; see the module notes).
     dim : int, optional
         Dimension d >= 1.
     sigma : float, optional
@@ -638,9 +664,10 @@ def sgd_tail_index(eta: Any, batch_size: Any, *, dim: Any = 1, sigma: Any = 1.0)
     Parameters
     ----------
     eta : float
-        Step size, > 0.
+        Step size, > 0, with c = eta sigma^2 / b >= 5.56e-309 (1/c finite).
     batch_size : int
-        Batch size b >= 1.
+        Batch size b >= 1, with b + d - 1 <= 2,000,000 (the range in which
+        the quadrature keeps its accuracy; see the module notes).
     dim : int, optional
         Dimension d >= 1.
     sigma : float, optional

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from scipy import special
 
 from heavytail._lib._errors import InvalidArgumentError
 from heavytail._lib._rng import RngLike, as_generator
@@ -32,6 +33,63 @@ _HALF_PI = 0.5 * math.pi
 # beta != 0) the transform divides by it, so a zero is replaced by this stand-in for
 # "a tiny positive draw", which keeps such draws finite (e.g. |X| < 1e62 at alpha = 0.5).
 _ZERO_EXPONENTIAL = 2.0**-64
+
+_LOG_DBL_MAX = math.log(float(np.finfo(np.float64).max))
+# The largest accepted probability that one draw exceeds the largest double (1.8e308).
+# Parameters that make overflow likelier (alpha below about 0.052 at scale 1, or a
+# scale within a few orders of magnitude of 1.8e308) are refused: such a draw would be
+# inf, or NaN after the transform. At 1e-16 per draw, 10^9 draws meet an overflow with
+# probability 1e-7.
+_MAX_OVERFLOW_PROBABILITY = 1e-16
+_LOG_MAX_OVERFLOW = math.log(_MAX_OVERFLOW_PROBABILITY)
+
+
+def _log_tail(alpha: float, log_t: float) -> float:
+    """log of the approximate P(|Y| > t), Y ~ S_alpha(1, beta, 0) (any beta), t = e^log_t.
+
+    The power tail C_alpha t^(-alpha), C_alpha = (2/pi) Gamma(alpha) sin(pi alpha / 2)
+    (Samorodnitsky & Taqqu 1994, Property 1.2.15; the sum of both tails, whatever beta),
+    plus the tail P(|N(0, 2)| > t) = 2 Phi(-t / sqrt(2)) of the alpha = 2 law, which
+    dominates for alpha near 2 at moderate t. Used only to decide whether draws stay in
+    the double range, where t >= 1e4 and the power tail is accurate.
+    """
+    if not (alpha > 0.0 and log_t > 0.0):  # alpha / 2 underflowed to 0, or t <= 1
+        return 0.0
+    gauss = math.log(2.0) + float(special.log_ndtr(-math.exp(min(log_t, 709.0)) / math.sqrt(2.0)))
+    if alpha >= 2.0:
+        return gauss
+    log_c = math.log(2.0 / math.pi) + math.lgamma(alpha) + math.log(math.sin(0.5 * math.pi * alpha))
+    # A probability: the asymptotic form can exceed 1 where t^alpha is not yet large.
+    return min(float(np.logaddexp(log_c - alpha * log_t, gauss)), 0.0)
+
+
+def _check_double_range(alpha: float, beta: float, scale: float, loc: float) -> None:
+    """Raise unless a draw of S_alpha(scale, beta, loc) overflows with probability <= 1e-16.
+
+    First the standard draw (scale 1, loc 0), which the transform computes: too likely
+    to overflow means ``alpha`` is too small. Then the scaled and shifted draw: too likely
+    to overflow means ``scale`` (or ``loc``) is too large.
+    """
+    log_p = _log_tail(alpha, _LOG_DBL_MAX)
+    if log_p > _LOG_MAX_OVERFLOW:
+        raise InvalidArgumentError(
+            f"`alpha` = {alpha!r} is too small: a draw exceeds the largest double "
+            f"(1.8e308) with probability {math.exp(log_p):.2g}, more than "
+            f"{_MAX_OVERFLOW_PROBABILITY:g} (P(|X| > t) ~ C_alpha t^-alpha)"
+        )
+    shift = loc
+    if alpha == 1.0 and beta != 0.0:
+        shift += (2.0 / math.pi) * beta * scale * math.log(scale)
+    # log of the room left between |shift| and the largest double, for the scaled draw
+    fraction = abs(shift) / math.exp(_LOG_DBL_MAX)  # inf or NaN when the shift overflowed
+    room = _LOG_DBL_MAX + math.log1p(-fraction) if fraction < 1.0 else -math.inf
+    log_p = _log_tail(alpha, room - math.log(scale)) if math.isfinite(room) else 0.0
+    if log_p > _LOG_MAX_OVERFLOW:
+        raise InvalidArgumentError(
+            f"`scale` = {scale!r} with `loc` = {loc!r} is too large at alpha = {alpha:g}: "
+            f"a draw exceeds the largest double (1.8e308) with probability "
+            f"{math.exp(log_p):.2g}, more than {_MAX_OVERFLOW_PROBABILITY:g}"
+        )
 
 
 def _check_size(size: Any, name: str = "size") -> tuple[int, ...]:
@@ -175,13 +233,15 @@ def sample_stable(
     Parameters
     ----------
     alpha : float
-        Stable index, in (0, 2].
+        Stable index, in (0, 2], and large enough that a standard draw stays below the
+        largest double (see Raises): about alpha >= 0.052.
     size : int or tuple of int
         Output shape; entries >= 0.
     beta : float, optional
         Skewness, in [-1, 1].
     scale : float, optional
-        Scale s > 0.
+        Scale s > 0, small enough that the scaled draw stays below the largest double
+        (see Raises).
     loc : float, optional
         Location mu, finite.
     rng : int, numpy.random.Generator, numpy.random.SeedSequence or None
@@ -190,7 +250,18 @@ def sample_stable(
     Returns
     -------
     numpy.ndarray
-        float64 array of shape ``size``.
+        float64 array of shape ``size``; every entry finite.
+
+    Raises
+    ------
+    InvalidArgumentError
+        An argument outside its domain, named in the message. This includes parameters
+        under which one draw would exceed the largest double, 1.8e308, with probability
+        above 1e-16, judged from the tail
+        P(|X - mu| > t) ~ C_alpha s^alpha t^(-alpha) (plus the Gaussian tail that
+        dominates for alpha near 2): ``alpha`` below about 0.052 (then even a standard
+        draw overflows too often), or ``scale`` (and ``|loc|``) too close to 1.8e308 for
+        the given alpha, e.g. scale > 7.1e297 at alpha = 1.5 (with loc = 0).
 
     Examples
     --------
@@ -203,6 +274,7 @@ def sample_stable(
     beta = check_real(beta, "beta", low=-1.0, high=1.0)
     scale = check_real(scale, "scale", low=0.0, high=math.inf, low_open=True, high_open=True)
     loc = check_real(loc, "loc")
+    _check_double_range(alpha, beta, scale, loc)
     gen = as_generator(rng)
     if alpha == 2.0:
         return gen.normal(loc, math.sqrt(2.0) * scale, size=shape)
@@ -253,25 +325,45 @@ def sample_elliptic_stable(
     Parameters
     ----------
     alpha : float
-        Stable index, in (0, 2].
+        Stable index, in (0, 2], and about 0.104 or more: the positive (alpha/2)-stable
+        A must stay below the largest double (the rule of :func:`sample_stable`, applied
+        to A).
     size : int
         Number of vectors, >= 0.
     dim : int
         Dimension, >= 1.
     scale : float, optional
-        Marginal scale, > 0.
+        Marginal scale, > 0, small enough that each coordinate stays below the largest
+        double (the rule of :func:`sample_stable`).
     rng : int, numpy.random.Generator, numpy.random.SeedSequence or None
         Source of randomness.
 
     Returns
     -------
     numpy.ndarray
-        float64 array of shape (size, dim).
+        float64 array of shape (size, dim); every entry finite.
+
+    Raises
+    ------
+    InvalidArgumentError
+        An argument outside its domain, named in the message; see :func:`sample_stable`
+        for the rule that keeps draws below the largest double.
     """
     alpha = check_real(alpha, "alpha", low=0.0, high=2.0, low_open=True)
     size = check_int(size, "size", low=0)
     dim = check_int(dim, "dim", low=1)
     scale = check_real(scale, "scale", low=0.0, high=math.inf, low_open=True, high_open=True)
+    if alpha < 2.0:
+        # A ~ S_{alpha/2}(cos(pi alpha / 4)^(2/alpha), 1, 0), all of its tail to the right.
+        half = 0.5 * alpha
+        log_p = _log_tail(half, _LOG_DBL_MAX) + half * math.log(math.cos(0.5 * _HALF_PI * alpha))
+        if log_p > _LOG_MAX_OVERFLOW:
+            raise InvalidArgumentError(
+                f"`alpha` = {alpha!r} is too small: the scale variable A, positive "
+                f"(alpha/2)-stable, exceeds the largest double (1.8e308) with probability "
+                f"{math.exp(log_p):.2g}, more than {_MAX_OVERFLOW_PROBABILITY:g}"
+            )
+    _check_double_range(alpha, 0.0, scale, 0.0)
     gen = as_generator(rng)
     g = gen.normal(0.0, math.sqrt(2.0) * scale, size=(size, dim))
     if alpha == 2.0:

@@ -3,19 +3,30 @@
 A claim (:class:`Claim`) is one checkable statement of the theory: its run produces
 :class:`Evidence`, checks of predictions against measured intervals under fixed
 :class:`Rule` objects, and negative controls that the same rules must reject.
-:func:`verify` runs registered claims (:func:`claim_ids`, :func:`get_claim`) and
-:func:`write_report` writes report.md, results.json and the figures. The command line
-``heavytail`` is :func:`main`. Importing this package does not import matplotlib or
-statsmodels.
+A claim is written with :class:`CheckBook` (each check with its :class:`Control`),
+typed figure data (:class:`FigureData`, :class:`Intervals`), and a ``draw`` that
+returns the figure's :class:`Caption` in a :class:`Layout`; the notes of
+``heavytail.reports._claim_kit`` show a whole claim. :func:`verify` runs registered
+claims (:func:`claim_ids`, :func:`get_claim`) and :func:`write_report` writes
+report.md, results.json and the figures; :func:`claims_table` is the README's table of
+the claims. The command line ``heavytail`` is :func:`main`. Importing this package does
+not import matplotlib or statsmodels.
 """
 
+from ._claim import Caption as Caption
 from ._claim import Claim as Claim
 from ._claim import Evidence as Evidence
+from ._claim import Layout as Layout
+from ._claim_kit import CheckBook as CheckBook
+from ._claim_kit import Control as Control
+from ._claim_kit import FigureData as FigureData
+from ._claim_kit import Intervals as Intervals
 from ._cli import main as main
 from ._registry import all_claims as all_claims
 from ._registry import claim_ids as claim_ids
 from ._registry import get_claim as get_claim
 from ._report import ReportFiles as ReportFiles
+from ._report import claims_table as claims_table
 from ._report import results_record as results_record
 from ._report import summary_table as summary_table
 from ._report import write_report as write_report
@@ -36,10 +47,16 @@ from ._verdict import Verdict as Verdict
 from ._verdict import combine_verdicts as combine_verdicts
 
 __all__ = [
+    "Caption",
     "Check",
+    "CheckBook",
     "Claim",
     "ClaimResult",
+    "Control",
     "Evidence",
+    "FigureData",
+    "Intervals",
+    "Layout",
     "Measurement",
     "RateFit",
     "Relation",
@@ -50,6 +67,7 @@ __all__ = [
     "all_claims",
     "claim_ids",
     "claim_seed_sequence",
+    "claims_table",
     "combine_verdicts",
     "family_level",
     "fit_rate",

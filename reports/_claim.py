@@ -1,4 +1,8 @@
-"""Claims: one checkable statement each, with its run, its rules and its figure."""
+"""Claims: one checkable statement each, with its run, its evidence and its figure.
+
+A claim module builds its :class:`Claim` with the helpers of
+:mod:`heavytail.reports._claim_kit`, whose notes show a whole claim.
+"""
 
 from __future__ import annotations
 
@@ -12,21 +16,22 @@ import numpy as np
 from heavytail._lib._rng import RngLike, as_generator
 from heavytail.theory import InvalidArgumentError
 
-from ._verdict import Check, Rule, Verdict, combine_verdicts
+from ._verdict import Check, Verdict, combine_verdicts
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["Claim", "Evidence"]
+__all__ = ["Caption", "Claim", "Evidence", "Layout"]
 
 P = TypeVar("P")
+D = TypeVar("D")
 
 SIZE_NAMES = ("smoke", "quick", "full")
 
 
 @dataclass(frozen=True)
-class Evidence:
+class Evidence(Generic[D]):
     """What a claim's run produced.
 
     Attributes
@@ -38,29 +43,29 @@ class Evidence:
         Negative controls: deliberately wrong predictions judged by the same rules on the
         same measurements. Each must come out *disagree*; one that does not shows that the
         run had no power to tell right from wrong.
-    data : Mapping
-        The raw data behind the figure (arrays, labels). Read-only.
+    data : D
+        The raw data behind the figure: a frozen dataclass of the claim
+        (:class:`heavytail.reports._claim_kit.FigureData`), or None.
     settings : Mapping
         Every setting used (sizes, grids, replicate counts, estimator options). Read-only.
     """
 
     checks: tuple[Check, ...]
     controls: tuple[Check, ...]
-    data: Mapping[str, Any] = field(default_factory=dict)
+    data: D
     settings: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "checks", tuple(self.checks))
         object.__setattr__(self, "controls", tuple(self.controls))
-        object.__setattr__(self, "data", MappingProxyType(dict(self.data)))
         object.__setattr__(self, "settings", MappingProxyType(dict(self.settings)))
         if not self.checks:
             raise InvalidArgumentError("`checks` must hold at least one check")
 
-    def __reduce__(self) -> tuple[type[Evidence], tuple[Any, ...]]:
-        # The read-only mappings cannot be pickled; rebuild from plain dicts (so that
+    def __reduce__(self) -> tuple[type[Evidence[D]], tuple[Any, ...]]:
+        # The read-only settings cannot be pickled; rebuild from a plain dict (so that
         # evidence can come back from a worker process).
-        return (type(self), (self.checks, self.controls, dict(self.data), dict(self.settings)))
+        return (type(self), (self.checks, self.controls, self.data, dict(self.settings)))
 
     @property
     def controls_rejected(self) -> bool:
@@ -101,7 +106,45 @@ class Evidence:
 
 
 @dataclass(frozen=True)
-class Claim(Generic[P]):
+class Layout:
+    """The panels of a claim's figure: how many, in how many columns, and their size.
+
+    Attributes
+    ----------
+    n_panels : int
+        Number of panels (>= 1).
+    ncols : int or None
+        Columns of the grid (None: one row).
+    width, height : float
+        Size of one panel, in inches.
+    """
+
+    n_panels: int = 1
+    ncols: int | None = None
+    width: float = 3.6
+    height: float = 3.0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.n_panels, bool) or not isinstance(self.n_panels, int):
+            raise InvalidArgumentError(f"`n_panels` must be an int, got {self.n_panels!r}")
+        if self.n_panels < 1:
+            raise InvalidArgumentError(f"`n_panels` must be >= 1, got {self.n_panels}")
+
+
+@dataclass(frozen=True)
+class Caption:
+    """The texts of a new figure: its title, and a footnote saying what was simulated.
+
+    A claim's ``draw`` returns it; :meth:`Claim.figure` writes it on a figure it made
+    (not on Axes it was given), the footnote followed by the caller's note.
+    """
+
+    title: str
+    footnote: str
+
+
+@dataclass(frozen=True)
+class Claim(Generic[P, D]):
     """A checkable statement of the theory.
 
     Attributes
@@ -120,16 +163,13 @@ class Claim(Generic[P]):
         Parameters for each size: ``"smoke"`` (seconds; checks the machinery, verdicts
         usually inconclusive), ``"quick"`` (a few minutes for all claims on a 2-core
         laptop) and ``"full"`` (a workstation).
-    rules : Mapping[str, Rule]
-        The verdict rules, by name, fixed before any run (for the report).
     measure : callable
-        ``measure(params, rng) -> Evidence``: simulates, measures and judges.
-    plot : callable
-        ``plot(evidence, ax, note) -> Figure``: the claim's figure from
-        ``evidence.data``. ``ax`` is None (a new figure, with a footnote saying what was
-        simulated, followed by ``note``) or a sequence of ``n_panels`` Axes to draw into.
-    n_panels : int
-        Number of panels of the figure.
+        ``measure(params, rng) -> Evidence[D]``: simulates, measures and judges.
+    draw : callable
+        ``draw(evidence, axes) -> Caption``: draws ``evidence.data`` into the
+        ``layout.n_panels`` Axes and returns the title and footnote of a new figure.
+    layout : Layout
+        The panels of the figure.
     """
 
     id: str
@@ -138,17 +178,15 @@ class Claim(Generic[P]):
     formula: str
     source: str
     sizes: Mapping[str, P]
-    rules: Mapping[str, Rule]
-    measure: Callable[[P, np.random.Generator], Evidence]
-    plot: Callable[[Evidence, Sequence[Axes] | None, str], Figure]
-    n_panels: int = 1
+    measure: Callable[[P, np.random.Generator], Evidence[D]]
+    draw: Callable[[Evidence[D], Sequence[Axes]], Caption]
+    layout: Layout = Layout()
 
     def __post_init__(self) -> None:
         missing = [s for s in SIZE_NAMES if s not in self.sizes]
         if missing:
             raise InvalidArgumentError(f"claim {self.id!r} lacks sizes {missing}")
         object.__setattr__(self, "sizes", MappingProxyType(dict(self.sizes)))
-        object.__setattr__(self, "rules", MappingProxyType(dict(self.rules)))
 
     def params(self, size: str | P) -> P:
         """The parameters of ``size``: a size name, or parameters given directly."""
@@ -159,28 +197,42 @@ class Claim(Generic[P]):
             return self.sizes[size]
         return size
 
-    def run(self, size: str | P, rng: RngLike = None) -> Evidence:
+    def run(self, size: str | P, rng: RngLike = None) -> Evidence[D]:
         """Simulate, measure and judge the claim at ``size`` with randomness ``rng``."""
         return self.measure(self.params(size), as_generator(rng))
 
     def figure(
-        self, evidence: Evidence, ax: Axes | Sequence[Axes] | None = None, *, note: str = ""
+        self, evidence: Evidence[D], ax: Axes | Sequence[Axes] | None = None, *, note: str = ""
     ) -> Figure:
         """The claim's figure for ``evidence``; never shown, the caller saves or discards it.
 
-        ``ax``: None for a new figure, or the Axes to draw into (one per panel). ``note``
-        is appended to a new figure's footnote (e.g. the command and seed of the run).
+        ``ax``: None for a new figure in the report style, with the claim's title and a
+        footnote saying what was simulated, followed by ``note`` (e.g. the command and
+        seed of the run); or the Axes to draw into (one per panel), left untitled.
         """
+        from ._style import footnote, panels, style
+
         if ax is None:
-            return self.plot(evidence, None, note)
+            lay = self.layout
+            with style():
+                fig, axes = panels(
+                    None, lay.n_panels, ncols=lay.ncols, width=lay.width, height=lay.height
+                )
+                caption = self.draw(evidence, axes)
+                fig.suptitle(caption.title)
+                footnote(fig, f"{caption.footnote} {note}".rstrip())
+            return fig
         if isinstance(ax, np.ndarray):
-            axes = list(ax.ravel())
+            given = list(ax.ravel())
         elif isinstance(ax, Sequence):
-            axes = list(ax)
+            given = list(ax)
         else:
-            axes = [ax]
-        if len(axes) != self.n_panels:
+            given = [ax]
+        if len(given) != self.layout.n_panels:
             raise InvalidArgumentError(
-                f"`ax` must hold {self.n_panels} Axes for claim {self.id!r}, got {len(axes)}"
+                f"`ax` must hold {self.layout.n_panels} Axes for claim {self.id!r}, "
+                f"got {len(given)}"
             )
-        return self.plot(evidence, axes, note)
+        fig, axes = panels(given, self.layout.n_panels)
+        self.draw(evidence, axes)
+        return fig

@@ -3,24 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 from scipy import stats
 
 from heavytail.theory import limit_relative_error, relative_error_curve
 
-from ._claim import Claim, Evidence
-from ._stats import family_level, mean_interval
-from ._verdict import Check, Measurement, Relation, Rule
+from ._claim import Caption, Claim, Evidence, Layout
+from ._claim_kit import (
+    CheckBook,
+    Control,
+    FigureData,
+    Intervals,
+    and_list,
+    number_set,
+    number_word,
+    power_of_ten,
+)
+from ._stats import mean_interval
+from ._style import PALETTE, PREDICTED
+from ._verdict import Measurement, Relation, Rule
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
-__all__ = ["CLAIM", "LimitSize"]
+__all__ = ["CLAIM", "LimitData", "LimitSize"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +40,8 @@ class Law:
 
     key: str
     label: str
+    #: The law as the claim's statement names it.
+    prose: str
     dist: Any
     sample: Callable[[np.random.Generator, int], np.ndarray]
     #: True when E|X|^(2p) < inf: the error then obeys a central limit theorem, and its
@@ -53,15 +66,25 @@ def _pareto3(g: np.random.Generator, n: int) -> np.ndarray:
     return g.pareto(3.0, n) + 1.0
 
 
+#: The laws, those with E|X|^(2p) < inf first.
 LAWS: tuple[Law, ...] = (
-    Law("gaussian", "Gaussian", stats.norm(), _gauss, True),
-    Law("laplace", "Laplace", stats.laplace(), _laplace, True),
-    Law("student5", "Student t (df 5)", stats.t(5.0), _student5, True),
-    Law("pareto3", "Pareto (alpha 3)", stats.pareto(3.0), _pareto3, False),
+    Law("gaussian", "Gaussian", "Gaussian", stats.norm(), _gauss, True),
+    Law("laplace", "Laplace", "Laplace", stats.laplace(), _laplace, True),
+    Law(
+        "student5",
+        "Student t (df 5)",
+        "Student t (5 degrees of freedom)",
+        stats.t(5.0),
+        _student5,
+        True,
+    ),
+    Law("pareto3", "Pareto (alpha 3)", "Pareto (tail index 3)", stats.pareto(3.0), _pareto3, False),
 )
 
 KAPPAS = (0.05, 0.1, 0.25, 0.5)
 P = 2.0
+#: The control "compressible (limit 0)" is made at this kappa.
+COMPRESSIBLE_CONTROL_KAPPA = 0.1
 
 
 @dataclass(frozen=True)
@@ -107,6 +130,11 @@ PARETO_REASON = (
 )
 
 
+def pareto_tolerance(n: int) -> float:
+    """The Pareto(3) tolerance at length ``n``: ``PARETO_BIAS_COEF * n^(-1/3)``."""
+    return PARETO_BIAS_COEF * n ** (-1.0 / 3.0)
+
+
 @dataclass(frozen=True)
 class _Limits:
     """G_p for every law and kappa, and each law's nearest other limit."""
@@ -136,7 +164,7 @@ def law_rule(law_index: int, n_max: int, limits: _Limits) -> Rule:
     if law.clt:
         tolerance, reason = 0.0, ""
     else:
-        tolerance, reason = PARETO_BIAS_COEF * n_max ** (-1.0 / 3.0), PARETO_REASON
+        tolerance, reason = pareto_tolerance(n_max), PARETO_REASON
     return Rule(
         Relation.EQUAL,
         tolerance,
@@ -150,18 +178,37 @@ def law_rule(law_index: int, n_max: int, limits: _Limits) -> Rule:
     )
 
 
+@dataclass(frozen=True, eq=False)
+class LimitData(FigureData):
+    """The figure's data.
+
+    Attributes
+    ----------
+    n : ndarray of int
+        The vector lengths.
+    limit : ndarray, shape (law, kappa)
+        G_p(kappa) of each law of :data:`LAWS` at each kappa of :data:`KAPPAS`.
+    error : Intervals, shape (law, n, kappa)
+        Mean relative error over replicates, with its simultaneous interval.
+    params : LimitSize
+    """
+
+    n: npt.NDArray[np.int64]
+    limit: npt.NDArray[np.float64]
+    error: Intervals
+    params: LimitSize
+
+
 def _lengths(params: LimitSize) -> np.ndarray:
     grid = np.geomspace(params.n_min, params.n_max, params.n_points)
     return np.unique(np.round(grid).astype(np.int64))
 
 
-def measure(params: LimitSize, rng: np.random.Generator) -> Evidence:
+def measure(params: LimitSize, rng: np.random.Generator) -> Evidence[LimitData]:
     """Simulate the error curves of the four laws and judge them against G_p(kappa)."""
     ns = _lengths(params)
     limits = _limits()
-    level = family_level(len(LAWS) * len(KAPPAS))
-    checks: list[Check] = []
-    controls: list[Check] = []
+    book = CheckBook(params, n_checks=len(LAWS) * len(KAPPAS))
     means = np.empty((len(LAWS), ns.size, len(KAPPAS)))
     lows, highs = np.empty_like(means), np.empty_like(means)
     for i, (law, stream) in enumerate(zip(LAWS, rng.spawn(len(LAWS)), strict=True)):
@@ -172,60 +219,37 @@ def measure(params: LimitSize, rng: np.random.Generator) -> Evidence:
                 errors[r, j] = relative_error_curve(x[:n], KAPPAS, P)
         for j in range(ns.size):
             for c in range(len(KAPPAS)):
-                m = mean_interval(errors[:, j, c], level=level)
+                m = mean_interval(errors[:, j, c], level=book.level)
                 means[i, j, c], lows[i, j, c], highs[i, j, c] = m.estimate, m.low, m.high
         rule = law_rule(i, int(ns[-1]), limits)
         for c, kappa in enumerate(KAPPAS):
-            at_max = Measurement(means[i, -1, c], lows[i, -1, c], highs[i, -1, c], level=level)
+            at_max = Measurement(means[i, -1, c], lows[i, -1, c], highs[i, -1, c], level=book.level)
             label = f"{law.label}, κ = {kappa:g}"
-            checks.append(Check(label, float(limits.g[i, c]), at_max, rule))
             other = LAWS[int(limits.nearest_law[i, c])].label
-            controls.append(
-                Check(
-                    f"{label}: limit of the {other} law instead",
-                    float(limits.nearest[i, c]),
-                    at_max,
-                    rule,
-                )
-            )
-            if kappa == 0.1:
-                controls.append(Check(f"{label}: compressible (limit 0)", 0.0, at_max, rule))
-    return Evidence(
-        checks=tuple(checks),
-        controls=tuple(controls),
-        data={
-            "n": ns,
-            "kappas": np.array(KAPPAS),
-            "laws": [law.label for law in LAWS],
-            "limit": limits.g,  # (law, kappa)
-            "mean": means,  # (law, n, kappa)
-            "low": lows,
-            "high": highs,
-        },
-        settings={
-            **asdict(params),
-            "n": ns,
-            "p": P,
-            "kappas": KAPPAS,
-            "laws": "N(0,1); Laplace(0,1); Student t(5); Pareto P(X>t)=t^-3, t>=1",
-            "measured": "mean relative error over replicates at n_max, Student-t interval",
-            "limit": "limit_relative_error (quadrature of the quantile form)",
-            "interval_level": level,
-        },
+            controls = [
+                Control(f"{label}: limit of the {other} law instead", float(limits.nearest[i, c]))
+            ]
+            if kappa == COMPRESSIBLE_CONTROL_KAPPA:
+                controls.append(Control(f"{label}: compressible (limit 0)", 0.0))
+            book.check(label, float(limits.g[i, c]), at_max, rule, *controls)
+    return book.evidence(
+        LimitData(ns, limits.g, Intervals(means, lows, highs), params),
+        n=ns,
+        p=P,
+        kappas=KAPPAS,
+        laws="N(0,1); Laplace(0,1); Student t(5); Pareto P(X>t)=t^-3, t>=1",
+        measured="mean relative error over replicates at n_max, Student-t interval",
+        limit="limit_relative_error (quadrature of the quantile form)",
     )
 
 
-def plot(evidence: Evidence, ax: Sequence[Axes] | None, note: str) -> Figure:
+def draw(evidence: Evidence[LimitData], axes: Sequence[Axes]) -> Caption:
     """One panel per law: mean error minus its predicted limit, against n, per kappa."""
-    from ._style import PALETTE, PREDICTED, footnote, panels
-
-    d, s = evidence.data, evidence.settings
-    fig, axes = panels(ax, len(d["laws"]), ncols=2, width=3.9, height=2.9)
-    ns = d["n"]
+    d = evidence.data
+    ns = d.n
     level = evidence.checks[0].measurement.level
-    n_kappa = len(d["kappas"])
-    for i, (panel, law) in enumerate(zip(axes, d["laws"], strict=True)):
-        tol = evidence.checks[i * n_kappa].rule.tolerance
+    for i, (panel, law) in enumerate(zip(axes, LAWS, strict=True)):
+        tol = evidence.checks[i * len(KAPPAS)].rule.tolerance
         if tol > 0:
             panel.axhspan(
                 -tol,
@@ -235,59 +259,48 @@ def plot(evidence: Evidence, ax: Sequence[Axes] | None, note: str) -> Figure:
                 linewidth=0,
                 label=f"tolerance ±{tol:.2g} (bias, see text)",
             )
-        for c, kappa in enumerate(d["kappas"]):
-            color = PALETTE[c % len(PALETTE)]
-            limit = d["limit"][i, c]
-            mean = d["mean"][i, :, c] - limit
-            low, high = d["low"][i, :, c] - limit, d["high"][i, :, c] - limit
-            shift = (c - (n_kappa - 1) / 2) * 0.025  # side by side in log n
-            x = ns * 10**shift
+        # Each law's errors minus their predicted limits: (n, kappa).
+        gap = d.error[i].shifted(d.limit[i])
+        for c, kappa in enumerate(KAPPAS):
+            shift = (c - (len(KAPPAS) - 1) / 2) * 0.025  # side by side in log n
             panel.errorbar(
-                x,
-                mean,
-                yerr=[mean - low, high - mean],
-                color=color,
+                ns * 10**shift,
+                gap.estimate[:, c],
+                yerr=gap[:, c].yerr,
+                color=PALETTE[c % len(PALETTE)],
                 marker="o",
                 markersize=3,
                 linewidth=0.8,
                 capsize=2,
-                label=f"κ = {kappa:g} (G = {limit:.3f})",
+                label=f"κ = {kappa:g} (G = {d.limit[i, c]:.3f})",
             )
         panel.axhline(0.0, **PREDICTED, label="prediction: error = G_p(κ)")
         # Zoom on the larger half of the n range, where the checks are made; the wide
         # bars at small n run off the axes.
         big = ns >= np.sqrt(ns[0] * ns[-1])
-        edges = np.abs(
-            np.concatenate(
-                [
-                    (d["low"][i] - d["limit"][i])[big].ravel(),
-                    (d["high"][i] - d["limit"][i])[big].ravel(),
-                ]
-            )
-        )
+        edges = np.abs(np.concatenate([gap.low[big].ravel(), gap.high[big].ravel()]))
         reach = 1.15 * max(float(edges.max()), 2 * tol)
         panel.set_ylim(-reach, 1.5 * reach)  # headroom for the legend
         panel.set(
             xscale="log",
             xlabel="vector length n (entries)",
             ylabel="mean error − G_p(κ)",
-            title=f"{law}",
+            title=law.label,
         )
         panel.legend(loc="upper right", fontsize=6.5)
-    if ax is None:
-        fig.suptitle(
-            "compress.limit: with E|X|^p < ∞ the relative error σ_k(x)_2/‖x‖_2 tends to "
-            f"G_p(κ) > 0\n(bars: simultaneous 95% intervals, each at level {level:.4g}; "
-            "the axes zoom on large n, where the checks are made)"
-        )
-        footnote(
-            fig,
-            f"i.i.d. entries, p = {s['p']:g}, n = {s['n_min']:,}..{s['n_max']:,} (prefixes "
-            f"of one vector per replicate), {s['replicates']} replicates per law; the checks "
-            f"use n = {s['n_max']:,}. {note}",
-        )
-    return fig
+    s = d.params
+    return Caption(
+        "compress.limit: with E|X|^p < ∞ the relative error σ_k(x)_2/‖x‖_2 tends to "
+        f"G_p(κ) > 0\n(bars: simultaneous 95% intervals, each at level {level:.4g}; "
+        "the axes zoom on large n, where the checks are made)",
+        f"i.i.d. entries, p = {P:g}, n = {s.n_min:,}..{s.n_max:,} (prefixes "
+        f"of one vector per replicate), {s.replicates} replicates per law; the checks "
+        f"use n = {s.n_max:,}.",
+    )
 
+
+_QUICK_N = SIZES["quick"].n_max
+_N_CLT = sum(law.clt for law in LAWS)
 
 CLAIM = Claim(
     id="compress.limit",
@@ -296,15 +309,16 @@ CLAIM = Claim(
         "For i.i.d. entries whose law has E|X|^p < inf, the relative best-k-term error "
         "sigma_k(x)_p / ||x||_p with k = ceil(kappa n) converges almost surely to "
         "G_p(kappa) > 0: such vectors are not compressible, however heavy their tail. "
-        "Checked for Gaussian, Laplace, Student t (5 degrees of freedom) and Pareto "
-        "(tail index 3) entries, p = 2, kappa in {0.05, 0.1, 0.25, 0.5}: the mean error "
+        f"Checked for {and_list([law.prose for law in LAWS])} entries, p = {P:g}, "
+        f"kappa in {number_set(KAPPAS)}: the mean error "
         "over independent replicates at the largest n must contain G_p(kappa) within its "
-        "95% interval (simultaneous over the 16 checks). The first three laws have "
+        f"95% interval (simultaneous over the {len(LAWS) * len(KAPPAS)} checks). The first "
+        f"{number_word(_N_CLT)} laws have "
         "E|X|^4 < inf, so the error's bias is O(1/n) and no tolerance is allowed. "
         "Pareto(3) has E|X|^4 = inf and an upward bias measured between n^(-1/2) and "
-        f"n^(-1/3), hence a tolerance of {PARETO_BIAS_COEF} n^(-1/3) for it alone (0.0015 "
-        "at n = 1e6). Negative controls: the limit of the "
-        "nearest other law, and the compressible prediction 0."
+        f"n^(-1/3), hence a tolerance of {PARETO_BIAS_COEF} n^(-1/3) for it alone "
+        f"({pareto_tolerance(_QUICK_N):.2g} at n = {power_of_ten(_QUICK_N)}). Negative "
+        "controls: the limit of the nearest other law, and the compressible prediction 0."
     ),
     formula=(
         "σ_k(x)_p / ‖x‖_p → G_p(κ) a.s.,  G_p(κ)^p = ∫_κ^1 Q(u)^p du / ∫_0^1 Q(u)^p du,"
@@ -316,30 +330,7 @@ CLAIM = Claim(
         "THEORY.md section 1. G_p computed by heavytail.theory.limit_relative_error."
     ),
     sizes=SIZES,
-    rules={
-        "Gaussian, Laplace, Student t(5)": Rule(
-            Relation.EQUAL,
-            0.0,
-            "",
-            max_width=0.004,
-            width_reason=(
-                "at quick size, half the smallest gap between two laws' limits "
-                "(Laplace against Student t(5) at kappa = 0.05: 0.0079); the run uses "
-                "each law's own gap."
-            ),
-        ),
-        "Pareto(3)": Rule(
-            Relation.EQUAL,
-            PARETO_BIAS_COEF * SIZES["quick"].n_max ** (-1.0 / 3.0),
-            PARETO_REASON + " (Shown at quick size.)",
-            max_width=0.0085,
-            width_reason=(
-                "half the smallest gap from a Pareto(3) limit to another law's "
-                "(the Gaussian at kappa = 0.1: 0.017)."
-            ),
-        ),
-    },
     measure=measure,
-    plot=plot,
-    n_panels=len(LAWS),
+    draw=draw,
+    layout=Layout(len(LAWS), ncols=2, width=3.9, height=2.9),
 )

@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from heavytail.theory import compressibility_exponent, relative_error, sample_stable
 
-from ._claim import Claim, Evidence
-from ._stats import family_level, fit_rate
-from ._verdict import Check, Relation, Rule
+from ._claim import Caption, Claim, Evidence, Layout
+from ._claim_kit import CheckBook, Control, FigureData, Intervals, number_set
+from ._stats import fit_rate
+from ._style import MEASURED, PALETTE, PREDICTED
+from ._verdict import Relation, Rule
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
-__all__ = ["CLAIM", "RateSize"]
+__all__ = ["CLAIM", "RateData", "RateSize"]
+
+#: The grid: stable indices of the entries, the kept fraction and the norm index.
+ALPHAS = (0.8, 1.0, 1.3, 1.5)
+KAPPA = 0.1
+P = 2.0
 
 
 @dataclass(frozen=True)
@@ -47,14 +54,14 @@ class RateSize:
     n_max: int
     n_points: int
     replicates: int
-    kappa: float = 0.1
-    p: float = 2.0
+    kappa: float = KAPPA
+    p: float = P
 
 
 SIZES = {
-    "smoke": RateSize((0.8, 1.0, 1.3, 1.5), 100, 10_000, 4, 150),
-    "quick": RateSize((0.8, 1.0, 1.3, 1.5), 100, 100_000, 10, 300),
-    "full": RateSize((0.8, 1.0, 1.3, 1.5), 100, 1_000_000, 13, 400),
+    "smoke": RateSize(ALPHAS, 100, 10_000, 4, 150),
+    "quick": RateSize(ALPHAS, 100, 100_000, 10, 300),
+    "full": RateSize(ALPHAS, 100, 1_000_000, 13, 400),
 }
 
 #: The negative control predicts the slope of a tail index this much too large.
@@ -92,6 +99,30 @@ def slope_rule(alpha: float, p: float) -> Rule:
     )
 
 
+@dataclass(frozen=True, eq=False)
+class RateData(FigureData):
+    """The figure's data.
+
+    Attributes
+    ----------
+    n : ndarray of int
+        The vector lengths.
+    error_quantiles : ndarray, shape (alpha, 3, n)
+        The 10%, 50% and 90% quantiles of the error over replicates.
+    slope : Intervals, shape (alpha,)
+        The fitted slope with its simultaneous interval.
+    replicate_slopes : ndarray, shape (alpha, replicate)
+        The slope of each replicate alone.
+    params : RateSize
+    """
+
+    n: npt.NDArray[np.int64]
+    error_quantiles: npt.NDArray[np.float64]
+    slope: Intervals
+    replicate_slopes: npt.NDArray[np.float64]
+    params: RateSize
+
+
 def _sizes(params: RateSize) -> np.ndarray:
     grid = np.geomspace(params.n_min, params.n_max, params.n_points)
     return np.unique(np.round(grid).astype(np.int64))
@@ -101,12 +132,11 @@ def _errors(x: np.ndarray, ns: np.ndarray, kappa: float, p: float) -> np.ndarray
     return np.array([relative_error(x[:n], kappa, p) for n in ns])
 
 
-def measure(params: RateSize, rng: np.random.Generator) -> Evidence:
+def measure(params: RateSize, rng: np.random.Generator) -> Evidence[RateData]:
     """Simulate replicate error curves, fit their slopes, and judge them."""
     ns = _sizes(params)
-    level = family_level(len(params.alphas))
+    book = CheckBook(params, n_checks=len(params.alphas))
     streams = rng.spawn(len(params.alphas))
-    checks, controls = [], []
     curves, slopes, replicate_slopes = [], [], []
     for alpha, stream in zip(params.alphas, streams, strict=True):
         reps = stream.spawn(params.replicates)
@@ -116,55 +146,40 @@ def measure(params: RateSize, rng: np.random.Generator) -> Evidence:
                 for g in reps
             ]
         )
-        fit = fit_rate(ns, errs, level=level)
-        rule = slope_rule(alpha, params.p)
-        label = f"alpha = {alpha:g}"
-        checks.append(Check(label, predicted_slope(alpha, params.p), fit.slope, rule))
+        fit = fit_rate(ns, errs, level=book.level)
         wrong = alpha + CONTROL_SHIFT
-        controls.append(
-            Check(
+        book.check(
+            f"alpha = {alpha:g}",
+            predicted_slope(alpha, params.p),
+            fit.slope,
+            slope_rule(alpha, params.p),
+            Control(
                 f"alpha = {alpha:g} data, slope predicted for alpha = {wrong:g}",
                 predicted_slope(wrong, params.p),
-                fit.slope,
-                rule,
-            )
+            ),
         )
         curves.append(np.quantile(errs, [0.1, 0.5, 0.9], axis=0))
-        slopes.append((fit.slope.estimate, fit.slope.low, fit.slope.high, fit.intercept))
+        slopes.append(fit.slope)
         replicate_slopes.append(fit.replicate_slopes)
-    return Evidence(
-        checks=tuple(checks),
-        controls=tuple(controls),
-        data={
-            "n": ns,
-            "alphas": np.array(params.alphas),
-            "error_quantiles": np.array(curves),  # (alpha, [q10, median, q90], n)
-            "slopes": np.array(slopes),  # (alpha, [estimate, low, high, intercept])
-            "replicate_slopes": np.array(replicate_slopes),
-        },
-        settings={
-            **asdict(params),
-            "n": ns,
-            "data": "symmetric alpha-stable (S1, scale 1), nested prefixes per replicate",
-            "fit": "OLS of log error on log n, cluster-robust by replicate (statsmodels)",
-            "interval_level": level,
-        },
+    return book.evidence(
+        RateData(ns, np.array(curves), Intervals.of(slopes), np.array(replicate_slopes), params),
+        n=ns,
+        data="symmetric alpha-stable (S1, scale 1), nested prefixes per replicate",
+        fit="OLS of log error on log n, cluster-robust by replicate (statsmodels)",
     )
 
 
-def plot(evidence: Evidence, ax: Sequence[Axes] | None, note: str) -> Figure:
+def draw(evidence: Evidence[RateData], axes: Sequence[Axes]) -> Caption:
     """Left: error quantiles against n with predicted slopes; right: slopes against alpha."""
-    from ._style import MEASURED, PALETTE, PREDICTED, footnote, panels
-
-    d, s = evidence.data, evidence.settings
-    fig, (left, right) = panels(ax, 2, width=3.9)
-    ns = d["n"]
-    for i, alpha in enumerate(d["alphas"]):
+    left, right = axes
+    d, s = evidence.data, evidence.data.params
+    ns, alphas = d.n, np.array(s.alphas)
+    for i, alpha in enumerate(alphas):
         color = PALETTE[i % len(PALETTE)]
-        q10, med, q90 = d["error_quantiles"][i]
+        q10, med, q90 = d.error_quantiles[i]
         left.fill_between(ns, q10, q90, color=color, alpha=0.15, linewidth=0)
         left.plot(ns, med, "o-", color=color, markersize=3, label=f"alpha = {alpha:g}")
-        slope = predicted_slope(float(alpha), s["p"])
+        slope = predicted_slope(float(alpha), s.p)
         mid = len(ns) // 2
         ref = med[mid] * (ns / ns[mid]) ** slope
         left.plot(ns, ref, **PREDICTED)
@@ -173,13 +188,13 @@ def plot(evidence: Evidence, ax: Sequence[Axes] | None, note: str) -> Figure:
         xscale="log",
         yscale="log",
         xlabel="vector length n",
-        ylabel=f"relative error σ_k(x)_p / ‖x‖_p  (κ = {s['kappa']:g})",
+        ylabel=f"relative error σ_k(x)_p / ‖x‖_p  (κ = {s.kappa:g})",
         title="Median error (band: 10-90% of replicates)",
     )
     left.legend(loc="lower left")
-    grid = np.linspace(min(d["alphas"]) - 0.1, max(d["alphas"]) + 0.1, 200)
+    grid = np.linspace(alphas.min() - 0.1, alphas.max() + 0.1, 200)
     tol = evidence.checks[0].rule.tolerance
-    pred = 1 / s["p"] - 1 / grid
+    pred = 1 / s.p - 1 / grid
     right.fill_between(
         grid,
         pred - tol,
@@ -190,20 +205,18 @@ def plot(evidence: Evidence, ax: Sequence[Axes] | None, note: str) -> Figure:
         label=f"tolerance ±{tol:g}",
     )
     right.plot(grid, pred, **PREDICTED, label="predicted 1/p - 1/alpha")
-    est, low, high = d["slopes"][:, 0], d["slopes"][:, 1], d["slopes"][:, 2]
     right.errorbar(
-        d["alphas"] - 0.015,
-        est,
-        yerr=[est - low, high - est],
+        alphas - 0.015,
+        d.slope.estimate,
+        yerr=d.slope.yerr,
         color=PALETTE[0],
         linestyle="none",
         label="fitted slope (simultaneous 95% interval)",
         **MEASURED,
     )
-    ctrl = d["alphas"] + CONTROL_SHIFT
     right.plot(
-        d["alphas"] + 0.015,
-        1 / s["p"] - 1 / ctrl,
+        alphas + 0.015,
+        1 / s.p - 1 / (alphas + CONTROL_SHIFT),
         "x",
         color=PALETTE[1],
         label=f"control: slope predicted for alpha + {CONTROL_SHIFT:g}",
@@ -214,14 +227,11 @@ def plot(evidence: Evidence, ax: Sequence[Axes] | None, note: str) -> Figure:
         title="Fitted rate against theory",
     )
     right.legend(loc="lower right")
-    if ax is None:
-        fig.suptitle("compress.rate: relative error ~ n^(1/p - 1/alpha) for alpha < p")
-        footnote(
-            fig,
-            f"Symmetric alpha-stable entries, p = {s['p']:g}, κ = {s['kappa']:g}, "
-            f"n = {s['n_min']:,}..{s['n_max']:,}, {s['replicates']} replicates per alpha. {note}",
-        )
-    return fig
+    return Caption(
+        "compress.rate: relative error ~ n^(1/p - 1/alpha) for alpha < p",
+        f"Symmetric alpha-stable entries, p = {s.p:g}, κ = {s.kappa:g}, "
+        f"n = {s.n_min:,}..{s.n_max:,}, {s.replicates} replicates per alpha.",
+    )
 
 
 CLAIM = Claim(
@@ -231,14 +241,14 @@ CLAIM = Claim(
         "For i.i.d. entries with P(|X| > t) ~ c t^-alpha and alpha < p, the relative "
         "best-k-term error at a fixed kept fraction kappa decays like n^(1/p - 1/alpha) "
         "times a random O(1) factor. Checked on symmetric alpha-stable entries with "
-        "alpha in {0.8, 1, 1.3, 1.5}, p = 2, kappa = 0.1: the slope of log error "
+        f"alpha in {number_set(ALPHAS)}, p = {P:g}, kappa = {KAPPA:g}: the slope of log error "
         "against log n (the slope of the mean of log error, which is that of the median "
         "since the error is n^(1/p - 1/alpha) times a random O(1) factor), fitted by OLS on "
         "independent replicates with an interval over replicates, must equal "
         "1/p - 1/alpha within "
         f"{SLOPE_RULE_TOLERANCE} (the known second-order term makes finite-n slopes "
-        "slightly shallower). alpha stays at or below 1.5 because near p the approach "
-        "is too slow to measure."
+        f"slightly shallower). alpha stays at or below {max(ALPHAS):g} because near p the "
+        "approach is too slow to measure."
     ),
     formula="σ_k(x)_p / ‖x‖_p ≍ n^(1/p − 1/α) · O_P(1),  k = ⌈κ n⌉,  α < p",
     source=(
@@ -248,8 +258,7 @@ CLAIM = Claim(
         "(2012); Silva & Derpich (2015); Barsbey et al. (NeurIPS 2021)."
     ),
     sizes=SIZES,
-    rules={"slope": slope_rule(1.5, 2.0)},
     measure=measure,
-    plot=plot,
-    n_panels=2,
+    draw=draw,
+    layout=Layout(2, width=3.9),
 )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from heavytail.theory import (
     InvalidArgumentError,
@@ -18,18 +19,30 @@ from heavytail.theory import (
     pruning_curve,
 )
 
-from ._claim import Claim, Evidence
-from ._stats import family_level, kendall_trend, mean_interval
-from ._verdict import Check, Measurement, Relation, Rule
+from ._claim import Caption, Claim, Evidence, Layout
+from ._claim_kit import CheckBook, Control, FigureData, Intervals, and_list, number_set
+from ._stats import kendall_trend, mean_interval
+from ._style import MEASURED, PALETTE, PREDICTED
+from ._verdict import Measurement, Relation, Rule
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
-__all__ = ["CLAIM", "PruneSize"]
+__all__ = ["CLAIM", "PruneData", "PruneSize"]
 
 Method = Literal["magnitude", "node", "singular"]
 METHODS: tuple[Method, ...] = ("magnitude", "node", "singular")
+#: Each method in the statement, and what it keeps.
+METHOD_PROSE: dict[Method, str] = {
+    "magnitude": "magnitude",
+    "node": "node",
+    "singular": "singular-value",
+}
+UNITS: dict[Method, str] = {
+    "magnitude": "entries",
+    "node": "columns",
+    "singular": "singular values",
+}
 ENSEMBLES: tuple[tuple[str, str, Callable[..., np.ndarray]], ...] = (
     ("entries", "i.i.d. entries", iid_entries_matrix),
     ("columns", "i.i.d. elliptic columns", iid_columns_matrix),
@@ -111,7 +124,38 @@ def _ordering_gaps(w: np.ndarray, columns: np.ndarray) -> np.ndarray:
     return np.stack([errs["magnitude"] - errs["node"], errs["singular"] - errs["node"]])
 
 
-def measure(params: PruneSize, rng: np.random.Generator) -> Evidence:
+@dataclass(frozen=True, eq=False)
+class PruneData(FigureData):
+    """The figure's data.
+
+    Attributes
+    ----------
+    alphas : ndarray
+        The stable indices (the last is 2, the Gaussian).
+    fractions : ndarray, shape (ensemble, replicate, alpha, method)
+        Prunable fractions, ensembles and methods in the order of :data:`ENSEMBLES` and
+        :data:`METHODS`.
+    trend : Intervals, shape (2, method)
+        Kendall's tau of (alpha, prunable fraction) for the two independent ensembles.
+    layer_diff : Intervals, shape (method,)
+        One elliptic layer's fraction minus the Gaussian's.
+    node_errors : ndarray, shape (matrix,)
+        Node-pruning error keeping n/10 columns, first replicate of each ensemble and alpha.
+    other_errors : ndarray, shape (matrix, 2)
+        Magnitude and singular-value errors at the matched budgets, same matrices.
+    params : PruneSize
+    """
+
+    alphas: npt.NDArray[np.float64]
+    fractions: npt.NDArray[np.float64]
+    trend: Intervals
+    layer_diff: Intervals
+    node_errors: npt.NDArray[np.float64]
+    other_errors: npt.NDArray[np.float64]
+    params: PruneSize
+
+
+def measure(params: PruneSize, rng: np.random.Generator) -> Evidence[PruneData]:
     """Draw the three ensembles, measure prunable fractions and the ordering, and judge."""
     alphas = np.array(params.alphas)
     if alphas.size < 3 or alphas[-1] != 2.0 or np.any(alphas[:-1] >= 2.0):
@@ -143,115 +187,101 @@ def measure(params: PruneSize, rng: np.random.Generator) -> Evidence:
                         [pruning_curve(w, [kap[m]], m)[0] for m in ("magnitude", "singular")]
                     )
 
-    n_trend, n_layer = 2 * len(METHODS), len(METHODS)
-    level = family_level(n_trend + n_layer)  # the ordering checks are exact
-    checks: list[Check] = []
-    controls: list[Check] = []
-    trend_data = np.empty((2, len(METHODS), 3))
+    # Two trends and one layer difference per method; the ordering checks are exact.
+    book = CheckBook(params, n_checks=3 * len(METHODS))
+    trends = []
     for e in range(2):
         label_e = ENSEMBLES[e][1]
         for m, method in enumerate(METHODS):
             tau = kendall_trend(
-                alphas, fractions[e, :, :, m], level=level, n_boot=params.n_boot, rng=rng
+                alphas, fractions[e, :, :, m], level=book.level, n_boot=params.n_boot, rng=rng
             )
-            trend_data[e, m] = (tau.estimate, tau.low, tau.high)
+            trends.append(tau)
             label = f"{label_e}, {method}: Kendall τ(alpha, prunable fraction)"
-            checks.append(Check(label, 0.0, tau, TREND_RULE))
-            controls.append(Check(label + "; control: no rise", 0.0, tau, NO_TREND_RULE))
+            book.check(label, 0.0, tau, TREND_RULE)
+            # The control is judged by the opposite rule: "no rise" must be refuted too.
+            book.control(label + "; control: no rise", 0.0, tau, NO_TREND_RULE)
 
     heavy = alphas < 2.0
     gauss = fractions[0][:, -1, :]  # (reps, methods): the alpha = 2 draws, Gaussian
-    layer_diff = np.empty((len(METHODS), 3))
+    layer_diffs = []
     for m, method in enumerate(METHODS):
         diff = fractions[2][:, heavy, m].mean(axis=1) - gauss[:, m]
         naive = fractions[1][:, heavy, m].mean(axis=1) - gauss[:, m]
-        diff_m = mean_interval(diff, level=level)
-        layer_diff[m] = (diff_m.estimate, diff_m.low, diff_m.high)
+        diff_m = mean_interval(diff, level=book.level)
+        layer_diffs.append(diff_m)
         label = f"one elliptic layer, {method}: prunable fraction minus the Gaussian's"
-        checks.append(Check(label, 0.0, diff_m, LAYER_RULE))
-        controls.append(
-            Check(
-                label + "; control: the gain of i.i.d. elliptic columns",
-                float(naive.mean()),
-                diff_m,
-                LAYER_RULE,
-            )
+        book.check(
+            label,
+            0.0,
+            diff_m,
+            LAYER_RULE,
+            Control(label + "; control: the gain of i.i.d. elliptic columns", float(naive.mean())),
         )
 
     n_mats = len(ENSEMBLES) * reps * n_alpha
     where = f"max over {n_mats} matrices and {columns.size} matched budgets"
     for i, other in enumerate(("magnitude", "singular")):
-        worst = Measurement.exact(float(gap_max[i].max()))
-        checks.append(Check(f"{other} error - node error, {where}", 0.0, worst, ORDER_RULE))
-        # Control: the reversed ordering, node <= other, judged by the same rule.
-        reversed_gap = Measurement.exact(float(-gap_min[i].min()))
-        controls.append(
-            Check(
+        book.check(
+            f"{other} error - node error, {where}",
+            0.0,
+            Measurement.exact(float(gap_max[i].max())),
+            ORDER_RULE,
+            # The reversed ordering, node <= other, judged by the same rule.
+            Control(
                 f"node error - {other} error, {where}; control: reversed ordering",
                 0.0,
-                reversed_gap,
-                ORDER_RULE,
-            )
+                Measurement.exact(float(-gap_min[i].min())),
+            ),
         )
-    return Evidence(
-        checks=tuple(checks),
-        controls=tuple(controls),
-        data={
-            "alphas": alphas,
-            "ensembles": [label for _, label, _ in ENSEMBLES],
-            "methods": list(METHODS),
-            "fractions": fractions,
-            "trend": trend_data,  # (ensemble, method, [tau, low, high])
-            "layer_diff": layer_diff,  # (method, [estimate, low, high])
-            "node_errors": np.array(node_errs),
-            "other_errors": np.array(other_errs),  # (matrix, [magnitude, singular])
-        },
-        settings={
-            **asdict(params),
-            "eps": EPS,
-            "columns_checked": columns,
-            "ensembles": "theory.iid_entries_matrix, iid_columns_matrix, elliptic_layer_matrix",
-            "trend": "Kendall tau-b, replicates resampled whole (percentile bootstrap)",
-            "interval_level": level,
-        },
+    data = PruneData(
+        alphas,
+        fractions,
+        Intervals.of(trends).reshape(2, len(METHODS)),
+        Intervals.of(layer_diffs),
+        np.array(node_errs),
+        np.array(other_errs),
+        params,
+    )
+    return book.evidence(
+        data,
+        eps=EPS,
+        columns_checked=columns,
+        ensembles="theory.iid_entries_matrix, iid_columns_matrix, elliptic_layer_matrix",
+        trend="Kendall tau-b, replicates resampled whole (percentile bootstrap)",
     )
 
 
-def plot(evidence: Evidence, ax: Sequence[Axes] | None, note: str) -> Figure:
+def draw(evidence: Evidence[PruneData], axes: Sequence[Axes]) -> Caption:
     """Prunable fraction against alpha per method and ensemble; the ordering scatter."""
-    from ._style import MEASURED, PALETTE, PREDICTED, footnote, panels
-
-    d, s = evidence.data, evidence.settings
-    fig, axes = panels(ax, 4, ncols=2, width=4.0, height=3.1)
-    alphas, fr = d["alphas"], d["fractions"]
+    d, s = evidence.data, evidence.data.params
+    alphas, fr = d.alphas, d.fractions
     reps = fr.shape[1]
-    units = {"magnitude": "entries", "node": "columns", "singular": "singular values"}
-    for m, (panel, method) in enumerate(zip(axes[:3], d["methods"], strict=True)):
-        gauss = fr[0, :, -1, m]
-        g_mean = gauss.mean()
+    for m, (panel, method) in enumerate(zip(axes[:3], METHODS, strict=True)):
+        g_mean = fr[0, :, -1, m].mean()
         panel.axhline(g_mean, **PREDICTED, label="Gaussian value (prediction for one layer)")
-        for e, ensemble in enumerate(d["ensembles"]):
+        for e, (_, ensemble, _) in enumerate(ENSEMBLES):
             vals = fr[e, :, :, m]
             mean = vals.mean(axis=0)
             half = np.array([mean_interval(vals[:, a]).high - mean[a] for a in range(alphas.size)])
             if e < 2:
-                tau, lo, hi = d["trend"][e, m]
+                tau, lo, hi = d.trend.estimate[e, m], d.trend.low[e, m], d.trend.high[e, m]
                 label = f"{ensemble} (τ = {tau:.2f} [{lo:.2f}, {hi:.2f}])"
             else:
-                dm, lo, hi = d["layer_diff"][m]
+                dm, lo, hi = d.layer_diff.estimate[m], d.layer_diff.low[m], d.layer_diff.high[m]
                 label = f"{ensemble} (minus Gaussian: {dm:+.3f} [{lo:+.3f}, {hi:+.3f}])"
             panel.errorbar(
                 alphas + (e - 1) * 0.02, mean, yerr=half, color=PALETTE[e], label=label, **MEASURED
             )
         panel.set(
             xlabel="tail index alpha of the entries (2 = Gaussian)",
-            ylabel=f"prunable fraction of {units[method]}",
-            title=f"{method} pruning, relative error ≤ {s['eps']:g}",
+            ylabel=f"prunable fraction of {UNITS[method]}",
+            title=f"{method} pruning, relative error ≤ {EPS:g}",
             ylim=(-0.02, 1.45),
         )
         panel.legend(loc="upper right", fontsize=6.5)  # above the data: y runs to 1.45
     scatter = axes[3]
-    node, other = d["node_errors"], d["other_errors"]
+    node, other = d.node_errors, d.other_errors
     scatter.plot([0, 1], [0, 1], **PREDICTED, label="bound: error ≤ node error")
     scatter.plot(
         node, other[:, 0], "o", color=PALETTE[3], markersize=3, label="magnitude (same j·d entries)"
@@ -265,20 +295,15 @@ def plot(evidence: Evidence, ax: Sequence[Axes] | None, note: str) -> Figure:
         ylim=(0, 1),
     )
     scatter.legend(loc="upper left", fontsize=6.5)
-    if ax is None:
-        level = evidence.checks[0].measurement.level
-        fig.suptitle(
-            "prune.ensembles: heavy tails compress only with independent units\n"
-            f"(τ and difference intervals: simultaneous, each at level {level:.4g}; "
-            "error bars: 95% intervals of the mean)"
-        )
-        footnote(
-            fig,
-            f"d x n = {s['d']} x {s['n']} matrices, {reps} replicates per ensemble and alpha, "
-            f"{s['n_boot']} bootstrap resamples; ordering on the first replicate "
-            f"of each ensemble and alpha. {note}",
-        )
-    return fig
+    level = evidence.checks[0].measurement.level
+    return Caption(
+        "prune.ensembles: heavy tails compress only with independent units\n"
+        f"(τ and difference intervals: simultaneous, each at level {level:.4g}; "
+        "error bars: 95% intervals of the mean)",
+        f"d x n = {s.d} x {s.n} matrices, {reps} replicates per ensemble and alpha, "
+        f"{s.n_boot} bootstrap resamples; ordering on the first replicate "
+        "of each ensemble and alpha.",
+    )
 
 
 CLAIM = Claim(
@@ -290,8 +315,9 @@ CLAIM = Claim(
         "i.i.d. or the columns (hidden units) are i.i.d. elliptic vectors; when the whole "
         "layer is one elliptic vector (one random scale times a Gaussian matrix) it stays "
         "at the Gaussian value for every alpha: heavy tails without independence give no "
-        "compressibility. Checked for magnitude, node and singular-value pruning with "
-        "alpha in {1, 1.25, 1.5, 1.75, 2}: each rise is a Kendall rank correlation between "
+        f"compressibility. Checked for {and_list([METHOD_PROSE[m] for m in METHODS])} "
+        f"pruning with alpha in {number_set(ALPHAS)}: each rise is a Kendall rank "
+        "correlation between "
         "alpha and the prunable fraction over independent replicates whose bootstrap "
         "interval must lie below 0; the one-layer difference to independent Gaussian "
         "matrices must contain 0. On the same matrices, at matched budgets (node keeps j "
@@ -313,12 +339,7 @@ CLAIM = Claim(
         "heavytail.theory's ensemble samplers."
     ),
     sizes=SIZES,
-    rules={
-        "trend": TREND_RULE,
-        "one elliptic layer": LAYER_RULE,
-        "ordering": ORDER_RULE,
-    },
     measure=measure,
-    plot=plot,
-    n_panels=4,
+    draw=draw,
+    layout=Layout(4, ncols=2, width=4.0, height=3.1),
 )

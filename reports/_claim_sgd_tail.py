@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,15 +22,15 @@ from heavytail.theory import (
     sgd_variance_threshold,
 )
 
-from ._claim import Claim, Evidence
-from ._stats import family_level
-from ._verdict import Check, Measurement, Relation, Rule
+from ._claim import Caption, Claim, Evidence, Layout
+from ._claim_kit import CheckBook, Control, FigureData, Intervals
+from ._style import MEASURED, PALETTE, PREDICTED
+from ._verdict import Measurement, Relation, Rule
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
-__all__ = ["CLAIM", "Setting", "SgdTailSize", "hill_at_fraction"]
+__all__ = ["CLAIM", "Setting", "SgdTailData", "SgdTailSize", "hill_at_fraction"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -137,28 +138,45 @@ _FULL_GRID = (
     Setting.at_threshold(1, 4),
 )
 
+#: Hill reads the top K_FRACTION of the chains' norms.
+K_FRACTION = 0.01
+
 SIZES = {
     # Machinery only: too few chains for an informative interval.
     "smoke": SgdTailSize(
         (Setting(0.55, 1, 1), Setting.at_threshold(2, 1)),
         4_000,
         60,
-        0.01,
+        K_FRACTION,
         (8, 32),
         _FINITE,
         2_000,
         100,
     ),
     "quick": SgdTailSize(
-        _QUICK_GRID, 100_000, 150, 0.01, (8, 16, 32, 64, 128), _FINITE, 20_000, 500
+        _QUICK_GRID, 100_000, 150, K_FRACTION, (8, 16, 32, 64, 128), _FINITE, 20_000, 500
     ),
     "full": SgdTailSize(
-        _FULL_GRID, 1_000_000, 300, 0.01, (4, 8, 16, 32, 64, 128, 256, 512), _FINITE, 200_000, 2_000
+        _FULL_GRID,
+        1_000_000,
+        300,
+        K_FRACTION,
+        (4, 8, 16, 32, 64, 128, 256, 512),
+        _FINITE,
+        200_000,
+        2_000,
     ),
 }
 
+_ALPHAS = [s.prediction() for size in SIZES.values() for s in size.settings]
+#: The range of the predicted tail indices of the grid, to 0.1 outwards (for the text).
+ALPHA_RANGE = (math.floor(10 * min(_ALPHAS)) / 10, math.ceil(10 * max(_ALPHAS)) / 10)
+
 #: Negative control 1: the prediction for a step size this many times the true one.
 CONTROL_ETA_FACTOR = 0.8
+
+#: Level of the intervals of the finite-sum panel (descriptive, not a check).
+FINITE_LEVEL = 0.95
 
 #: Relative tolerance on alpha for the bias of Hill at k = 1% of the chains.
 RELATIVE_TOLERANCE = 0.05
@@ -168,8 +186,8 @@ _TOLERANCE_REASON = (
     "is at most 4.0% in magnitude (Student t with df 1 to 3: -3.8% at df 3; the SGD law "
     "itself at eta = 0.53, b = d = 1, alpha = 2.70: -4.0%), plus 1% for the standard "
     "error of that measurement (1e4 exceedances); hence 5% of alpha. The grid keeps "
-    "alpha <= 2.7, below where the bias grows (-6.2% for Student t with df 3.5). Measured by "
-    "hill_bias_table (python -m heavytail.reports._claim_sgd_tail)."
+    f"alpha <= {ALPHA_RANGE[1]:g}, below where the bias grows (-6.2% for Student t with df "
+    "3.5). Measured by hill_bias_table (python -m heavytail.reports._claim_sgd_tail)."
 )
 
 
@@ -233,46 +251,65 @@ def _simulate(
     return np.linalg.norm(run.iterates[ok], axis=1), run.n_diverged
 
 
-def measure(params: SgdTailSize, rng: np.random.Generator) -> Evidence:
+@dataclass(frozen=True, eq=False)
+class SgdTailData(FigureData):
+    """The figure's data.
+
+    Attributes
+    ----------
+    settings : tuple of Setting
+        The online grid.
+    predicted : ndarray, shape (setting,)
+        The predicted tail index of each setting.
+    measured : Intervals, shape (setting,)
+        Hill's estimate with its simultaneous interval.
+    eta_control, heuristic : ndarray, shape (setting,)
+        The control predictions: for eta x CONTROL_ETA_FACTOR, and from eta sigma^2 / b.
+    diverged : ndarray of int, shape (setting,)
+        Chains that diverged (left out of the sample).
+    finite_sizes : ndarray of int
+        Dataset sizes m of the finite-sum panel.
+    finite : Intervals, shape (m,)
+        Hill's estimate for each m, with its 95% interval.
+    finite_diverged : ndarray of int, shape (m,)
+    finite_prediction : float
+        The online prediction of the finite-sum setting.
+    params : SgdTailSize
+    """
+
+    settings: tuple[Setting, ...]
+    predicted: FloatArray
+    measured: Intervals
+    eta_control: FloatArray
+    heuristic: FloatArray
+    diverged: npt.NDArray[np.int64]
+    finite_sizes: npt.NDArray[np.int64]
+    finite: Intervals
+    finite_diverged: npt.NDArray[np.int64]
+    finite_prediction: float
+    params: SgdTailSize
+
+
+def measure(params: SgdTailSize, rng: np.random.Generator) -> Evidence[SgdTailData]:
     """Simulate every setting, estimate the tail index of ||x||, and judge."""
-    level = family_level(len(params.settings))
+    book = CheckBook(params, n_checks=len(params.settings))
     online_rng, finite_rng = rng.spawn(2)
-    checks: list[Check] = []
-    controls: list[Check] = []
-    rows = []
-    diverged = []
+    measured, predicted, eta_control, heuristic, diverged = [], [], [], [], []
     for s, g in zip(params.settings, online_rng.spawn(len(params.settings)), strict=True):
         norms, n_div = _simulate(s, params.n_chains, params.n_steps, g, None)
-        diverged.append(n_div)
-        m = hill_at_fraction(norms, params.k_fraction, level)
-        pred = s.prediction()
-        ctrl = _eta_control(s)
-        rule = _rule(pred, ctrl)
+        m = hill_at_fraction(norms, params.k_fraction, book.level)
+        pred, ctrl, heur = s.prediction(), _eta_control(s), _heuristic(s)
         what = "threshold: α = 2 at ησ² = 2b/(b+d+1)" if s.threshold else "α = sgd_tail_index"
-        checks.append(Check(f"{s.label}; {what}", pred, m, rule))
-        controls.append(
-            Check(f"{s.label}; control: α predicted for η × {CONTROL_ETA_FACTOR:g}", ctrl, m, rule)
-        )
-        heur = _heuristic(s)
+        eta_label = f"{s.label}; control: α predicted for η × {CONTROL_ETA_FACTOR:g}"
+        controls = [Control(eta_label, ctrl)]
         if s.batch_size > 1 or s.dim > 1:
-            controls.append(
-                Check(f"{s.label}; control: α as a function of ησ²/b alone", heur, m, rule)
-            )
-        rows.append(
-            (
-                s.eta,
-                s.batch_size,
-                s.dim,
-                s.sigma,
-                float(s.threshold),
-                pred,
-                m.estimate,
-                m.low,
-                m.high,
-                ctrl,
-                heur,
-            )
-        )
+            controls.append(Control(f"{s.label}; control: α as a function of ησ²/b alone", heur))
+        book.check(f"{s.label}; {what}", pred, m, _rule(pred, ctrl), *controls)
+        measured.append(m)
+        predicted.append(pred)
+        eta_control.append(ctrl)
+        heuristic.append(heur)
+        diverged.append(n_div)
 
     finite = []
     finite_div = []
@@ -282,44 +319,42 @@ def measure(params: SgdTailSize, rng: np.random.Generator) -> Evidence:
     ):
         norms, n_div = _simulate(fs, params.finite_chains, params.finite_steps, g, size)
         finite_div.append(n_div)
-        fm = hill_at_fraction(norms, params.k_fraction, 0.95)
-        finite.append((fm.estimate, fm.low, fm.high))
+        finite.append(hill_at_fraction(norms, params.k_fraction, FINITE_LEVEL))
 
-    return Evidence(
-        checks=tuple(checks),
-        controls=tuple(controls),
-        data={
-            # per setting: eta, b, d, sigma, threshold, predicted, estimate, low, high,
-            # eta-control prediction, eta/b-heuristic prediction
-            "grid": np.array(rows),
-            "labels": tuple(s.label for s in params.settings),
-            "diverged": np.array(diverged),
-            "finite_sizes": np.array(params.finite_sizes),
-            "finite": np.array(finite).reshape(-1, 3),
-            "finite_diverged": np.array(finite_div),
-            "finite_prediction": fs.prediction(),
-        },
-        settings={
-            **asdict(params),
-            "quantity": "||x_n||, the Euclidean norm of the final iterate, over chains",
-            "estimator": "Hill at k = k_fraction * n (exact Gamma interval, Pareto tail)",
-            "model": "x_0 = 0, a ~ N(0, σ² I_d), y = a·0 + N(0, 1), fresh batch each step",
-            "interval_level": level,
-            "finite_interval_level": 0.95,
-        },
+    data = SgdTailData(
+        settings=params.settings,
+        predicted=np.array(predicted),
+        measured=Intervals.of(measured),
+        eta_control=np.array(eta_control),
+        heuristic=np.array(heuristic),
+        diverged=np.array(diverged, dtype=np.int64),
+        finite_sizes=np.array(params.finite_sizes, dtype=np.int64),
+        finite=Intervals.of(finite),
+        finite_diverged=np.array(finite_div, dtype=np.int64),
+        finite_prediction=fs.prediction(),
+        params=params,
+    )
+    return book.evidence(
+        data,
+        quantity="||x_n||, the Euclidean norm of the final iterate, over chains",
+        estimator="Hill at k = k_fraction * n (exact Gamma interval, Pareto tail)",
+        model="x_0 = 0, a ~ N(0, σ² I_d), y = a·0 + N(0, 1), fresh batch each step",
+        finite_interval_level=FINITE_LEVEL,
     )
 
 
-def plot(evidence: Evidence, ax: Sequence[Axes] | None, note: str) -> Figure:
+def draw(evidence: Evidence[SgdTailData], axes: Sequence[Axes]) -> Caption:
     """Left: measured against predicted alpha; right: alpha against dataset size."""
-    from ._style import MEASURED, PALETTE, PREDICTED, footnote, panels
-
-    d, s = evidence.data, evidence.settings
-    fig, (left, right) = panels(ax, 2, width=4.2, height=3.8)
-    g = d["grid"]
-    pred, est, low, high = g[:, 5], g[:, 6], g[:, 7], g[:, 8]
-    thr = g[:, 4] > 0
-    top = max(float(high.max()), float(pred.max()), float(g[:, 9].max()), float(g[:, 10].max()))
+    left, right = axes
+    d, s = evidence.data, evidence.data.params
+    pred, est = d.predicted, d.measured.estimate
+    thr = np.array([st.threshold for st in d.settings], dtype=bool)
+    top = max(
+        float(d.measured.high.max()),
+        float(pred.max()),
+        float(d.eta_control.max()),
+        float(d.heuristic.max()),
+    )
     lim = np.array([0.8, 1.1 * top])
     left.plot(lim, lim, **PREDICTED, label="measured = predicted")
     left.fill_between(
@@ -339,23 +374,23 @@ def plot(evidence: Evidence, ax: Sequence[Axes] | None, note: str) -> Figure:
             left.errorbar(
                 pred[mask],
                 est[mask],
-                yerr=[est[mask] - low[mask], high[mask] - est[mask]],
+                yerr=d.measured[mask].yerr,
                 color=color,
                 linestyle="none",
                 label=name,
                 **MEASURED,
             )
     left.plot(
-        g[:, 9],
+        d.eta_control,
         est,
         "x",
         color=PALETTE[1],
         markersize=5,
         label=f"control: α at η × {CONTROL_ETA_FACTOR:g}",
     )
-    het = (g[:, 1] > 1) | (g[:, 2] > 1)
+    het = np.array([st.batch_size > 1 or st.dim > 1 for st in d.settings], dtype=bool)
     left.plot(
-        g[het, 10],
+        d.heuristic[het],
         est[het],
         "+",
         color=PALETTE[3],
@@ -366,7 +401,7 @@ def plot(evidence: Evidence, ax: Sequence[Axes] | None, note: str) -> Figure:
         xscale="log",
         yscale="log",
         xlim=lim,
-        ylim=(lim[0], 3.0 * float(high.max())),  # room above the data for the legend
+        ylim=(lim[0], 3.0 * float(d.measured.high.max())),  # room above the data for the legend
         xlabel="predicted tail index α (h(α) = 1)",
         ylabel="measured tail index of ‖x‖ (Hill)",
         title=f"Online SGD: {len(pred)} settings of (η, b, d, σ)",
@@ -374,61 +409,55 @@ def plot(evidence: Evidence, ax: Sequence[Axes] | None, note: str) -> Figure:
     left.legend(loc="upper left")
     _log_ticks(left)
 
-    fin = d["finite"]
-    if fin.size:
-        sizes = d["finite_sizes"]
+    if len(d.finite):
         right.errorbar(
-            sizes,
-            fin[:, 0],
-            yerr=[fin[:, 0] - fin[:, 1], fin[:, 2] - fin[:, 0]],
+            d.finite_sizes,
+            d.finite.estimate,
+            yerr=d.finite.yerr,
             color=PALETTE[0],
             label="dataset of m points: Hill (95%)",
             **MEASURED,
         )
         right.axhline(
-            d["finite_prediction"],
+            d.finite_prediction,
             **PREDICTED,
-            label=f"online: predicted α = {d['finite_prediction']:.3g}",
+            label=f"online: predicted α = {d.finite_prediction:.3g}",
         )
-        fs = s["finite_setting"]
+        fs = s.finite_setting
+        key = (fs.eta, fs.batch_size, fs.dim, fs.sigma)
         online = [
-            i
-            for i, row in enumerate(g)
-            if (row[0], row[1], row[2], row[3])
-            == (fs["eta"], fs["batch_size"], fs["dim"], fs["sigma"])
+            i for i, st in enumerate(d.settings) if (st.eta, st.batch_size, st.dim, st.sigma) == key
         ]
         if online:
             i = online[0]
             right.axhspan(
-                low[i],
-                high[i],
+                d.measured.low[i],
+                d.measured.high[i],
                 color=PALETTE[2],
                 alpha=0.2,
                 linewidth=0,
                 label="online: measured (interval)",
             )
-        ndiv = int(np.sum(d["finite_diverged"]))
+        ndiv = int(np.sum(d.finite_diverged))
         right.set(
             xscale="log",
             yscale="log",
             xlabel="dataset size m (log scale)",
             ylabel="measured tail index of ‖x‖ (log scale)",
             title=(
-                f"Finite sum, η={fs['eta']:.3g}, b={fs['batch_size']}, d={fs['dim']}\n"
+                f"Finite sum, η={fs.eta:.3g}, b={fs.batch_size}, d={fs.dim}\n"
                 "(descriptive: no verdict)"
             ),
         )
         right.legend(loc="lower right", title=f"{ndiv} diverged chains" if ndiv else None)
-    if ax is None:
-        fig.suptitle("sgd.tail: tail index of online SGD on least squares vs h(α) = 1")
-        footnote(
-            fig,
-            f"Online: {s['n_chains']:,} chains × {s['n_steps']} steps per setting, Hill at "
-            f"k = {s['k_fraction']:.0%} of chains, intervals at level "
-            f"{s['interval_level']:.4g} (Bonferroni).\nFinite sum: one dataset of m points "
-            f"per chain, {s['finite_chains']:,} chains × {s['finite_steps']} steps. {note}",
-        )
-    return fig
+    level = evidence.checks[0].measurement.level
+    return Caption(
+        "sgd.tail: tail index of online SGD on least squares vs h(α) = 1",
+        f"Online: {s.n_chains:,} chains × {s.n_steps} steps per setting, Hill at "
+        f"k = {s.k_fraction:.0%} of chains, intervals at level "
+        f"{level:.4g} (Bonferroni).\nFinite sum: one dataset of m points "
+        f"per chain, {s.finite_chains:,} chains × {s.finite_steps} steps.",
+    )
 
 
 def _log_ticks(ax: Any) -> None:
@@ -444,11 +473,15 @@ _STATEMENT = (
     "Online SGD on least squares with Gaussian data a ~ N(0, σ² I_d), batch b and step η "
     "has a stationary law with P(‖x‖ > t) ~ c t^-α, where α is the positive root of "
     "h(α) = 1 (sgd_tail_index); in particular α = 2 where ησ² = 2b/(b + d + 1), exactly. "
-    "Checked on a grid of (η, b, d, σ) with α between 1 and 2.7, from the final iterates "
-    "of independent chains started at 0: Hill's estimate from the top 1% of the norms "
+    f"Checked on a grid of (η, b, d, σ) with α between {ALPHA_RANGE[0]:g} and "
+    f"{ALPHA_RANGE[1]:g}, from the final iterates "
+    f"of independent chains started at 0: Hill's estimate from the top {K_FRACTION:.0%} of "
+    "the norms "
     "‖x‖ must equal the prediction within its interval (exact for a Pareto tail, "
-    "Bonferroni over the grid) widened by 5% of α for Hill's bias on a law that is not "
-    "exactly Pareto at its top 1%. The norm is used rather than one coordinate because "
+    f"Bonferroni over the grid) widened by {RELATIVE_TOLERANCE:.0%} of α for Hill's bias "
+    "on a law that is not "
+    f"exactly Pareto at its top {K_FRACTION:.0%}. The norm is used rather than one "
+    "coordinate because "
     "a coordinate u^T x = ‖x‖ cos θ adds the spread of cos θ to the tail's second-order "
     "term; it has the same α. An interval wider than the distance to the prediction for "
     f"η × {CONTROL_ETA_FACTOR:g} is inconclusive. Negative controls on the same "
@@ -477,10 +510,9 @@ CLAIM = Claim(
         "(multi-pass) SGD', NeurIPS 2023"
     ),
     sizes=SIZES,
-    rules={"tail index": _rule(2.0, sgd_tail_index(CONTROL_ETA_FACTOR * 2.0 / 3.0, 1))},
     measure=measure,
-    plot=plot,
-    n_panels=2,
+    draw=draw,
+    layout=Layout(2, width=4.2, height=3.8),
 )
 
 

@@ -39,7 +39,7 @@ def claim_ids() -> tuple[str, ...]:
 
 
 @cache
-def _load(claim_id: str, module: str) -> Claim[Any]:
+def _load(claim_id: str, module: str) -> Claim[Any, Any]:
     claim = importlib.import_module(module).CLAIM
     if not isinstance(claim, Claim):
         raise TypeError(f"{module}.CLAIM must be a Claim, got {type(claim).__name__}")
@@ -48,7 +48,7 @@ def _load(claim_id: str, module: str) -> Claim[Any]:
     return claim
 
 
-def get_claim(claim_id: str) -> Claim[Any]:
+def get_claim(claim_id: str) -> Claim[Any, Any]:
     """The claim with id ``claim_id`` (its module is imported on first use).
 
     Raises
@@ -63,6 +63,6 @@ def get_claim(claim_id: str) -> Claim[Any]:
     raise InvalidArgumentError(f"no claim has id {claim_id!r}; the claims are: {listed}")
 
 
-def all_claims() -> tuple[Claim[Any], ...]:
+def all_claims() -> tuple[Claim[Any, Any], ...]:
     """Every registered claim, in report order (imports every claim module)."""
     return tuple(get_claim(claim_id) for claim_id in claim_ids())

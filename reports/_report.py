@@ -21,11 +21,18 @@ from typing import Any
 import numpy as np
 
 from ._claim import Evidence
-from ._registry import get_claim
+from ._registry import all_claims, get_claim
 from ._runner import ClaimResult, VerifyRun
 from ._verdict import Check, Rule, Verdict
 
-__all__ = ["SCHEMA", "ReportFiles", "results_record", "summary_table", "write_report"]
+__all__ = [
+    "SCHEMA",
+    "ReportFiles",
+    "claims_table",
+    "results_record",
+    "summary_table",
+    "write_report",
+]
 
 SCHEMA = "heavytail.verify/1"
 
@@ -178,6 +185,22 @@ def summary_table(run: VerifyRun) -> str:
         f"{counts[Verdict.INCONCLUSIVE]} inconclusive; size {run.size}, seed {run.seed}, "
         f"{_duration(run.seconds)}"
     )
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def claims_table() -> str:
+    """The README's table of the claims: id, statement and source, in registry order.
+
+    A Markdown table (``|`` inside a cell is escaped); the README's section "The claims"
+    holds it, and a test checks that the two match.
+    """
+    lines = ["| claim | statement | source |", "|---|---|---|"]
+    for claim in all_claims():
+        lines.append(f"| `{claim.id}` | {_cell(claim.statement)} | {_cell(claim.source)} |")
     return "\n".join(lines)
 
 

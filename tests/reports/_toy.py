@@ -1,60 +1,90 @@
-"""Tiny claims for tests of the runner, the report and the command line (not registered)."""
+"""A tiny claim, written the way every claim is written (not registered).
+
+It is the pattern to copy for a new claim (see ``heavytail.reports._claim_kit``), and a
+stand-in claim for the tests of the runner, the report and the command line: the mean
+of N(truth, 1) draws equals ``predicted``; control: ``predicted + 3``.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
-from heavytail.reports._claim import Claim, Evidence
+from heavytail.reports._claim import Caption, Claim, Evidence
+from heavytail.reports._claim_kit import CheckBook, Control, FigureData
 from heavytail.reports._stats import mean_interval
-from heavytail.reports._verdict import Check, Relation, Rule
+from heavytail.reports._verdict import Relation, Rule
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
+
+# 1. Parameters per size, and the constants the statement is built from.
+@dataclass(frozen=True)
+class ToySize:
+    """Parameters of one size: ``n`` draws."""
+
+    n: int
+
+
+SIZES = {"smoke": ToySize(100), "quick": ToySize(400), "full": ToySize(1000)}
+#: The control predicts a mean this much too large.
+CONTROL_SHIFT = 3.0
+WIDTH = 1.0
 RULE = Rule(
-    Relation.EQUAL, 0.0, "", max_width=1.0, width_reason="an interval of width 1 says little"
+    Relation.EQUAL,
+    0.0,
+    "",
+    max_width=WIDTH,
+    width_reason=f"an interval of width {WIDTH:g} says little",
 )
+
+
+# 3. The figure's data: named, typed fields.
+@dataclass(frozen=True, eq=False)
+class ToyData(FigureData):
+    """The draws."""
+
+    x: npt.NDArray[np.float64]
 
 
 def toy_claim(
     claim_id: str, *, truth: float = 0.0, predicted: float = 0.0, delay: float = 0.0
-) -> Claim[Any]:
-    """A claim that the mean of N(truth, 1) draws equals ``predicted``; control: +3."""
+) -> Claim[ToySize, ToyData]:
+    """The toy claim under ``claim_id``; ``delay`` seconds of sleep make it slow."""
 
-    def measure(n: int, rng: np.random.Generator) -> Evidence:
+    # 2. measure: draw from rng only; each check with its controls, in a CheckBook.
+    def measure(params: ToySize, rng: np.random.Generator) -> Evidence[ToyData]:
         time.sleep(delay)
-        x = rng.normal(truth, 1.0, size=n)
-        m = mean_interval(x)
-        return Evidence(
-            checks=(Check("mean", predicted, m, RULE),),
-            controls=(Check("mean + 3", predicted + 3.0, m, RULE),),
-            data={"x": x},
-            settings={"n": n, "law": "N(truth, 1)"},
-        )
+        book = CheckBook(params, n_checks=1)
+        x = rng.normal(truth, 1.0, size=params.n)
+        m = mean_interval(x, level=book.level)
+        wrong = predicted + CONTROL_SHIFT
+        book.check("mean", predicted, m, RULE, Control(f"mean + {CONTROL_SHIFT:g}", wrong))
+        return book.evidence(ToyData(x), law="N(truth, 1)")
 
-    def plot(evidence: Evidence, ax: Sequence[Axes] | None, note: str) -> Figure:
-        from heavytail.reports._style import footnote, panels
-
-        fig, (panel,) = panels(ax, 1)
-        panel.hist(evidence.data["x"], bins=20)
+    # 4. draw: into the Axes given; return the caption of a new figure.
+    def draw(evidence: Evidence[ToyData], axes: Sequence[Axes]) -> Caption:
+        (panel,) = axes
+        panel.hist(evidence.data.x, bins=20)
         panel.set(title=claim_id, xlabel="x (units)", ylabel="count")
-        if ax is None:
-            footnote(fig, f"n = {evidence.settings['n']}. {note}")
-        return fig
+        return Caption(f"{claim_id}: toy mean", f"n = {evidence.data.x.size}.")
 
     return Claim(
         id=claim_id,
         title="toy mean",
-        statement="The mean of normal draws equals the predicted value.",
+        statement=(
+            f"The mean of {SIZES['quick'].n} normal draws equals the predicted value. "
+            f"Control: the prediction + {CONTROL_SHIFT:g}."
+        ),
         formula="E X = μ",
         source="a test",
-        sizes={"smoke": 100, "quick": 400, "full": 1000},
-        rules={"mean": RULE},
+        sizes=SIZES,
         measure=measure,
-        plot=plot,
+        draw=draw,
     )

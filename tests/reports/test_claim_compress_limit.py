@@ -9,12 +9,12 @@ import pytest
 from scipy import integrate, stats
 
 from heavytail.reports._claim import Evidence
-from heavytail.reports._claim_compress_limit import CLAIM, KAPPAS, LAWS
+from heavytail.reports._claim_compress_limit import CLAIM, KAPPAS, LAWS, LimitData
 from heavytail.reports._verdict import Verdict
 
 
 @pytest.fixture(scope="module")
-def evidence() -> Evidence:
+def evidence() -> Evidence[LimitData]:
     return CLAIM.run("smoke", rng=0)
 
 
@@ -77,7 +77,7 @@ def test_a_shifted_prediction_is_rejected(evidence: Evidence) -> None:
 def test_same_seed_same_numbers(evidence: Evidence) -> None:
     again = CLAIM.run("smoke", rng=0)
     assert again.checks == evidence.checks
-    np.testing.assert_array_equal(again.data["mean"], evidence.data["mean"])
+    np.testing.assert_array_equal(again.data.error.estimate, evidence.data.error.estimate)
 
 
 def test_figure(evidence: Evidence) -> None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from heavytail.reports._claim import Evidence
-from heavytail.reports._claim_compress_rate import CLAIM, CONTROL_SHIFT
+from heavytail.reports._claim_compress_rate import CLAIM, CONTROL_SHIFT, slope_rule
 from heavytail.reports._verdict import Verdict
 
 
@@ -40,7 +39,7 @@ def test_the_fitted_slope_is_not_the_naive_zero(evidence: Evidence) -> None:
 
 
 def test_width_limit_is_the_control_gap() -> None:
-    rule = CLAIM.rules["slope"]  # alpha = 1.5, the narrowest gap
+    rule = slope_rule(1.5, 2.0)  # alpha = 1.5, the narrowest gap
     gap = abs((0.5 - 1 / 1.5) - (0.5 - 1 / (1.5 + CONTROL_SHIFT)))
     assert rule.max_width == pytest.approx(gap)
     assert rule.tolerance == 0.02 and "(1/alpha - 1/p) E[err^p]" in rule.tolerance_reason
@@ -60,4 +59,5 @@ def test_figure(evidence: Evidence) -> None:
     labels = right.get_legend_handles_labels()[1]
     assert any("predicted" in label for label in labels)
     assert any("control" in label for label in labels)
-    np.testing.assert_array_equal(evidence.data["alphas"], CLAIM.sizes["smoke"].alphas)
+    assert evidence.data.params == CLAIM.sizes["smoke"]
+    assert evidence.data.slope.shape == (len(CLAIM.sizes["smoke"].alphas),)

@@ -16,7 +16,9 @@ from heavytail.reports._calibration_cases import (
 )
 from heavytail.reports._claim import Evidence
 from heavytail.reports._claim_estimators_calibration import (
+    ACCURACY_RULE,
     CLAIM,
+    COVERAGE_RULE,
     SILENT_WRONG_LIMIT,
     CalibrationSize,
     clopper_pearson,
@@ -55,9 +57,9 @@ def test_smoke_evidence_is_well_formed(smoke: Evidence) -> None:
     for check in smoke.checks:
         assert check.measurement.level == pytest.approx(level)
     for case in accuracy:
-        assert smoke.data["alpha"][case.name].shape == (3,)
+        assert smoke.data.runs[case.name].alpha.shape == (3,)
     for case in warn:
-        assert smoke.data["alpha"][case.name].shape == (3,)
+        assert smoke.data.runs[case.name].alpha.shape == (3,)
     assert len(smoke.controls) == 3
     assert smoke.settings["n"] == TARGET_N
 
@@ -134,11 +136,11 @@ def test_rmse_interval_covers_a_known_rmse() -> None:
 
 
 def test_rules_judge_as_stated() -> None:
-    acc = CLAIM.rules["accuracy"]
+    acc = ACCURACY_RULE
     assert acc.judge(0.1, Measurement(0.05, 0.03, 0.08)) is Verdict.AGREE
     assert acc.judge(0.1, Measurement(0.2, 0.15, 0.3)) is Verdict.DISAGREE
     assert acc.judge(0.1, Measurement(0.09, 0.05, 0.12)) is Verdict.INCONCLUSIVE
-    cov = CLAIM.rules["coverage"]
+    cov = COVERAGE_RULE
     assert cov.judge(0.9, clopper_pearson(100, 100, 0.995)) is Verdict.AGREE
     assert cov.judge(0.9, clopper_pearson(70, 100, 0.995)) is Verdict.DISAGREE
     assert cov.judge(0.9, clopper_pearson(8, 8, 0.995)) is Verdict.INCONCLUSIVE

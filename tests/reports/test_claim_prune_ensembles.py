@@ -42,7 +42,7 @@ def test_layer_interval_is_over_replicates_of_both_ensembles(evidence: Evidence)
     """Reference computation: per replicate, the one layer's mean fraction over the heavy
     alphas minus that replicate's own Gaussian draw; a Student-t interval over replicates
     (the Gaussian's spread must count, not only the layer's)."""
-    fr = evidence.data["fractions"]  # (ensemble, replicate, alpha, method)
+    fr = evidence.data.fractions  # (ensemble, replicate, alpha, method)
     layer_checks = [c for c in evidence.checks if c.label.startswith("one elliptic layer")]
     for m, check in enumerate(layer_checks):
         diff = fr[2][:, :-1, m].mean(axis=1) - fr[0][:, -1, m]
@@ -70,7 +70,7 @@ def test_layer_equals_its_gaussian_exactly() -> None:
 def test_same_seed_same_numbers(evidence: Evidence) -> None:
     again = CLAIM.run("smoke", rng=0)
     assert again.checks == evidence.checks
-    np.testing.assert_array_equal(again.data["fractions"], evidence.data["fractions"])
+    np.testing.assert_array_equal(again.data.fractions, evidence.data.fractions)
 
 
 def test_figure(evidence: Evidence) -> None:

@@ -43,10 +43,14 @@ def evidence() -> Evidence:
 def test_evidence_is_well_formed(evidence: Evidence) -> None:
     assert len(evidence.checks) == 2
     assert len(evidence.controls) == 4  # eta control for each, eta/b heuristic for each
-    grid = evidence.data["grid"]
-    assert grid.shape == (2, 11)
-    assert evidence.data["finite"].shape == (2, 3)
-    assert list(evidence.data["diverged"]) == [0, 0]
+    data = evidence.data
+    assert data.settings == SMALL.settings
+    assert data.measured.shape == data.predicted.shape == data.eta_control.shape == (2,)
+    np.testing.assert_array_equal(data.predicted, [c.prediction for c in evidence.checks])
+    measured = [c.measurement.estimate for c in evidence.checks]
+    np.testing.assert_array_equal(data.measured.estimate, measured)
+    assert data.finite.shape == (2,)
+    assert list(data.diverged) == [0, 0]
     for check in evidence.checks:
         m = check.measurement
         assert m.level == pytest.approx(1 - 0.05 / 2)
@@ -101,7 +105,7 @@ def test_a_too_small_run_is_inconclusive_not_agree() -> None:
 def test_same_seed_same_numbers(evidence: Evidence) -> None:
     again = CLAIM.run(SMALL, rng=11)
     assert again.checks == evidence.checks
-    np.testing.assert_array_equal(again.data["finite"], evidence.data["finite"])
+    np.testing.assert_array_equal(again.data.finite.estimate, evidence.data.finite.estimate)
 
 
 def test_hill_at_fraction_interval_is_exact_for_pareto() -> None:
@@ -137,10 +141,10 @@ def test_bad_parameters() -> None:
         SgdTailSize(SMALL.settings, 20_000, 100, 0.01, (1,), Setting(1.0, 2), 100, 1)
 
 
-def test_statement_states_tolerance_and_control() -> None:
+def test_statement_states_tolerance_and_control(evidence: Evidence) -> None:
     assert "5% of α" in CLAIM.statement and f"η × {CONTROL_ETA_FACTOR:g}" in CLAIM.statement
     assert "descriptive" in CLAIM.statement
-    rule = CLAIM.rules["tail index"]
+    rule = evidence.checks[0].rule
     assert "Student t" in rule.tolerance_reason and rule.max_width < np.inf
 
 

@@ -57,7 +57,7 @@ def test_results_json_has_every_field(written: tuple[VerifyRun, ReportFiles]) ->
         assert claim["prediction"] == check.prediction
         assert claim["measurement"] == check.measurement.estimate
         assert claim["interval"] == [check.measurement.low, check.measurement.high]
-        assert claim["settings"] == {"n": 100, "law": "N(truth, 1)"}
+        assert claim["settings"] == {"n": 100, "law": "N(truth, 1)", "interval_level": 0.95}
         assert claim["controls"][0]["verdict"] == "disagree"
         assert claim["figures"] == [f"figures/{claim['id']}.png", f"figures/{claim['id']}.pdf"]
     assert [c["verdict"] for c in record["claims"]] == ["agree", "disagree"]

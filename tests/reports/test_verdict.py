@@ -109,19 +109,19 @@ def test_evidence_verdict_needs_rejected_controls() -> None:
     good = _check("right", 1.0)
     control = _check("wrong", 3.0)
     escaped = _check("wrong but not far enough", 1.15)
-    assert Evidence((good,), (control,)).verdict is Verdict.AGREE
+    assert Evidence((good,), (control,), None).verdict is Verdict.AGREE
     # A control that escapes rejection shows the run had no power: not an agreement.
-    assert Evidence((good,), (control, escaped)).verdict is Verdict.INCONCLUSIVE
+    assert Evidence((good,), (control, escaped), None).verdict is Verdict.INCONCLUSIVE
     # No control at all: nothing shows that the rule could fail.
-    assert Evidence((good,), ()).verdict is Verdict.INCONCLUSIVE
+    assert Evidence((good,), (), None).verdict is Verdict.INCONCLUSIVE
     # A disagreement stands whatever the controls.
-    assert Evidence((good, control), (escaped,)).verdict is Verdict.DISAGREE
+    assert Evidence((good, control), (escaped,), None).verdict is Verdict.DISAGREE
     with pytest.raises(InvalidArgumentError, match="at least one check"):
-        Evidence((), (control,))
+        Evidence((), (control,), None)
 
 
 def test_decisive_check_is_the_most_discrepant() -> None:
-    ev = Evidence((_check("ok", 1.0), _check("far", 5.0), _check("near", 1.5)), ())
+    ev = Evidence((_check("ok", 1.0), _check("far", 5.0), _check("near", 1.5)), (), None)
     assert ev.decisive.label == "far"
     assert ev.decisive.discrepancy > _check("near", 1.5).discrepancy > 0.0
     assert _check("ok", 1.0).discrepancy == 0.0

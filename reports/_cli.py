@@ -135,6 +135,9 @@ def _claims(out: TextIO) -> int:
 
 
 def _prepare_out(out: str) -> Path:
+    if not out.strip():
+        # Path("") is the current folder: an empty --out would scatter the report there.
+        raise UsageError(f"--out must name a folder, got {out!r}")
     folder = Path(out)
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"--out {out!r} exists and is not a folder")

@@ -10,7 +10,10 @@ from __future__ import annotations
 import io
 import math
 import os
+import tempfile
 import warnings
+import zipfile
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -29,19 +32,36 @@ __all__ = ["SUFFIXES", "load_sample", "tail_index", "tail_index_figure"]
 SUFFIXES = (".npy", ".npz", ".csv", ".txt")
 
 
+# What a damaged .npz can raise while it is opened or one of its arrays is read: a zip
+# that is not one, or whose member fails its CRC-32 check (BadZipFile), a compressed
+# stream that does not inflate (zlib.error), a truncated one (EOFError), and a
+# compression method that zipfile cannot read (NotImplementedError).
+_NPZ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError)
+
+
 def _read_npz(handle: io.BufferedReader, name: str, key: str | None) -> npt.NDArray[Any]:
-    with np.load(handle, allow_pickle=False) as archive:
-        names = list(archive.files)
-        if key is None:
-            if len(names) != 1:
-                listed = ", ".join(names) if names else "none"
-                raise UsageError(
-                    f"{name} holds {len(names)} arrays ({listed}); choose one with --key"
-                )
-            key = names[0]
-        if key not in names:
-            raise UsageError(f"{name} has no array {key!r}; it holds: {', '.join(names)}")
-        return np.asarray(archive[key])
+    magic = handle.read(6)
+    handle.seek(0)
+    if magic == b"\x93NUMPY":
+        raise UsageError(f"{name}: is a .npy file with a .npz name; rename it to .npy")
+    if not magic.startswith(b"PK\x03\x04"):
+        raise UsageError(f"{name}: not a .npz file (it is not a zip archive)")
+    try:
+        with np.load(handle, allow_pickle=False) as archive:
+            names = list(archive.files)
+            if key is None:
+                if len(names) != 1:
+                    listed = ", ".join(names) if names else "none"
+                    raise UsageError(
+                        f"{name} holds {len(names)} arrays ({listed}); choose one with --key"
+                    )
+                key = names[0]
+            if key not in names:
+                raise UsageError(f"{name} has no array {key!r}; it holds: {', '.join(names)}")
+            return np.asarray(archive[key])
+    except _NPZ_ERRORS as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UsageError(f"{name}: a damaged .npz archive: {first}") from None
 
 
 def _read_text(handle: io.BufferedReader, suffix: str) -> npt.NDArray[Any]:
@@ -106,7 +126,8 @@ def load_sample(path: str | Path, key: str | None = None) -> npt.NDArray[np.floa
     if arr.dtype.kind not in "biuf":
         raise UsageError(f"{path}: the data must be real numbers, got dtype {arr.dtype}")
     if arr.size == 0:
-        raise UsageError(f"{path}: holds no numbers")
+        shape = f" (an array of shape {arr.shape})" if arr.ndim > 1 else ""
+        raise UsageError(f"{path}: holds no numbers{shape}")
     return np.asarray(arr, dtype=np.float64).ravel()
 
 
@@ -192,6 +213,36 @@ def tail_index_figure(x: npt.NDArray[np.float64], estimate: TailEstimate, name: 
     return fig
 
 
+def _check_plot_target(plot: str, file: str) -> None:
+    """Refuse a --plot path that cannot be written, before any estimate is computed.
+
+    The folder must exist and take a new file (a temporary file is created there and
+    removed at once); an existing target must be a file that can be opened for writing
+    (opened for appending, which changes neither its bytes nor its modification time).
+    """
+    target = Path(plot)
+    if target.suffix.lower() not in (".png", ".pdf", ".svg"):
+        raise UsageError(f"--plot {plot!r} must end in .png, .pdf or .svg")
+    source = Path(file)
+    if target.exists() and source.exists() and os.path.samefile(target, source):
+        raise UsageError("--plot must not name the input file")
+    folder = target.parent
+    if not folder.exists():
+        raise UsageError(f"--plot {plot!r}: folder {str(folder)!r} does not exist")
+    if not folder.is_dir():
+        raise UsageError(f"--plot {plot!r}: {str(folder)!r} is not a folder")
+    if target.is_dir():
+        raise UsageError(f"--plot {plot!r} is a folder, not a file")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+        if target.exists():
+            with open(target, "ab"):
+                pass
+    except OSError as exc:
+        raise UsageError(f"cannot write --plot {plot!r}: {exc.strerror}") from None
+
+
 def tail_index(
     file: str,
     *,
@@ -203,14 +254,7 @@ def tail_index(
 ) -> int:
     """Estimate the tail index of the numbers in ``file``; print it; optionally plot."""
     if plot is not None:
-        target = Path(plot)
-        if target.suffix.lower() not in (".png", ".pdf", ".svg"):
-            raise UsageError(f"--plot {plot!r} must end in .png, .pdf or .svg")
-        source = Path(file)
-        if target.exists() and source.exists() and os.path.samefile(target, source):
-            raise UsageError("--plot must not name the input file")
-        if not target.parent.exists() and str(target.parent) not in ("", "."):
-            raise UsageError(f"--plot {plot!r}: folder {str(target.parent)!r} does not exist")
+        _check_plot_target(plot, file)
     x = load_sample(file, key)
     estimate = _estimate(x, method, seed)
     low, high = estimate.ci

@@ -179,6 +179,24 @@ def _write_bad(tmp_path: Path, name: str) -> Path:
         path.write_text("[1, 2, 3]")
     elif name == "latin1.txt":
         path.write_bytes(b"1.0\n\xe9\n")
+    elif name == "notzip.npz":  # a zip signature followed by garbage
+        path.write_bytes(b"PK\x03\x04garbage")
+    elif name in ("crc.npz", "crc_compressed.npz"):
+        data = np.arange(1000.0)
+        save = np.savez_compressed if name == "crc_compressed.npz" else np.savez
+        save(path, x=data)
+        raw = bytearray(path.read_bytes())
+        # One flipped byte inside the member's data: the archive still opens, and reading
+        # the array fails its CRC-32 check (or, compressed, its inflation).
+        start = raw.find(data.tobytes()[:64]) if name == "crc.npz" else len(raw) // 3
+        assert start > 0
+        raw[start + 40] ^= 0xFF
+        path.write_bytes(bytes(raw))
+    elif name == "npy_named.npz":
+        np.save(path.with_suffix(".npy"), np.arange(10.0))
+        path.with_suffix(".npy").rename(path)
+    elif name == "empty_matrix.npy":
+        np.save(path, np.empty((3, 0)))
     return path
 
 
@@ -198,6 +216,11 @@ def _write_bad(tmp_path: Path, name: str) -> Path:
         ("words.csv", ["--method", "bogus"], "cannot read it"),
         ("empty.txt", ["--plot", "out.jpg"], "--plot"),
         ("empty.txt", ["--key", "a"], "--key applies to .npz"),
+        ("notzip.npz", [], "a damaged .npz archive"),
+        ("crc.npz", [], "a damaged .npz archive: Bad CRC-32"),
+        ("crc_compressed.npz", [], "a damaged .npz archive"),
+        ("npy_named.npz", [], "is a .npy file with a .npz name"),
+        ("empty_matrix.npy", [], "holds no numbers (an array of shape (3, 0))"),
     ],
 )
 def test_tail_index_failures_exit_2_and_leave_the_file_alone(
@@ -238,3 +261,39 @@ def test_tail_index_bad_method_and_plot_onto_the_input(
     assert _snapshot(path) == before
     assert main(["tail-index", str(tmp_path)]) == 2  # a folder
     _one_error_line(capsys, "unsupported file type")
+
+
+def test_tail_index_refuses_an_unwritable_plot_before_estimating(
+    sample: np.ndarray, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "data.npy"
+    np.save(path, sample)
+    folder_target = tmp_path / "taken.png"
+    folder_target.mkdir()
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    for plot, needle in ((folder_target, "is a folder"), (blocker / "p.png", "is not a folder")):
+        assert main(["tail-index", str(path), "--plot", str(plot)]) == 2
+        captured = capsys.readouterr()
+        # Refused before the estimate: nothing on stdout, one line on stderr.
+        assert captured.out == "", captured.out
+        lines = captured.err.strip().splitlines()
+        assert len(lines) == 1 and needle in lines[0], captured.err
+    # Control: a writable target gets the estimate and the plot.
+    good = tmp_path / "ok.png"
+    assert main(["tail-index", str(path), "--method", "hill", "--plot", str(good)]) == 0
+    assert capsys.readouterr().out.startswith("alpha = ") and good.is_file()
+
+
+def test_verify_refuses_an_empty_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    toys = {"compress.rate": toy_claim("compress.rate", truth=0.0)}
+    monkeypatch.setattr(runner, "get_claim", toys.__getitem__)
+    monkeypatch.setattr(report, "get_claim", toys.__getitem__)
+    monkeypatch.chdir(tmp_path)
+    for out in ("", "  "):
+        argv = ["verify", "--size", "smoke", "--claim", "compress.rate", "--quiet", "--out", out]
+        assert main(argv) == 2
+        _one_error_line(capsys, "--out must name a folder")
+    assert list(tmp_path.iterdir()) == []  # nothing written into the current folder

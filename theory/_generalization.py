@@ -50,6 +50,12 @@ Phi = Literal["tanh", "relu", "sigmoid", "identity"]
 
 LOSSES: tuple[str, ...] = ("ramp", "clipped_squared")
 
+# The radii (M / Lambda) 2^(-j/2), j <= 64, must stay normal doubles: for the ramp loss
+# M / Lambda = margin, so margin * 2^-32 >= 2.2e-308 needs margin >= 1e-298.
+_SMALLEST_MARGIN = 1e-290
+# Scales are rounded up to 2^(i/4); past 2^1000 the grid value would overflow a double.
+_LARGEST_SCALE = 2.0**1000
+
 
 def _loss_constants(loss: str, margin: Any, clip: Any) -> tuple[float, float, float]:
     """(parameter, range M, Lipschitz constant Lambda) of the loss; checks its parameter."""
@@ -59,6 +65,11 @@ def _loss_constants(loss: str, margin: Any, clip: Any) -> tuple[float, float, fl
         if margin is None:
             raise InvalidArgumentError("`margin` is required for loss='ramp'")
         gamma = check_real(margin, "margin", low=0.0, low_open=True)
+        if gamma < _SMALLEST_MARGIN:
+            raise InvalidArgumentError(
+                f"`margin` must be at least {_SMALLEST_MARGIN:g} (the grid of cover radii, "
+                f"margin * 2^-32 and below, would underflow), got {margin!r}"
+            )
         return gamma, 1.0, 1.0 / gamma
     if margin is not None:
         raise InvalidArgumentError("`margin` applies to loss='ramp' only")
@@ -362,7 +373,8 @@ def compression_bound(
     act = ACTIVATIONS[phi_name]
     lip = act.lipschitz
     v = path_mass(w, av)
-    eps = lip * b * dropped_path_mass(v, ks) / n
+    with np.errstate(over="ignore"):  # inf here makes the bound inf, refused below
+        eps = lip * b * (dropped_path_mass(v, ks) / n)
 
     # Scales of the kept units: running maxima along the order of decreasing path mass.
     order = unit_order(v)
@@ -370,12 +382,18 @@ def compression_bound(
         w_norms = np.linalg.norm(w, axis=1)
     if not np.all(np.isfinite(w_norms)):
         raise InvalidArgumentError("the row norms of `W` overflow the double range")
+    if float(np.max(w_norms)) > _LARGEST_SCALE:
+        raise InvalidArgumentError("the row norms of `W` must be at most 2^1000")
+    if av is not None and float(np.max(np.abs(av))) > _LARGEST_SCALE:
+        raise InvalidArgumentError("the entries of `a` must be at most 2^1000 in magnitude")
     omega_run = np.maximum.accumulate(w_norms[order])
     a_run = None if av is None else np.maximum.accumulate(np.abs(av)[order])
     c_index: int | None = None
     c_value = 0.0
     if av is not None and act.at_zero != 0.0:
-        c_value = act.at_zero * float(np.mean(av))
+        top = float(np.max(np.abs(av)))
+        # The mean of a / max|a| lies in [-1, 1]: no overflow, whatever the entries.
+        c_value = 0.0 if top == 0.0 else act.at_zero * top * float(np.mean(av / top))
         c_index = scale_index(abs(c_value))
 
     radii = radius_grid(big_m / lam)
@@ -422,6 +440,11 @@ def compression_bound(
 
     assert best is not None  # ks is non-empty
     gap = best[0]
+    if not math.isfinite(gap):
+        raise InvalidArgumentError(
+            "the bound overflows the double range: `input_radius` times the path masses "
+            "of `W` and `a`, or `clip`, is too large"
+        )
     pos = best_detail["pos"]
     value = None if train_loss is None else train_loss + gap
     settings = {

@@ -154,6 +154,19 @@ def test_bad_networks_are_named() -> None:
         compression_bound(W, np.full(40, np.inf), **BASE)
     with pytest.raises(InvalidArgumentError, match="overflow"):
         compression_bound(np.full((3, 2), 1e200), np.full(3, 1e200), **BASE)
+    with pytest.raises(InvalidArgumentError, match="`a`"):
+        compression_bound(W * 1e-300, np.full(40, 1e305), **BASE)
+    with pytest.raises(InvalidArgumentError, match="`W`"):
+        compression_bound(W * 1e305, a * 1e-300, **BASE)
+    with pytest.raises(InvalidArgumentError, match="`input_radius`"):
+        compression_bound(W * 1e10, a, kappas=[0.5], **{**BASE, "input_radius": 1e308})
+    # With k = n in the grid nothing is pruned (eps = 0) and the bound stays finite.
+    assert math.isfinite(compression_bound(W, a, **{**BASE, "input_radius": 1e308}).gap_bound)
+    with pytest.raises(InvalidArgumentError, match="`margin`"):
+        compression_bound(W, a, **{**BASE, "margin": 1e-300})
+    # Large but representable: the sigmoid's output constant is computed without overflow.
+    big = compression_bound(W * 1e-290, np.full(40, 1e290), phi="sigmoid", **BASE)
+    assert big.scales["C"] is not None and math.isfinite(big.gap_bound)
 
 
 def test_bounded_loss_arguments_are_named() -> None:

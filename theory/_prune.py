@@ -45,6 +45,13 @@ CENTRES: tuple[str, ...] = ("none", "median")
 
 def _check_matrix(w: Any, centre: str) -> FloatArray:
     """Return W (centred if asked) as a finite 2-D float64 array with a non-zero entry."""
+    try:
+        shape = np.shape(w)
+    except (ValueError, TypeError):  # ragged: as_sample names the problem
+        shape = ()
+    if len(shape) == 2 and 0 in shape:
+        # An empty matrix has no entry at all, whatever its number of rows.
+        raise InvalidArgumentError(f"`W` must have at least one entry, got shape {shape}")
     arr = as_sample(w, "W", ndim=2)
     if centre == "median":
         with np.errstate(over="ignore"):

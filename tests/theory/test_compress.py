@@ -456,3 +456,119 @@ def test_exponent_and_mean_no_input_crashes(
         except (InvalidArgumentError, EstimationError):
             return
     assert 0.0 <= m <= 1.0
+
+
+# --------------------------------------------------------------------------------------
+# Inputs at the ends of the double range (each test failed before its fix).
+
+
+def log_domain_error(x: list[float], k: int, p: float) -> float:
+    """sigma_k(x)_p / ||x||_p from math.log of each entry: an independent reference.
+
+    Each |x_i|^p is exp(p log|x_i|), summed with logsumexp, so no ratio of entries is
+    formed and nothing underflows before the power is taken.
+    """
+    logs = sorted((p * math.log(abs(v)) for v in x if v != 0.0), reverse=True)
+    top = logs[0]
+
+    def lse(values: list[float]) -> float:
+        return top + math.log(math.fsum(math.exp(v - top) for v in values))
+
+    return math.exp((lse(logs[k:]) - lse(logs)) / p)
+
+
+@pytest.mark.parametrize(
+    ("x", "kappa", "p"),
+    [
+        ([5.7e280, 1.4e-43, 1.4e-43, 1.4e-43], 0.25, 0.001),  # ratios underflow to 0
+        ([5.6e280, 1.4e-43, 1.4e-43, 1.4e-43], 0.25, 0.001),  # ratios subnormal
+        ([1e300, 5e-324, 5e-324, 1.0], 0.25, 0.01),
+        ([1.7e308, 1e-310, 3e-320, 2.0], 0.5, 0.1),
+    ],
+)
+def test_relative_error_when_ratios_leave_the_normal_range(
+    x: list[float], kappa: float, p: float
+) -> None:
+    # Before the fix the first case returned 3.2e153: the p-th powers of the ratios that
+    # underflowed were missing from the total but present in the tail summed in logs.
+    got = relative_error(x, kappa, p)
+    assert 0.0 <= got <= 1.0
+    k = math.ceil(kappa * len(x))
+    # The reference's logs carry ~1e-16 absolute error, divided by p (>= 1e-3) in the
+    # exponent: 1e-12 relative at most; 1e-9 leaves a margin of 1000.
+    assert got == pytest.approx(log_domain_error(x, k, p), rel=1e-9)
+    curve = relative_error_curve(x, [kappa, 1.0], p)
+    assert curve[0] == got and curve[1] == 0.0
+    # negative control: the old computation, a tail summed in logs over a total that lost
+    # the underflowed terms (only the top term's 1 is left), fails both checks above.
+    if x[0] == 5.7e280:
+        tail = 3.0 * math.exp(p * (math.log(1.4e-43) - math.log(5.7e280)))
+        old = math.exp(math.log(tail / 1.0) / p)
+        assert old > 1.0 and old != pytest.approx(log_domain_error(x, k, p), rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    "dist",
+    [
+        stats.t(-1),
+        stats.t(0),
+        stats.pareto(-1),
+        stats.norm(scale=-1),
+        stats.norm(scale=0.0),
+        stats.levy_stable(3.0, 0.0),
+        stats.t(math.inf),
+        stats.uniform(0.0, -1.0),
+    ],
+)
+def test_limit_relative_error_refuses_invalid_laws(dist: Any) -> None:
+    # Before the fix: 0.0 ("infinite moment") for t(-1), t(0), pareto(-1), and a ValueError
+    # from inside scipy's root finder for norm(scale=-1).
+    with pytest.raises(InvalidArgumentError, match="`dist`"):
+        limit_relative_error(dist, 0.1)
+
+
+def test_limit_relative_error_is_scale_free_across_the_double_range() -> None:
+    # G_p is scale invariant; before the fix a scale of 1e308 or 1e-320 made the quantile
+    # function overflow or underflow, and the function raised EstimationError.
+    base = limit_relative_error(stats.norm(), 0.1)
+    for scale in (1e308, 1e-320, 5e-324):
+        # units of the scale cancel exactly in G; 1e-12 covers the rounding of loc / scale
+        assert limit_relative_error(stats.norm(scale=scale), 0.1) == pytest.approx(base, rel=1e-12)
+    # loc / scale beyond the double range is refused, naming `dist`
+    with pytest.raises(InvalidArgumentError, match="`dist`"):
+        limit_relative_error(stats.norm(loc=1e300, scale=1e-300), 0.1)
+
+
+@pytest.mark.parametrize("p", [50.0, 300.0, 1000.0])
+def test_limit_relative_error_at_large_p(p: float) -> None:
+    # |X| uniform on [0, 1]: Q(u) = 1 - u, G_p^p = (1 - kappa)^(p + 1) (the closed form of
+    # docs/compressibility.md, section 1). Before the fix p = 1000 raised OverflowError.
+    kappa = 0.5
+    expected = (1.0 - kappa) ** ((p + 1.0) / p)
+    # quadrature to 1e-10 relative, divided by p in the exponent: 1e-9 is a 10x margin
+    assert limit_relative_error(stats.uniform(), kappa, p) == pytest.approx(expected, rel=1e-9)
+    # negative control: the p = 2 value is far from it
+    assert limit_relative_error(stats.uniform(), kappa, 2.0) != pytest.approx(expected, rel=1e-3)
+    with pytest.raises(EstimationError, match="`p`"):
+        limit_relative_error(stats.uniform(), kappa, 1e300)
+
+
+@pytest.mark.parametrize(("alpha", "p"), [(5e-324, 2.0), (1e-310, 2.0), (1.0, 1e-323)])
+def test_compressibility_exponent_refuses_what_overflows(alpha: float, p: float) -> None:
+    # Before the fix compressibility_exponent(5e-324) returned -inf.
+    name = "alpha" if alpha < 1e-300 else "p"
+    with pytest.raises(InvalidArgumentError, match=rf"`{name}` must be at least 5\.56e-309"):
+        compressibility_exponent(alpha, p)
+
+
+def test_compressibility_exponent_at_the_edge_of_its_domain() -> None:
+    smallest = 1.0 / np.finfo(np.float64).max
+    r = compressibility_exponent(smallest * 1.0000001)
+    assert math.isfinite(r) and r == pytest.approx(0.5 - 1.0 / (smallest * 1.0000001), rel=1e-15)
+    assert compressibility_exponent(1e308, 1e-300) == 0.0  # alpha >= p: r = 0
+
+
+def test_expected_relative_error_refuses_overflowing_moments() -> None:
+    # 1 / p = 1e300: log Gamma(1 + 1 / (p beta)) overflows. Before the fix: NaN.
+    with pytest.raises(EstimationError, match="`p`"):
+        expected_relative_error(1e-308, 10, 0.5, 1e-300)

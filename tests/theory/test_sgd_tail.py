@@ -334,3 +334,31 @@ def test_tail_index_matches_simulated_recursion(eta: float, b: int, d: int) -> N
 def test_tail_index_matches_simulated_recursion_large(eta: float, b: int, d: int) -> None:
     # n = 400k, k = 4000: standard error 1.6%; 10% = the bias (up to 5%) + 3 standard errors.
     _check_recursion(eta, b, d, n_chains=50_000, k=4000, tol=0.10)
+
+
+# ---------------------------------------------------------------------------------------
+# The domain: what the quadrature cannot compute is refused, naming the arguments.
+
+
+def test_sgd_tail_index_refuses_degrees_beyond_the_resolved_range() -> None:
+    # Before the fix: "math domain error" (ValueError from math.log, naming nothing).
+    with pytest.raises(InvalidArgumentError, match="`batch_size` \\+ `dim` - 1"):
+        sgd_tail_index(8.48e307, 2**62, sigma=1e-300)
+    with pytest.raises(InvalidArgumentError, match="`batch_size` \\+ `dim` - 1"):
+        sgd_h(2.0, 1.0, 1, dim=2_000_001)
+    # At the edge of the domain, b + d - 1 = 2e6, log h(2) keeps its closed form; 1e-8
+    # relative to max(1, |log h|) is the accuracy the docstring promises.
+    b, d = 1_000_000, 1_000_001
+    eta = 0.45 * 2.0 * b / (b + d + 1)
+    got = sgd_h(2.0, eta, b, dim=d, log=True)
+    assert got == pytest.approx(math.log(h2_closed_form(eta, b, d)), abs=1e-8)
+
+
+@pytest.mark.parametrize("fn", [sgd_tail_index, sgd_lyapunov_exponent])
+def test_sgd_refuses_c_whose_reciprocal_overflows(fn: Any) -> None:
+    # c = eta sigma^2 / b = 2.5e-311 (subnormal): 1 / c is inf. Before the fix the same
+    # class of input ended in "math domain error".
+    with pytest.raises(InvalidArgumentError, match=r"must be at least 5\.56e-309"):
+        fn(1e-300, 4, sigma=1e-5)
+    # control: just inside the domain the answer is the documented one (rho ~ -b c)
+    assert sgd_lyapunov_exponent(5.6e-309, 1) == pytest.approx(-5.6e-309, rel=1e-6)

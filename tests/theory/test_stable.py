@@ -222,3 +222,45 @@ def test_elliptic_direction_is_uniform_and_coordinates_dependent() -> None:
     assert stats.ks_2samp(_direction_stats(iid), _direction_stats(g)).pvalue < P_REJECT
     ui = iid[:, 0] / np.linalg.norm(iid, axis=1)
     assert stats.kstest(ui, stats.uniform(loc=-1.0, scale=2.0).cdf).pvalue < P_REJECT
+
+
+# --------------------------------------------------------------------------------------
+# The double range: parameters under which draws would overflow are refused.
+
+
+@pytest.mark.parametrize("alpha", [5e-324, 1e-300, 0.01, 0.05])
+def test_sample_stable_refuses_alpha_whose_draws_overflow(alpha: float) -> None:
+    # Before the fix sample_stable(5e-324, 8) returned eight NaN with a RuntimeWarning.
+    # Threshold: P(|X| > 1.8e308) ~ C_alpha 1.8e308^-alpha exceeds 1e-16 below 0.0519.
+    with pytest.raises(InvalidArgumentError, match=r"`alpha` = .* is too small"):
+        sample_stable(alpha, 8, rng=0)
+    with pytest.raises(InvalidArgumentError, match="`alpha`"):
+        sample_elliptic_stable(alpha, 8, 3, rng=0)
+
+
+def test_sample_stable_small_alpha_inside_the_domain_is_finite() -> None:
+    # Just above the threshold the draws are finite: 10^5 draws at alpha = 0.06 overflow
+    # with probability about 10^5 * 3e-14 = 3e-9.
+    x = sample_stable(0.06, 100_000, beta=0.5, rng=1)
+    assert np.isfinite(x).all()
+    y = sample_elliptic_stable(0.11, 10_000, 4, rng=2)
+    assert np.isfinite(y).all()
+    # negative control: the elliptic sampler's threshold is twice the scalar one (its
+    # scale variable A is (alpha/2)-stable), so 0.06 is refused there.
+    with pytest.raises(InvalidArgumentError, match="the scale variable A"):
+        sample_elliptic_stable(0.06, 10, 4, rng=2)
+
+
+@pytest.mark.parametrize(
+    ("alpha", "scale", "loc"),
+    [(1.5, 1e300, 0.0), (2.0, 1.7e308, 0.0), (1.0, 1.0, 1.7976931348623157e308)],
+)
+def test_sample_stable_refuses_scales_near_the_largest_double(
+    alpha: float, scale: float, loc: float
+) -> None:
+    # Before the fix these returned inf entries (sample_stable(1.5, 10**5, scale=1e300)
+    # has 6 of them in expectation: P(|X| > 1.8e308) = C_1.5 (1e300 / 1.8e308)^1.5).
+    with pytest.raises(InvalidArgumentError, match="`scale`"):
+        sample_stable(alpha, 8, scale=scale, loc=loc, rng=0)
+    # control: the same alpha at a scale well inside the range draws finite values
+    assert np.isfinite(sample_stable(alpha, 1000, scale=1e290, loc=loc / 2, rng=0)).all()

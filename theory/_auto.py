@@ -138,6 +138,14 @@ def decide_route(
         data's k -> "stable"; Hill's RMSE on the fitted law above
         ``policy.reroute_hill_rmse`` -> "stable"; combined z at most ``policy.reroute_z``
         -> "stable"; else "tail" (the second look rejects the stable law).
+
+    Examples
+    --------
+    >>> from heavytail.theory._auto import decide_route
+    >>> from heavytail.theory._stable_gof import StableGoodnessOfFit
+    >>> rejected = StableGoodnessOfFit(30.0, 25.0, False, 1.3, ())
+    >>> decide_route(rejected, None).reason.value
+    'the goodness-of-fit test rejects a stable law'
     """
     if not math.isfinite(gof.statistic):
         return RouteDecision("tail", RouteReason.GOF_UNDEFINED)

@@ -83,6 +83,14 @@ class AutoPolicy:
     bias_rho : float
         Second-order parameter rho assumed by the tail route's bias allowance:
         ``bias_factor`` = 1 / (1 - 4^rho).
+
+    Examples
+    --------
+    >>> from heavytail.theory._auto_policy import AUTO_POLICY, AutoPolicy
+    >>> AUTO_POLICY.reroute_z, AUTO_POLICY.reroute_hill_rmse
+    (2.576, 0.1)
+    >>> AutoPolicy.source("reroute_z")[:37]
+    'Commit 48942d4: the one-sided 0.5% po'
     """
 
     min_size: int = field(

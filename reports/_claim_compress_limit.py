@@ -180,7 +180,7 @@ def law_rule(law_index: int, n_max: int, limits: _Limits) -> Rule:
 
 @dataclass(frozen=True, eq=False)
 class LimitData(FigureData):
-    """The figure's data.
+    """Mean errors against n for each law and kappa, and their limits G_p(kappa).
 
     Attributes
     ----------

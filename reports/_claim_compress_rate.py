@@ -101,7 +101,7 @@ def slope_rule(alpha: float, p: float) -> Rule:
 
 @dataclass(frozen=True, eq=False)
 class RateData(FigureData):
-    """The figure's data.
+    """Error quantiles against n, and the fitted slopes against alpha.
 
     Attributes
     ----------

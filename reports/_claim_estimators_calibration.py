@@ -185,7 +185,7 @@ class Runs(FigureData):
 
 @dataclass(frozen=True, eq=False)
 class CalibrationData(FigureData):
-    """The figure's data.
+    """Accuracy, coverage and silent wrong answers of "auto" and of the controls, per case.
 
     Attributes
     ----------

@@ -126,7 +126,7 @@ def _ordering_gaps(w: np.ndarray, columns: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class PruneData(FigureData):
-    """The figure's data.
+    """Prunable fractions per ensemble, alpha and method; trends; the ordering's pairs.
 
     Attributes
     ----------

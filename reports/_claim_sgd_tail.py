@@ -253,7 +253,7 @@ def _simulate(
 
 @dataclass(frozen=True, eq=False)
 class SgdTailData(FigureData):
-    """The figure's data.
+    """Measured against predicted tail indices online; the finite-sum estimates against m.
 
     Attributes
     ----------

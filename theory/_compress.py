@@ -969,10 +969,17 @@ def expected_relative_error(
             f"`alpha` = {alpha!r} is too small against p = {p:g}: the moments of the "
             "stable limit overflow"
         )
+    if not q > 1.0:
+        raise EstimationError(
+            f"`alpha` = {alpha!r} is within rounding of p = {p:g}: p / alpha is 1 in double "
+            "precision, where the finite-n terms diverge"
+        )
     beta = 1.0 / q
     # log A, A = ((k + 1/2)^(1-q) - (n + 1/2)^(1-q)) / (q - 1), without underflow when q
-    # is large: (k + 1/2)^(1-q) (1 - ((n + 1/2) / (k + 1/2))^(1-q)) / (q - 1).
-    log_ratio = (1.0 - q) * (math.log(n + 0.5) - math.log(k + 0.5))  # < 0
+    # is large: (k + 1/2)^(1-q) (1 - ((n + 1/2) / (k + 1/2))^(1-q)) / (q - 1). The log of
+    # (n + 1/2) / (k + 1/2) from the exact integer n - k: for n near 2^53, n + 0.5 and
+    # k + 0.5 may round to the same double.
+    log_ratio = (1.0 - q) * math.log1p((n - k) / (k + 0.5))  # < 0
     log_a = (1.0 - q) * math.log(k + 0.5) + math.log(-math.expm1(log_ratio)) - math.log(q - 1.0)
     log_lead = _log_negative_stable_moment(1.0 / p, beta)
     if not math.isfinite(log_lead):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Protocol, TypeAlias
@@ -35,6 +35,8 @@ __all__ = [
     "call_estimator",
     "case_label",
     "case_sample",
+    "median_interval",
+    "median_order_statistic",
 ]
 
 # The parameter that indexes each family in `check_estimator(families=...)`.
@@ -172,7 +174,14 @@ class CheckContext:
     scale_factors : tuple of float
         The factors c of the scale-invariance check.
     cases : tuple of (family, index or None, seed)
-        The consistency cases with the integer seed each is drawn with.
+        The consistency cases with the integer seed their samples are drawn from.
+    replicates : int
+        R, the number of samples of each consistency case.
+    order_stat : int
+        j, the order statistic of the median's interval [X_(j), X_(R+1-j)].
+    case_failure_bound : float
+        2 B(j - 1), the largest probability that a case fails by sampling noise alone
+        (see :func:`median_order_statistic`).
     base_x : numpy.ndarray
         The invariance checks' sample (the first case, drawn with its own seed).
     base_where : str
@@ -190,10 +199,61 @@ class CheckContext:
     invariance_rtol: float
     scale_factors: tuple[float, ...]
     cases: tuple[tuple[str, float | None, int], ...]
+    replicates: int
+    order_stat: int
+    case_failure_bound: float
     base_x: npt.NDArray[np.float64]
     base_where: str
     base: Outcome
     perm_seed: int
+
+
+def median_order_statistic(replicates: int, level: float) -> tuple[int, float] | None:
+    r"""The order statistic j of the median's interval, and its false-failure bound.
+
+    Let X_(1) <= ... <= X_(R) be R independent estimates, m a median of their law, and
+    B the distribution function of Binomial(R, 1/2). If m <= h, then X_(j) > h needs
+    at most j - 1 estimates at or below m, and each is there with probability >= 1/2,
+    so P(X_(j) > h) <= B(j - 1); in the same way, if m >= l, P(X_(R+1-j) < l) <=
+    B(j - 1). The interval [X_(j), X_(R+1-j)] thus misses an interval [l, h] that
+    holds m with probability at most 2 B(j - 1), whatever the law of the estimates
+    (the distribution-free confidence interval of a median: Conover 1999, Practical
+    Nonparametric Statistics, sec. 3.2).
+
+    Parameters
+    ----------
+    replicates : int
+        R, >= 1.
+    level : float
+        The largest false-failure probability allowed, in (0, 1).
+
+    Returns
+    -------
+    (int, float) or None
+        The largest j <= (R + 1) / 2 with 2 B(j - 1) <= level, and 2 B(j - 1); None
+        when even j = 1 exceeds ``level`` (R too small).
+
+    Examples
+    --------
+    >>> median_order_statistic(48, 1e-3 / 4)
+    (12, 0.00022224496262...)
+    >>> median_order_statistic(8, 1e-3) is None
+    True
+    """
+    best = None
+    cdf = 0.0
+    for j in range(1, (replicates + 1) // 2 + 1):
+        cdf += math.comb(replicates, j - 1) / 2**replicates  # now B(j - 1); exact ints
+        if 2.0 * cdf > level:
+            break
+        best = (j, 2.0 * cdf)
+    return best
+
+
+def median_interval(estimates: Sequence[float], j: int) -> tuple[float, float]:
+    """[X_(j), X_(R+1-j)]: the median's interval from R estimates (1-based order statistics)."""
+    x = np.sort(np.asarray(estimates, dtype=np.float64))
+    return float(x[j - 1]), float(x[x.size - j])
 
 
 def _relative_change(new: float, ref: float) -> float:
@@ -289,28 +349,54 @@ def _check_input_unchanged(ctx: CheckContext) -> list[PropertyResult]:
 
 
 def _check_consistency(ctx: CheckContext) -> list[PropertyResult]:
-    """|alpha_hat - alpha| <= rtol * alpha on each case's sample of size n."""
+    """The median of alpha_hat over ``replicates`` samples is within rtol of the truth.
+
+    Fails when the order-statistic interval [X_(j), X_(R+1-j)] of the R estimates misses
+    [alpha (1 - rtol), alpha (1 + rtol)] (see :func:`median_order_statistic`), or when
+    an estimate is missing or not finite.
+    """
     results = []
+    j, bound = ctx.order_stat, ctx.case_failure_bound
     for family, value, case_seed in ctx.cases:
-        sample = case_sample(family, value, ctx.n, case_seed)
-        true = sample.alpha if ctx.target == "tail index" else sample.stable_index
         case = case_label(family, value)
-        out = call_estimator(ctx.fn, np.array(sample.x))
-        where = f"n={ctx.n}, seed={case_seed}"
-        if out.alpha is None or not math.isfinite(out.alpha):
-            results.append(
-                PropertyResult("consistency", case, False, f"{out.describe()} ({where})")
-            )
+        where = f"n={ctx.n}, {ctx.replicates} samples from seed={case_seed}"
+        seeds = np.random.SeedSequence(case_seed).generate_state(ctx.replicates)
+        estimates: list[float] = []
+        warned: dict[str, None] = {}  # the distinct warnings, in the order they came
+        true = math.nan
+        missing: PropertyResult | None = None
+        for r, s in enumerate(seeds):
+            sample = case_sample(family, value, ctx.n, int(s))
+            true = sample.alpha if ctx.target == "tail index" else sample.stable_index
+            out = call_estimator(ctx.fn, np.array(sample.x))
+            if out.alpha is None or not math.isfinite(out.alpha):
+                missing = PropertyResult(
+                    "consistency",
+                    case,
+                    False,
+                    f"sample {r} (seed={int(s)}) {out.describe()} ({where})",
+                )
+                break
+            estimates.append(out.alpha)
+            warned.update(dict.fromkeys(out.warned))
+        if missing is not None:
+            results.append(missing)
             continue
-        err = abs(out.alpha - true) / true
-        ok = err <= ctx.rtol
+        low, high = median_interval(estimates, j)
+        lo, hi = true * (1.0 - ctx.rtol), true * (1.0 + ctx.rtol)
+        ok = low <= hi and high >= lo
+        median = float(np.median(estimates))
+        err = abs(median - true) / true
         results.append(
             PropertyResult(
                 "consistency",
                 case,
                 ok,
-                f"alpha_hat {out.alpha:.4g}, true {ctx.target} {true:g}, relative error "
-                f"{err:.3g} {'<=' if ok else '>'} rtol {ctx.rtol:g} ({where}){out.warned_suffix()}",
+                f"median alpha_hat {median:.4g}, true {ctx.target} {true:g}, relative error "
+                f"{err:.3g}; its interval [{low:.4g}, {high:.4g}] (order statistics {j} and "
+                f"{ctx.replicates + 1 - j}, false-failure bound {bound:.2g}) "
+                f"{'meets' if ok else 'misses'} true +- rtol {ctx.rtol:g} = [{lo:.4g}, {hi:.4g}] "
+                f"({where})" + (f" (warned: {'; '.join(warned)})" if warned else ""),
             )
         )
     return results

@@ -1,13 +1,12 @@
 """check_estimator: a sound estimator passes, and each broken one fails exactly its property.
 
 The reference is a plain Hill estimator with k = n/10, run on symmetric Pareto samples,
-where Hill is unbiased for every k: its standard error is alpha/sqrt(k) = 2.2% at
-n = 20000, so the default consistency tolerance rtol = 0.1 is 4.5 standard errors (a
-false-alarm rate of ~1e-5 per case). Each negative control breaks one property on purpose
-and must fail exactly that property, which proves the check has power.
-
-The project's own estimators are checked at the end, each on the families in its domain.
-"""
+where Hill is unbiased for every k (its standard error is alpha/sqrt(k) = 2.2% at
+n = 20000). The consistency check compares the median of 48 estimates with the truth
+through a distribution-free interval, so a correct estimator fails it with probability
+at most 1e-3 whatever its spread: the README's Hill (k = n/100) passes on every one of 40
+seeds, and the same estimator biased by 20% fails. Each other negative control breaks one
+property on purpose and must fail exactly that property, which proves the check has power."""
 
 from __future__ import annotations
 
@@ -21,11 +20,13 @@ import numpy.typing as npt
 import pytest
 
 from heavytail.theory import EstimationWarning, InvalidArgumentError, TailEstimate
+from heavytail.theory._estimator_checks import median_interval, median_order_statistic
 from heavytail.theory.strategies import (
     PROPERTIES,
     EstimatorCheckReport,
     PropertyResult,
     check_estimator,
+    known_tail_sample,
 )
 
 FloatArray = npt.NDArray[np.float64]
@@ -199,12 +200,99 @@ def test_biased_estimator_fails_every_case_and_shows_the_error() -> None:
     failures = report.failures
     assert [r.case for r in failures] == ["pareto alpha=1", "pareto alpha=2.5", "pareto alpha=4"]
     # +0.5 on alpha = 4 is a relative error of ~0.125: above rtol = 0.1 ...
-    assert "relative error 0.1" in failures[-1].detail and "> rtol 0.1" in failures[-1].detail
+    assert "relative error 0.12" in failures[-1].detail
+    assert "misses true +- rtol 0.1 = [3.6, 4.4]" in failures[-1].detail
     # ... and a looser rtol lets exactly that case through.
     loose = check_estimator(
         biased, families={"pareto": [4.0]}, rtol=0.25, skip={"degenerate input"}
     )
     assert loose.passed
+
+
+# --------------------------------------------------------------------------------------
+# False failures: a correct estimator passes on every seed, a 20% bias fails
+# --------------------------------------------------------------------------------------
+
+
+def readme_hill(x: FloatArray) -> float:
+    """The README's Hill (k = n/100, standard error 7.4% of alpha) with input checks."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.size < 200 or not np.isfinite(x).all() or np.all(x == x[0]):
+        raise ValueError("x must hold at least 200 finite values, not all equal")
+    m = np.sort(np.abs(x))[::-1]
+    k = max(10, m.size // 100)
+    return float(1.0 / np.mean(np.log(m[:k] / m[k])))
+
+
+ONLY_CONSISTENCY = set(PROPERTIES) - {"consistency"}
+
+
+def test_a_correct_estimator_passes_consistency_on_every_seed() -> None:
+    # One sample per case with |alpha_hat - alpha| <= 0.1 alpha failed this case on 6 of
+    # these 40 seeds (14, 16, 21, 24, 25, 27). Now a failure needs 36 of 48 estimates on
+    # one side of their median, with probability at most 7.2e-4 even for an estimator
+    # biased by exactly rtol (Hill here is unbiased up to 0.5%), so every seed must pass.
+    failed = [
+        seed
+        for seed in range(40)
+        if not check_estimator(
+            readme_hill, families={"pareto": [2.5]}, seed=seed, skip=ONLY_CONSISTENCY
+        ).passed
+    ]
+    assert failed == []
+
+
+def test_a_20_percent_bias_fails_consistency_on_almost_every_seed() -> None:
+    # Negative control. Hill's exact law on the Pareto is alpha k / Gamma(k, 1) (Renyi's
+    # representation), so 1.2 x Hill falls below 1.1 alpha with probability 0.102 and
+    # passes (13 or more of 48 estimates below 1.1 alpha) with probability 7.7e-4 per
+    # seed: 3 or more passes in 40 seeds have probability 4.5e-6.
+    def biased_20(x: FloatArray) -> float:
+        return 1.2 * readme_hill(x)
+
+    reports = [
+        check_estimator(biased_20, families={"pareto": [2.5]}, seed=seed, skip=ONLY_CONSISTENCY)
+        for seed in range(40)
+    ]
+    assert sum(not r.passed for r in reports) >= 38
+    assert all(r.failed_properties <= {"consistency"} for r in reports)
+
+
+def test_the_order_statistic_bound_is_the_binomial_tail() -> None:
+    # j is the largest order with 2 B(j - 1) <= level, B the Binomial(R, 1/2) cdf.
+    assert median_order_statistic(48, 1e-3 / 4) == (12, pytest.approx(2.2224496e-4, rel=1e-7))
+    assert median_order_statistic(48, 1e-3) == (13, pytest.approx(7.1726967e-4, rel=1e-7))
+    assert median_order_statistic(13, 1e-3 / 4) == (1, 2.0**-12)
+    assert median_order_statistic(12, 1e-3 / 4) is None  # 2 / 2**12 > 2.5e-4
+    assert median_order_statistic(1, 0.5) is None
+
+
+@pytest.mark.parametrize("law", ["exponential", "cauchy"])
+def test_a_case_at_the_edge_fails_at_the_stated_rate(law: str) -> None:
+    # An estimator whose median is exactly the upper end alpha (1 + rtol) fails when its
+    # interval lies above it, with probability B(j - 1) exactly, whatever its law (a
+    # skewed one and one without a mean here). 20000 replicate sets at a level of 0.05,
+    # so that the rate is large enough to measure: B(j - 1) = 0.0147 for R = 48, j = 17,
+    # and the binomial standard error of the measured rate is 8.5e-4; it must be within
+    # 4 of them. Control: the next order statistic, j + 1, has B(j) = 0.0297 and must be
+    # rejected by the same rule.
+    R, level, trials = 48, 0.05, 20_000
+    found = median_order_statistic(R, level)
+    assert found is not None
+    j, bound = found
+    rng = np.random.default_rng(20240611)
+    if law == "exponential":
+        draws = rng.standard_exponential((trials, R)) - math.log(2.0)  # median 0
+    else:
+        draws = rng.standard_cauchy((trials, R))  # median 0
+    edge = 0.0  # the median is exactly the upper end of the accepted range
+
+    def rate(order: int) -> float:
+        return float(np.mean([median_interval(row, order)[0] > edge for row in draws]))
+
+    se = math.sqrt(bound / 2 * (1 - bound / 2) / trials)
+    assert abs(rate(j) - bound / 2) <= 4 * se
+    assert abs(rate(j + 1) - bound / 2) > 4 * se
 
 
 # --------------------------------------------------------------------------------------
@@ -244,14 +332,18 @@ def test_same_seed_same_report() -> None:
     assert [r.detail for r in a.results] != [r.detail for r in c.results]
 
 
-def test_case_seed_in_detail_reproduces_the_sample() -> None:
-    from heavytail.theory.strategies import known_tail_sample
-
+def test_case_seed_in_detail_reproduces_the_samples() -> None:
     report = check_estimator(hill, families={"pareto": [2.5]}, skip={"degenerate input"})
     detail = next(r.detail for r in report.results if r.name == "consistency")
     seed = int(detail.split("seed=")[1].rstrip(")"))
-    x = known_tail_sample("pareto", 20_000, alpha=2.5, rng=seed).x
-    assert f"alpha_hat {hill(np.array(x)):.4g}" in detail
+    # Sample r is drawn with SeedSequence(seed).generate_state(replicates)[r].
+    seeds = np.random.SeedSequence(seed).generate_state(48)
+    estimates = [
+        hill(np.array(known_tail_sample("pareto", 20_000, alpha=2.5, rng=int(s)).x)) for s in seeds
+    ]
+    assert f"median alpha_hat {np.median(estimates):.4g}," in detail
+    low, high = np.sort(estimates)[[13 - 1, 48 - 13]]  # j = 13 at the default rate, m = 1
+    assert f"its interval [{low:.4g}, {high:.4g}] (order statistics 13 and 36" in detail
 
 
 def test_skip_removes_properties() -> None:
@@ -310,6 +402,11 @@ def test_report_table_and_assertion() -> None:
         ({"skip": ["speed"]}, "`skip entry` must be one of"),
         ({"skip": "consistency"}, "`skip` must be a collection"),
         ({"seed": -1}, r"`seed` must be in \[0, inf\]"),
+        ({"replicates": 0}, r"`replicates` must be in \[1, 10000\]"),
+        ({"replicates": 12}, "`replicates` = 12 is too few .* use at least 13"),
+        ({"replicates": 11, "families": PARETO}, "over 2 consistency cases.* at least 12"),
+        ({"false_failure_rate": 0.0}, r"`false_failure_rate` must be in \[1e-12, 1\)"),
+        ({"false_failure_rate": 1.0}, r"`false_failure_rate` must be in \[1e-12, 1\)"),
     ],
 )
 def test_bad_settings_are_refused(kwargs: dict[str, Any], match: str) -> None:

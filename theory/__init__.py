@@ -15,11 +15,11 @@ from heavytail._lib._errors import InvalidArgumentError as InvalidArgumentError
 from heavytail._lib._errors import NoStationaryLawError as NoStationaryLawError
 
 from ._block_sum import block_sum_estimator as block_sum_estimator
-from ._compress import compressibility_exponent as compressibility_exponent
-from ._compress import expected_relative_error as expected_relative_error
-from ._compress import limit_relative_error as limit_relative_error
 from ._compress import relative_error as relative_error
 from ._compress import relative_error_curve as relative_error_curve
+from ._compress_limit import limit_relative_error as limit_relative_error
+from ._compress_rate import compressibility_exponent as compressibility_exponent
+from ._compress_rate import expected_relative_error as expected_relative_error
 from ._convert import esd_exponent_from_tail_index as esd_exponent_from_tail_index
 from ._convert import ev_index_from_tail_index as ev_index_from_tail_index
 from ._convert import pdf_exponent_from_tail_index as pdf_exponent_from_tail_index

@@ -1,4 +1,4 @@
-"""Conversions between the meanings of "alpha" (DESIGN.md, "Meaning of alpha").
+"""Conversions between the meanings of "alpha" (docs/design.md, "Meaning of alpha").
 
 Inside heavytail, ``alpha`` is always the tail index of the magnitude's survival
 function, P(|X| > t) ~ C t^(-alpha). The other quantities that go by "alpha" or that

@@ -1,4 +1,4 @@
-"""The three random weight-matrix ensembles of THEORY.md section 2.
+"""The three random weight-matrix ensembles of docs/theory.md, section 2.
 
 Each sampler returns a d x n matrix W whose column i is hidden unit i:
 
@@ -45,7 +45,7 @@ def iid_entries_matrix(
 ) -> FloatArray:
     """A d x n matrix of i.i.d. symmetric alpha-stable entries S_alpha(scale, 0, 0).
 
-    THEORY.md section 2, first ensemble. Drawn by
+    docs/theory.md, section 2, first ensemble. Drawn by
     :func:`heavytail.theory.sample_stable` (Chambers-Mallows-Stuck); alpha = 2 gives
     i.i.d. N(0, 2 scale^2) entries.
 
@@ -82,7 +82,7 @@ def iid_columns_matrix(
     r"""A d x n matrix of i.i.d. columns, each an elliptic alpha-stable vector in R^d.
 
     Column i is sqrt(A_i) G_i with A_1, ..., A_n i.i.d. positive (alpha/2)-stable and
-    G_i ~ N(0, 2 scale^2 I_d) (THEORY.md sections 2 and 3; the convention of
+    G_i ~ N(0, 2 scale^2 I_d) (docs/theory.md, sections 2 and 3; the convention of
     :func:`heavytail.theory.sample_elliptic_stable`, characteristic function
     exp(-scale^alpha ||theta||^alpha) per column). Entries of one column are dependent
     (they share A_i); columns are independent. The column norms have tail index alpha,
@@ -121,7 +121,7 @@ def elliptic_layer_matrix(
     Every entry is S_alpha(scale, 0, 0), as in the other two ensembles, but all share
     one random scale. Every relative pruning error is invariant to scaling W, so it has
     exactly the law of the Gaussian matrix G's, whatever alpha: heavy tails without
-    independence give no compressibility (THEORY.md section 2).
+    independence give no compressibility (docs/theory.md, section 2).
 
     Parameters
     ----------

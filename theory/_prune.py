@@ -1,6 +1,6 @@
 """Pruning errors of a weight matrix: magnitude, node (column) and singular-value pruning.
 
-THEORY.md section 2. W is d x n, column i is hidden unit i. For a kept fraction kappa in
+docs/theory.md, section 2. W is d x n, column i is hidden unit i. For a kept fraction kappa in
 (0, 1] the three methods keep
 
 - "magnitude": the k = ceil(kappa d n) entries of largest |W_ij|;
@@ -9,7 +9,7 @@ THEORY.md section 2. W is d x n, column i is hidden unit i. For a kept fraction 
   approximation, Eckart & Young 1936);
 
 and the error is the relative Frobenius error ||W - W_k||_F / ||W||_F. Each is a relative
-best k-term error (THEORY.md section 1, p = 2) of one vector: of the entries, of the column
+best k-term error (docs/theory.md, section 1, p = 2) of one vector: of the entries, of the column
 norms, or of the singular values. So a whole curve over many kappa costs one sort (one SVD
 for "singular"). The ordering of the three at matched budgets is derived in
 docs/compressibility.md (section 4, the ordering).
@@ -51,7 +51,7 @@ def _check_matrix(w: Any, centre: str) -> FloatArray:
         shape = ()
     if len(shape) == 2 and 0 in shape:
         # An empty matrix has no entry at all, whatever its number of rows.
-        raise InvalidArgumentError(f"`W` must have at least one entry, got shape {shape}")
+        raise InvalidArgumentError(f"`W` must hold at least 1 entry, got shape {shape}")
     arr = as_sample(w, "W", ndim=2)
     if centre == "median":
         with np.errstate(over="ignore"):
@@ -131,7 +131,7 @@ def pruning_curve(
         \ k = \lceil\kappa r\rceil,
 
     where W_[k] keeps the k entries of largest magnitude, ||w||_(1) >= ... are the sorted
-    column norms and s_1 >= ... >= s_r the singular values (THEORY.md section 2). Each
+    column norms and s_1 >= ... >= s_r the singular values (docs/theory.md, section 2). Each
     is the relative best k-term error, p = 2, of the entries, the column norms or the
     singular values, computed as in :func:`heavytail.theory.relative_error_curve` (same
     rule for k, including its snapping of kappa times the count to an integer within a

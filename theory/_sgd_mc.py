@@ -7,7 +7,7 @@ M_k = I - (eta/b) sum_{i<=b} a_i a_i^T and a_i ~ N(0, Sigma),
 
 is the spectral radius of the positive operator P_s f(u) = E[||M u||^s f(M u / ||M u||)] on
 functions on the unit sphere (Gürbüzbalaban, Şimşekli & Zhu, ICML 2021, Thm 2 and
-Sec. 3; THEORY.md section 5). It is estimated by the particle method for Feynman-Kac
+Sec. 3; docs/theory.md, section 5). It is estimated by the particle method for Feynman-Kac
 eigenvalues (Del Moral, "Feynman-Kac Formulae", 2004, ch. 12): N unit vectors are pushed
 through independent draws of M; at each step the mean of the weights ||M u||^s estimates the
 one-step growth of E ||M_k ... M_1 u||^s, and the particles are resampled in proportion to

@@ -7,7 +7,7 @@ beta, mu) has characteristic function
     E exp(i t X) = exp(-|s t|^alpha (1 - i beta sign(t) tan(pi alpha / 2)) + i mu t),  alpha != 1,
     E exp(i t X) = exp(-|s t| (1 + i beta (2 / pi) sign(t) log|t|) + i mu t),          alpha == 1.
 
-With beta = 0 this is exp(-|s t|^alpha + i mu t) (THEORY.md section 3), and alpha = 2 is
+With beta = 0 this is exp(-|s t|^alpha + i mu t) (docs/theory.md, section 3), and alpha = 2 is
 the Gaussian N(mu, 2 s^2).
 """
 
@@ -217,7 +217,7 @@ def sample_stable(
 
     with :math:`\tan(\pi\alpha/2)` replaced by :math:`-(2/\pi)\log|t|` at alpha = 1.
     Symmetric draws (beta = 0) satisfy P(|X| > t) ~ C_alpha s^alpha t^(-alpha) with
-    C_alpha = (2/pi) Gamma(alpha) sin(pi alpha / 2) for alpha < 2 (THEORY.md section 3).
+    C_alpha = (2/pi) Gamma(alpha) sin(pi alpha / 2) for alpha < 2 (docs/theory.md, section 3).
 
     Method: Chambers, Mallows & Stuck (1976) in Weron's (1996) form. One uniform angle
     on the open interval (-pi/2, pi/2) and one standard exponential per draw, then a

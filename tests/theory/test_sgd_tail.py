@@ -164,7 +164,7 @@ def test_alpha_falls_with_eta_sigma_dim_and_rises_with_batch() -> None:
 
 
 def test_alpha_is_not_a_function_of_eta_over_b() -> None:
-    # THEORY.md section 5: same eta/b, different alpha.
+    # docs/theory.md, section 5: same eta/b, different alpha.
     a1 = sgd_tail_index(0.5, 1, dim=2)
     a2 = sgd_tail_index(1.0, 2, dim=2)
     assert abs(a1 - a2) > 0.1

@@ -1,5 +1,13 @@
 """heavytail.simulate: numba simulators (SGD on least squares, mean-field networks)."""
 
+# [imports: mean-field simulator]
+from ._mean_field import MEAN_FIELD_BOUND as MEAN_FIELD_BOUND
+from ._mean_field import MeanFieldNoise as MeanFieldNoise
+from ._mean_field import MeanFieldRecording as MeanFieldRecording
+from ._mean_field import MeanFieldRun as MeanFieldRun
+from ._mean_field import Teacher as Teacher
+from ._mean_field import mean_field_sgd as mean_field_sgd
+
 # [imports: sgd simulator]
 from ._sgd_linear import CHUNK_SIZE as CHUNK_SIZE
 from ._sgd_linear import DIVERGENCE_BOUND as DIVERGENCE_BOUND
@@ -18,4 +26,13 @@ __all__: list[str] = [
     "SgdRun",
     "SharedDataset",
     "sgd_linear_regression",
+]
+# [all: mean-field simulator]
+__all__ += [
+    "MEAN_FIELD_BOUND",
+    "MeanFieldNoise",
+    "MeanFieldRecording",
+    "MeanFieldRun",
+    "Teacher",
+    "mean_field_sgd",
 ]

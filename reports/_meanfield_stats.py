@@ -42,6 +42,7 @@ __all__ = [
     "pair_covariance",
     "scaled_variance",
     "sliced_wasserstein",
+    "slope_coefficients",
     "unit_directions",
     "variance_slope",
 ]
@@ -84,6 +85,9 @@ class ScaledVariance:
         Its delete-one jackknife standard error over replicates (R - 1 degrees of freedom).
     scaled : ndarray, shape (P,)
         n Var_r A_rp of each column (unbiased sample variance, ddof 1).
+    log_loo : ndarray, shape (R,)
+        The statistic with replicate r left out; :func:`variance_slope` with
+        ``paired=True`` combines them across widths.
     """
 
     n: int
@@ -91,6 +95,7 @@ class ScaledVariance:
     log_estimate: float
     log_se: float
     scaled: FloatArray
+    log_loo: FloatArray
 
     def interval(self, level: float = 0.95) -> Measurement:
         """The jackknife t-interval of ``log_estimate`` at ``level``."""
@@ -145,39 +150,69 @@ def scaled_variance(averages: npt.ArrayLike, n: int) -> ScaledVariance:
     theta = float(np.mean(np.log(n * var)))
     theta_loo = np.mean(np.log(n * loo), axis=1)
     estimate, se = _jackknife(theta, theta_loo)
-    return ScaledVariance(n, r, estimate, se, n * var)
+    return ScaledVariance(n, r, estimate, se, n * var, theta_loo)
 
 
 @dataclass(frozen=True)
 class VarianceSlope:
-    """The slope of log(n Var) on log n, and the line's intercept.
+    """The slope of log(n Var) on log n, and the other coefficients of the fit.
 
     Attributes
     ----------
     slope : Measurement
-        OLS slope over the widths, with a t-interval: the widths are independent runs, so
-        Var(slope) = sum_k c_k^2 se_k^2 with c_k = (x_k - mean x) / S_xx, and the degrees
-        of freedom are Welch-Satterthwaite's from each width's R_k - 1.
+        The least-squares slope sum_k c_k y_k (c the slope row of the design's
+        pseudo-inverse), with a t-interval. Independent widths: Var(slope) =
+        sum_k c_k^2 se_k^2, with Welch-Satterthwaite's degrees of freedom from each
+        width's R_k - 1. Paired widths (replicate r of every width from one random
+        stream): the delete-one jackknife of the slope itself, leaving replicate r out
+        of every width at once, with R - 1 degrees of freedom.
     intercept : float
-        The OLS intercept (log n Var at n = 1 on the fitted line).
+        The fitted log n Var at n = 1.
     df : float
         The degrees of freedom of the interval.
+    inverse_coefficient : float
+        The coefficient b of the 1/n term when it is fitted (0 otherwise).
     """
 
     slope: Measurement
     intercept: float
     df: float
+    inverse_coefficient: float = 0.0
+
+    def fitted(self, n: npt.ArrayLike) -> FloatArray:
+        """The fitted n Var at widths ``n`` (not on a log scale)."""
+        x = np.asarray(n, dtype=np.float64)
+        log = self.intercept + self.slope.estimate * np.log(x) + self.inverse_coefficient / x
+        return np.asarray(np.exp(log), dtype=np.float64)
 
 
-def variance_slope(points: Sequence[ScaledVariance], level: float = 0.95) -> VarianceSlope:
-    """Fit log(n Var) = intercept + slope log n over widths, with an interval.
+def variance_slope(
+    points: Sequence[ScaledVariance],
+    level: float = 0.95,
+    *,
+    paired: bool = False,
+    inverse_width: bool = False,
+) -> VarianceSlope:
+    """Fit log(n Var) = intercept + slope log n (+ b / n) over widths, with an interval.
 
     Parameters
     ----------
     points : sequence of ScaledVariance
-        One per width, from independent runs; at least two distinct widths.
+        One per width; at least two distinct widths (four with ``inverse_width``).
     level : float
         Coverage of the slope's interval, in (0, 1).
+    paired : bool
+        False: the widths are independent runs. True: replicate r of every width comes
+        from one random stream (e.g. every width run with the same ``rng``, so that all
+        widths see the same data and replicate r shares its first draws), so the widths'
+        statistics are dependent through r; the interval is then the jackknife of the
+        slope over replicates, which is valid for any dependence within a replicate. All
+        points must have the same R.
+    inverse_width : bool
+        Also fit a term b / n: the first correction of propagation of chaos,
+        n Var = C (1 + beta / n + O(n^-2)), so log n Var = log C + beta / n + O(n^-2).
+        The slope is then the asymptotic one, without the pre-asymptotic bias that the
+        1/n term puts into a straight-line fit over small widths.
 
     Returns
     -------
@@ -186,22 +221,52 @@ def variance_slope(points: Sequence[ScaledVariance], level: float = 0.95) -> Var
         correlated give +1; fluctuations of order 1/n (instead of n^(-1/2)) give -1.
     """
     lev = _level(level)
-    if len(points) < 2:
-        raise InvalidArgumentError(f"`points` must hold at least 2 widths, got {len(points)}")
-    lx = np.log(np.array([p.n for p in points], dtype=np.float64))
+    if not isinstance(paired, bool) or not isinstance(inverse_width, bool):
+        raise InvalidArgumentError("`paired` and `inverse_width` must be bools")
+    widths = np.array([p.n for p in points], dtype=np.float64)
+    need = 4 if inverse_width else 2
+    if np.unique(widths).size < need:
+        raise InvalidArgumentError(
+            f"`points` must span at least {need} distinct widths, got {np.unique(widths).size}"
+        )
+    lx = np.log(widths)
+    columns = [np.ones_like(lx), lx] + ([1.0 / widths] if inverse_width else [])
+    pinv = np.linalg.pinv(np.column_stack(columns))
     y = np.array([p.log_estimate for p in points])
     se = np.array([p.log_se for p in points])
     df_k = np.array([p.replicates - 1 for p in points], dtype=np.float64)
-    sxx = float(np.sum((lx - lx.mean()) ** 2))
-    if sxx == 0:
-        raise InvalidArgumentError("`points` must span at least two distinct widths")
-    c = (lx - lx.mean()) / sxx
-    slope = float(np.sum(c * y))
-    terms = c * c * se * se
-    var = float(np.sum(terms))
-    df = var * var / float(np.sum(terms * terms / df_k)) if var > 0 else float(df_k.min())
-    intercept = float(y.mean() - slope * lx.mean())
-    return VarianceSlope(_t_interval(slope, math.sqrt(var), df, lev), intercept, df)
+    coef = pinv @ y
+    c = pinv[1]
+    slope = float(coef[1])
+    if paired:
+        if len({p.replicates for p in points}) != 1:
+            raise InvalidArgumentError("`paired` widths must all have the same replicates R")
+        loo = c @ np.stack([p.log_loo for p in points])
+        _, se_slope = _jackknife(slope, loo)
+        var, df = se_slope * se_slope, float(df_k[0])
+    else:
+        terms = c * c * se * se
+        var = float(np.sum(terms))
+        df = var * var / float(np.sum(terms * terms / df_k)) if var > 0 else float(df_k.min())
+    return VarianceSlope(
+        _t_interval(slope, math.sqrt(var), df, lev),
+        float(coef[0]),
+        df,
+        float(coef[2]) if inverse_width else 0.0,
+    )
+
+
+def slope_coefficients(widths: npt.ArrayLike, *, inverse_width: bool = False) -> FloatArray:
+    """The weights c_k of the fitted slope sum_k c_k y_k over ``widths`` (for power).
+
+    The slope's standard deviation is sqrt(sum_k c_k^2 sd_k^2) for independent widths
+    whose log n Var have standard deviations sd_k; e.g. sd_k <= sqrt(2 / (R - 1)) for
+    one Gaussian column over R replicates.
+    """
+    widths_arr = as_sample(widths, "widths", min_size=2)
+    lx = np.log(widths_arr)
+    columns = [np.ones_like(lx), lx] + ([1.0 / widths_arr] if inverse_width else [])
+    return np.asarray(np.linalg.pinv(np.column_stack(columns))[1], dtype=np.float64)
 
 
 def pair_covariance(values: npt.ArrayLike, level: float = 0.95) -> Measurement:

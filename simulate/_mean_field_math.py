@@ -120,8 +120,7 @@ def tanh_row(z: FloatArray, phi: FloatArray, dphi: FloatArray) -> None:
         two_k = dphi[i]
         em1 = two_k * _expm1_reduced(r) + (two_k - 1.0)
         q = 1.0 / (em1 + 2.0)
-        t = em1 * q
-        phi[i] = t if zi >= 0.0 else -t
+        phi[i] = math.copysign(em1 * q, zi)
         dphi[i] = (4.0 * q) * ((em1 + 1.0) * q)
 
 

@@ -110,7 +110,8 @@ class LimitSize:
 
 
 SIZES = {
-    "smoke": LimitSize(1_000, 100_000, 3, 12),
+    # Machinery only (seconds): too short for the Pareto(3) tolerance to hold.
+    "smoke": LimitSize(1_000, 10_000, 3, 12),
     "quick": LimitSize(1_000, 1_000_000, 7, 32),
     "full": LimitSize(1_000, 1_000_000, 10, 120),
 }

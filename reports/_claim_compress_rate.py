@@ -59,7 +59,8 @@ class RateSize:
 
 
 SIZES = {
-    "smoke": RateSize(ALPHAS, 100, 10_000, 4, 150),
+    # Machinery only (seconds): intervals too wide to reject the controls, often.
+    "smoke": RateSize(ALPHAS, 100, 10_000, 4, 40),
     "quick": RateSize(ALPHAS, 100, 100_000, 10, 300),
     "full": RateSize(ALPHAS, 100, 1_000_000, 13, 400),
 }

@@ -1,4 +1,4 @@
-"""Claim compress.limit at smoke size: predictions, verdicts, negative controls, figure."""
+"""Claim compress.limit at a small size: predictions, verdicts, negative controls, figure."""
 
 from __future__ import annotations
 
@@ -9,13 +9,17 @@ import pytest
 from scipy import integrate, stats
 
 from heavytail.reports._claim import Evidence
-from heavytail.reports._claim_compress_limit import CLAIM, KAPPAS, LAWS, LimitData
+from heavytail.reports._claim_compress_limit import CLAIM, KAPPAS, LAWS, LimitData, LimitSize
 from heavytail.reports._verdict import Verdict
+
+# Large enough for the rules to have power (every control rejected), small enough for a
+# test: 12 replicates of 1e5 entries per law (smoke size is smaller: machinery only).
+POWERED = LimitSize(1_000, 100_000, 3, 12)
 
 
 @pytest.fixture(scope="module")
 def evidence() -> Evidence[LimitData]:
-    return CLAIM.run("smoke", rng=0)
+    return CLAIM.run(POWERED, rng=0)
 
 
 def test_predictions_match_closed_forms(evidence: Evidence) -> None:
@@ -60,7 +64,7 @@ def test_only_pareto_has_a_tolerance(evidence: Evidence) -> None:
     for check in evidence.checks:
         tol = check.rule.tolerance
         if check.label.startswith("Pareto"):
-            assert tol == pytest.approx(0.15 * CLAIM.sizes["smoke"].n_max ** (-1 / 3))
+            assert tol == pytest.approx(0.15 * POWERED.n_max ** (-1 / 3))
             assert "upper envelope" in check.rule.tolerance_reason
         else:
             assert tol == 0.0
@@ -68,14 +72,14 @@ def test_only_pareto_has_a_tolerance(evidence: Evidence) -> None:
 
 def test_a_shifted_prediction_is_rejected(evidence: Evidence) -> None:
     """Power of the rule beyond the controls: G + 0.02 (a 2-3% error) disagrees for the
-    three laws with a finite fourth moment, whose intervals at smoke size are narrower."""
+    three laws with a finite fourth moment, whose intervals at this size are narrower."""
     for check in evidence.checks:
         if not check.label.startswith("Pareto"):
             assert check.rule.judge(check.prediction + 0.02, check.measurement) is Verdict.DISAGREE
 
 
 def test_same_seed_same_numbers(evidence: Evidence) -> None:
-    again = CLAIM.run("smoke", rng=0)
+    again = CLAIM.run(POWERED, rng=0)
     assert again.checks == evidence.checks
     np.testing.assert_array_equal(again.data.error.estimate, evidence.data.error.estimate)
 

@@ -1,21 +1,32 @@
-"""Claim compress.rate at smoke size: predictions, verdicts, negative controls, figure."""
+"""Claim compress.rate at a small size: predictions, verdicts, negative controls, figure."""
 
 from __future__ import annotations
 
 import pytest
 
 from heavytail.reports._claim import Evidence
-from heavytail.reports._claim_compress_rate import CLAIM, CONTROL_SHIFT, slope_rule
+from heavytail.reports._claim_compress_rate import (
+    ALPHAS,
+    CLAIM,
+    CONTROL_SHIFT,
+    RateData,
+    RateSize,
+    slope_rule,
+)
 from heavytail.reports._verdict import Verdict
+
+# Large enough for the rules to have power (every control rejected): 150 replicates per
+# alpha up to n = 1e4 (smoke size is smaller: machinery only).
+POWERED = RateSize(ALPHAS, 100, 10_000, 4, 150)
 
 
 @pytest.fixture(scope="module")
-def evidence() -> Evidence:
-    return CLAIM.run("smoke", rng=0)
+def evidence() -> Evidence[RateData]:
+    return CLAIM.run(POWERED, rng=0)
 
 
 def test_predictions_are_one_half_minus_one_over_alpha(evidence: Evidence) -> None:
-    alphas = CLAIM.sizes["smoke"].alphas
+    alphas = POWERED.alphas
     assert [c.label for c in evidence.checks] == [f"alpha = {a:g}" for a in alphas]
     for check, alpha in zip(evidence.checks, alphas, strict=True):
         assert check.prediction == pytest.approx(0.5 - 1.0 / alpha, rel=1e-12)
@@ -46,7 +57,7 @@ def test_width_limit_is_the_control_gap() -> None:
 
 
 def test_same_seed_same_numbers(evidence: Evidence) -> None:
-    again = CLAIM.run("smoke", rng=0)
+    again = CLAIM.run(POWERED, rng=0)
     assert again.checks == evidence.checks
 
 
@@ -59,5 +70,5 @@ def test_figure(evidence: Evidence) -> None:
     labels = right.get_legend_handles_labels()[1]
     assert any("predicted" in label for label in labels)
     assert any("control" in label for label in labels)
-    assert evidence.data.params == CLAIM.sizes["smoke"]
-    assert evidence.data.slope.shape == (len(CLAIM.sizes["smoke"].alphas),)
+    assert evidence.data.params == POWERED
+    assert evidence.data.slope.shape == (len(POWERED.alphas),)

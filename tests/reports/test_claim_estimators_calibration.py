@@ -56,12 +56,13 @@ def test_smoke_evidence_is_well_formed(smoke: Evidence) -> None:
     level = family_level(len(accuracy) + 2)
     for check in smoke.checks:
         assert check.measurement.level == pytest.approx(level)
+    size = CLAIM.sizes["smoke"]
     for case in accuracy:
-        assert smoke.data.runs[case.name].alpha.shape == (3,)
+        assert smoke.data.runs[case.name].alpha.shape == (size.seeds,)
     for case in warn:
-        assert smoke.data.runs[case.name].alpha.shape == (3,)
+        assert smoke.data.runs[case.name].alpha.shape == (size.warn_seeds,)
     assert len(smoke.controls) == 3
-    assert smoke.settings["n"] == TARGET_N
+    assert smoke.settings["n"] == size.n
 
 
 def test_targets_are_the_stated_ones(smoke: Evidence) -> None:
@@ -183,4 +184,4 @@ def test_figure(smoke: Evidence) -> None:
     assert "coverage" in cov.get_title().lower() or "Coverage" in cov.get_title()
     assert "pooled" in [t.get_text() for t in cov.get_xticklabels()]
     assert any("control" in lab for lab in warn.get_legend_handles_labels()[1])
-    assert f"n = {TARGET_N:,}" in fig.get_supxlabel()
+    assert f"n = {CLAIM.sizes['smoke'].n:,}" in fig.get_supxlabel()

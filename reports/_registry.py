@@ -27,6 +27,7 @@ REGISTRY: tuple[tuple[str, str], ...] = (
     ("prune.ensembles", "heavytail.reports._claim_prune_ensembles"),
     ("sgd.tail", "heavytail.reports._claim_sgd_tail"),
     ("estimators.calibration", "heavytail.reports._claim_estimators_calibration"),
+    ("meanfield.chaos", "heavytail.reports._claim_meanfield_chaos"),
 )
 
 #: The claim modules, in report order.

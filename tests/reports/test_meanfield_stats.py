@@ -164,3 +164,45 @@ def test_inputs_are_checked() -> None:
         sliced_wasserstein(np.ones((3, 2)), np.ones((3, 2)), 2 * theta)
     with pytest.raises(InvalidArgumentError, match="finite"):
         sliced_wasserstein(np.full((3, 2), np.nan), np.ones((3, 2)), theta)
+
+
+def test_paired_slope_is_the_jackknife_of_the_slope() -> None:
+    """Replicate r of every width shares its first units (one stream per replicate),
+    as the claim's runs do: the paired interval is the jackknife of the slope itself."""
+    rng = np.random.default_rng(7)
+    units = rng.standard_normal((30, WIDTHS[-1], 2))
+    pts = [scaled_variance(units[:, :n].mean(axis=1), n) for n in WIDTHS]
+    fit = variance_slope(pts, paired=True)
+    lx = np.log(WIDTHS)
+    c = (lx - lx.mean()) / np.sum((lx - lx.mean()) ** 2)
+    loo = [
+        sum(
+            ck * np.mean(np.log(n * np.delete(units[:, :n].mean(axis=1), r, 0).var(0, ddof=1)))
+            for ck, n in zip(c, WIDTHS, strict=True)
+        )
+        for r in range(30)
+    ]
+    se = np.sqrt(29 / 30 * np.sum((np.array(loo) - np.mean(loo)) ** 2))
+    assert fit.slope.high - fit.slope.estimate == pytest.approx(stats.t.ppf(0.975, 29) * se)
+    assert fit.df == 29
+    with pytest.raises(InvalidArgumentError, match="same replicates"):
+        variance_slope([pts[0], scaled_variance(units[:20, :32].mean(axis=1), 32)], paired=True)
+
+
+def test_inverse_width_term_removes_the_first_correction() -> None:
+    """n Var = C (1 - 8/n) exactly (three replicates at +-1, 0 give the variance exactly):
+    the straight line over 16..256 has slope 0.22; the fit with the 1/n term brings it
+    to -0.05, the O(n^-2) remainder of log(1 - 8/n) = -8/n - 32/n^2 - ... at n = 16."""
+
+    def point(n: int) -> object:
+        x = np.array([[1.0], [-1.0], [0.0]]) * np.sqrt(1.5 * (1 - 8 / n) / n)
+        return scaled_variance(x, n)
+
+    pts = [point(n) for n in WIDTHS]
+    straight = variance_slope(pts).slope.estimate
+    corrected = variance_slope(pts, inverse_width=True)
+    assert straight > 0.15
+    assert abs(corrected.slope.estimate) < 0.5 * straight
+    assert corrected.inverse_coefficient < 0
+    with pytest.raises(InvalidArgumentError, match="4 distinct"):
+        variance_slope(pts[:3], inverse_width=True)

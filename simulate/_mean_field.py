@@ -517,7 +517,7 @@ def mean_field_sgd(
     loss_slot = _slots(record.loss_steps, n_steps, "loss_steps")
     if record.loss_steps and m == 0 and test_size == 0:
         raise InvalidArgumentError(
-            "`record.loss_steps` needs a data set: `test_size` > 0 or a `dataset_size`"
+            "`loss_steps` needs a data set to evaluate: `test_size` > 0 or a `dataset_size`"
         )
     if record.n_probe > test_size:
         raise InvalidArgumentError(

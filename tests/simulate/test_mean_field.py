@@ -36,9 +36,18 @@ def _one_gd_step(act: str, loss: str, n: int = 24, dim: int = 4, m: int = 6) -> 
     """One full-batch step at eta = 1 from the recorded initialisation: (W0 - W1, a0 - a1)
     is then n times the gradient of the training loss at (W0, a0)."""
     return mean_field_sgd(
-        n, dim, eta=1.0, batch_size=m, n_steps=1, dataset_size=m, activation=act, loss=loss,
-        test_size=0, record=MeanFieldRecording(weight_steps=(0, 1)), rng=3,
-    )  # fmt: skip
+        n,
+        dim,
+        eta=1.0,
+        batch_size=m,
+        n_steps=1,
+        dataset_size=m,
+        activation=act,
+        loss=loss,
+        test_size=0,
+        record=MeanFieldRecording(weight_steps=(0, 1)),
+        rng=3,
+    )
 
 
 def _n_loss(run: Any, w: FloatArray, a: FloatArray) -> float:
@@ -108,8 +117,16 @@ def test_a_unit_moves_order_eta_whatever_the_width() -> None:
     like 1/n with the plain gradient of the loss)."""
     moves = []
     for n in (16, 1024):
-        run = mean_field_sgd(n, 4, eta=0.1, batch_size=32, n_steps=1, test_size=0,
-                             record=MeanFieldRecording(weight_steps=(0, 1)), rng=1)  # fmt: skip
+        run = mean_field_sgd(
+            n,
+            4,
+            eta=0.1,
+            batch_size=32,
+            n_steps=1,
+            test_size=0,
+            record=MeanFieldRecording(weight_steps=(0, 1)),
+            rng=1,
+        )
         moves.append(np.mean(np.abs(np.diff(run.w_records[0], axis=0))))
     # the ratio is an average over units of the same law: near 1 (here 0.9-1.1); a
     # 1/n scaling would give 64
@@ -117,23 +134,45 @@ def test_a_unit_moves_order_eta_whatever_the_width() -> None:
 
 
 def test_initialisation_replays_the_documented_streams() -> None:
-    run = mean_field_sgd(5, 3, eta=0.1, batch_size=2, n_steps=1, n_replicates=3,
-                         first_layer_std=2.0, record=MeanFieldRecording(weight_steps=(0,)),
-                         rng=7)  # fmt: skip
+    run = mean_field_sgd(
+        5,
+        3,
+        eta=0.1,
+        batch_size=2,
+        n_steps=1,
+        n_replicates=3,
+        first_layer_std=2.0,
+        record=MeanFieldRecording(weight_steps=(0,)),
+        rng=7,
+    )
     _, _, rep_root = np.random.default_rng(7).spawn(3)
     for r, child in enumerate(rep_root.spawn(3)):
         unit, _ = child.spawn(2)
         c = 2.0 / math.sqrt(3)  # first_layer_std / sqrt(dim), applied to each normal
         assert np.array_equal(run.w_records[r, 0], c * unit.standard_normal((5, 3)))
         assert np.array_equal(run.a_records[r, 0], unit.standard_normal(5))
-    ones = mean_field_sgd(5, 3, eta=0.1, batch_size=2, n_steps=2, second_layer_init="ones",
-                          train_second_layer=False, rng=7)  # fmt: skip
+    ones = mean_field_sgd(
+        5,
+        3,
+        eta=0.1,
+        batch_size=2,
+        n_steps=2,
+        second_layer_init="ones",
+        train_second_layer=False,
+        rng=7,
+    )
     assert np.all(ones.a == 1.0)
 
 
 def test_replicates_do_not_depend_on_how_many_follow() -> None:
-    kw = dict(eta=0.2, batch_size=4, n_steps=20, dataset_size=12,
-              injected_noise=MeanFieldNoise(1.5, 0.05, 3), rng=5)  # fmt: skip
+    kw = dict(
+        eta=0.2,
+        batch_size=4,
+        n_steps=20,
+        dataset_size=12,
+        injected_noise=MeanFieldNoise(1.5, 0.05, 3),
+        rng=5,
+    )
     three = mean_field_sgd(16, 3, n_replicates=3, **kw)
     five = mean_field_sgd(16, 3, n_replicates=5, **kw)
     assert np.array_equal(three.w, five.w[:3])
@@ -144,9 +183,15 @@ def test_replicates_do_not_depend_on_how_many_follow() -> None:
 def test_every_driver_gives_the_same_numbers() -> None:
     """A wide replicate alone (blocks over threads) and among others (replicates over
     threads) is the same network."""
-    kw = dict(eta=0.1, batch_size=32, n_steps=5, test_size=20,
-              injected_noise=MeanFieldNoise(1.75, 0.01, 1),
-              record=MeanFieldRecording(loss_steps=(5,), n_probe=3), rng=2)  # fmt: skip
+    kw = dict(
+        eta=0.1,
+        batch_size=32,
+        n_steps=5,
+        test_size=20,
+        injected_noise=MeanFieldNoise(1.75, 0.01, 1),
+        record=MeanFieldRecording(loss_steps=(5,), n_probe=3),
+        rng=2,
+    )
     one = mean_field_sgd(1000, 16, n_replicates=1, **kw)
     two = mean_field_sgd(1000, 16, n_replicates=2, **kw)
     assert one.settings["driver"] != two.settings["driver"]
@@ -160,9 +205,17 @@ def test_shared_batches_make_replicates_differ_only_by_their_start() -> None:
     """Identity units with a = 1: u = mean(w) runs SGD on least squares, u_k = M_k u_{k-1}
     + c_k, so with shared batches u_r(k) - u_s(k) = (M_k ... M_1)(u_r(0) - u_s(0)), the
     same factor for every pair; with independent batches the factors differ."""
-    kw = dict(eta=0.3, batch_size=1, n_steps=15, n_replicates=3, activation="identity",
-              train_second_layer=False, second_layer_init="ones",
-              record=MeanFieldRecording(weight_steps=(0, 15)), rng=9)  # fmt: skip
+    kw = dict(
+        eta=0.3,
+        batch_size=1,
+        n_steps=15,
+        n_replicates=3,
+        activation="identity",
+        train_second_layer=False,
+        second_layer_init="ones",
+        record=MeanFieldRecording(weight_steps=(0, 15)),
+        rng=9,
+    )
     ratios = {}
     for batches in ("shared", "independent"):
         run = mean_field_sgd(8, 1, batches=batches, **kw)
@@ -175,8 +228,19 @@ def test_shared_batches_make_replicates_differ_only_by_their_start() -> None:
 
 def test_records_losses_probes_and_outputs() -> None:
     rec = MeanFieldRecording(weight_steps=(0, 5, 10), loss_steps=(0, 10), n_probe=4)
-    run = mean_field_sgd(32, 3, eta=0.2, batch_size=5, n_steps=10, n_replicates=2,
-                         dataset_size=20, test_size=30, loss="logistic", record=rec, rng=8)  # fmt: skip
+    run = mean_field_sgd(
+        32,
+        3,
+        eta=0.2,
+        batch_size=5,
+        n_steps=10,
+        n_replicates=2,
+        dataset_size=20,
+        test_size=30,
+        loss="logistic",
+        record=rec,
+        rng=8,
+    )
     assert run.w_records.shape == (2, 3, 32, 3) and run.a_records.shape == (2, 3, 32)
     assert np.array_equal(run.w_records[:, -1], run.w)
     assert run.train_loss.shape == run.test_loss.shape == (2, 2)
@@ -196,8 +260,9 @@ def test_records_losses_probes_and_outputs() -> None:
     np.testing.assert_allclose(norms, np.linalg.norm(run.w, axis=2), rtol=1e-14)
     with pytest.raises(ValueError, match="read-only"):
         run.w[0, 0, 0] = 1.0
-    online = mean_field_sgd(8, 2, eta=0.1, batch_size=2, n_steps=3, rng=1,
-                            record=MeanFieldRecording(loss_steps=(3,)))  # fmt: skip
+    online = mean_field_sgd(
+        8, 2, eta=0.1, batch_size=2, n_steps=3, rng=1, record=MeanFieldRecording(loss_steps=(3,))
+    )
     assert online.train_loss is None and online.generalization_gap is None
     assert online.x_train is None and online.test_loss.shape == (1, 1)
 
@@ -206,9 +271,20 @@ def test_records_losses_probes_and_outputs() -> None:
 @pytest.mark.parametrize("inputs", ["gaussian", "sphere"])
 def test_data_follow_the_teacher(loss: str, inputs: str) -> None:
     teacher = Teacher(3, "relu", seed=4)
-    run = mean_field_sgd(4, 5, eta=0.1, batch_size=2, n_steps=1, dataset_size=50,
-                         test_size=40, loss=loss, inputs=inputs, teacher=teacher,
-                         label_noise=0.0, rng=3)  # fmt: skip
+    run = mean_field_sgd(
+        4,
+        5,
+        eta=0.1,
+        batch_size=2,
+        n_steps=1,
+        dataset_size=50,
+        test_size=40,
+        loss=loss,
+        inputs=inputs,
+        teacher=teacher,
+        label_noise=0.0,
+        rng=3,
+    )
     v, c = teacher.weights(5)
     assert np.array_equal(run.teacher_w, v) and np.array_equal(run.teacher_c, c)
     for x, y in ((run.x_train, run.y_train), (run.x_test, run.y_test)):
@@ -219,16 +295,27 @@ def test_data_follow_the_teacher(loss: str, inputs: str) -> None:
             np.testing.assert_allclose(y, f_star, rtol=1e-13, atol=1e-15)
         if inputs == "sphere":
             np.testing.assert_allclose(np.linalg.norm(x, axis=1), math.sqrt(5), rtol=1e-14)
-    other = mean_field_sgd(4, 5, eta=0.1, batch_size=2, n_steps=1, dataset_size=50,
-                           teacher=teacher, rng=4)  # fmt: skip
+    other = mean_field_sgd(
+        4, 5, eta=0.1, batch_size=2, n_steps=1, dataset_size=50, teacher=teacher, rng=4
+    )
     assert np.array_equal(other.teacher_w, run.teacher_w)  # the teacher ignores rng
 
 
 def test_divergence_is_reported_never_passed_on() -> None:
     rec = MeanFieldRecording(weight_steps=(0, 1, 60), loss_steps=(0, 1, 60), n_probe=2)
     with pytest.warns(DivergenceWarning, match="3 of 3 replicates diverged"):
-        run = mean_field_sgd(8, 4, eta=50.0, batch_size=4, n_steps=60, n_replicates=3,
-                             activation="identity", dataset_size=8, record=rec, rng=0)  # fmt: skip
+        run = mean_field_sgd(
+            8,
+            4,
+            eta=50.0,
+            batch_size=4,
+            n_steps=60,
+            n_replicates=3,
+            activation="identity",
+            dataset_size=8,
+            record=rec,
+            rng=0,
+        )
     assert run.n_diverged == 3 and run.diverged.all()
     assert np.all(run.divergence_step > 1)
     assert np.isnan(run.w).all() and np.isnan(run.a).all()
@@ -246,16 +333,26 @@ def test_partial_divergence_marks_only_the_diverged() -> None:
     # probability about 1e-5, so over 16 x 4 entries x 1000 steps about a third of the
     # replicates diverge (13 of 40 with this seed)
     with pytest.warns(DivergenceWarning, match="13 of 40"):
-        run = mean_field_sgd(16, 4, eta=0.5, batch_size=2, n_steps=1000, n_replicates=40,
-                             injected_noise=MeanFieldNoise(0.1, 1024.0, 2), test_size=0, rng=1)  # fmt: skip
+        run = mean_field_sgd(
+            16,
+            4,
+            eta=0.5,
+            batch_size=2,
+            n_steps=1000,
+            n_replicates=40,
+            injected_noise=MeanFieldNoise(0.1, 1024.0, 2),
+            test_size=0,
+            rng=1,
+        )
     assert 0 < run.n_diverged < 40
     assert np.isnan(run.w[run.diverged]).all()
     assert np.isfinite(run.w[~run.diverged]).all()
     assert np.all((run.divergence_step >= 1) == run.diverged)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        clean = mean_field_sgd(16, 4, eta=0.5, batch_size=2, n_steps=1000, n_replicates=4,
-                               test_size=0, rng=1)  # fmt: skip
+        clean = mean_field_sgd(
+            16, 4, eta=0.5, batch_size=2, n_steps=1000, n_replicates=4, test_size=0, rng=1
+        )
     assert clean.n_diverged == 0 and np.all(clean.divergence_step == -1)
 
 

@@ -28,6 +28,7 @@ REGISTRY: tuple[tuple[str, str], ...] = (
     ("sgd.tail", "heavytail.reports._claim_sgd_tail"),
     ("estimators.calibration", "heavytail.reports._claim_estimators_calibration"),
     ("meanfield.chaos", "heavytail.reports._claim_meanfield_chaos"),
+    ("meanfield.noise_compress", "heavytail.reports._claim_meanfield_noise_compress"),
 )
 
 #: The claim modules, in report order.

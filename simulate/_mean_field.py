@@ -1,6 +1,6 @@
 """Mean-field two-layer networks trained by (heavy-tailed) SGD, many replicates at once.
 
-The model of THEORY.md section 6: f(x) = (1/n) sum_i a_i phi(w_i . x), trained by
+The model of docs/theory.md, section 6: f(x) = (1/n) sum_i a_i phi(w_i . x), trained by
 mini-batch SGD in the mean-field scaling, with the optional alpha-stable noise injection
 of Wan, Barsbey, Zaidi & Şimşekli (ICML 2024).
 """
@@ -250,7 +250,7 @@ class MeanFieldRun:
         """Euclidean norms ||w_i|| of the units, shape w.shape[:-1] (default: final w).
 
         These are the column norms of the first layer written as a dim x n matrix, the
-        quantity node pruning ranks (THEORY.md section 2).
+        quantity node pruning ranks (docs/theory.md, section 2).
         """
         arr = self.w if w is None else np.asarray(w, dtype=np.float64)
         return np.sqrt(np.einsum("...j,...j->...", arr, arr))
@@ -354,7 +354,7 @@ def mean_field_sgd(
         w_i \in \mathbb{R}^{d},
 
     trained on the loss L_B = (1/b) sum_{p in B} l(f(x_p), y_p) of mini-batches B of b
-    points. Mean-field scaling (THEORY.md section 6; Mei, Montanari & Nguyen 2018;
+    points. Mean-field scaling (docs/theory.md, section 6; Mei, Montanari & Nguyen 2018;
     De Bortoli, Durmus, Fontaine & Şimşekli 2020): each unit steps by eta times its
     gradient of n L_B,
 

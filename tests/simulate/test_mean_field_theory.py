@@ -2,7 +2,7 @@
 
 With phi = identity and a_i = 1 fixed, f(x) = u . x with u = (1/n) sum_i w_i, and the
 mean-field step moves every unit by the same vector, eta (1/b) sum_p (y_p - u . x_p) x_p.
-So u runs SGD on least squares with step eta (THEORY.md section 5), whatever n, and
+So u runs SGD on least squares with step eta (docs/theory.md, section 5), whatever n, and
 w_i(k) - w_i(0) is the same for all units.
 """
 
@@ -40,7 +40,7 @@ def test_full_batch_gradient_descent_reaches_least_squares() -> None:
 def test_online_sgd_has_the_stationary_variance_of_linear_regression() -> None:
     """Online SGD on least squares with x ~ N(0, I_d), noise sd s: the stationary law of u
     has mean beta and covariance v I, v = eta s^2 / (2 b - (b + d + 1) eta)
-    (sgd_linear_regression's Notes; E[M^T M] = h(2) I, THEORY.md section 5).
+    (sgd_linear_regression's Notes; E[M^T M] = h(2) I, docs/theory.md, section 5).
 
     Rule: the mean over R = 2000 replicates of r = |u - beta|^2 / d estimates v; accept
     when |z| < 3.29 (two-sided 0.001), z = (mean(r) - v) / (sd(r) / sqrt(R)). Negative

@@ -458,13 +458,21 @@ def mean_field_sgd(
     With ``activation="identity"`` and ``train_second_layer=False`` (a_i = 1) every
     unit receives the same update, and u = (1/n) sum_i w_i follows SGD on least
     squares with step eta: u <- u - (eta / b) sum_p x_p (x_p . u - y_p)
-    (``tests/simulate/test_mean_field_theory.py`` checks it against the least-squares
-    solution and against the stationary variance of :func:`sgd_linear_regression`).
+    (``tests/simulate/test_mean_field_theory.py`` checks full-batch descent against the
+    least-squares solution, and online SGD against the stationary variance given in
+    :func:`sgd_linear_regression`'s Notes).
 
-    The products X_B W^T and D^T X_B go through BLAS; activations are vectorised
-    (``simulate/_mean_field_math.py``). Not checked here: whether eta is small enough
-    for a mean-field limit, or ``n_steps`` long enough to train. Wan et al.'s theorem
-    asks for eta <= n^(-alpha/2 - 1), out of reach at useful widths.
+    Propagation of chaos across replicates needs ``batches="shared"`` (or full batches):
+    with independent batches, every unit of a replicate feels that replicate's batch
+    noise, a common noise that averages over units do not wash out.
+
+    Computation: units are processed in blocks (``settings["unit_block"]``, chosen from
+    b and d so that each block's products X_B W^T and D^T X_B stay on one BLAS thread);
+    activations are vectorised (``simulate/_mean_field_math.py``). Several replicates
+    run on numba threads; a single wide one spreads its blocks over them. Not checked
+    here: whether eta is small enough for a mean-field limit, or ``n_steps`` long enough
+    to train. Wan et al.'s theorem asks for eta <= n^(-alpha/2 - 1), out of reach at
+    useful widths.
 
     Examples
     --------

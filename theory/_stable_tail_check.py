@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -221,8 +221,8 @@ def stable_tail_check(
     null, drawn = null[keep], drawn[keep]
     if null.shape[0] < 2:
         return _not_made(k, xi_data, null.shape[0], "fewer than 2 replicates gave a statistic")
-    z, mean, sd = _z(xi_data, null[:, 0])
-    flagged = math.isfinite(z) and abs(z) > flag_z
+    first = _z(xi_data, null[:, 0])
+    flagged = math.isfinite(first.z) and abs(first.z) > flag_z
     extra: dict[str, Any] = {}
     if hill_k is not None:
         hill_xi = _tail_xi(x, fit.loc, hill_k)
@@ -231,15 +231,15 @@ def stable_tail_check(
         extra = {
             "hill_k": hill_k,
             "hill_xi_data": hill_xi,
-            "hill_z": _z(hill_xi, null[:, 1])[0],
+            "hill_z": _z(hill_xi, null[:, 1]).z,
             "hill_rmse": float(np.sqrt(np.mean(err**2))),
         }
     return StableTailCheck(
-        z=z,
+        z=first.z,
         k=k,
         xi_data=xi_data,
-        xi_null_mean=mean,
-        xi_null_sd=sd,
+        xi_null_mean=first.mean,
+        xi_null_sd=first.sd,
         replicates=int(null.shape[0]),
         flagged=flagged,
         **extra,
@@ -260,9 +260,16 @@ def _not_made(k: int, xi_data: float, replicates: int, note: str) -> StableTailC
     )
 
 
-def _z(value: float, null: FloatArray) -> tuple[float, float, float]:
-    """(value - mean) / sd over ``null``, with the mean and sd (z nan when sd is 0)."""
+class _ZScore(NamedTuple):
+    """A value's z against replicates: (value - mean) / sd (nan when sd is 0)."""
+
+    z: float
+    mean: float
+    sd: float
+
+
+def _z(value: float, null: FloatArray) -> _ZScore:
+    """The z of ``value`` over ``null``, with their mean and standard deviation."""
     mean = float(np.mean(null))
     sd = float(np.std(null, ddof=1))
-    z = (value - mean) / sd if sd > 0 else math.nan
-    return z, mean, sd
+    return _ZScore((value - mean) / sd if sd > 0 else math.nan, mean, sd)

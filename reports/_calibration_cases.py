@@ -1,7 +1,8 @@
 """The calibration catalogue of the tail-index estimators: laws with a known tail index.
 
 Each :class:`CalibrationCase` is one law, its true index, and which target of the "auto"
-rule of :func:`heavytail.theory.estimate_tail_index` applies to it (issue 2, section 3):
+rule of :func:`heavytail.theory.estimate_tail_index` applies to it (docs/estimators.md,
+"The cases, and what 'true alpha' means for each"):
 
 - ``"abs"``: symmetric alpha-stable with alpha <= 1.9: |error| <= :data:`ABS_TOL`;
 - ``"rel"``: symmetric Pareto and Student t: relative error <= :data:`REL_TOL`;
@@ -40,7 +41,7 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 
-#: Sample size at which the targets of "auto" are stated (issue 2, section 3).
+#: Sample size at which the targets of "auto" are stated (docs/estimators.md).
 TARGET_N = 100_000
 #: |error| target on stable data with alpha <= 1.9.
 ABS_TOL = 0.1

@@ -328,7 +328,7 @@ CLAIM = Claim(
     source=(
         "Gribonval, Cevher & Davies (2012), the limit G_p of the relative best k-term error "
         "for i.i.d. entries with E|X|^p < inf (also Amini, Unser & Marvasti 2011); "
-        "THEORY.md section 1. G_p computed by heavytail.theory.limit_relative_error."
+        "docs/theory.md, section 1. G_p computed by heavytail.theory.limit_relative_error."
     ),
     sizes=SIZES,
     measure=measure,

@@ -253,7 +253,8 @@ CLAIM = Claim(
     ),
     formula="σ_k(x)_p / ‖x‖_p ≍ n^(1/p − 1/α) · O_P(1),  k = ⌈κ n⌉,  α < p",
     source=(
-        "Derived (THEORY.md section 1, 'Rate'; docs/compressibility.md, section 2): the smallest "
+        "Derived (docs/theory.md, section 1, 'Rate'; docs/compressibility.md, section 2): the "
+        "smallest "
         "(1 - kappa) n terms of |X_i|^p sum to order n, the whole sum to order n^(p/alpha) "
         "(an (alpha/p)-stable limit). Compressibility itself: Gribonval, Cevher & Davies "
         "(2012); Silva & Derpich (2015); Barsbey et al. (NeurIPS 2021)."

@@ -478,7 +478,7 @@ _CONTROL_ALPHA = get_case(ACCURACY_CONTROL_CASE).alpha
 _STATEMENT = (
     'The "auto" rule of estimate_tail_index meets its stated targets at '
     f"n = {power_of_ten(TARGET_N)} "
-    f"(issue 2): RMSE <= {ABS_TOL:g} on symmetric alpha-stable data with alpha in "
+    f"(docs/estimators.md): RMSE <= {ABS_TOL:g} on symmetric alpha-stable data with alpha in "
     f"{number_set(_STABLE)}; RMSE <= {REL_TOL:.0%} of alpha on symmetric Pareto "
     f"(alpha {_listed(_families('rel', 'pareto'))}) and Student t "
     f"(df {_listed(_families('rel', 'student'))}); its 95% intervals cover the truth in at "
@@ -515,8 +515,8 @@ CLAIM = Claim(
         f"{SILENT_WRONG_LIMIT:g} (shifted, mixture); n = {power_of_ten(TARGET_N)}"
     ),
     source=(
-        'heavytail issue 2, section 3 (targets of "auto"); estimator traps: THEORY.md '
-        "section 4; the full table: docs/calibration.py and docs/estimators.md"
+        'the targets of "auto" and the full table: docs/estimators.md (made by '
+        "docs/calibration.py); estimator traps: docs/theory.md, section 4"
     ),
     sizes=SIZES,
     measure=measure,

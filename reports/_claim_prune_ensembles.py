@@ -333,7 +333,7 @@ CLAIM = Claim(
         "prunable(sqrt(A)·G) = prunable(G);  e_mag ≤ e_node,  e_svd ≤ e_node"
     ),
     source=(
-        "THEORY.md section 2; Barsbey et al. (NeurIPS 2021) (i.i.d. columns); "
+        "docs/theory.md, section 2; Barsbey et al. (NeurIPS 2021) (i.i.d. columns); "
         "scale invariance of the relative error for one elliptic layer; ordering derived in "
         "docs/compressibility.md, section 4; one layer: section 6. Matrices from "
         "heavytail.theory's ensemble samplers."

@@ -505,7 +505,7 @@ CLAIM = Claim(
     ),
     source=(
         "Gürbüzbalaban, Şimşekli & Zhu, 'The heavy-tail phenomenon in SGD', ICML 2021, "
-        "Thm 2 (THEORY.md section 5; chi-square form: docs/sgd_tail_index.md); "
+        "Thm 2 (docs/theory.md, section 5; chi-square form: docs/sgd_tail_index.md); "
         "finite sums: Pavasovic, Durmus & Şimşekli, 'Approximate heavy tails in offline "
         "(multi-pass) SGD', NeurIPS 2023"
     ),

@@ -173,7 +173,8 @@ class SortedTail:
             with np.errstate(under="ignore"):
                 np.power(w, p, out=w)
         if stop > start:
-            with np.errstate(under="ignore"):
+            # p * log(ratio) may overflow to -inf for a huge p: its power is then 0.
+            with np.errstate(under="ignore", over="ignore"):
                 w[start:stop] = np.exp(p * _log_ratios(self.a_sorted[start:stop], self.top))
         self.w = w
         rows = n // _BLOCK + 1  # one spare row, so that j = n indexes a row of its own

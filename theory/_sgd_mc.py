@@ -222,13 +222,16 @@ def _run(setup: _Setup, s: FloatArray, seed: int) -> _Run:
     for k in range(setup.burn_in + setup.n_steps):
         a = rng.standard_normal((n, b, d)) * root_lam  # a_i ~ N(0, diag(lam))
         offset = rng.random() / n
-        gram = np.einsum("nbd,nbe->nde", a, a, optimize=True)  # sum_i a_i a_i^T
-        v = u - setup.c * np.einsum("nde,sne->snd", gram, u, optimize=True)  # M u
-        r = np.linalg.norm(v, axis=2)
+        # Huge eta * cov overflows here; the check below reports it as an EstimationError.
+        with np.errstate(over="ignore", invalid="ignore"):
+            gram = np.einsum("nbd,nbe->nde", a, a, optimize=True)  # sum_i a_i a_i^T
+            v = u - setup.c * np.einsum("nde,sne->snd", gram, u, optimize=True)  # M u
+            r = np.linalg.norm(v, axis=2)
         if not np.all((r > 0.0) & np.isfinite(r)):
             raise EstimationError(
-                "a particle's norm ||M u|| overflowed or vanished; eta * cov is too large "
-                "for the Monte Carlo estimate"
+                "a particle's norm ||M u|| overflowed or vanished: `eta` times `cov` is too "
+                f"large for the Monte Carlo estimate (eta / batch_size = {setup.c:g}, largest "
+                f"variance {float(setup.lam[0]):g})"
             )
         log_r = np.log(r)
         log_w = s_all[:, None] * log_r
@@ -506,8 +509,9 @@ def sgd_tail_index_monte_carlo(
             where = "above" if neg[-1] else "below"
             raise EstimationError(
                 f"a replicate's estimate of log h(s) does not change sign on "
-                f"[{_S_MIN:g}, {S_MAX_MONTE_CARLO:g}]: the tail index is {where} the range "
-                f"the Monte Carlo method resolves (estimated rho = {run.rho:.4g})"
+                f"[{_S_MIN:g}, {S_MAX_MONTE_CARLO:g}]: at `eta` = {setup.c * setup.b:g}, "
+                f"`batch_size` = {setup.b} and this `cov`, the tail index is {where} the "
+                f"range the Monte Carlo method resolves (estimated rho = {run.rho:.4g})"
             )
         j = int(np.argmax(~neg))  # first grid point with log h >= 0
         fine = np.linspace(grid[j - 1], grid[j], _N_FINE)
@@ -516,12 +520,15 @@ def sgd_tail_index_monte_carlo(
         ess.append(float(np.interp(roots[-1], fine, run2.ess)))
     if n_unstable == len(setup.seeds):
         raise NoStationaryLawError(
-            f"the estimated top Lyapunov exponent is >= 0 in every replicate at eta = "
-            f"{setup.c * setup.b:g}, b = {setup.b}: the SGD iterates have no stationary law"
+            f"the estimated top Lyapunov exponent is >= 0 in every replicate at `eta` = "
+            f"{setup.c * setup.b:g}, `batch_size` = {setup.b} and this `cov`: the SGD "
+            "iterates have no stationary law"
         )
     if n_unstable:
         raise EstimationError(
-            f"{n_unstable} of {len(setup.seeds)} replicates estimate rho >= 0: too close to "
-            f"the boundary of stability to estimate the tail index"
+            f"{n_unstable} of {len(setup.seeds)} replicates estimate rho >= 0 at `eta` = "
+            f"{setup.c * setup.b:g}, `batch_size` = {setup.b} and this `cov`: too close to "
+            "the boundary of stability to estimate the tail index (more `n_particles` or "
+            "`n_steps` narrow the estimates)"
         )
     return _summarise("alpha", roots, float(np.mean(ess)), setup.settings())

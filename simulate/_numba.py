@@ -1,4 +1,40 @@
-"""The one place that holds numba's options for heavytail's kernels."""
+"""The one place that holds numba's options for heavytail's kernels, and how a simulator is built.
+
+How a simulator is built (``simulate/_sgd_linear.py`` with ``_sgd_linear_kernel.py`` is
+the example; QuantEcon's ``simulate_indices`` -> ``_generate_sample_paths`` is the model):
+
+- The public wrapper, in plain Python, validates every argument first (messages name the
+  argument and the rule), owns the randomness (``rng`` -> one child Generator per fixed
+  chunk of work, spawned with ``heavytail._lib._rng.spawn_generators``, so the split never
+  depends on the thread count), allocates the outputs and pre-fills them (NaN, -1), calls
+  one kernel, then warns (divergence) and returns a frozen result with read-only arrays.
+- The wrapper picks the kernel. Each mode that changes the loop's structure (online or
+  finite-sum data, a scalar fast path) has its own small ``@kernel(parallel=True)`` entry
+  point, and the wrapper chooses among them with an ``if`` in Python. No integer code or
+  sentinel value (``m == 0``, ``every == 0``) tells a kernel which mode it is in.
+- A kernel takes a handful of arguments: the Generators (a ``numba.typed.List``), one
+  ``NamedTuple`` of scalar parameters, the mode's input (a ``NamedTuple`` whose class
+  names the mode), and one ``NamedTuple`` of output arrays. numba accepts heterogeneous
+  NamedTuples and compiles one specialisation per combination of types (not nested ones
+  holding arrays: ``prange`` cannot pass those).
+- Smaller choices are made by type, at compile time, and cost nothing per step:
+  - an optional output is an array or None in the outputs NamedTuple. The kernel passes
+    the field on to the chain function as an argument, where numba drops the code under
+    ``if average is not None`` for a None (it does not for a field read in place);
+  - a choice among laws or data sources is one NamedTuple class each, and a function
+    declared with :func:`implements` returns the code for the class it is given
+    (``_noise_kernel.add_stable_noise``), as ``functools.singledispatch`` does in Python.
+- A step makes no call that passes arrays or a Generator: such a call costs
+  reference-count updates, which dominate a cheap step. The code :func:`implements`
+  picks is inlined; helpers that are real calls run per chain, per epoch or per chunk.
+- Kernels are deterministic given their Generators: chunk c uses ``gens[c]`` alone, and
+  ``prange`` hands whole chunks to threads.
+
+numba's on-disk cache records the argument types of each compiled kernel. Renaming or
+removing a NamedTuple class that a kernel takes makes an older cache index for that
+kernel unreadable (numba unpickles it before checking that it is stale, and raises); the
+cure is to delete the module's ``__pycache__/*.nbi`` and ``*.nbc`` files.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +42,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import numba
+from numba.extending import overload
 
-__all__ = ["kernel"]
+__all__ = ["implements", "kernel"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -28,5 +65,28 @@ def kernel(*, parallel: bool = False) -> Callable[[F], F]:
     """
     decorator = numba.njit(
         cache=True, error_model="numpy", fastmath=False, nogil=True, parallel=parallel
+    )
+    return cast(Callable[[F], F], decorator)
+
+
+def implements(stub: Callable[..., Any]) -> Callable[[F], F]:
+    """Declare the function that picks ``stub``'s code, in compiled code, from the types.
+
+    The decorated function receives numba types (not values) for ``stub``'s arguments and
+    returns a plain Python function with ``stub``'s signature, which numba compiles with
+    :func:`kernel`'s options and inlines where ``stub`` is called; or None when no
+    implementation fits, which numba reports as a typing error. This is
+    ``numba.extending.overload``. Kernels calling ``stub`` stay cacheable (``cache=True``),
+    unlike kernels that take compiled functions as arguments, which numba recompiles in
+    every process.
+    """
+    # error_model and fastmath as in kernel(), for the same reasons. strict=False: numba
+    # would otherwise require every implementation's annotations to equal the typing
+    # function's, whose arguments are numba types, not values
+    decorator = overload(
+        stub,
+        jit_options={"error_model": "numpy", "fastmath": False},
+        strict=False,
+        inline="always",
     )
     return cast(Callable[[F], F], decorator)

@@ -2,6 +2,10 @@
 
 The model of Gürbüzbalaban, Şimşekli & Zhu (ICML 2021), THEORY.md section 5, with the
 optional heavy-tailed noise injection of Wan et al. (ICML 2024), THEORY.md section 6.
+
+This wrapper and its kernels (:mod:`._sgd_linear_kernel`) are the example of how a
+simulator is built, described in :mod:`._numba`: validate, spawn one Generator per chunk,
+pre-fill the outputs, pick the kernel in Python, then warn and return.
 """
 
 from __future__ import annotations
@@ -21,7 +25,18 @@ from heavytail._lib._errors import DivergenceWarning, InvalidArgumentError
 from heavytail._lib._rng import RngLike, spawn_generators
 from heavytail._lib._validation import as_sample, check_choice, check_int, check_real
 
-from ._sgd_linear_kernel import INJECT_ELLIPTIC, INJECT_IID, INJECT_NONE, sgd_linear_kernel
+from ._noise_kernel import EllipticStableNoise, IidStableNoise
+from ._sgd_linear_kernel import (
+    Dataset,
+    Online,
+    OwnDatasets,
+    SgdOutputs,
+    SgdScalars,
+    online_1d_kernel,
+    online_kernel,
+    own_datasets_kernel,
+    shared_dataset_kernel,
+)
 
 __all__ = [
     "CHUNK_SIZE",
@@ -363,30 +378,27 @@ def sgd_linear_regression(
     n_chunks = math.ceil(n_chains / CHUNK_SIZE)
     data_gen, *chunk_gens = spawn_generators(rng, n_chunks + 1)
 
+    dataset = None
     if shared_dataset:
         features = sigma * data_gen.standard_normal((m, dim))
-        labels = features @ xs + noise_std * data_gen.standard_normal(m)
-    else:
-        features = np.empty((0, dim))
-        labels = np.empty(0)
+        dataset = Dataset(features, features @ xs + noise_std * data_gen.standard_normal(m))
 
-    traj_every = 0
-    n_records = 0
-    if recording is not None and recording.trajectory_every is not None:
-        traj_every = recording.trajectory_every
-        n_records = (n_steps - burn_in) // traj_every
+    trajectory = None
+    every = None if recording is None else recording.trajectory_every
+    if every is not None:
+        n_records = (n_steps - burn_in) // every
         if n_records == 0:
             raise InvalidArgumentError(
                 f"`trajectory_every` must be <= n_steps - burn_in ({n_steps - burn_in}), "
-                f"got {traj_every}"
+                f"got {every}"
             )
-    average = recording is not None and recording.polyak_average
+        trajectory = np.full((n_chains, n_records, dim), np.nan)
+    average = None
+    if recording is not None and recording.polyak_average:
+        average = np.full((n_chains, dim), np.nan)
 
-    if injected_noise is None:
-        inject_kind, inject_alpha, inject_scale = INJECT_NONE, 2.0, 0.0
-    else:
-        inject_kind = INJECT_IID if injected_noise.kind == "iid" else INJECT_ELLIPTIC
-        inject_alpha = injected_noise.alpha
+    noise = None
+    if injected_noise is not None:
         # sigma_inj eta^(1/alpha) in log space: for small alpha it can overflow (noise
         # beyond the divergence bound at every step) or underflow to 0 (noise silently
         # switched off); both are refused
@@ -397,40 +409,37 @@ def sgd_linear_regression(
                 f"(1e-300, {DIVERGENCE_BOUND:g}), got exp({log_scale:.4g}) with "
                 f"alpha = {injected_noise.alpha:g}, eta = {eta:g}"
             )
-        inject_scale = math.exp(log_scale)
+        law = IidStableNoise if injected_noise.kind == "iid" else EllipticStableNoise
+        noise = law(injected_noise.alpha, math.exp(log_scale))
 
-    x_out = np.full((n_chains, dim), np.nan)
-    div_step = np.full(n_chains, -1, dtype=np.int64)
-    traj = np.full((n_chains, n_records, dim) if traj_every else (0, 0, dim), np.nan)
-    avg = np.full((n_chains, dim) if average else (0, dim), np.nan)
-
-    sgd_linear_kernel(
-        TypedList(chunk_gens),
-        CHUNK_SIZE,
-        n_steps,
-        eta,
-        b,
-        sigma,
-        noise_std,
-        xs,
-        m,
-        shared_dataset,
-        features,
-        labels,
-        inject_kind,
-        inject_alpha,
-        inject_scale,
-        burn_in,
-        traj_every,
-        average,
-        DIVERGENCE_BOUND,
-        x_out,
-        div_step,
-        traj,
-        avg,
+    out = SgdOutputs(
+        iterates=np.full((n_chains, dim), np.nan),
+        divergence_step=np.full(n_chains, -1, dtype=np.int64),
+        trajectory=trajectory,
+        average=average,
     )
+    scalars = SgdScalars(
+        n_steps=n_steps,
+        step=eta / b,
+        batch_size=b,
+        sigma=sigma,
+        noise_std=noise_std,
+        burn_in=burn_in,
+        record_every=every,
+        bound=DIVERGENCE_BOUND,
+        chunk_size=CHUNK_SIZE,
+    )
+    gens = TypedList(chunk_gens)
+    if dataset is not None:
+        shared_dataset_kernel(gens, scalars, dataset, noise, out)
+    elif m:
+        own_datasets_kernel(gens, scalars, OwnDatasets(xs, m), noise, out)
+    elif dim == 1:
+        online_1d_kernel(gens, scalars, Online(xs), noise, out)
+    else:
+        online_kernel(gens, scalars, Online(xs), noise, out)
 
-    diverged = div_step >= 0
+    diverged = out.divergence_step >= 0
     n_div = int(np.count_nonzero(diverged))
     if n_div:
         warnings.warn(
@@ -459,17 +468,15 @@ def sgd_linear_regression(
         "divergence_bound": DIVERGENCE_BOUND,
     }
     return SgdRun(
-        iterates=x_out,
+        iterates=out.iterates,
         diverged=diverged,
-        divergence_step=div_step,
-        trajectory=traj if traj_every else None,
+        divergence_step=out.divergence_step,
+        trajectory=trajectory,
         recorded_steps=(
-            burn_in + traj_every * np.arange(1, n_records + 1, dtype=np.int64)
-            if traj_every
-            else None
+            None if every is None else burn_in + every * np.arange(1, n_records + 1, dtype=np.int64)
         ),
-        polyak_average=avg if average else None,
-        features=features if shared_dataset else None,
-        labels=labels if shared_dataset else None,
+        polyak_average=average,
+        features=None if dataset is None else dataset.features,
+        labels=None if dataset is None else dataset.labels,
         settings=settings,
     )

@@ -1,9 +1,19 @@
-"""The compiled kernel behind :func:`heavytail.simulate.sgd_linear_regression`.
+"""The compiled kernels behind :func:`heavytail.simulate.sgd_linear_regression`.
 
-Deterministic given its Generators: chains are split into fixed chunks of ``chunk_size``
-(the last one may be shorter); chunk c uses ``gens[c]`` alone and steps its chains one
-after the other, each chain through all its steps. ``prange`` hands whole chunks to
-threads, so the numbers never depend on the thread count.
+The wrapper picks the entry point by the data mode (see :mod:`._numba` for the pattern):
+:func:`online_1d_kernel` (online, dim 1), :func:`online_kernel` (online, any dim),
+:func:`own_datasets_kernel` (finite-sum, one dataset per chain) or
+:func:`shared_dataset_kernel` (finite-sum, one dataset for all). Each takes the chunk
+Generators, the scalars (:class:`SgdScalars`), the mode's input (:class:`Online`,
+:class:`OwnDatasets` or :class:`Dataset`), the injected noise (None or a law of
+:mod:`._noise_kernel`) and the outputs (:class:`SgdOutputs`, whose trajectory and average
+are None when not recorded). Every chain runs through :func:`_chain`, whose batch
+gradient is picked by the type of the mode's input, except on the online dim-1 path.
+
+Deterministic given its Generators: chains are split into fixed chunks of
+``chunk_size`` (the last one may be shorter); chunk c uses ``gens[c]`` alone and steps
+its chains one after the other, each chain through all its steps. ``prange`` hands whole
+chunks to threads, so the numbers never depend on the thread count.
 
 Order of the draws, per chain of a chunk:
 
@@ -12,59 +22,141 @@ Order of the draws, per chain of a chunk:
 - then per step: online, for each of the ``b`` samples, its ``dim`` feature normals then
   its label-noise normal; finite-sum, at the start of each epoch, the Fisher-Yates
   shuffle's ``m - 1`` integers (no shuffle when ``b == m``);
-- then the injected noise of the step, if any (see :mod:`._stable_kernel`).
+- then the injected noise of the step, if any (see :mod:`._noise_kernel`).
 
 A chain is stopped at the first step where an entry of its iterate is non-finite or
-exceeds ``bound`` in absolute value: its step number goes into ``div_step`` and its
-outputs keep the NaN the caller filled them with.
+exceeds ``bound`` in absolute value: its step number goes into ``divergence_step`` and
+its outputs keep the NaN the caller filled them with.
 
-Performance note: a call that passes a Generator or an array costs reference-count
-updates, which dominate a step as cheap as this one. So the per-step work is written
-inline in one function per chain (:func:`_chain_online_1d`, the scalar path of the online
-1-D case, and :func:`_chain_general`), and helpers are called per chain, per epoch, or
-only when noise is injected.
+Performance (``benchmarks/bench_sgd_linear.py``). A call that passes arrays or a
+Generator costs reference-count updates, which dominate a step as cheap as this one: a
+trial with the end of each step (update, noise, check, records) in a helper called per
+step ran about 5x slower at dim 1. So a step makes no call: the pieces picked by type
+(:func:`_add_gradient`, :func:`._noise_kernel.add_stable_noise`) are inlined by numba,
+and the chain's loop is written out in :func:`_chain`. The online dim-1 path
+:func:`_online_chain_1d` keeps the iterate in a register and earns its place: without it
+(:func:`_chain` at dim 1, bit-identical numbers) the CPU time at dim 1 was 1.29-1.64x
+at b = 1 and 1.25-1.33x at b = 5 (4e4 chains x 500 steps, 1 thread, three rounds on a
+shared 2-core machine); the benchmark prints this ratio as ``general/fast``.
 """
 
 from __future__ import annotations
 
-import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 from numba import prange
 
-from ._numba import kernel
-from ._stable_kernel import elliptic_stable_into, positive_stable, symmetric_stable
+from ._noise_kernel import add_stable_noise, add_stable_noise_scalar
+from ._numba import implements, kernel
 
-__all__ = ["INJECT_ELLIPTIC", "INJECT_IID", "INJECT_NONE", "sgd_linear_kernel"]
-
-INJECT_NONE = 0
-INJECT_IID = 1
-INJECT_ELLIPTIC = 2
+__all__ = [
+    "Dataset",
+    "Online",
+    "OwnDatasets",
+    "SgdOutputs",
+    "SgdScalars",
+    "online_1d_kernel",
+    "online_kernel",
+    "own_datasets_kernel",
+    "shared_dataset_kernel",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 
+class SgdScalars(NamedTuple):
+    """The scalar parameters, shared by every chain."""
+
+    n_steps: int
+    step: float  # eta / b
+    batch_size: int
+    sigma: float
+    noise_std: float
+    burn_in: int
+    record_every: int | None  # the trajectory's spacing; None when none is recorded
+    bound: float  # the divergence bound
+    chunk_size: int
+
+
+class Online(NamedTuple):
+    """The online mode's input: ``x_star`` (dim,). Every step draws b fresh samples."""
+
+    x_star: FloatArray
+
+
+class OwnDatasets(NamedTuple):
+    """The finite-sum mode's input when each chain draws its own dataset of ``size`` points.
+
+    Points a ~ N(0, sigma^2 I), labels a . x_star + noise_std N(0, 1); ``x_star`` (dim,).
+    """
+
+    x_star: FloatArray
+    size: int
+
+
+class Dataset(NamedTuple):
+    """A finite-sum dataset: ``features`` (m, dim), ``labels`` (m,)."""
+
+    features: FloatArray
+    labels: FloatArray
+
+
+class SgdOutputs(NamedTuple):
+    """What the kernels write into, pre-filled by the caller with NaN (and -1).
+
+    ``iterates`` (n_chains, dim); ``divergence_step`` (n_chains,); ``trajectory``
+    (n_chains, n_records, dim), the iterates at steps burn_in + r record_every,
+    r = 1, ..., n_records, or None; ``average`` (n_chains, dim) or None. (A NamedTuple
+    nested in this one would not do: numba's ``prange`` cannot pass one holding arrays.)
+    """
+
+    iterates: FloatArray
+    divergence_step: IntArray
+    trajectory: FloatArray | None
+    average: FloatArray | None
+
+
+class _Scratch(NamedTuple):
+    """One chunk's working arrays: x, a, grad, buf, acc of length dim; perm of length m."""
+
+    x: FloatArray
+    a: FloatArray
+    grad: FloatArray
+    buf: FloatArray
+    acc: FloatArray
+    perm: IntArray
+
+
 @kernel()
-def _draw_dataset(
-    gen: Any,
-    sigma: float,
-    noise_std: float,
-    x_star: FloatArray,
-    features: FloatArray,
-    labels: FloatArray,
-) -> None:
+def _scratch(dim: int, m: int) -> _Scratch:
+    return _Scratch(
+        np.empty(dim), np.empty(dim), np.empty(dim), np.empty(dim), np.empty(dim),
+        np.empty(m, dtype=np.int64),
+    )  # fmt: skip
+
+
+@kernel()
+def _chunk(c: np.int64, chunk_size: int, n_chains: int) -> tuple[np.int64, np.int64]:
+    """The chains [first, last) of chunk c (a signed index: prange's own is unsigned)."""
+    first = c * chunk_size
+    last = first + chunk_size
+    return first, last if last < n_chains else np.int64(n_chains)
+
+
+@kernel()
+def _draw_dataset(gen: Any, p: SgdScalars, x_star: FloatArray, data: Dataset) -> None:
     """Fill one dataset: rows a_i ~ N(0, sigma^2 I), labels a_i . x* + noise_std N(0, 1)."""
-    m, dim = features.shape
-    for p in range(m):
+    m, dim = data.features.shape
+    for q in range(m):
         ax_star = 0.0
         for j in range(dim):
-            aj = sigma * gen.standard_normal()
-            features[p, j] = aj
+            aj = p.sigma * gen.standard_normal()
+            data.features[q, j] = aj
             ax_star += aj * x_star[j]
-        labels[p] = ax_star + noise_std * gen.standard_normal()
+        data.labels[q] = ax_star + p.noise_std * gen.standard_normal()
 
 
 @kernel()
@@ -77,232 +169,209 @@ def _shuffle(gen: Any, perm: IntArray) -> None:
         perm[k] = tmp
 
 
-@kernel()
-def _inject(
-    gen: Any, kind: int, alpha: float, scale: float, x: FloatArray, buf: FloatArray
-) -> None:
-    """x <- x + scale * L, L standard symmetric alpha-stable: i.i.d. entries or elliptic."""
-    if kind == INJECT_IID:
-        for j in range(x.shape[0]):
-            x[j] += scale * symmetric_stable(gen, alpha)
-    elif kind == INJECT_ELLIPTIC:
-        elliptic_stable_into(gen, alpha, buf)
-        for j in range(x.shape[0]):
-            x[j] += scale * buf[j]
+def _add_gradient(data: Any, gen: Any, p: SgdScalars, pos: int, s: _Scratch) -> int:
+    """s.grad <- sum over the step's batch of a (a . x - y); returns the new ``pos``.
 
-
-@kernel()
-def _chain_online_1d(
-    gen: Any,
-    i: int,
-    n_steps: int,
-    step: float,
-    b: int,
-    sigma: float,
-    noise_std: float,
-    x_star: float,
-    inject_kind: int,
-    inject_alpha: float,
-    inject_scale: float,
-    burn_in: int,
-    traj_every: int,
-    average: bool,
-    bound: float,
-    x_out: FloatArray,
-    div_step: IntArray,
-    traj: FloatArray,
-    avg: FloatArray,
-) -> None:
-    """Chain ``i`` in the online mode at dim = 1, the iterate held in a scalar.
-
-    The same arithmetic, in the same order, as :func:`_chain_general` at dim = 1.
+    Compiled code only; ``data``'s type picks the code (:func:`._numba.implements`):
+    :class:`Online` draws the batch, :class:`Dataset` takes the next batch of the epoch.
+    ``pos`` counts the points of the epoch already used (the online mode ignores it).
     """
-    x = 0.0
-    acc = 0.0
-    for k in range(1, n_steps + 1):
-        grad = 0.0
-        for _ in range(b):
-            a = sigma * gen.standard_normal()
-            resid = a * x - (a * x_star + noise_std * gen.standard_normal())
-            grad += a * resid
-        x -= step * grad
-        if inject_kind == INJECT_IID:
-            x += inject_scale * symmetric_stable(gen, inject_alpha)
-        elif inject_kind == INJECT_ELLIPTIC:  # the order of elliptic_stable_into
-            s = math.sqrt(2.0 * positive_stable(gen, 0.5 * inject_alpha))
-            x += inject_scale * (s * gen.standard_normal())
-        if not abs(x) <= bound:  # also catches NaN
-            div_step[i] = k
-            return
-        if k > burn_in:
-            acc += x
-            if traj_every > 0 and (k - burn_in) % traj_every == 0:
-                traj[i, (k - burn_in) // traj_every - 1, 0] = x
-    x_out[i, 0] = x
-    if average:
-        avg[i, 0] = acc / (n_steps - burn_in)
+    raise NotImplementedError("_add_gradient is called from numba kernels only")
 
 
-@kernel()
-def _chain_general(
-    gen: Any,
-    i: int,
-    n_steps: int,
-    step: float,
-    b: int,
-    sigma: float,
-    noise_std: float,
-    x_star: FloatArray,
-    m: int,
-    features: FloatArray,
-    labels: FloatArray,
-    perm: IntArray,
-    inject_kind: int,
-    inject_alpha: float,
-    inject_scale: float,
-    burn_in: int,
-    traj_every: int,
-    average: bool,
-    bound: float,
-    x: FloatArray,
-    a: FloatArray,
-    grad: FloatArray,
-    buf: FloatArray,
-    acc: FloatArray,
-    x_out: FloatArray,
-    div_step: IntArray,
-    traj: FloatArray,
-    avg: FloatArray,
-) -> None:
-    """Chain ``i``, any dim: online when ``m == 0``, else on the dataset given.
-
-    ``x``, ``a``, ``grad``, ``buf``, ``acc`` (length dim) and ``perm`` (length m) are
-    scratch space owned by the chunk.
-    """
+def _online_gradient(data: Online, gen: Any, p: SgdScalars, pos: int, s: _Scratch) -> int:
+    x, a, grad = s.x, s.a, s.grad
     dim = x.shape[0]
-    for p in range(m):
-        perm[p] = p
-    pos = m  # forces a shuffle before the first step
+    for j in range(dim):
+        grad[j] = 0.0
+    for _ in range(p.batch_size):
+        ax = 0.0
+        ax_star = 0.0
+        for j in range(dim):
+            aj = p.sigma * gen.standard_normal()
+            a[j] = aj
+            ax += aj * x[j]
+            ax_star += aj * data.x_star[j]
+        resid = ax - (ax_star + p.noise_std * gen.standard_normal())
+        for j in range(dim):
+            grad[j] += a[j] * resid
+    return pos
+
+
+def _dataset_gradient(data: Dataset, gen: Any, p: SgdScalars, pos: int, s: _Scratch) -> int:
+    x, grad, perm = s.x, s.grad, s.perm
+    m, dim = data.features.shape
+    b = p.batch_size
+    for j in range(dim):
+        grad[j] = 0.0
+    if pos + b > m:  # the epoch is over; the last m mod b points wait
+        if b < m:
+            _shuffle(gen, perm)
+        pos = 0
+    for q in range(pos, pos + b):
+        row = perm[q]
+        ax = 0.0
+        for j in range(dim):
+            ax += data.features[row, j] * x[j]
+        resid = ax - data.labels[row]
+        for j in range(dim):
+            grad[j] += data.features[row, j] * resid
+    return pos + b
+
+
+@implements(_add_gradient)
+def _add_gradient_for(data: Any, gen: Any, p: Any, pos: Any, s: Any) -> Any:
+    cls = getattr(data, "instance_class", None)
+    if cls is Online:
+        return _online_gradient
+    if cls is Dataset:
+        return _dataset_gradient
+    return None
+
+
+@kernel()
+def _chain(
+    gen: Any,
+    i: int,
+    p: SgdScalars,
+    data: Online | Dataset,
+    noise: Any,
+    s: _Scratch,
+    out: SgdOutputs,
+    trajectory: FloatArray | None,
+    average: FloatArray | None,
+) -> None:
+    """Run chain i from x_0 = 0 and write its outputs.
+
+    ``trajectory`` and ``average`` are ``out``'s, passed again as arguments: numba drops
+    the code under ``if ... is not None`` for a None argument, not for a None field.
+    """
+    x, acc, perm = s.x, s.acc, s.perm
+    dim = x.shape[0]
     for j in range(dim):
         x[j] = 0.0
         acc[j] = 0.0
-    for k in range(1, n_steps + 1):
+    for q in range(perm.shape[0]):
+        perm[q] = q
+    pos = perm.shape[0]  # a finite-sum epoch is over: shuffle before the first step
+    for k in range(1, p.n_steps + 1):
+        pos = _add_gradient(data, gen, p, pos, s)
         for j in range(dim):
-            grad[j] = 0.0
-        if m == 0:
-            for _ in range(b):
-                ax = 0.0
-                ax_star = 0.0
-                for j in range(dim):
-                    aj = sigma * gen.standard_normal()
-                    a[j] = aj
-                    ax += aj * x[j]
-                    ax_star += aj * x_star[j]
-                resid = ax - (ax_star + noise_std * gen.standard_normal())
-                for j in range(dim):
-                    grad[j] += a[j] * resid
-        else:
-            if pos + b > m:  # the epoch is over; the last m mod b points wait
-                if b < m:
-                    _shuffle(gen, perm)
-                pos = 0
-            for q in range(pos, pos + b):
-                p = perm[q]
-                ax = 0.0
-                for j in range(dim):
-                    ax += features[p, j] * x[j]
-                resid = ax - labels[p]
-                for j in range(dim):
-                    grad[j] += features[p, j] * resid
-            pos += b
+            x[j] -= p.step * s.grad[j]
+        add_stable_noise(noise, gen, x, s.buf)
         for j in range(dim):
-            x[j] -= step * grad[j]
-        if inject_kind != INJECT_NONE:
-            _inject(gen, inject_kind, inject_alpha, inject_scale, x, buf)
-        for j in range(dim):
-            if not abs(x[j]) <= bound:  # also catches NaN
-                div_step[i] = k
+            if not abs(x[j]) <= p.bound:  # also catches NaN
+                out.divergence_step[i] = k
                 return
-        if k > burn_in:
-            for j in range(dim):
-                acc[j] += x[j]
-            if traj_every > 0 and (k - burn_in) % traj_every == 0:
-                r = (k - burn_in) // traj_every - 1
+        if k > p.burn_in:
+            if average is not None:
                 for j in range(dim):
-                    traj[i, r, j] = x[j]
+                    acc[j] += x[j]
+            if trajectory is not None:
+                every = p.record_every
+                assert every is not None  # the wrapper sets both or neither
+                if (k - p.burn_in) % every == 0:
+                    for j in range(dim):
+                        trajectory[i, (k - p.burn_in) // every - 1, j] = x[j]
     for j in range(dim):
-        x_out[i, j] = x[j]
-    if average:
+        out.iterates[i, j] = x[j]
+    if average is not None:
         for j in range(dim):
-            avg[i, j] = acc[j] / (n_steps - burn_in)
+            average[i, j] = acc[j] / (p.n_steps - p.burn_in)
+
+
+@kernel()
+def _online_chain_1d(
+    gen: Any,
+    i: int,
+    p: SgdScalars,
+    x_star: float,
+    noise: Any,
+    out: SgdOutputs,
+    trajectory: FloatArray | None,
+    average: FloatArray | None,
+) -> None:
+    """:func:`_chain` in the online mode at dim 1, the iterate held in a scalar.
+
+    The same arithmetic, in the same order, and the same draws.
+    """
+    x = 0.0
+    acc = 0.0
+    for k in range(1, p.n_steps + 1):
+        grad = 0.0
+        for _ in range(p.batch_size):
+            a = p.sigma * gen.standard_normal()
+            resid = a * x - (a * x_star + p.noise_std * gen.standard_normal())
+            grad += a * resid
+        x -= p.step * grad
+        x = add_stable_noise_scalar(noise, gen, x)
+        if not abs(x) <= p.bound:  # also catches NaN
+            out.divergence_step[i] = k
+            return
+        if k > p.burn_in:
+            if average is not None:
+                acc += x
+            if trajectory is not None:
+                every = p.record_every
+                assert every is not None  # the wrapper sets both or neither
+                if (k - p.burn_in) % every == 0:
+                    trajectory[i, (k - p.burn_in) // every - 1, 0] = x
+    out.iterates[i, 0] = x
+    if average is not None:
+        average[i, 0] = acc / (p.n_steps - p.burn_in)
 
 
 @kernel(parallel=True)
-def sgd_linear_kernel(
-    gens: Any,
-    chunk_size: int,
-    n_steps: int,
-    eta: float,
-    b: int,
-    sigma: float,
-    noise_std: float,
-    x_star: FloatArray,
-    m: int,
-    shared: bool,
-    shared_features: FloatArray,
-    shared_labels: FloatArray,
-    inject_kind: int,
-    inject_alpha: float,
-    inject_scale: float,
-    burn_in: int,
-    traj_every: int,
-    average: bool,
-    bound: float,
-    x_out: FloatArray,
-    div_step: IntArray,
-    traj: FloatArray,
-    avg: FloatArray,
-) -> None:
-    """Run every chain; write final iterates, divergence steps and recordings.
+def online_1d_kernel(gens: Any, p: SgdScalars, data: Online, noise: Any, out: SgdOutputs) -> None:
+    """Every chain in the online mode at dim 1 (:func:`_online_chain_1d`)."""
+    n_chains = out.iterates.shape[0]
+    x_star = data.x_star[0]
+    for c in prange(len(gens)):
+        gen = gens[np.int64(c)]
+        first, last = _chunk(np.int64(c), p.chunk_size, n_chains)
+        for i in range(first, last):
+            _online_chain_1d(gen, i, p, x_star, noise, out, out.trajectory, out.average)
 
-    ``m == 0`` is the online mode; otherwise each chain runs on ``shared_features`` /
-    ``shared_labels`` when ``shared`` is true, or on its own dataset of ``m`` points.
-    ``x_out``, ``traj`` and ``avg`` must be prefilled with NaN and ``div_step`` with -1;
-    ``traj`` is (n_chains, n_records, dim) and ``avg`` (n_chains, dim) when recorded,
-    otherwise empty.
-    """
-    n_chains, dim = x_out.shape
-    n_chunks = len(gens)
-    step = eta / b
-    for c in prange(n_chunks):
-        gen = gens[np.int64(c)]  # a signed index: prange's own is unsigned
-        first = np.int64(c) * chunk_size
-        last = min(first + chunk_size, n_chains)
-        if m == 0 and dim == 1:
-            for i in range(first, last):
-                _chain_online_1d(
-                    gen, i, n_steps, step, b, sigma, noise_std, x_star[0],
-                    inject_kind, inject_alpha, inject_scale, burn_in, traj_every, average,
-                    bound, x_out, div_step, traj, avg,
-                )  # fmt: skip
-        else:
-            x = np.empty(dim)
-            a = np.empty(dim)
-            grad = np.empty(dim)
-            buf = np.empty(dim)
-            acc = np.empty(dim)
-            perm = np.empty(m, dtype=np.int64)
-            if m > 0 and not shared:
-                features = np.empty((m, dim))
-                labels = np.empty(m)
-            else:
-                features = shared_features
-                labels = shared_labels
-            for i in range(first, last):
-                if m > 0 and not shared:
-                    _draw_dataset(gen, sigma, noise_std, x_star, features, labels)
-                _chain_general(
-                    gen, i, n_steps, step, b, sigma, noise_std, x_star, m, features, labels,
-                    perm, inject_kind, inject_alpha, inject_scale, burn_in, traj_every,
-                    average, bound, x, a, grad, buf, acc, x_out, div_step, traj, avg,
-                )  # fmt: skip
+
+@kernel(parallel=True)
+def online_kernel(gens: Any, p: SgdScalars, data: Online, noise: Any, out: SgdOutputs) -> None:
+    """Every chain in the online mode: b fresh samples per step."""
+    n_chains, dim = out.iterates.shape
+    for c in prange(len(gens)):
+        gen = gens[np.int64(c)]
+        s = _scratch(dim, 0)
+        first, last = _chunk(np.int64(c), p.chunk_size, n_chains)
+        for i in range(first, last):
+            _chain(gen, i, p, data, noise, s, out, out.trajectory, out.average)
+
+
+@kernel(parallel=True)
+def own_datasets_kernel(
+    gens: Any, p: SgdScalars, own: OwnDatasets, noise: Any, out: SgdOutputs
+) -> None:
+    """Every chain in the finite-sum mode, each on its own dataset, drawn first."""
+    n_chains, dim = out.iterates.shape
+    m = own.size
+    for c in prange(len(gens)):
+        gen = gens[np.int64(c)]
+        s = _scratch(dim, m)
+        data = Dataset(np.empty((m, dim)), np.empty(m))
+        first, last = _chunk(np.int64(c), p.chunk_size, n_chains)
+        for i in range(first, last):
+            _draw_dataset(gen, p, own.x_star, data)
+            _chain(gen, i, p, data, noise, s, out, out.trajectory, out.average)
+
+
+@kernel(parallel=True)
+def shared_dataset_kernel(
+    gens: Any, p: SgdScalars, data: Dataset, noise: Any, out: SgdOutputs
+) -> None:
+    """Every chain in the finite-sum mode, all on ``data``."""
+    n_chains, dim = out.iterates.shape
+    m = data.labels.shape[0]
+    for c in prange(len(gens)):
+        gen = gens[np.int64(c)]
+        s = _scratch(dim, m)
+        first, last = _chunk(np.int64(c), p.chunk_size, n_chains)
+        for i in range(first, last):
+            _chain(gen, i, p, data, noise, s, out, out.trajectory, out.average)

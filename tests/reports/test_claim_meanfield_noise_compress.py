@@ -26,7 +26,7 @@ from heavytail.theory import InvalidArgumentError
 
 # A few seconds: widths 32..2048, 32 replicates. The alpha = 1.5 rates, the Gaussian
 # data and the tails have power here; the alpha = 1.75 rates (distance 0.071 to the
-# control slope 0) need the quick size (the slow test below).
+# control slope 0, of which the tolerance takes 0.026) lack it here and at quick size.
 SMALL = NoiseCompressSize((32, 256, 2048), 32, 8)
 
 
@@ -53,7 +53,7 @@ def test_controls_with_power_at_this_size_are_rejected(
     evidence: Evidence[NoiseCompressData],
 ) -> None:
     """Every control except slope 0 against the alpha = 1.75 rates (too close at 32
-    replicates) is rejected; those are rejected at quick size (slow test)."""
+    replicates) is rejected."""
     weak = [c for c in evidence.controls if "alpha = 1.75" in c.label and "slope 0" in c.label]
     assert len(weak) == len(NOISE_TYPES) * len(KAPPAS)
     for control in evidence.controls:
@@ -90,19 +90,28 @@ def test_rules_have_power_at_the_quick_width_of_the_intervals() -> None:
 
 
 @pytest.mark.slow
-def test_quick_size_rejects_every_control() -> None:
+def test_quick_size_rejects_the_controls_it_has_power_for() -> None:
+    """At quick size every control is rejected except, possibly, slope 0 against the
+    alpha = 1.75 rates (their intervals, about 0.08 wide, plus the tolerance 0.026 can
+    reach 0); no check disagrees."""
     ev = CLAIM.run("quick", rng=0)
     assert not [c.label for c in ev.checks if c.verdict is Verdict.DISAGREE]
-    assert ev.controls_rejected
+    for control in ev.controls:
+        if not ("alpha = 1.75" in control.label and "slope 0" in control.label):
+            assert control.verdict is Verdict.DISAGREE, control.label
 
 
-def test_iid_table_backs_the_tolerance() -> None:
-    """The i.i.d. model's slopes (few replicates here, so a looser bound: the
-    Monte Carlo sd of a slope at 60 replicates is about 0.04 for alpha = 1.5) stay
-    within a few tolerances of 1/2 - 1/alpha."""
-    for _alpha, _typ, slope, bias in iid_slope_table(replicates=60, seed=1):
-        assert slope < 0
-        assert abs(bias) < 5 * RATE_TOLERANCE
+def test_iid_table_backs_the_tolerances() -> None:
+    """The i.i.d. model (few replicates here: a smoke run of the measurement) has heavy
+    rates within their standard error plus a tolerance of the prediction (its bias is
+    what the tolerance allows, measured at 1000 replicates), and Gaussian slopes near 0."""
+    rows = iid_slope_table(replicates=40, seed=1)
+    assert len(rows) == (len(CELLS) + len(NOISE_TYPES)) * len(KAPPAS)
+    for alpha, _typ, _kappa, slope, bias, se in rows:
+        allowed = RATE_TOLERANCE if alpha < 2 else GAUSSIAN_RULE.tolerance
+        assert abs(bias) < allowed + 4 * se, (alpha, slope, se)
+        if alpha < 2:
+            assert slope < 0
 
 
 def test_figure_and_statement(evidence: Evidence[NoiseCompressData]) -> None:

@@ -25,8 +25,10 @@ from heavytail.simulate import (
     InjectedNoise,
     Recording,
     SharedDataset,
+    _sgd_linear,
     sgd_linear_regression,
 )
+from heavytail.simulate._sgd_linear_kernel import online_kernel
 from heavytail.theory import DivergenceWarning, InvalidArgumentError, sgd_lyapunov_exponent
 
 FloatArray = npt.NDArray[np.float64]
@@ -343,6 +345,37 @@ def test_per_chain_datasets_differ_and_shared_dataset_chains_agree_under_gd() ->
     # full batch on one dataset: deterministic after the dataset, so all chains agree
     np.testing.assert_array_equal(shared.iterates, np.tile(shared.iterates[0], (4, 1)))
     assert len({tuple(row) for row in own.iterates}) == 4
+
+
+# ---------------------------------------------------------------------------- fast path
+
+
+@pytest.mark.parametrize(
+    "noise", [None, InjectedNoise(1.5, 0.05), InjectedNoise(1.2, 0.05, "elliptic")]
+)
+def test_dim1_fast_path_is_bit_identical_to_the_general_path(
+    monkeypatch: pytest.MonkeyPatch, noise: InjectedNoise | None
+) -> None:
+    """The online dim-1 kernel keeps the iterate in a scalar; the general kernel, run in
+    its place, must give the same numbers to the bit (same draws, same arithmetic in the
+    same order), records and divergence steps included."""
+    kw: dict[str, Any] = dict(
+        n_chains=CHUNK_SIZE + 50, n_steps=370, burn_in=20, x_star=[0.5], sigma=1.0,
+        noise_std=0.7, injected_noise=noise, rng=5,
+        record=Recording(trajectory_every=7, polyak_average=True),
+    )  # fmt: skip
+    with pytest.warns(DivergenceWarning):  # eta = 8: about half the chains diverge
+        fast = sgd_linear_regression(8.0, 1, **kw)
+    monkeypatch.setattr(_sgd_linear, "online_1d_kernel", online_kernel)
+    with pytest.warns(DivergenceWarning):
+        general = sgd_linear_regression(8.0, 1, **kw)
+    assert 100 < fast.n_diverged < CHUNK_SIZE  # both outcomes are compared
+    for name in ("iterates", "divergence_step", "trajectory", "polyak_average"):
+        np.testing.assert_array_equal(getattr(general, name), getattr(fast, name))
+    # negative control: the comparison sees a change in the last bit of eta
+    with pytest.warns(DivergenceWarning):
+        nudged = sgd_linear_regression(np.nextafter(8.0, 9.0), 1, **kw)
+    assert not np.array_equal(nudged.iterates, general.iterates, equal_nan=True)
 
 
 # ---------------------------------------------------------------------------- divergence

@@ -1,4 +1,5 @@
-"""The numba stable samplers against heavytail.theory's samplers (two-sample KS tests).
+"""The numba stable samplers against heavytail.theory's samplers (two-sample KS tests),
+and the injected noise that picks its sampler by type.
 
 ``heavytail.theory.sample_stable`` is itself checked against scipy's exact S1 law
 (tests/theory/test_stable.py); here the compiled samplers used inside the simulator's
@@ -8,11 +9,19 @@ kernels must draw the same laws.
 from __future__ import annotations
 
 import math
+from typing import Any, NamedTuple
 
+import numba
 import numpy as np
 import pytest
 from scipy import stats
 
+from heavytail.simulate._noise_kernel import (
+    EllipticStableNoise,
+    IidStableNoise,
+    add_stable_noise,
+    add_stable_noise_scalar,
+)
 from heavytail.simulate._stable_kernel import (
     fill_elliptic_stable,
     fill_positive_stable,
@@ -111,3 +120,59 @@ def test_extreme_indices_stay_finite() -> None:
     out = np.empty(1_000_000)
     fill_positive_stable(np.random.default_rng(15), 0.1, out)
     assert np.isfinite(out).all() and np.all(out > 0.0)
+
+
+# ---------------------------------------------------------------------------- injected noise
+
+
+@numba.njit
+def _add_noise(noise: Any, gen: Any, x: np.ndarray) -> np.ndarray:
+    buf = np.empty(x.shape[0])
+    add_stable_noise(noise, gen, x, buf)
+    return x
+
+
+@numba.njit
+def _add_noise_scalar(noise: Any, gen: Any, x: float) -> float:
+    return add_stable_noise_scalar(noise, gen, x)
+
+
+@pytest.mark.parametrize("law", ["iid", "elliptic"])
+def test_add_stable_noise_picks_the_law_by_type(law: str) -> None:
+    """x + scale L with L from the sampler the type names, on the same stream, to the bit."""
+    alpha, scale, d = 1.3, 0.25, 4
+    x0 = np.arange(1.0, d + 1.0)
+    noise = IidStableNoise(alpha, scale) if law == "iid" else EllipticStableNoise(alpha, scale)
+    got = _add_noise(noise, np.random.default_rng(20), x0.copy())
+    draw = np.empty((1, d))
+    if law == "iid":
+        fill_symmetric_stable(np.random.default_rng(20), alpha, draw[0])
+    else:
+        fill_elliptic_stable(np.random.default_rng(20), alpha, draw)
+    np.testing.assert_array_equal(got, x0 + scale * draw[0])
+    # negative control: the other law, on the same stream, gives other numbers
+    other = EllipticStableNoise(alpha, scale) if law == "iid" else IidStableNoise(alpha, scale)
+    assert not np.any(_add_noise(other, np.random.default_rng(20), x0.copy()) == got)
+    # at dim 1 the scalar version draws and adds the same
+    one = _add_noise(noise, np.random.default_rng(21), np.array([0.5]))
+    assert _add_noise_scalar(noise, np.random.default_rng(21), 0.5) == one[0]
+
+
+def test_add_stable_noise_none_adds_and_draws_nothing() -> None:
+    gen = np.random.default_rng(22)
+    x0 = np.array([1.0, -2.0])
+    np.testing.assert_array_equal(_add_noise(None, gen, x0.copy()), x0)
+    assert _add_noise_scalar(None, gen, 3.0) == 3.0
+    # the stream is untouched: its next draw is the first draw of a fresh one
+    assert gen.random() == np.random.default_rng(22).random()
+
+
+def test_add_stable_noise_refuses_an_unknown_type() -> None:
+    """A type without an implementation fails at compile time; it is never ignored."""
+
+    class OtherNoise(NamedTuple):
+        alpha: float
+        scale: float
+
+    with pytest.raises(numba.core.errors.TypingError, match="add_stable_noise"):
+        _add_noise(OtherNoise(1.5, 0.1), np.random.default_rng(23), np.zeros(2))

@@ -6,7 +6,8 @@ steps at dim 1, and 2e4 chains x 500 steps at dim 10 (a step there draws (d + 1)
 55 normals per chain instead of 2 or 10; 2e4 chains keep the numpy reference's per-step
 arrays in memory comfortably and the whole script within a few minutes).
 
-Three ways, in the same process, with the calls interleaved round by round:
+Three ways, in the same process, with the calls interleaved round by round (and a
+fourth at dim 1):
 
 - ``heavytail``: :func:`heavytail.simulate.sgd_linear_regression`.
 - ``numpy``: a plain numpy reference vectorised across chains: each step draws the
@@ -17,6 +18,10 @@ Three ways, in the same process, with the calls interleaved round by round:
   n_steps b (d + 1) per chain, from the same kind of Generator (PCG64 children spawned
   the same way), over the same fixed chunks of chains in ``prange`` on the same threads,
   and sums them without storing them. No simulator can beat drawing its randomness.
+- ``general`` (dim 1 only, 1 thread): heavytail with its online dim-1 kernel (the
+  iterate in a scalar) replaced by the general kernel, which gives the same numbers to
+  the bit. ``general/fast`` is the time it takes over heavytail's at 1 thread: what the
+  dim-1 fast path earns.
 
 Printed per setting: the best time of each way (seconds), at 1 and 2 numba threads for
 the two numba ways (``numba.set_num_threads``; the chunks are fixed, so the work is the
@@ -59,8 +64,9 @@ import numpy.typing as npt
 from numba import prange
 from numba.typed import List as TypedList
 
-from heavytail.simulate import CHUNK_SIZE, sgd_linear_regression
+from heavytail.simulate import CHUNK_SIZE, _sgd_linear, sgd_linear_regression
 from heavytail.simulate._numba import kernel
+from heavytail.simulate._sgd_linear_kernel import online_kernel
 
 ETA = 0.1
 MAX_THREADS = numba.get_num_threads()  # NUMBA_NUM_THREADS, read once at import
@@ -108,6 +114,16 @@ def heavytail(n_chains: int, n_steps: int, b: int, dim: int, seed: int) -> Float
     return sgd_linear_regression(
         ETA, b, dim=dim, n_chains=n_chains, n_steps=n_steps, rng=seed
     ).iterates
+
+
+def heavytail_general(n_chains: int, n_steps: int, b: int, dim: int, seed: int) -> FloatArray:
+    """heavytail without its dim-1 fast path: the general kernel takes its place."""
+    fast = _sgd_linear.online_1d_kernel
+    _sgd_linear.online_1d_kernel = online_kernel
+    try:
+        return heavytail(n_chains, n_steps, b, dim, seed)
+    finally:
+        _sgd_linear.online_1d_kernel = fast
 
 
 def best_times(fns: list[Callable[[], object]], repeats: int) -> tuple[list[float], list[float]]:
@@ -162,6 +178,7 @@ def main() -> None:
 
     # compile (or load from the cache) before timing
     heavytail(10, 2, 1, 1, 0)
+    heavytail_general(10, 2, 1, 1, 0)
     floor(10, 2, 1, 1, 0)
 
     header = (
@@ -174,6 +191,7 @@ def main() -> None:
         f"{'floor 2t':>8} {'numpy':>7} | {'numpy/ht1':>9} {'ht1/floor1':>10} {'ht2/ht1':>7}"
     )
     cpu_lines = []
+    fast_lines = []
     print("wall-clock seconds (best of the rounds) and the target ratios:")
     print(header)
     print("-" * len(header))
@@ -187,9 +205,16 @@ def main() -> None:
                 with_threads(top, partial(floor, n, n_steps, b, dim, 1)),
                 partial(numpy_reference, n, n_steps, b, dim, 1),
             ]
-            (ht1, ht2, fl1, fl2, ref), (c_ht1, c_ht2, c_fl1, c_fl2, c_ref) = best_times(
-                fns, repeats
-            )
+            if dim == 1:
+                fns.append(with_threads(1, partial(heavytail_general, n, n_steps, b, dim, 1)))
+            wall, cpu = best_times(fns, repeats)
+            ht1, ht2, fl1, fl2, ref = wall[:5]
+            c_ht1, c_ht2, c_fl1, c_fl2, c_ref = cpu[:5]
+            if dim == 1:
+                fast_lines.append(
+                    f"{dim:>3} {b:>2} {n:>7} | {wall[5]:>9.3f} {ht1:>7.3f} {wall[5] / ht1:>12.2f} "
+                    f"| {cpu[5]:>9.3f} {c_ht1:>7.3f} {cpu[5] / c_ht1:>12.2f}"
+                )
             v_ht = float(np.var(heavytail(n, n_steps, b, dim, 2)))
             v_np = float(np.var(numpy_reference(n, n_steps, b, dim, 2)))
             v_th = ETA / (2 * b - (b + dim + 1) * ETA)
@@ -213,6 +238,18 @@ def main() -> None:
     print(cpu_header)
     print("-" * len(cpu_header))
     print("\n".join(cpu_lines))
+    print()
+    print(
+        "the dim-1 fast path, 1 thread: the general kernel in its place (same numbers) "
+        "against heavytail, wall-clock and CPU seconds:"
+    )
+    fast_header = (
+        f"{'dim':>3} {'b':>2} {'chains':>7} | {'general':>9} {'ht 1t':>7} {'general/fast':>12} "
+        f"| {'general':>9} {'ht 1t':>7} {'general/fast':>12}"
+    )
+    print(fast_header)
+    print("-" * len(fast_header))
+    print("\n".join(fast_lines))
 
 
 if __name__ == "__main__":

@@ -227,10 +227,10 @@ def measure(params: ChaosSize, rng: np.random.Generator) -> Evidence[ChaosData]:
     per = params.law_units // params.replicates
 
     out_sv, w_sv, cov, var1, law = [], [], [], [], []
-    runs = [_train(params, n, seed, "shared") for n in params.widths]
-    widest = runs[-1]
+    widest = _train(params, params.widths[-1], seed, "shared")
     reference, floor_set = _units(widest, per, per), _units(widest, 2 * per, per)
-    for n, run in zip(params.widths, runs, strict=True):
+    for n in params.widths:  # one run in memory at a time (the widest is kept)
+        run = widest if n == params.widths[-1] else _train(params, n, seed, "shared")
         if run.n_diverged:
             raise RuntimeError(f"{run.n_diverged} replicates diverged at n = {n}")
         out_sv.append(scaled_variance(run.outputs(x_probe), n))

@@ -66,7 +66,7 @@ from numba.typed import List as TypedList
 
 from heavytail.simulate import CHUNK_SIZE, _sgd_linear, sgd_linear_regression
 from heavytail.simulate._numba import kernel
-from heavytail.simulate._sgd_linear_kernel import online_kernel
+from heavytail.simulate._sgd_linear_kernel import sgd_kernel
 
 ETA = 0.1
 MAX_THREADS = numba.get_num_threads()  # NUMBA_NUM_THREADS, read once at import
@@ -119,7 +119,7 @@ def heavytail(n_chains: int, n_steps: int, b: int, dim: int, seed: int) -> Float
 def heavytail_general(n_chains: int, n_steps: int, b: int, dim: int, seed: int) -> FloatArray:
     """heavytail without its dim-1 fast path: the general kernel takes its place."""
     fast = _sgd_linear.online_1d_kernel
-    _sgd_linear.online_1d_kernel = online_kernel
+    _sgd_linear.online_1d_kernel = sgd_kernel
     try:
         return heavytail(n_chains, n_steps, b, dim, seed)
     finally:

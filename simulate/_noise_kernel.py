@@ -16,9 +16,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from numba.core import types
 
-from ._numba import implements
+from ._numba import dispatch_on_type
 from ._stable_kernel import elliptic_stable_into, positive_stable, symmetric_stable
 
 __all__ = ["EllipticStableNoise", "IidStableNoise", "add_stable_noise"]
@@ -75,17 +74,9 @@ def _elliptic(noise: EllipticStableNoise, gen: Any, x: FloatArray, buf: FloatArr
         x[j] += noise.scale * buf[j]
 
 
-@implements(add_stable_noise)
-def _add_stable_noise_for(noise: Any, gen: Any, x: Any, buf: Any) -> Any:
-    """The implementation for ``noise``'s numba type, or None (no match: a typing error)."""
-    if isinstance(noise, types.NoneType):
-        return _no_noise
-    cls = getattr(noise, "instance_class", None)
-    if cls is IidStableNoise:
-        return _iid
-    if cls is EllipticStableNoise:
-        return _elliptic
-    return None
+dispatch_on_type(
+    add_stable_noise, {None: _no_noise, IidStableNoise: _iid, EllipticStableNoise: _elliptic}
+)
 
 
 def add_stable_noise_scalar(
@@ -113,13 +104,7 @@ def _elliptic_scalar(noise: EllipticStableNoise, gen: Any, x: float) -> float:
     return x + noise.scale * (r * gen.standard_normal())
 
 
-@implements(add_stable_noise_scalar)
-def _add_stable_noise_scalar_for(noise: Any, gen: Any, x: Any) -> Any:
-    if isinstance(noise, types.NoneType):
-        return _no_noise_scalar
-    cls = getattr(noise, "instance_class", None)
-    if cls is IidStableNoise:
-        return _iid_scalar
-    if cls is EllipticStableNoise:
-        return _elliptic_scalar
-    return None
+dispatch_on_type(
+    add_stable_noise_scalar,
+    {None: _no_noise_scalar, IidStableNoise: _iid_scalar, EllipticStableNoise: _elliptic_scalar},
+)

@@ -22,11 +22,13 @@ the example; QuantEcon's ``simulate_indices`` -> ``_generate_sample_paths`` is t
     the field on to the chain function as an argument, where numba drops the code under
     ``if average is not None`` for a None (it does not for a field read in place);
   - a choice among laws or data sources is one NamedTuple class each, and a function
-    declared with :func:`implements` returns the code for the class it is given
-    (``_noise_kernel.add_stable_noise``), as ``functools.singledispatch`` does in Python.
+    given one implementation per class with :func:`dispatch_on_type` runs the one for
+    its first argument's class (``_noise_kernel.add_stable_noise``), as
+    ``functools.singledispatch`` does in Python.
 - A step makes no call that passes arrays or a Generator: such a call costs
-  reference-count updates, which dominate a cheap step. The code :func:`implements`
-  picks is inlined; helpers that are real calls run per chain, per epoch or per chunk.
+  reference-count updates, which dominate a cheap step. The code
+  :func:`dispatch_on_type` picks is inlined; helpers that are real calls run per
+  chain, per epoch or per chunk.
 - Kernels are deterministic given their Generators: chunk c uses ``gens[c]`` alone, and
   ``prange`` hands whole chunks to threads.
 
@@ -38,13 +40,14 @@ cure is to delete the module's ``__pycache__/*.nbi`` and ``*.nbc`` files.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
 import numba
+from numba.core import types
 from numba.extending import overload
 
-__all__ = ["implements", "kernel"]
+__all__ = ["dispatch_on_type", "kernel"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -69,24 +72,33 @@ def kernel(*, parallel: bool = False) -> Callable[[F], F]:
     return cast(Callable[[F], F], decorator)
 
 
-def implements(stub: Callable[..., Any]) -> Callable[[F], F]:
-    """Declare the function that picks ``stub``'s code, in compiled code, from the types.
+def dispatch_on_type(stub: Callable[..., Any], implementations: Mapping[type | None, Any]) -> None:
+    """Give ``stub`` one implementation per class of its first argument, in compiled code.
 
-    The decorated function receives numba types (not values) for ``stub``'s arguments and
-    returns a plain Python function with ``stub``'s signature, which numba compiles with
-    :func:`kernel`'s options and inlines where ``stub`` is called; or None when no
-    implementation fits, which numba reports as a typing error. This is
-    ``numba.extending.overload``. Kernels calling ``stub`` stay cacheable (``cache=True``),
-    unlike kernels that take compiled functions as arguments, which numba recompiles in
-    every process.
+    ``implementations`` maps a class (a NamedTuple class, or None for the value None) to
+    a plain Python function with ``stub``'s signature. Where a kernel calls ``stub``,
+    numba looks up the class of the first argument's value at compile time, compiles
+    that function with :func:`kernel`'s options and inlines it: the choice costs nothing
+    per call, and a class missing from the table is a typing error, never a silent
+    fallback. It is ``functools.singledispatch`` for kernels, built on
+    ``numba.extending.overload``. Kernels calling ``stub`` stay cacheable
+    (``cache=True``), unlike kernels that take compiled functions as arguments, which
+    numba compiles again in every process.
     """
+
+    def pick(first: Any, *rest: Any) -> Any:  # numba types in, a function or None out
+        if isinstance(first, types.NoneType):
+            return implementations.get(None)
+        if isinstance(first, types.BaseNamedTuple):
+            named: Any = first  # numba's type stubs lack instance_class
+            return implementations.get(named.instance_class)
+        return None
+
     # error_model and fastmath as in kernel(), for the same reasons. strict=False: numba
-    # would otherwise require every implementation's annotations to equal the typing
-    # function's, whose arguments are numba types, not values
-    decorator = overload(
+    # would otherwise require ``pick``'s signature to repeat the stub's
+    overload(
         stub,
         jit_options={"error_model": "numpy", "fastmath": False},
         strict=False,
         inline="always",
-    )
-    return cast(Callable[[F], F], decorator)
+    )(pick)

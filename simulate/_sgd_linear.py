@@ -33,9 +33,7 @@ from ._sgd_linear_kernel import (
     SgdOutputs,
     SgdScalars,
     online_1d_kernel,
-    online_kernel,
-    own_datasets_kernel,
-    shared_dataset_kernel,
+    sgd_kernel,
 )
 
 __all__ = [
@@ -429,15 +427,17 @@ def sgd_linear_regression(
         bound=DIVERGENCE_BOUND,
         chunk_size=CHUNK_SIZE,
     )
-    gens = TypedList(chunk_gens)
+    # the mode is the type of the data source; the online dim-1 case has its own kernel
+    source: Online | OwnDatasets | Dataset = Online(xs)
     if dataset is not None:
-        shared_dataset_kernel(gens, scalars, dataset, noise, out)
+        source = dataset
     elif m:
-        own_datasets_kernel(gens, scalars, OwnDatasets(xs, m), noise, out)
-    elif dim == 1:
-        online_1d_kernel(gens, scalars, Online(xs), noise, out)
+        source = OwnDatasets(xs, m)
+    gens = TypedList(chunk_gens)
+    if dim == 1 and isinstance(source, Online):
+        online_1d_kernel(gens, scalars, source, noise, out)
     else:
-        online_kernel(gens, scalars, Online(xs), noise, out)
+        sgd_kernel(gens, scalars, source, noise, out)
 
     diverged = out.divergence_step >= 0
     n_div = int(np.count_nonzero(diverged))

@@ -1,14 +1,14 @@
 """The compiled kernels behind :func:`heavytail.simulate.sgd_linear_regression`.
 
-The wrapper picks the entry point by the data mode (see :mod:`._numba` for the pattern):
-:func:`online_1d_kernel` (online, dim 1), :func:`online_kernel` (online, any dim),
-:func:`own_datasets_kernel` (finite-sum, one dataset per chain) or
-:func:`shared_dataset_kernel` (finite-sum, one dataset for all). Each takes the chunk
-Generators, the scalars (:class:`SgdScalars`), the mode's input (:class:`Online`,
-:class:`OwnDatasets` or :class:`Dataset`), the injected noise (None or a law of
-:mod:`._noise_kernel`) and the outputs (:class:`SgdOutputs`, whose trajectory and average
-are None when not recorded). Every chain runs through :func:`_chain`, whose batch
-gradient is picked by the type of the mode's input, except on the online dim-1 path.
+Two entry points with one signature, ``(gens, scalars, source, noise, out)``; the
+wrapper picks one (see :mod:`._numba` for the pattern). :func:`online_1d_kernel` runs
+the online mode at dim 1 with the iterate in a scalar; :func:`sgd_kernel` runs every
+mode, named by the type of ``source``: :class:`Online`, :class:`OwnDatasets` (finite-sum,
+each chain draws its own dataset) or :class:`Dataset` (finite-sum, one dataset for all).
+``scalars`` is an :class:`SgdScalars`; ``noise`` is None or a law of
+:mod:`._noise_kernel`; ``out`` is an :class:`SgdOutputs`, whose trajectory and average
+are None when not recorded. Every chain of :func:`sgd_kernel` runs through
+:func:`_chain`, whose batch gradient the data's type picks (:func:`_add_gradient`).
 
 Deterministic given its Generators: chains are split into fixed chunks of
 ``chunk_size`` (the last one may be shorter); chunk c uses ``gens[c]`` alone and steps
@@ -33,7 +33,7 @@ Generator costs reference-count updates, which dominate a step as cheap as this 
 trial with the end of each step (update, noise, check, records) in a helper called per
 step ran about 5x slower at dim 1. So a step makes no call: the pieces picked by type
 (:func:`_add_gradient`, :func:`._noise_kernel.add_stable_noise`) are inlined by numba,
-and the chain's loop is written out in :func:`_chain`. The online dim-1 path
+and the rest of the step is written out in :func:`_chain`. The online dim-1 path
 :func:`_online_chain_1d` keeps the iterate in a register and earns its place: without it
 (:func:`_chain` at dim 1, bit-identical numbers) the CPU time at dim 1 was 1.29-1.64x
 at b = 1 and 1.25-1.33x at b = 5 (4e4 chains x 500 steps, 1 thread, three rounds on a
@@ -49,7 +49,7 @@ import numpy.typing as npt
 from numba import prange
 
 from ._noise_kernel import add_stable_noise, add_stable_noise_scalar
-from ._numba import implements, kernel
+from ._numba import dispatch_on_type, kernel
 
 __all__ = [
     "Dataset",
@@ -58,9 +58,7 @@ __all__ = [
     "SgdOutputs",
     "SgdScalars",
     "online_1d_kernel",
-    "online_kernel",
-    "own_datasets_kernel",
-    "shared_dataset_kernel",
+    "sgd_kernel",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -172,7 +170,7 @@ def _shuffle(gen: Any, perm: IntArray) -> None:
 def _add_gradient(data: Any, gen: Any, p: SgdScalars, pos: int, s: _Scratch) -> int:
     """s.grad <- sum over the step's batch of a (a . x - y); returns the new ``pos``.
 
-    Compiled code only; ``data``'s type picks the code (:func:`._numba.implements`):
+    Compiled code only; ``data``'s type picks the code (:func:`._numba.dispatch_on_type`):
     :class:`Online` draws the batch, :class:`Dataset` takes the next batch of the epoch.
     ``pos`` counts the points of the epoch already used (the online mode ignores it).
     """
@@ -219,14 +217,46 @@ def _dataset_gradient(data: Dataset, gen: Any, p: SgdScalars, pos: int, s: _Scra
     return pos + b
 
 
-@implements(_add_gradient)
-def _add_gradient_for(data: Any, gen: Any, p: Any, pos: Any, s: Any) -> Any:
-    cls = getattr(data, "instance_class", None)
-    if cls is Online:
-        return _online_gradient
-    if cls is Dataset:
-        return _dataset_gradient
+dispatch_on_type(_add_gradient, {Online: _online_gradient, Dataset: _dataset_gradient})
+
+
+def _chunk_data(source: Any, dim: int) -> tuple[Online | Dataset, _Scratch]:
+    """The data a chunk's chains run on (``_add_gradient``'s first argument) and the
+    chunk's scratch arrays; ``source``'s type picks the code. Compiled code only."""
+    raise NotImplementedError("_chunk_data is called from numba kernels only")
+
+
+def _online_data(source: Online, dim: int) -> tuple[Online, _Scratch]:
+    return source, _scratch(dim, 0)
+
+
+def _shared_data(source: Dataset, dim: int) -> tuple[Dataset, _Scratch]:
+    return source, _scratch(dim, source.labels.shape[0])
+
+
+def _own_data(source: OwnDatasets, dim: int) -> tuple[Dataset, _Scratch]:
+    m = source.size
+    return Dataset(np.empty((m, dim)), np.empty(m)), _scratch(dim, m)
+
+
+dispatch_on_type(_chunk_data, {Online: _online_data, Dataset: _shared_data, OwnDatasets: _own_data})
+
+
+def _start_chain(source: Any, gen: Any, p: SgdScalars, data: Any) -> None:
+    """Before each chain: with :class:`OwnDatasets`, draw the chain's dataset into
+    ``data``; nothing otherwise. Compiled code only."""
+    raise NotImplementedError("_start_chain is called from numba kernels only")
+
+
+def _nothing(source: Any, gen: Any, p: SgdScalars, data: Any) -> None:
     return None
+
+
+def _draw_own(source: OwnDatasets, gen: Any, p: SgdScalars, data: Dataset) -> None:
+    _draw_dataset(gen, p, source.x_star, data)
+
+
+dispatch_on_type(_start_chain, {Online: _nothing, Dataset: _nothing, OwnDatasets: _draw_own})
 
 
 @kernel()
@@ -322,10 +352,10 @@ def _online_chain_1d(
 
 
 @kernel(parallel=True)
-def online_1d_kernel(gens: Any, p: SgdScalars, data: Online, noise: Any, out: SgdOutputs) -> None:
+def online_1d_kernel(gens: Any, p: SgdScalars, source: Online, noise: Any, out: SgdOutputs) -> None:
     """Every chain in the online mode at dim 1 (:func:`_online_chain_1d`)."""
     n_chains = out.iterates.shape[0]
-    x_star = data.x_star[0]
+    x_star = source.x_star[0]
     for c in prange(len(gens)):
         gen = gens[np.int64(c)]
         first, last = _chunk(np.int64(c), p.chunk_size, n_chains)
@@ -334,44 +364,15 @@ def online_1d_kernel(gens: Any, p: SgdScalars, data: Online, noise: Any, out: Sg
 
 
 @kernel(parallel=True)
-def online_kernel(gens: Any, p: SgdScalars, data: Online, noise: Any, out: SgdOutputs) -> None:
-    """Every chain in the online mode: b fresh samples per step."""
-    n_chains, dim = out.iterates.shape
-    for c in prange(len(gens)):
-        gen = gens[np.int64(c)]
-        s = _scratch(dim, 0)
-        first, last = _chunk(np.int64(c), p.chunk_size, n_chains)
-        for i in range(first, last):
-            _chain(gen, i, p, data, noise, s, out, out.trajectory, out.average)
-
-
-@kernel(parallel=True)
-def own_datasets_kernel(
-    gens: Any, p: SgdScalars, own: OwnDatasets, noise: Any, out: SgdOutputs
+def sgd_kernel(
+    gens: Any, p: SgdScalars, source: Online | OwnDatasets | Dataset, noise: Any, out: SgdOutputs
 ) -> None:
-    """Every chain in the finite-sum mode, each on its own dataset, drawn first."""
+    """Every chain, in the mode ``source``'s type names (:func:`_chain`)."""
     n_chains, dim = out.iterates.shape
-    m = own.size
     for c in prange(len(gens)):
         gen = gens[np.int64(c)]
-        s = _scratch(dim, m)
-        data = Dataset(np.empty((m, dim)), np.empty(m))
+        data, s = _chunk_data(source, dim)
         first, last = _chunk(np.int64(c), p.chunk_size, n_chains)
         for i in range(first, last):
-            _draw_dataset(gen, p, own.x_star, data)
-            _chain(gen, i, p, data, noise, s, out, out.trajectory, out.average)
-
-
-@kernel(parallel=True)
-def shared_dataset_kernel(
-    gens: Any, p: SgdScalars, data: Dataset, noise: Any, out: SgdOutputs
-) -> None:
-    """Every chain in the finite-sum mode, all on ``data``."""
-    n_chains, dim = out.iterates.shape
-    m = data.labels.shape[0]
-    for c in prange(len(gens)):
-        gen = gens[np.int64(c)]
-        s = _scratch(dim, m)
-        first, last = _chunk(np.int64(c), p.chunk_size, n_chains)
-        for i in range(first, last):
+            _start_chain(source, gen, p, data)
             _chain(gen, i, p, data, noise, s, out, out.trajectory, out.average)

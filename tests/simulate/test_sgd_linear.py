@@ -28,7 +28,7 @@ from heavytail.simulate import (
     _sgd_linear,
     sgd_linear_regression,
 )
-from heavytail.simulate._sgd_linear_kernel import online_kernel
+from heavytail.simulate._sgd_linear_kernel import sgd_kernel
 from heavytail.theory import DivergenceWarning, InvalidArgumentError, sgd_lyapunov_exponent
 
 FloatArray = npt.NDArray[np.float64]
@@ -366,7 +366,7 @@ def test_dim1_fast_path_is_bit_identical_to_the_general_path(
     )  # fmt: skip
     with pytest.warns(DivergenceWarning):  # eta = 8: about half the chains diverge
         fast = sgd_linear_regression(8.0, 1, **kw)
-    monkeypatch.setattr(_sgd_linear, "online_1d_kernel", online_kernel)
+    monkeypatch.setattr(_sgd_linear, "online_1d_kernel", sgd_kernel)
     with pytest.warns(DivergenceWarning):
         general = sgd_linear_regression(8.0, 1, **kw)
     assert 100 < fast.n_diverged < CHUNK_SIZE  # both outcomes are compared

@@ -29,6 +29,7 @@ REGISTRY: tuple[tuple[str, str], ...] = (
     ("estimators.calibration", "heavytail.reports._claim_estimators_calibration"),
     ("meanfield.chaos", "heavytail.reports._claim_meanfield_chaos"),
     ("meanfield.noise_compress", "heavytail.reports._claim_meanfield_noise_compress"),
+    ("bound.compression", "heavytail.reports._claim_bound_compression"),
 )
 
 #: The claim modules, in report order.

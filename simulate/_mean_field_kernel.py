@@ -17,9 +17,11 @@ X_B (b, dim), y_B (b,):
 - G = D^T X_B (BLAS dgemm), which is n times the batch gradient in W;
 - W <- W - eta G (+ the injected noise), a <- a - eta grad_a when it is trained.
 
-Both products go through BLAS: at the benchmark's shapes (b x dim x n = 32 x 32 x 4096
-and 16 x 16 x 256) dgemm ran 1.5-2.5x faster than the fastest numba loops tried (axpy
-rows over units, 4-way unrolled, blocked by 128-4096 units; docs/performance.md).
+Both products go through BLAS, one block of units at a time (blocks small enough that
+OpenBLAS keeps each product on one thread; parallelism is numba's). At the benchmark's
+shapes (b x dim x n = 32 x 32 x 4096 and 16 x 16 x 256) dgemm ran 1.2-2x faster than
+the best numba loops tried at the wide shape, and within 20 % of them at the narrow one
+(rows of units, 4-way unrolled, blocked by 128 to n units; docs/performance.md).
 OpenBLAS computes each entry of a product with the same sequence of operations
 whatever its own thread count (it splits the output, not the sums).
 
@@ -355,7 +357,7 @@ def _init_replicate(gen: Any, w: FloatArray, a: FloatArray, params: Params) -> N
 
 
 @kernel()
-def _store_weights(out: Outputs, r: int, slot: int, w: FloatArray, a: FloatArray) -> None:
+def _store_weights(out: Outputs, r: Index, slot: int, w: FloatArray, a: FloatArray) -> None:
     n, dim = w.shape
     for i in range(n):
         for j in range(dim):
@@ -364,7 +366,7 @@ def _store_weights(out: Outputs, r: int, slot: int, w: FloatArray, a: FloatArray
 
 
 @kernel()
-def _first_slot_from(slots: IntArray, k: int) -> int:
+def _first_slot_from(slots: IntArray, k: Index) -> int:
     """The index of the first record at a step >= k (records before k, counted)."""
     count = 0
     for j in range(k):
@@ -374,7 +376,7 @@ def _first_slot_from(slots: IntArray, k: int) -> int:
 
 
 @kernel()
-def _mark_divergence(out: Outputs, plan: Plan, r: int, k: int) -> None:
+def _mark_divergence(out: Outputs, plan: Plan, r: Index, k: Index) -> None:
     """Replicate r diverged at step k: NaN weights, and NaN records from step k on."""
     out.div_step[r] = k
     _, n, dim = out.w.shape
@@ -399,8 +401,8 @@ def _mark_divergence(out: Outputs, plan: Plan, r: int, k: int) -> None:
 @kernel()
 def _record(
     modes: Modes,
-    r: int,
-    k: int,
+    r: Index,
+    k: Index,
     w: FloatArray,
     a: FloatArray,
     ev: EvalSets,
@@ -449,7 +451,7 @@ def _run_replicate(
     for p in range(work.perm.shape[0]):
         work.perm[p] = p
     pos = work.perm.shape[0]  # forces a shuffle before the first step
-    k = 0
+    k = np.int64(0)  # not a literal 0: one compiled _record, not two
     ok = _record(modes, r, k, w, a, ev, params, plan, out, work)
     while ok and k < params.n_steps:
         k += 1

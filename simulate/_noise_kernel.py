@@ -20,7 +20,7 @@ import numpy.typing as npt
 from ._numba import dispatch_on_type
 from ._stable_kernel import elliptic_stable_into, positive_stable, symmetric_stable
 
-__all__ = ["EllipticStableNoise", "IidStableNoise", "add_stable_noise"]
+__all__ = ["EllipticStableNoise", "IidStableNoise", "add_stable_noise", "add_stable_noise_scalar"]
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -82,8 +82,9 @@ def dispatch_on_type(stub: Callable[..., Any], implementations: Mapping[type | N
     per call, and a class missing from the table is a typing error, never a silent
     fallback. It is ``functools.singledispatch`` for kernels, built on
     ``numba.extending.overload``. Kernels calling ``stub`` stay cacheable
-    (``cache=True``), unlike kernels that take compiled functions as arguments, which
-    numba compiles again in every process.
+    (``cache=True``), unlike kernels that take ``@njit`` functions as arguments: each
+    such function is a type of its own, which the on-disk cache of a new process never
+    matches, so the kernel is compiled again in every process.
     """
 
     def pick(first: Any, *rest: Any) -> Any:  # numba types in, a function or None out

@@ -30,6 +30,7 @@ REGISTRY: tuple[tuple[str, str], ...] = (
     ("meanfield.chaos", "heavytail.reports._claim_meanfield_chaos"),
     ("meanfield.noise_compress", "heavytail.reports._claim_meanfield_noise_compress"),
     ("bound.compression", "heavytail.reports._claim_bound_compression"),
+    ("meanfield.sgd_heavy", "heavytail.reports._claim_meanfield_sgd_heavy"),
 )
 
 #: The claim modules, in report order.

@@ -86,9 +86,9 @@ ANCHORS = ("powerlaw", "papers")
 ALL_METHODS = OUR_METHODS + ANCHORS
 RNG_METHODS = ("auto", "quantile")  # the methods that take ``rng`` (bootstrap intervals)
 
-# The laws, their truths and the targets of "auto" at n = 1e5 (issue 2, section 3) are
-# the package's, so that this table and the claim `estimators.calibration` measure the
-# same thing on the same laws.
+# The laws, their truths and the targets of "auto" at n = 1e5 (docs/estimators.md, section
+# "The targets") are the package's, so that this table and the claim
+# `estimators.calibration` measure the same thing on the same laws.
 Case = CalibrationCase
 
 
@@ -598,7 +598,7 @@ def paired_rmse_difference(
 
 
 def check_targets(records: Iterable[Record], n: int = 100_000) -> list[TargetCheck]:
-    """The targets of issue 2 for "auto" at size ``n``, and the RMSE comparison with the anchors.
+    """The targets for "auto" at size ``n`` (docs/estimators.md), and the anchor comparison.
 
     - "abs" cases (stable, alpha <= 1.9): RMSE <= 0.1 and coverage >= 90%;
     - "rel" cases (Pareto, Student t): RMSE / alpha <= 10% and coverage >= 90%;

@@ -38,7 +38,7 @@ __all__ = ["CLAIM", "ChaosData", "ChaosSize", "power_half_width"]
 
 FloatArray = npt.NDArray[np.float64]
 
-#: The network and its training: input dimension, batch, step, steps (THEORY.md section 6).
+#: The network and its training: input dimension, batch, step, steps (docs/theory.md, section 6).
 DIM = 8
 BATCH = 8
 ETA = 0.5
@@ -453,7 +453,7 @@ CLAIM = Claim(
     ),
     source=(
         "De Bortoli, Durmus, Fontaine & Şimşekli, 'Quantitative propagation of chaos for "
-        "SGD in wide neural networks', NeurIPS 2020 (THEORY.md section 6); Mei, "
+        "SGD in wide neural networks', NeurIPS 2020 (docs/theory.md, section 6); Mei, "
         "Montanari & Nguyen (PNAS 2018) for the mean-field scaling"
     ),
     sizes=SIZES,

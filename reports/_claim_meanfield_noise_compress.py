@@ -482,7 +482,7 @@ _STATEMENT = (
     "coordinate; type 3: one elliptic vector per unit). The column norms ‖w_i‖ then have "
     "tail index alpha, and the node-pruned first layer (keep the ceil(κ n) columns of "
     "largest norm) has a relative Frobenius error that tends to 0 as n grows, like "
-    "n^(1/2 - 1/alpha) for i.i.d. norms (THEORY.md section 1). Checked on a tanh network "
+    "n^(1/2 - 1/alpha) for i.i.d. norms (docs/theory.md, section 1). Checked on a tanh network "
     f"with a_i = 1 fixed (d = {DIM}, b = {BATCH}, online squared loss with a fixed "
     f"teacher, σ = {SIGMA:g}, {N_STEPS} steps) for alpha in {number_set(ALPHAS)}, types "
     f"{and_list([str(t) for t in NOISE_TYPES])} and κ in {number_set(KAPPAS)}, at widths "
@@ -517,8 +517,8 @@ CLAIM = Claim(
     ),
     source=(
         "Wan, Barsbey, Zaidi & Şimşekli, 'Implicit compressibility of overparametrized "
-        "neural networks trained with heavy-tailed SGD', ICML 2024 (THEORY.md section 6); "
-        "the rate: THEORY.md section 1 (derived), Gribonval, Cevher & Davies (2012)"
+        "neural networks trained with heavy-tailed SGD', ICML 2024 (docs/theory.md, section 6); "
+        "the rate: docs/theory.md, section 1 (derived), Gribonval, Cevher & Davies (2012)"
     ),
     sizes=SIZES,
     measure=measure,

@@ -1,6 +1,6 @@
 """Statistics of propagation of chaos, measured across independent replicates.
 
-Propagation of chaos (De Bortoli, Durmus, Fontaine & Şimşekli 2020; THEORY.md section
+Propagation of chaos (De Bortoli, Durmus, Fontaine & Şimşekli 2020; docs/theory.md section
 6) says that the n units of a mean-field network become independent as n grows. Across
 R independent replicates of a network of width n, it predicts:
 

@@ -10,7 +10,7 @@ estimator reads off the sample with sample means. The same holds for the Euclide
 of strictly stable random vectors (elliptic, or with i.i.d. stable coordinates), which
 is the multivariate version.
 
-What it assumes, and how it fails (THEORY.md section 4): the data must be exactly,
+What it assumes, and how it fails (docs/theory.md, section 4): the data must be exactly,
 strictly stable and centred. On other heavy tails it estimates something else (about
 1.6-1.7 on Student-t with 3 degrees of freedom); on uncentred data it collapses towards
 1, because the shift grows like K1 while the stable part grows like K1^(1/alpha). It is

@@ -1,6 +1,6 @@
 """``estimate_tail_index``: one entry point to every estimator, and the "auto" rule.
 
-The "auto" rule avoids the traps of THEORY.md section 4:
+The "auto" rule avoids the traps of docs/theory.md, section 4:
 
 - Hill on stable data near alpha = 2 (strongly biased upwards unless k is tiny);
 - the block-sum estimator on tails that are not stable, or on uncentred data;

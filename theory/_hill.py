@@ -84,7 +84,7 @@ def hill_estimator(x: Any, *, k: Any = None, k_grid: KGrid | None = None) -> Tai
     (t/u)^(-alpha) above the threshold u = X_(k+1) (Hill 1975, eq. (3)). It is consistent
     for P(|X| > t) = t^(-alpha) L(t), L slowly varying, when k -> inf and k/n -> 0; its
     bias depends on how fast L settles (the second-order behaviour), which no k removes
-    on stable data with alpha near 2 (THEORY.md section 4).
+    on stable data with alpha near 2 (docs/theory.md, section 4).
 
     Interval. If the tail is exactly Pareto above X_(k+1), then conditionally on X_(k+1)
     the ratios X_(i)/X_(k+1), i <= k, are the order statistics of k i.i.d. Pareto(alpha)

@@ -397,7 +397,7 @@ def select_k(x: Any, *, method: str = "hill", k_grid: KGrid | None = None) -> KS
     -----
     The minimum-KS rule balances bias (large k reaches below the Pareto regime) against
     variance (small k); it does not remove second-order bias, and on stable data with
-    alpha near 2 no k is unbiased (THEORY.md section 4). Check :func:`k_sensitivity`.
+    alpha near 2 no k is unbiased (docs/theory.md, section 4). Check :func:`k_sensitivity`.
 
     Examples
     --------

@@ -33,7 +33,7 @@ in {0, 0.5} (12 laws), so that a stable sample is almost never rejected:
 
 Why so strict. The two errors cost very different amounts. A stable sample wrongly
 rejected goes to the tail route, where Hill on a stable law near alpha = 2 is off by
-about 1 (THEORY.md section 4: 2.9 for alpha = 1.8 at n = 1e4); one such run in 100 adds
+about 1 (docs/theory.md, section 4: 2.9 for alpha = 1.8 at n = 1e4); one such run in 100 adds
 0.1 to the RMSE of a case. A heavy-tailed law that is not stable but passes gets its
 stable index, off by about 0.3 on Student t(1.5) at n = 1e4. At n = 1e4 the threshold of
 22 rejected 2 of the calibration table's 100 stable-1.8 samples (Q = 23.0 and 23.5).

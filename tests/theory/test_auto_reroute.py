@@ -127,7 +127,7 @@ def test_tail_check_draws_do_not_depend_on_the_second_k() -> None:
 def test_hill_rmse_opens_the_gate_at_low_alpha_and_closes_it_near_two() -> None:
     # Hill on the fitted law at the k that the minimum-KS rule typically picks there
     # (n = 1e4): accurate at alpha = 0.8 (k = 2000; error about 0.04 over the
-    # calibration's samples), off by far more than 0.1 at 1.9 (k = 1000; THEORY.md
+    # calibration's samples), off by far more than 0.1 at 1.9 (k = 1000; docs/theory.md
     # section 4). This is what keeps stable data near 2 on the stable route, whatever
     # their z.
     rng = np.random.default_rng(42)

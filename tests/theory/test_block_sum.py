@@ -65,18 +65,18 @@ def test_interval_coverage_on_strictly_stable_data(alpha: float) -> None:
 
 def test_coverage_negative_control_on_student_t() -> None:
     # Student t with 3 degrees of freedom: tail index 3, stable index 2. The estimator's
-    # assumption fails and it lands near 1.6-1.7 (THEORY.md section 4): the interval for
+    # assumption fails and it lands near 1.6-1.7 (docs/theory.md, section 4): the interval for
     # "3" must essentially never cover, and the estimate must be far from 3 and from 2.
     rng = np.random.default_rng(5)
     ests = [block_sum_estimator(rng.standard_t(3, 100_000)) for _ in range(5)]
     assert all(not (e.ci[0] <= 3.0 <= e.ci[1]) for e in ests)
     mean = float(np.mean([e.alpha for e in ests]))
-    # THEORY.md quotes "about 1.6-1.7"; the band is that, widened by 0.1 for noise at K1=10.
+    # docs/theory.md quotes "about 1.6-1.7"; the band is that, widened by 0.1 for noise at K1=10.
     assert 1.5 < mean < 1.8
 
 
 def test_uncentred_data_collapse_and_warn() -> None:
-    # THEORY.md section 4: on uncentred stable data it collapses towards 1. alpha = 1.8
+    # docs/theory.md, section 4: on uncentred stable data it collapses towards 1. alpha = 1.8
     # shifted by +5 (scale 1): with K1 = 10 the shift dominates the sums.
     x = sample_stable(1.8, 50_000, rng=3) + 5.0
     est = block_sum_estimator(x)

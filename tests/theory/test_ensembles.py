@@ -1,4 +1,4 @@
-"""The three matrix ensembles of THEORY.md section 2: marginal law, dependence, and the
+"""The three matrix ensembles of docs/theory.md, section 2: marginal law, dependence, and the
 no-compressibility of one elliptic layer (docs/compressibility.md, section 6)."""
 
 from __future__ import annotations

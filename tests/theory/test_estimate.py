@@ -227,7 +227,7 @@ def test_gof_power_negative_controls() -> None:
 
 
 def test_auto_avoids_hill_on_stable_data_near_two() -> None:
-    # THEORY.md section 4: Hill with min-KS k on stable 1.8 is far above 1.8 (negative
+    # docs/theory.md, section 4: Hill with min-KS k on stable 1.8 is far above 1.8 (negative
     # control: the trap exists on these data); "auto" takes the stable route instead.
     x = sample_stable(1.8, 50_000, rng=5)
     assert hill_estimator(x).alpha > 1.95

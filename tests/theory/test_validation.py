@@ -71,7 +71,7 @@ def test_rng_conventions() -> None:
             as_generator(bad)  # type: ignore[arg-type]
 
 
-# Estimator input checks (issue 2, "bad input"): every tail-index estimator refuses each
+# Estimator input checks ("bad input"): every tail-index estimator refuses each
 # of these with an InvalidArgumentError (a ValueError) whose message names the argument.
 _ESTIMATOR_METHODS = ("hill", "pickands", "moment", "block_sum", "quantile", "auto")
 _BAD_SAMPLES = [

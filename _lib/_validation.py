@@ -127,9 +127,8 @@ def as_sample(
         raise InvalidArgumentError(f"`{name}` must be {allowed}, got {arr.ndim}-D")
     size = arr.shape[0] if arr.ndim else 0
     if arr.ndim == 0 or size < min_size or arr.size == 0:
-        raise InvalidArgumentError(
-            f"`{name}` must hold at least {min_size} observations, got {size if arr.ndim else 0}"
-        )
+        got = f"an array of shape {arr.shape}" if arr.ndim > 1 and arr.size == 0 else size
+        raise InvalidArgumentError(f"`{name}` must hold at least {min_size} observations, got {got}")
     out = np.asarray(arr, dtype=np.float64)
     finite = np.isfinite(out)
     if not finite.all():

@@ -58,6 +58,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from heavytail._lib._validation import as_sample
+
 from ._auto_policy import AUTO_POLICY
 from ._quantile import StableQuantileFit
 
@@ -141,7 +143,7 @@ def stable_goodness_of_fit(
 
     Parameters
     ----------
-    x : ndarray, 1-D, finite, validated by the caller
+    x : array_like, 1-D, finite, at least 2 observations
     fit : StableQuantileFit
         McCulloch's fit of ``x`` (places the grid).
     threshold : float
@@ -155,6 +157,7 @@ def stable_goodness_of_fit(
         With ``accepted`` False and an infinite statistic when it cannot be computed
         (an empirical modulus at 0 or 1, or a singular covariance: data too discrete).
     """
+    x = as_sample(x, "x", min_size=2)
     n = x.size
     t = _grid(fit, n)
     grid = tuple(float(v) for v in t)

@@ -569,10 +569,6 @@ CASES = [
             x, _fit(x), threshold=threshold
         ),
         examples=30,
-        xfail=(
-            "theory/_stable_gof.py: stable_goodness_of_fit does not check `x`; an empty x "
-            "raises ZeroDivisionError in _grid (30.0 / n)"
-        ),
     ),
     Case(
         "hill_plot",

@@ -128,7 +128,9 @@ def as_sample(
     size = arr.shape[0] if arr.ndim else 0
     if arr.ndim == 0 or size < min_size or arr.size == 0:
         got = f"an array of shape {arr.shape}" if arr.ndim > 1 and arr.size == 0 else size
-        raise InvalidArgumentError(f"`{name}` must hold at least {min_size} observations, got {got}")
+        raise InvalidArgumentError(
+            f"`{name}` must hold at least {min_size} observations, got {got}"
+        )
     out = np.asarray(arr, dtype=np.float64)
     finite = np.isfinite(out)
     if not finite.all():

@@ -581,7 +581,7 @@ CLAIM = Claim(
         "The bound: docs/generalization.md (heavytail.theory.compression_bound), after "
         "Arora, Ge, Neyshabur & Zhang (ICML 2018, Thm 2.1). Heavy-tailed noise injection: "
         "Wan, Barsbey, Zaidi & Şimşekli (ICML 2024); compressibility and generalization: "
-        "Barsbey et al. (NeurIPS 2021); THEORY.md section 7."
+        "Barsbey et al. (NeurIPS 2021); docs/theory.md, section 7."
     ),
     sizes=SIZES,
     measure=measure,

@@ -34,7 +34,7 @@ __all__ = ["CLAIM", "SgdHeavyData", "SgdHeavySize", "hill_alpha"]
 
 FloatArray = npt.NDArray[np.float64]
 
-# The network and its training are those of meanfield.chaos (THEORY.md section 6): tanh
+# The network and its training are those of meanfield.chaos (docs/theory.md, section 6): tanh
 # units, both layers trained on the squared loss, Gaussian inputs, batches shared by the
 # replicates, no injected noise.
 DIM = 8
@@ -436,7 +436,7 @@ CLAIM = Claim(
     source=(
         "Barsbey, Sefidgaran, Erdogdu, Richard & Şimşekli (NeurIPS 2021): mean-field "
         "independence of the units and a heavy-tailed stationary law at large η/b, and "
-        "their consequences for pruning and generalization (THEORY.md section 6); chaos "
+        "their consequences for pruning and generalization (docs/theory.md, section 6); chaos "
         "statistics of meanfield.chaos (De Bortoli, Durmus, Fontaine & Şimşekli 2020); "
         "heavy tails from η/b: Gürbüzbalaban, Şimşekli & Zhu (ICML 2021)."
     ),

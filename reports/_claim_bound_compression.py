@@ -233,8 +233,18 @@ def _test_sets(params: BoundSize, seed: int) -> tuple[FloatArray, FloatArray]:
 
 
 def network_outputs(w: FloatArray, a: FloatArray, x: FloatArray) -> FloatArray:
-    """f(x_p) = (1/n) sum_i a_i tanh(w_i . x_p) of one network, shape (len(x),)."""
-    return np.asarray(np.tanh(x @ w.T) @ a / w.shape[0], dtype=np.float64)
+    """f(x_p) = (1/n) sum_i a_i tanh(w_i . x_p) of one network, shape (len(x),).
+
+    Rows of x are taken in chunks of about 2^20 pre-activations, so that the memory stays
+    small at full size (10,000 test points and n = 16,384).
+    """
+    n = w.shape[0]
+    rows = max(1, 2**20 // n)
+    out = np.empty(x.shape[0])
+    for start in range(0, x.shape[0], rows):
+        chunk = x[start : start + rows]
+        out[start : start + chunk.shape[0]] = np.tanh(chunk @ w.T) @ a / n
+    return out
 
 
 def _ramp(outputs: FloatArray, y: FloatArray) -> float:

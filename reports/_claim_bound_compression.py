@@ -235,11 +235,12 @@ def _test_sets(params: BoundSize, seed: int) -> tuple[FloatArray, FloatArray]:
 def network_outputs(w: FloatArray, a: FloatArray, x: FloatArray) -> FloatArray:
     """f(x_p) = (1/n) sum_i a_i tanh(w_i . x_p) of one network, shape (len(x),).
 
-    Rows of x are taken in chunks of about 2^20 pre-activations, so that the memory stays
-    small at full size (10,000 test points and n = 16,384).
+    Rows of x are taken in chunks whose product with W has at most 2^18 multiply-adds,
+    below the size at which OpenBLAS starts threads (the simulator's own rule): threads
+    started inside a claim that shares the machine with other claims only cost time.
     """
-    n = w.shape[0]
-    rows = max(1, 2**20 // n)
+    n, d = w.shape
+    rows = max(1, 2**18 // (n * d))
     out = np.empty(x.shape[0])
     for start in range(0, x.shape[0], rows):
         chunk = x[start : start + rows]

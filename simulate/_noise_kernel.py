@@ -5,7 +5,7 @@ A kernel that injects noise takes a ``noise`` argument and calls
 noise), an :class:`IidStableNoise` or an :class:`EllipticStableNoise`. numba compiles
 one specialisation of the kernel per type, and in each the call is just that kind's code
 (nothing at all for None): no mode code travels into the kernel and no branch runs per
-step. The laws are those of :mod:`._stable_kernel` (THEORY.md section 3): every
+step. The laws are those of :mod:`._stable_kernel` (docs/theory.md, section 3): every
 coordinate of L is standard symmetric alpha-stable, E exp(i t L_j) = exp(-|t|^alpha).
 """
 

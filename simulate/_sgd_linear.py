@@ -1,7 +1,7 @@
 """SGD on least squares with Gaussian data, many independent chains at once.
 
-The model of Gürbüzbalaban, Şimşekli & Zhu (ICML 2021), THEORY.md section 5, with the
-optional heavy-tailed noise injection of Wan et al. (ICML 2024), THEORY.md section 6.
+The model of Gürbüzbalaban, Şimşekli & Zhu (ICML 2021), docs/theory.md, section 5, with the
+optional heavy-tailed noise injection of Wan et al. (ICML 2024), docs/theory.md, section 6.
 
 This wrapper and its kernels (:mod:`._sgd_linear_kernel`) are the example of how a
 simulator is built, described in :mod:`._numba`: validate, spawn one Generator per chunk,
@@ -252,7 +252,7 @@ def sgd_linear_regression(
     noise_std * N(0, 1). This is x_k = M_k x_{k-1} + q_k with
     M_k = I - (eta/b) sum_i a_i a_i^T, the recursion of Gürbüzbalaban, Şimşekli & Zhu
     (ICML 2021) whose stationary law has tail index alpha solving h(alpha) = 1 when the
-    top Lyapunov exponent is negative (THEORY.md section 5;
+    top Lyapunov exponent is negative (docs/theory.md, section 5;
     :func:`heavytail.theory.sgd_tail_index`).
 
     Parameters
@@ -322,7 +322,7 @@ def sgd_linear_regression(
 
         v = eta noise_std^2 / (2b - (b + d + 1) eta sigma^2),
 
-    from v = h(2) v + (eta/b)^2 noise_std^2 b sigma^2 (E[M^T M] = h(2) I, THEORY.md
+    from v = h(2) v + (eta/b)^2 noise_std^2 b sigma^2 (E[M^T M] = h(2) I, docs/theory.md
     section 5); the derivation and its check against simulation are in
     ``tests/simulate/test_sgd_linear_theory.py``.
 

@@ -5,7 +5,7 @@ draws a uniform angle and a standard exponential, and applies a pure transform. 
 meant to be called from other kernels, one Generator per parallel chunk; the ``fill_*``
 kernels fill an array, for tests and for callers outside numba.
 
-Scale convention (THEORY.md section 3): a standard symmetric alpha-stable variable has
+Scale convention (docs/theory.md, section 3): a standard symmetric alpha-stable variable has
 E exp(i t X) = exp(-|t|^alpha), alpha in (0, 2]; at alpha = 2 it is N(0, 2).
 """
 

@@ -6,7 +6,7 @@ sum_i a_i z_i, with a_i ~ N(0, sigma^2 I_d) and z_i ~ N(0, 1) fresh at every ste
 independent of e_{k-1}. So E q_k = 0, E[M_k^T q_k] = 0 (z has mean 0 given the a's),
 E q q^T = (eta/b)^2 noise_std^2 b sigma^2 I, and by rotation invariance the stationary
 covariance is v I with v E[M^T M] in its place: E[M^T M] = h(2) I, where
-h(2) = 1 - 2bc + b(b + d + 1)c^2 and c = eta sigma^2 / b (THEORY.md section 5; it uses
+h(2) = 1 - 2bc + b(b + d + 1)c^2 and c = eta sigma^2 / b (docs/theory.md, section 5; it uses
 E W = b sigma^2 I and E W^2 = b(b + d + 1) sigma^4 I for the Wishart W = sum a_i a_i^T).
 Then v = h(2) v + (eta/b)^2 noise_std^2 b sigma^2, i.e.
 

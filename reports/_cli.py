@@ -7,6 +7,7 @@ a traceback. ``verify`` exits 1 when a claim disagrees and 0 otherwise.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import textwrap
@@ -19,6 +20,13 @@ __all__ = ["UsageError", "main"]
 EXIT_OK = 0
 EXIT_DISAGREE = 1
 EXIT_USAGE = 2
+
+
+#: Modules that each add one more command. Each defines ``COMMAND`` (its name),
+#: ``register(sub)``, which adds its subparser to ``sub`` (an ``argparse`` subparsers
+#: action), and ``run(args, out, err) -> int``; bad input raises :class:`UsageError`.
+#: A command module imports nothing heavy at import time (no torch, no dask).
+_COMMAND_MODULES: tuple[str, ...] = ()
 
 
 class UsageError(Exception):
@@ -116,6 +124,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "--plot", metavar="OUT.png", help="write a Hill plot and a survival-function plot"
     )
     tail.add_argument("--seed", type=_seed, default=0, help="seed of the bootstrap (default 0)")
+    for module in _COMMAND_MODULES:
+        importlib.import_module(module).register(sub)
     return parser
 
 
@@ -184,6 +194,11 @@ def _verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return run.exit_status
 
 
+def _command_names() -> list[str]:
+    """The command each module of ``_COMMAND_MODULES`` adds (its ``COMMAND`` constant)."""
+    return [importlib.import_module(module).COMMAND for module in _COMMAND_MODULES]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the status."""
     parser = _build_parser()
@@ -193,6 +208,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _verify(args, sys.stdout, sys.stderr)
         if args.command == "claims":
             return _claims(sys.stdout)
+        if args.command != "tail-index":
+            module = _COMMAND_MODULES[_command_names().index(args.command)]
+            command = importlib.import_module(module)
+            return int(command.run(args, sys.stdout, sys.stderr))
         from ._tail_index_cli import tail_index
 
         return tail_index(

@@ -22,6 +22,13 @@ from ._claim_kit import Control as Control
 from ._claim_kit import FigureData as FigureData
 from ._claim_kit import Intervals as Intervals
 from ._cli import main as main
+from ._executors import open_executor as open_executor
+from ._experiments import Experiment as Experiment
+from ._experiments import RunOutcome as RunOutcome
+from ._experiments import Setting as Setting
+from ._experiments import experiment_names as experiment_names
+from ._experiments import get_experiment as get_experiment
+from ._experiments import register_experiment as register_experiment
 from ._registry import all_claims as all_claims
 from ._registry import claim_ids as claim_ids
 from ._registry import get_claim as get_claim
@@ -39,6 +46,17 @@ from ._stats import family_level as family_level
 from ._stats import fit_rate as fit_rate
 from ._stats import kendall_trend as kendall_trend
 from ._stats import mean_interval as mean_interval
+from ._store import ResultStore as ResultStore
+from ._store import StoreError as StoreError
+from ._store import config_hash as config_hash
+from ._sweep import SweepSummary as SweepSummary
+from ._sweep import run_sweep as run_sweep
+from ._sweep_config import SweepConfig as SweepConfig
+from ._sweep_config import SweepConfigError as SweepConfigError
+from ._sweep_config import load_sweep_config as load_sweep_config
+from ._sweep_config import sweep_config as sweep_config
+from ._sweep_report import SweepReportFiles as SweepReportFiles
+from ._sweep_report import write_sweep_report as write_sweep_report
 from ._verdict import Check as Check
 from ._verdict import Measurement as Measurement
 from ._verdict import Relation as Relation
@@ -54,6 +72,7 @@ __all__ = [
     "ClaimResult",
     "Control",
     "Evidence",
+    "Experiment",
     "FigureData",
     "Intervals",
     "Layout",
@@ -61,7 +80,15 @@ __all__ = [
     "RateFit",
     "Relation",
     "ReportFiles",
+    "ResultStore",
     "Rule",
+    "RunOutcome",
+    "Setting",
+    "StoreError",
+    "SweepConfig",
+    "SweepConfigError",
+    "SweepReportFiles",
+    "SweepSummary",
     "Verdict",
     "VerifyRun",
     "all_claims",
@@ -69,14 +96,23 @@ __all__ = [
     "claim_seed_sequence",
     "claims_table",
     "combine_verdicts",
+    "config_hash",
+    "experiment_names",
     "family_level",
     "fit_rate",
     "get_claim",
+    "get_experiment",
     "kendall_trend",
+    "load_sweep_config",
     "main",
     "mean_interval",
+    "open_executor",
+    "register_experiment",
     "results_record",
+    "run_sweep",
     "summary_table",
+    "sweep_config",
     "verify",
     "write_report",
+    "write_sweep_report",
 ]

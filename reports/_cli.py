@@ -26,7 +26,10 @@ EXIT_USAGE = 2
 #: ``register(sub)``, which adds its subparser to ``sub`` (an ``argparse`` subparsers
 #: action), and ``run(args, out, err) -> int``; bad input raises :class:`UsageError`.
 #: A command module imports nothing heavy at import time (no torch, no dask).
-_COMMAND_MODULES: tuple[str, ...] = ()
+_COMMAND_MODULES: tuple[str, ...] = (
+    "heavytail.reports._sweep_cli",
+    "heavytail.reports._sweep_report_cli",
+)
 
 
 class UsageError(Exception):
@@ -101,6 +104,18 @@ def _build_parser() -> argparse.ArgumentParser:
         "the numbers do not depend on it",
     )
     verify.add_argument("--quiet", action="store_true", help="no progress bars")
+    verify.add_argument(
+        "--executor",
+        choices=("local", "dask"),
+        default="local",
+        help="local process pool (default) or Dask distributed; the numbers do not depend on it",
+    )
+    verify.add_argument(
+        "--address",
+        metavar="ADDR",
+        help="Dask scheduler, e.g. tcp://host:8786 (default: a local Dask cluster of --jobs "
+        "workers)",
+    )
 
     sub.add_parser("claims", help="list the claims with their statements and sources")
 
@@ -170,6 +185,8 @@ def _verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             raise UsageError(f"no claim has id {claim_id!r}; the claims are: {', '.join(known)}")
         if claim_id not in selected:
             selected.append(claim_id)
+    if args.address is not None and args.executor != "dask":
+        raise UsageError("--address needs --executor dask")
     folder = _prepare_out(args.out)
     jobs = args.jobs if args.jobs is not None else max(1, min(len(selected), os.cpu_count() or 1))
 
@@ -187,7 +204,18 @@ def _verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             bar.set_postfix_str(f"{result.claim_id}: {result.verdict.value}")
             bar.update()
 
-        run = verify(selected, size=args.size, seed=args.seed, jobs=jobs, on_done=done)
+        if args.executor == "local":
+            run = verify(selected, size=args.size, seed=args.seed, jobs=jobs, on_done=done)
+        else:
+            from ._executors import ExecutorError, open_executor
+
+            try:
+                with open_executor("dask", jobs=jobs, address=args.address) as pool:
+                    run = verify(
+                        selected, size=args.size, seed=args.seed, executor=pool, on_done=done
+                    )
+            except ExecutorError as exc:
+                raise UsageError(str(exc)) from None
     files = write_report(run, folder)
     out.write(summary_table(run) + "\n\n")
     out.write(f"Report: {files.report}\nResults: {files.results}\nFigures: {folder / 'figures'}\n")

@@ -29,6 +29,7 @@ from scipy.special import ndtri
 from heavytail._lib._errors import EstimationError, InvalidArgumentError
 from heavytail._lib._validation import as_sample, check_int
 
+from ._center import apply_center, check_center
 from ._result import TailEstimate
 
 __all__ = ["DEFAULT_BLOCK_SIZE", "block_sum_estimator", "uncentred_message"]
@@ -89,7 +90,7 @@ def _log_magnitudes(x: FloatArray) -> FloatArray:
     return np.log(np.linalg.norm(x / peak, axis=1)) + math.log(peak)
 
 
-def block_sum_estimator(x: Any, *, block_size: Any = None) -> TailEstimate:
+def block_sum_estimator(x: Any, *, block_size: Any = None, center: Any = None) -> TailEstimate:
     r"""Mohammadi-Mohammadpour-Ogata block-sum estimator of the stable index.
 
     The first K = K1 K2 observations (K1 = ``block_size``, K2 = floor(n / K1) blocks)
@@ -124,6 +125,15 @@ def block_sum_estimator(x: Any, *, block_size: Any = None) -> TailEstimate:
         K1, an integer with 2 <= K1 <= n / 2 (at least two blocks, so that the interval
         can be estimated). None (default) uses ``DEFAULT_BLOCK_SIZE`` = 10 (see there
         why). A block size that does not fit is an error; it is never shrunk.
+    center : None, "median" or float
+        Subtracted before estimating (:mod:`heavytail.theory._center`): None (default)
+        uses ``x`` as given, bit for bit as without the option; ``"median"`` subtracts
+        the sample median (of each coordinate for 2-D data), a number subtracts itself.
+        Recorded in ``settings["center"]`` and ``settings["center_value"]`` when given;
+        the "uncentred" check is then not run. The median of an odd number of values is
+        one of them, which centring makes exactly 0: such observations (those equal to
+        the centre) count in their blocks' sums but not in the mean of log|X_j|, whose
+        log is -inf (an O(1/n) change); ``settings["n_at_center"]`` counts them.
 
     Returns
     -------
@@ -150,7 +160,9 @@ def block_sum_estimator(x: Any, *, block_size: Any = None) -> TailEstimate:
     >>> bool(abs(est.alpha - 1.2) < 0.05)
     True
     """
-    data = as_sample(x, "x", ndim=(1, 2), min_size=2, allow_constant=False)
+    given = check_center(center)
+    centred, centring = apply_center(x, given, ndim=(1, 2))
+    data = as_sample(centred, "x", ndim=(1, 2), min_size=2, allow_constant=False)
     n = data.shape[0]
     if data.ndim == 2 and np.all(data == data[0]):
         raise InvalidArgumentError("`x` must not have all rows equal: such a sample has no tail")
@@ -179,6 +191,13 @@ def block_sum_estimator(x: Any, *, block_size: Any = None) -> TailEstimate:
     used = k1 * k2
     with np.errstate(divide="ignore"):
         log_x = _log_magnitudes(data)
+    if given is not None:
+        # Observations equal to the chosen centre: excluded from the mean of log|X_j| by
+        # standing in for them with the mean of the others (see ``center`` above).
+        at_center = ~np.isfinite(log_x)
+        centring["n_at_center"] = int(np.count_nonzero(at_center))
+        if at_center.any() and not at_center.all():
+            log_x[at_center] = float(np.mean(log_x[~at_center]))
     if not np.all(np.isfinite(log_x)):
         zeros = int(np.count_nonzero(~np.isfinite(log_x)))
         raise EstimationError(
@@ -221,7 +240,7 @@ def block_sum_estimator(x: Any, *, block_size: Any = None) -> TailEstimate:
             "the data are not stable (or not centred), so the estimator's assumption "
             "fails; the number is reported as it is, not capped"
         )
-    if data.ndim == 1:
+    if data.ndim == 1 and given is None:
         message = uncentred_message(data)
         if message is not None:
             warnings.append(
@@ -240,6 +259,7 @@ def block_sum_estimator(x: Any, *, block_size: Any = None) -> TailEstimate:
             "n_remainder": n - used,
             "dim": 1 if data.ndim == 1 else int(data.shape[1]),
             "ci_method": "asymptotic normal (delta method)",
+            **centring,
         },
         warnings=tuple(warnings),
     )

@@ -75,6 +75,7 @@ from heavytail._lib._validation import as_sample, check_choice, check_int
 from ._auto import RouteDecision, decide_route, estimators_agree, stable_law_fits
 from ._auto_policy import AUTO_POLICY, AutoPolicy
 from ._block_sum import block_sum_estimator, uncentred_message
+from ._center import apply_center, check_center
 from ._hill import hill_estimator
 from ._moment import moment_estimator
 from ._pickands import pickands_estimator
@@ -114,7 +115,16 @@ def estimate_tail_index(x: Any, method: str = "auto", **options: Any) -> TailEst
         Only ``"quantile"`` and ``"auto"`` draw random numbers (bootstrap), so only they
         accept ``rng``; passing ``rng`` to another method is an unknown-option error.
     **options
-        Passed to the chosen estimator; unknown options are an error.
+        Passed to the chosen estimator; unknown options are an error. Every method
+        accepts the keyword ``center``: None (default; |x| is read from 0, bit for bit
+        as without the option), ``"median"`` (the sample median is subtracted first) or a
+        real number (subtracted first). Layer weights and other data with a non-zero
+        location need it: a shift biases the order-statistic estimators and the
+        block-sum estimator at finite n (docs/estimators.md, "Centring", gives the
+        measured bias). Given a centre, the data are taken as centred there (no
+        "uncentred" warning). It is recorded in ``settings["center"]`` and
+        ``settings["center_value"]``. For ``"quantile"`` the location does not matter:
+        the fit estimates it.
 
     Returns
     -------
@@ -152,21 +162,30 @@ def estimate_tail_index(x: Any, method: str = "auto", **options: Any) -> TailEst
 
 
 def auto_estimator(
-    x: Any, *, n_boot: int = 200, rng: RngLike = None, policy: AutoPolicy = AUTO_POLICY
+    x: Any,
+    *,
+    n_boot: int = 200,
+    rng: RngLike = None,
+    center: Any = None,
+    policy: AutoPolicy = AUTO_POLICY,
 ) -> TailEstimate:
     """The "auto" rule of :func:`estimate_tail_index` (see the module notes).
 
-    ``policy`` holds the rule's thresholds. :func:`estimate_tail_index` always uses the
-    default, :data:`AUTO_POLICY`; another policy serves studies of the rule
-    (docs/route_rules.py runs it without the second look).
+    ``center`` is subtracted first (:mod:`._center`); every step then sees the centred
+    data, and the "uncentred" check is not run. ``policy`` holds the rule's thresholds.
+    :func:`estimate_tail_index` always uses the default, :data:`AUTO_POLICY`; another
+    policy serves studies of the rule (docs/route_rules.py runs it without the second
+    look).
     """
-    xs = as_sample(x, "x", min_size=policy.min_size, allow_constant=False)
+    given = check_center(center)
+    centred, centring = apply_center(x, given)
+    xs = as_sample(centred, "x", min_size=policy.min_size, allow_constant=False)
     check_int(n_boot, "n_boot", low=50)
     gen = as_generator(rng)
 
     fit = fit_stable_quantiles(xs)
     gof = stable_goodness_of_fit(xs, fit, threshold=policy.gof_threshold)
-    uncentred = uncentred_message(xs)
+    uncentred = uncentred_message(xs) if given is None else None
     # The stable route's statistics draw from rng; they are computed only where the first
     # look lets a stable law through.
     stable = (
@@ -201,7 +220,10 @@ def auto_estimator(
         method="auto",
         estimand=primary.estimand,
         n=xs.size,
-        settings=_auto_settings(fit, gof, stable, decision, result, disagreement),
+        settings={
+            **_auto_settings(fit, gof, stable, decision, result, disagreement),
+            **centring,
+        },
         warnings=tuple(dict.fromkeys(warnings)),
     )
 
@@ -575,10 +597,10 @@ def _fmt_ci(ci: tuple[float, float]) -> str:
 
 
 _DISPATCH: Mapping[str, tuple[Callable[..., TailEstimate], tuple[str, ...]]] = {
-    "auto": (auto_estimator, ("n_boot", "rng")),
-    "hill": (hill_estimator, ("k", "k_grid")),
-    "pickands": (pickands_estimator, ("k", "k_grid")),
-    "moment": (moment_estimator, ("k", "k_grid")),
-    "block_sum": (block_sum_estimator, ("block_size",)),
-    "quantile": (quantile_estimator, ("n_boot", "rng")),
+    "auto": (auto_estimator, ("n_boot", "rng", "center")),
+    "hill": (hill_estimator, ("k", "k_grid", "center")),
+    "pickands": (pickands_estimator, ("k", "k_grid", "center")),
+    "moment": (moment_estimator, ("k", "k_grid", "center")),
+    "block_sum": (block_sum_estimator, ("block_size", "center")),
+    "quantile": (quantile_estimator, ("n_boot", "rng", "center")),
 }

@@ -12,6 +12,7 @@ from scipy.special import gammaincinv
 
 from heavytail._lib._errors import EstimationError, InvalidArgumentError
 
+from ._center import apply_center, check_center
 from ._kselect import KGrid, TailFit, resolve_k, stability_warnings
 from ._order_stats import (
     TopOrderStatistics,
@@ -73,7 +74,9 @@ def _hill_interval(alpha: FloatArray | float, k: IntArray | int) -> tuple[Any, A
     return low, high
 
 
-def hill_estimator(x: Any, *, k: Any = None, k_grid: KGrid | None = None) -> TailEstimate:
+def hill_estimator(
+    x: Any, *, k: Any = None, k_grid: KGrid | None = None, center: Any = None
+) -> TailEstimate:
     """Hill's (1975) estimator of the tail index of |X|.
 
     With X_(1) >= ... >= X_(n) the descending order statistics of |x_1|, ..., |x_n|,
@@ -112,6 +115,11 @@ def hill_estimator(x: Any, *, k: Any = None, k_grid: KGrid | None = None) -> Tai
     k_grid : KGrid or None
         The candidates of the automatic choice (only when ``k`` is None); default
         ``KGrid()``.
+    center : None, "median" or float
+        Where |x| is measured from (:mod:`heavytail.theory._center`): None (default)
+        uses |x| as given, bit for bit as without the option; ``"median"`` subtracts the
+        sample median, a number subtracts itself. Recorded in ``settings["center"]`` and
+        ``settings["center_value"]`` when given.
 
     Returns
     -------
@@ -147,8 +155,10 @@ def hill_estimator(x: Any, *, k: Any = None, k_grid: KGrid | None = None) -> Tai
     >>> bool(est.ci[0] < 2.0 < est.ci[1])
     True
     """
-    mags = sample_magnitudes(x, min_size=2)
+    data, centring = apply_center(x, check_center(center))
+    mags = sample_magnitudes(data, min_size=2)
     k_val, top, settings = resolve_k(mags, k, k_grid, HILL_FIT)
+    settings.update(centring)
     xi = float(np.mean(log_spacings(top, k_val)))
     alpha = 1.0 / xi
     low, high = _hill_interval(alpha, k_val)

@@ -11,6 +11,7 @@ from scipy.special import ndtri
 
 from heavytail._lib._errors import EstimationError
 
+from ._center import apply_center, check_center
 from ._kselect import KGrid, TailFit, resolve_k, stability_warnings
 from ._order_stats import TopOrderStatistics, log_spacings, sample_magnitudes
 from ._result import TailEstimate
@@ -70,7 +71,9 @@ MOMENT_FIT = TailFit(
 )
 
 
-def moment_estimator(x: Any, *, k: Any = None, k_grid: KGrid | None = None) -> TailEstimate:
+def moment_estimator(
+    x: Any, *, k: Any = None, k_grid: KGrid | None = None, center: Any = None
+) -> TailEstimate:
     """The moment estimator of Dekkers, Einmahl & de Haan (1989), as a tail index.
 
     With X_(1) >= ... >= X_(n) the descending order statistics of |x| and
@@ -101,6 +104,11 @@ def moment_estimator(x: Any, *, k: Any = None, k_grid: KGrid | None = None) -> T
         Pareto tail of index 1/gamma_hat(k) above X_(k+1); see :func:`select_k`.
     k_grid : KGrid or None
         The candidates of the automatic choice (only when ``k`` is None).
+    center : None, "median" or float
+        Where |x| is measured from (:mod:`heavytail.theory._center`): None (default)
+        uses |x| as given, bit for bit as without the option; ``"median"`` subtracts the
+        sample median, a number subtracts itself. Recorded in ``settings["center"]`` and
+        ``settings["center_value"]`` when given.
 
     Returns
     -------
@@ -125,8 +133,10 @@ def moment_estimator(x: Any, *, k: Any = None, k_grid: KGrid | None = None) -> T
     >>> bool(est.ci[0] < 2.0 < est.ci[1])
     True
     """
-    mags = sample_magnitudes(x, min_size=3)
+    data, centring = apply_center(x, check_center(center))
+    mags = sample_magnitudes(data, min_size=3)
     k_val, top, settings = resolve_k(mags, k, k_grid, MOMENT_FIT)
+    settings.update(centring)
     d = log_spacings(top, k_val)
     if np.all(d == d[0]):
         raise EstimationError(

@@ -11,6 +11,7 @@ from scipy.special import ndtri
 
 from heavytail._lib._errors import EstimationError
 
+from ._center import apply_center, check_center
 from ._kselect import KGrid, TailFit, resolve_k, stability_warnings
 from ._order_stats import TopOrderStatistics, sample_magnitudes
 from ._result import TailEstimate
@@ -63,7 +64,9 @@ PICKANDS_FIT = TailFit(
 )
 
 
-def pickands_estimator(x: Any, *, k: Any = None, k_grid: KGrid | None = None) -> TailEstimate:
+def pickands_estimator(
+    x: Any, *, k: Any = None, k_grid: KGrid | None = None, center: Any = None
+) -> TailEstimate:
     """Pickands' (1975) estimator, as a tail index alpha = 1/xi.
 
     With X_(1) >= ... >= X_(n) the descending order statistics of |x|,
@@ -92,6 +95,11 @@ def pickands_estimator(x: Any, *, k: Any = None, k_grid: KGrid | None = None) ->
         tail of index 1/xi_hat(k) above X_(4k); see :func:`select_k`.
     k_grid : KGrid or None
         The candidates of the automatic choice (only when ``k`` is None).
+    center : None, "median" or float
+        Where |x| is measured from (:mod:`heavytail.theory._center`): None (default)
+        uses |x| as given, bit for bit as without the option; ``"median"`` subtracts the
+        sample median, a number subtracts itself. Recorded in ``settings["center"]`` and
+        ``settings["center_value"]`` when given.
 
     Returns
     -------
@@ -116,8 +124,10 @@ def pickands_estimator(x: Any, *, k: Any = None, k_grid: KGrid | None = None) ->
     >>> bool(est.ci[0] < 1.0 < est.ci[1])
     True
     """
-    mags = sample_magnitudes(x, min_size=4)
+    data, centring = apply_center(x, check_center(center))
+    mags = sample_magnitudes(data, min_size=4)
     k_val, top, settings = resolve_k(mags, k, k_grid, PICKANDS_FIT)
+    settings.update(centring)
     v = top.values
     a, b, c = float(v[k_val - 1]), float(v[2 * k_val - 1]), float(v[4 * k_val - 1])
     if a == b or b == c:

@@ -37,6 +37,7 @@ from heavytail._lib._errors import EstimationError
 from heavytail._lib._rng import RngLike, as_generator
 from heavytail._lib._validation import as_sample, check_int
 
+from ._center import apply_center, check_center
 from ._result import TailEstimate
 
 __all__ = ["TABLE_ERROR", "StableQuantileFit", "fit_stable_quantiles", "quantile_estimator"]
@@ -408,7 +409,9 @@ def _delta_se_xi(sorted_x: npt.NDArray[np.float64], q: npt.NDArray[np.float64]) 
     return math.sqrt(var) if math.isfinite(var) and var > 0 else math.nan
 
 
-def quantile_estimator(x: Any, *, n_boot: int = 200, rng: RngLike = None) -> TailEstimate:
+def quantile_estimator(
+    x: Any, *, n_boot: int = 200, rng: RngLike = None, center: Any = None
+) -> TailEstimate:
     """Stable index by McCulloch's quantile fit, with a bootstrap percentile 95% interval.
 
     The estimate is ``fit_stable_quantiles(x).alpha`` (see there for the formulas and the
@@ -433,6 +436,13 @@ def quantile_estimator(x: Any, *, n_boot: int = 200, rng: RngLike = None) -> Tai
         Bootstrap replicates, >= 20.
     rng : int, numpy.random.Generator, numpy.random.SeedSequence or None
         Source of the bootstrap randomness.
+    center : None, "median" or float
+        Accepted for a uniform interface with the other estimators, and subtracted
+        before the fit; but the location does not matter here: the fit estimates it
+        (``settings["loc"]``), and alpha, beta and the scale are read off differences
+        and ratios of quantiles, which a shift leaves unchanged (up to rounding). None
+        (default) leaves ``x`` as given; when given it is recorded in
+        ``settings["center"]`` and ``settings["center_value"]``.
 
     Returns
     -------
@@ -451,7 +461,8 @@ def quantile_estimator(x: Any, *, n_boot: int = 200, rng: RngLike = None) -> Tai
         If the interquartile range is zero, the fitted scale or location overflows, or
         too few bootstrap resamples give an estimate.
     """
-    data = as_sample(x, "x", min_size=5, allow_constant=False)
+    centred, centring = apply_center(x, check_center(center))
+    data = as_sample(centred, "x", min_size=5, allow_constant=False)
     n_boot = check_int(n_boot, "n_boot", low=20)
     gen = as_generator(rng)
     unit = _unit(data)
@@ -494,6 +505,7 @@ def quantile_estimator(x: Any, *, n_boot: int = 200, rng: RngLike = None) -> Tai
             "ci_method": "bootstrap percentile, widened by the table error",
             "table_error": TABLE_ERROR,
             "se_xi_delta": _delta_se_xi(sorted_x, q),
+            **centring,
         },
         warnings=tuple(warnings),
     )

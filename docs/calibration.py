@@ -64,8 +64,10 @@ import numpy.typing as npt
 from heavytail.reports._calibration_cases import (
     ABS_TOL,
     CASES,
+    CENTRING_CASES,
     COVERAGE_TARGET,
     REL_TOL,
+    WIDE_CASES,
     CalibrationCase,
 )
 from heavytail.theory import (
@@ -92,7 +94,23 @@ RNG_METHODS = ("auto", "quantile")  # the methods that take ``rng`` (bootstrap i
 Case = CalibrationCase
 
 
-_CASES_BY_NAME = {c.name: c for c in CASES}
+#: Every law any grid uses: the calibration table's, the widened grid's further laws, and
+#: the shifted laws of the centring study.
+ALL_CASES: tuple[Case, ...] = (*CASES, *WIDE_CASES, *CENTRING_CASES)
+
+#: The case lists of ``--grid``: "base" is the calibration table; "wide" adds the laws of
+#: the widened grid (docs/estimators.md, "The widened grid"); "centring" is the shifted
+#: laws of the ``center=`` study (docs/estimators.md, "Centring").
+GRIDS: dict[str, tuple[str, ...]] = {
+    "base": tuple(c.name for c in CASES),
+    "wide": tuple(c.name for c in (*CASES, *WIDE_CASES)),
+    "centring": ("student-1.5+5", "pareto-2.5+3", "stable-1.5+5", "stable-1.2-skew+5"),
+}
+
+#: A method name may end in ":median": the method run with ``center="median"``.
+CENTER_SUFFIX = ":median"
+
+_CASES_BY_NAME = {c.name: c for c in ALL_CASES}
 
 
 def get_case(name: str) -> Case:
@@ -308,41 +326,79 @@ class Record:
     error: str | None
     route: str | None
     seconds: float
+    kinds: str = ""  # the warnings' kinds (``warning_kind``), joined by ";"
+
+
+#: The kinds of warning, by how their messages begin (``warning_kind``).
+WARNING_KINDS: tuple[tuple[str, str], ...] = (
+    ("estimators disagree", "disagree"),
+    ("the data look uncentred", "uncentred"),
+    ("the estimate depends strongly on k", "k-sensitive"),
+    ("the moment estimator at the same k", "light-tail?"),
+    ("the stable fit is at the Gaussian end", "gaussian-end"),
+    ("the interval [", "gaussian-end"),
+    ("the tail of the data is", "tail-check"),
+    ("a stable law fits the body", "rerouted"),
+    ("the block-sum estimate", "above-2"),
+    ("the data show no finite tail index", "light-tail"),
+    ("the stable route's interval", "stable-misfit"),
+)
+
+
+def warning_kind(message: str) -> str:
+    """A short name for a warning message (``WARNING_KINDS``); "other" if none matches."""
+    for prefix, kind in WARNING_KINDS:
+        if message.startswith(prefix):
+            return kind
+    return "other"
+
+
+def split_method(method: str) -> tuple[str, str | None]:
+    """("auto", "median") for "auto:median"; (method, None) without the suffix."""
+    if method.endswith(CENTER_SUFFIX):
+        return method[: -len(CENTER_SUFFIX)], "median"
+    return method, None
 
 
 def _run_method(
     method: str, x: FloatArray, rng: np.random.SeedSequence
-) -> tuple[float, tuple[float, float] | None, int, str | None]:
+) -> tuple[float, tuple[float, float] | None, int, str | None, str]:
     if method == "powerlaw":
         alpha, ci = powerlaw_fit(x)
-        return alpha, ci, 0, None
+        return alpha, ci, 0, None, ""
     if method == "papers":
-        return papers_block_sum(x), None, 0, None
+        return papers_block_sum(x), None, 0, None, ""
+    base, center = split_method(method)
+    options: dict[str, Any] = {} if center is None else {"center": center}
     est_fn = _estimate_tail_index()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if est_fn is None:
-            if method not in _DIRECT:
+            if base not in _DIRECT or center is not None:
                 raise RuntimeError(f"method {method!r} needs heavytail.theory.estimate_tail_index")
-            est = _DIRECT[method](x)
-        elif method in RNG_METHODS:
-            est = est_fn(x, method, rng=np.random.default_rng(rng))
+            est = _DIRECT[base](x)
+        elif base in RNG_METHODS:
+            est = est_fn(x, base, rng=np.random.default_rng(rng), **options)
         else:
-            est = est_fn(x, method)
-    route = est.settings.get("route") if method == "auto" else None
-    return est.alpha, est.ci, len(est.warnings) + len(caught), route
+            est = est_fn(x, base, **options)
+    route = est.settings.get("route") if base == "auto" else None
+    kinds = [warning_kind(w) for w in est.warnings] + ["python-warning"] * len(caught)
+    return est.alpha, est.ci, len(est.warnings) + len(caught), route, ";".join(kinds)
 
 
 def _record(case: Case, n: int, seed: int, method: str, x: FloatArray) -> Record:
     start = time.perf_counter()
+    # A centred variant draws its bootstrap from the same stream as the plain method, so
+    # that the two are paired.
+    stream = method_seed(case, n, seed, split_method(method)[0])
     try:
-        alpha, ci, n_warn, route = _run_method(method, x, method_seed(case, n, seed, method))
+        alpha, ci, n_warn, route, kinds = _run_method(method, x, stream)
         error = None
     except EstimationError as exc:
-        alpha, ci, n_warn, route, error = None, None, 0, None, str(exc)
+        alpha, ci, n_warn, route, kinds, error = None, None, 0, None, "", str(exc)
     seconds = time.perf_counter() - start
     lo, hi = (None, None) if ci is None else (float(ci[0]), float(ci[1]))
-    return Record(case.name, n, seed, method, alpha, lo, hi, n_warn, error, route, seconds)
+    return Record(case.name, n, seed, method, alpha, lo, hi, n_warn, error, route, seconds, kinds)
 
 
 def run_case(
@@ -436,8 +492,9 @@ def run_all(
 
 
 def _sort_key(k: tuple[str, int, int, str]) -> tuple[int, int, int, int]:
-    case_i = [c.name for c in CASES].index(k[0]) if k[0] in _CASES_BY_NAME else 99
-    meth_i = ALL_METHODS.index(k[3]) if k[3] in ALL_METHODS else 99
+    case_i = [c.name for c in ALL_CASES].index(k[0]) if k[0] in _CASES_BY_NAME else 99
+    base, center = split_method(k[3])
+    meth_i = ALL_METHODS.index(base) * 2 + (center is not None) if base in ALL_METHODS else 99
     return (k[1], case_i, meth_i, k[2])
 
 
@@ -458,9 +515,14 @@ class Summary:
     refusal to give a finite index is right (error 0); ``coverage`` is the fraction of
     runs whose interval reaches 2 (or that refused).
 
+    For the "infinite" cases (light tails) the error is the same shortfall, but only an
+    interval with an infinite upper end (or a refusal) is right.
+
     ``warned`` = the fraction of runs with at least one warning. ``silent_wrong`` = the
     fraction of runs that are confidently wrong (the interval excludes the truth; without
-    an interval, the error exceeds the tolerance) and carry no warning.
+    an interval, the error exceeds the tolerance) and carry no warning. ``false_alarm`` =
+    the fraction of the right runs (not confidently wrong) that carry a warning; None
+    when no run is right.
     """
 
     case: str
@@ -477,6 +539,7 @@ class Summary:
     silent_wrong: float
     median_alpha: float | None
     seconds: float
+    false_alarm: float | None = None
 
 
 def _tolerance(case: Case) -> float:
@@ -496,7 +559,7 @@ def summarise(records: Iterable[Record]) -> list[Summary]:
 
 def _summarise_group(case: Case, n: int, method: str, rs: list[Record]) -> Summary:
     truth = case.alpha
-    at_least = case.truth == "at least 2"
+    at_least = case.truth != "tail index"  # "at least 2" or "infinite": shortfall below 2
     tol = _tolerance(case)
     errs: list[float] = []
     covered: list[bool] = []
@@ -516,7 +579,7 @@ def _summarise_group(case: Case, n: int, method: str, rs: list[Record]) -> Summa
         errs.append(err)
         within.append(abs(err) <= tol)
         if r.lo is not None and r.hi is not None:
-            cov = r.hi >= truth if at_least else r.lo <= truth <= r.hi
+            cov = case.covers(r.lo, r.hi)
             covered.append(cov)
             wrong.append(not cov)
         else:
@@ -525,6 +588,7 @@ def _summarise_group(case: Case, n: int, method: str, rs: list[Record]) -> Summa
     e = np.asarray(errs)
     alphas = [r.alpha for r in rs if r.alpha is not None]
     silent = [w and r.n_warnings == 0 for w, r in zip(wrong, rs, strict=True)]
+    alarms = [r.n_warnings > 0 for w, r in zip(wrong, rs, strict=True) if not w]
     rmse = float(np.sqrt(np.mean(e * e))) if e.size else None
     return Summary(
         case=case.name,
@@ -541,6 +605,7 @@ def _summarise_group(case: Case, n: int, method: str, rs: list[Record]) -> Summa
         silent_wrong=float(np.mean(silent)),
         median_alpha=float(np.median(alphas)) if alphas else None,
         seconds=float(np.mean([r.seconds for r in rs])),
+        false_alarm=float(np.mean(alarms)) if alarms else None,
     )
 
 
@@ -566,7 +631,7 @@ PAIRED_SEED = 20261127
 def _errors(case: Case, rs: Sequence[Record]) -> npt.NDArray[np.float64]:
     """Per-run errors as :func:`_summarise_group` defines them (nan for a refusal that counts
     as a miss, which the RMSE leaves out)."""
-    at_least = case.truth == "at least 2"
+    at_least = case.truth != "tail index"
     out = []
     for r in rs:
         if r.alpha is None:
@@ -658,6 +723,118 @@ def check_targets(records: Iterable[Record], n: int = 100_000) -> list[TargetChe
     return out
 
 
+#: The widened grid's targets (docs/estimators.md, "The widened grid"): coverage of the 95%
+#: interval on every heavy-tailed law, at n = 1e4 and (looser) at 1e3; silent wrong
+#: answers on every law; warnings on right answers over the whole grid.
+WIDE_COVERAGE = {1_000: 0.85, 10_000: 0.90}
+WIDE_SILENT_WRONG = 0.05
+WIDE_FALSE_ALARMS = 0.20
+
+
+def check_wide_targets(records: Iterable[Record], method: str = "auto") -> list[TargetCheck]:
+    """The widened grid's targets for ``method``, at every n in ``records``.
+
+    - every heavy-tailed law ("tail index"), n in ``WIDE_COVERAGE``: coverage >= the
+      value there;
+    - every law, at n = 1e4: silent confident wrong answers <= ``WIDE_SILENT_WRONG``;
+    - all laws and sizes together: warnings on right answers <= ``WIDE_FALSE_ALARMS``.
+    """
+    rs = [r for r in records if r.method == method]
+    out: list[TargetCheck] = []
+    right = alarmed = 0
+    for s in summarise(rs):
+        case = get_case(s.case)
+        if case.truth == "tail index" and s.n in WIDE_COVERAGE:
+            limit = WIDE_COVERAGE[s.n]
+            ok = s.coverage is not None and s.coverage >= limit
+            out.append(TargetCheck(s.case, s.n, "coverage", s.coverage, f">= {limit:g}", ok))
+        if s.n == 10_000:
+            ok = s.silent_wrong <= WIDE_SILENT_WRONG
+            out.append(
+                TargetCheck(
+                    s.case, s.n, "silent wrong", s.silent_wrong, f"<= {WIDE_SILENT_WRONG:g}", ok
+                )
+            )
+    for r in rs:
+        case = get_case(r.case)
+        ok = r.alpha is None and case.truth != "tail index"
+        if r.alpha is not None and r.lo is not None and r.hi is not None:
+            ok = case.covers(r.lo, r.hi)
+        if ok:
+            right += 1
+            alarmed += r.n_warnings > 0
+    if right:
+        rate = alarmed / right
+        out.append(
+            TargetCheck(
+                "all",
+                0,
+                f"warnings on right answers ({alarmed} of {right})",
+                rate,
+                f"<= {WIDE_FALSE_ALARMS:g}",
+                rate <= WIDE_FALSE_ALARMS,
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class WarningRate:
+    """One kind of warning of one method over a set of records.
+
+    ``false_alarm``: the fraction of the right answers (interval containing the truth)
+    on which it fires; ``power``: the fraction of the wrong answers on which it fires;
+    ``right`` and ``wrong`` count those answers.
+    """
+
+    kind: str
+    method: str
+    false_alarm: float
+    power: float | None
+    right: int
+    wrong: int
+
+
+def warning_rates(records: Iterable[Record], method: str = "auto") -> list[WarningRate]:
+    """How often each kind of warning fires on right and on wrong answers of ``method``.
+
+    A run is right when its interval contains the truth (``CalibrationCase.covers``; for
+    light-tailed laws, a refusal is right too), wrong otherwise.
+    """
+    right: list[set[str]] = []
+    wrong: list[set[str]] = []
+    for r in records:
+        if r.method != method:
+            continue
+        case = get_case(r.case)
+        kinds = {k for k in r.kinds.split(";") if k}
+        ok = r.alpha is None and case.truth != "tail index"
+        if r.alpha is not None and r.lo is not None and r.hi is not None:
+            ok = case.covers(r.lo, r.hi)
+        (right if ok else wrong).append(kinds)
+    names = sorted(set().union(*right, *wrong))
+    out = []
+    for kind in names:
+        fa = sum(kind in k for k in right) / len(right) if right else math.nan
+        pw = sum(kind in k for k in wrong) / len(wrong) if wrong else None
+        out.append(WarningRate(kind, method, fa, pw, len(right), len(wrong)))
+    return out
+
+
+def format_warning_rates(rates: Sequence[WarningRate], markdown: bool = False) -> str:
+    cols = ("method", "warning", "fires on right answers", "fires on wrong answers (power)")
+    rows = [
+        (
+            w.method,
+            w.kind,
+            f"{w.false_alarm:.3f} of {w.right}",
+            "-" if w.power is None else f"{w.power:.3f} of {w.wrong}",
+        )
+        for w in rates
+    ]
+    return "\n".join(_table(cols, rows, markdown))
+
+
 def _le(case: Case, n: int, name: str, value: float | None, limit: float) -> TargetCheck:
     ok = value is not None and value <= limit
     return TargetCheck(case.name, n, name, value, f"<= {limit:g}", ok)
@@ -683,6 +860,8 @@ def format_tables(summaries: Sequence[Summary], markdown: bool = False) -> str:
         "cover",
         "warned",
         "silent-wrong",
+        "false-alarm",
+        "seconds",
     )
     lines: list[str] = []
     for n in sorted({s.n for s in summaries}):
@@ -699,12 +878,43 @@ def format_tables(summaries: Sequence[Summary], markdown: bool = False) -> str:
                 _fmt(s.coverage, ".2f"),
                 _fmt(s.warned, ".2f"),
                 _fmt(s.silent_wrong, ".2f"),
+                _fmt(s.false_alarm, ".2f"),
+                _fmt(s.seconds, ".3f"),
             )
             for s in summaries
             if s.n == n
         ]
         lines.extend(_table(cols, rows, markdown))
     return "\n".join(lines)
+
+
+def format_centring(summaries: Sequence[Summary], markdown: bool = False) -> str:
+    """Each method without and with ``center="median"`` side by side (pairs only)."""
+    by = {(s.case, s.n, s.method): s for s in summaries}
+    cols = ("case", "n", "method", "bias", "RMSE", "cover", "warned", "silent-wrong")
+    rows = []
+    for s in summaries:
+        base, center = split_method(s.method)
+        other = by.get((s.case, s.n, base + CENTER_SUFFIX))
+        if center is not None or other is None:
+            continue
+
+        def pair(a: float | None, b: float | None, spec: str) -> str:
+            return f"{_fmt(a, spec)} -> {_fmt(b, spec)}"
+
+        rows.append(
+            (
+                s.case,
+                f"{s.n:g}",
+                base,
+                pair(s.bias, other.bias, "+.3f"),
+                pair(s.rmse, other.rmse, ".3f"),
+                pair(s.coverage, other.coverage, ".2f"),
+                pair(s.warned, other.warned, ".2f"),
+                pair(s.silent_wrong, other.silent_wrong, ".2f"),
+            )
+        )
+    return "\n".join(_table(cols, rows, markdown))
 
 
 def format_targets(checks: Sequence[TargetCheck], markdown: bool = False) -> str:
@@ -838,6 +1048,7 @@ def records_to_json(records: Sequence[Record]) -> list[dict[str, Any]]:
                 "error": [None if r.error is None else r.error[:100] for r in rs],
                 "route": [r.route for r in rs],
                 "seconds": [round(r.seconds, 4) for r in rs],
+                "kinds": [r.kinds for r in rs],
             }
         )
     return out
@@ -861,6 +1072,7 @@ def records_from_json(groups: Iterable[dict[str, Any]]) -> list[Record]:
                     g["error"][i],
                     g["route"][i],
                     g["seconds"][i],
+                    g.get("kinds", [""] * len(g["seed"]))[i],
                 )
             )
     return out
@@ -870,7 +1082,11 @@ def _write_json(path: Path, meta: dict[str, Any], records: Sequence[Record]) -> 
     summaries = summarise(records)
     payload = {
         "meta": meta,
-        "cases": [{k: v for k, v in asdict(c).items() if k != "sampler"} for c in CASES],
+        "cases": [
+            {k: v for k, v in asdict(c).items() if k != "sampler"}
+            for c in ALL_CASES
+            if c.name in {r.case for r in records}
+        ],
         "summary": [{k: _enc(v) for k, v in asdict(s).items()} for s in summaries],
         "targets": [
             asdict(t) for n in sorted({r.n for r in records}) for t in check_targets(records, n)
@@ -897,6 +1113,37 @@ def _read_checkpoint(path: Path) -> tuple[list[Record], list[dict[str, Any]]]:
     return records, sessions
 
 
+def time_auto(cases: Sequence[str], n: int, seeds: int, repeats: int = 3) -> dict[str, float]:
+    """Seconds per "auto" call on each case: the median over seeds of the best of ``repeats``.
+
+    The samples are the calibration's (:func:`draw`), so two checkouts timed with the same
+    arguments time the same inputs. Run it for two versions of the code in alternation
+    (``PYTHONPATH`` pointing at a ``git archive`` of the other commit, see
+    docs/estimators.md) on a machine that is otherwise as idle as can be.
+    """
+    est_fn = _estimate_tail_index()
+    if est_fn is None:
+        raise RuntimeError("time_auto needs heavytail.theory.estimate_tail_index")
+    out: dict[str, float] = {}
+    for name in cases:
+        case = get_case(name)
+        per_seed = []
+        for seed in range(seeds):
+            x = draw(case, n, seed)
+            best = math.inf
+            for _ in range(repeats):
+                rng = np.random.default_rng(method_seed(case, n, seed, "auto"))
+                start = time.perf_counter()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    with contextlib.suppress(EstimationError):
+                        est_fn(x, "auto", rng=rng)
+                best = min(best, time.perf_counter() - start)
+            per_seed.append(best)
+        out[name] = float(np.median(per_seed))
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="+", default=[10_000, 100_000])
@@ -905,7 +1152,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--first-seed", type=int, default=0, help="run seeds FIRST .. FIRST + SEEDS - 1"
     )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--cases", nargs="+", default=[c.name for c in CASES])
+    parser.add_argument(
+        "--grid",
+        choices=sorted(GRIDS),
+        default="base",
+        help="the cases: the calibration table's (base), with the widened grid's laws "
+        "(wide), or the shifted laws of the centring study (centring)",
+    )
+    parser.add_argument("--cases", nargs="+", default=None, help="overrides --grid")
+    parser.add_argument("--warnings", action="store_true", help="also print each warning's rates")
+    parser.add_argument(
+        "--time-auto",
+        action="store_true",
+        help="time 'auto' on the cases at the first --n over --seeds samples; run nothing else",
+    )
     parser.add_argument(
         "--powerlaw-seeds",
         type=int,
@@ -930,7 +1190,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
+    if args.cases is None:
+        args.cases = list(GRIDS[args.grid])
 
+    if args.time_auto:
+        import heavytail
+
+        times = time_auto(args.cases, args.n[0], args.seeds)
+        print(f"auto, n = {args.n[0]:g}, heavytail from {Path(heavytail.__file__).parent}")
+        for name, sec in times.items():
+            print(f"{name:>22}  {sec * 1e3:9.1f} ms")
+        print(f"{'total':>22}  {sum(times.values()) * 1e3:9.1f} ms")
+        return 0
     if args.from_json is not None:
         payload = json.loads(args.from_json.read_text())
         records = records_from_json(payload["records"])
@@ -939,9 +1210,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name in args.cases:
             get_case(name)
         methods = tuple(args.methods or available_methods())
-        unknown = set(methods) - set(ALL_METHODS)
+        unknown = {
+            m
+            for m in methods
+            if split_method(m)[0] not in ALL_METHODS
+            or (split_method(m)[1] is not None and split_method(m)[0] not in OUR_METHODS)
+        }
         if unknown:
-            parser.error(f"unknown methods {sorted(unknown)}; valid: {ALL_METHODS}")
+            parser.error(
+                f"unknown methods {sorted(unknown)}; valid: {ALL_METHODS}, and ours with "
+                f"{CENTER_SUFFIX!r}"
+            )
         done, sessions = _read_checkpoint(args.checkpoint) if args.checkpoint else ([], [])
         session = provenance() | {
             "methods": list(methods),
@@ -1000,11 +1279,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"uncommitted theory files: {meta.get('theory_uncommitted') or 'none'}"
     )
     print(format_tables(summaries, args.markdown))
+    if any(split_method(s.method)[1] is not None for s in summaries):
+        print('\nwithout -> with center="median"')
+        print(format_centring(summaries, args.markdown))
     for n in sorted({s.n for s in summaries}):
         checks = check_targets(records, n)
         if checks:
             print(f"\ntargets for auto at n = {n:g}")
             print(format_targets(checks, args.markdown))
+    if any(get_case(r.case) in WIDE_CASES for r in records):
+        for method in sorted({r.method for r in records}, key=lambda m: _sort_key(("", 0, 0, m))):
+            wide = check_wide_targets(records, method)
+            failed = [c for c in wide if not c.passed]
+            print(f"\nwidened grid, {method}: {len(wide) - len(failed)} of {len(wide)} targets met")
+            print(format_targets(failed + [c for c in wide if c.case == "all"], args.markdown))
+    if args.warnings:
+        methods_seen = sorted({r.method for r in records}, key=lambda m: _sort_key(("", 0, 0, m)))
+        rates = [w for m in methods_seen for w in warning_rates(records, m)]
+        print("\nwarnings: how often each fires on right and on wrong answers")
+        print(format_warning_rates(rates, args.markdown))
     return 0
 
 

@@ -32,9 +32,11 @@ from heavytail.theory import InvalidArgumentError, sample_stable
 __all__ = [
     "ABS_TOL",
     "CASES",
+    "CENTRING_CASES",
     "COVERAGE_TARGET",
     "REL_TOL",
     "TARGET_N",
+    "WIDE_CASES",
     "CalibrationCase",
     "get_case",
 ]
@@ -77,6 +79,61 @@ def _gaussian_scale_mixture(n: int, rng: np.random.Generator) -> FloatArray:
     return np.asarray(scale * rng.standard_normal(n), dtype=np.float64)
 
 
+def _half_student_t(n: int, rng: np.random.Generator, *, df: float) -> FloatArray:
+    # |T|: one-sided, P(|T| > t) ~ C t^(-df), second-order parameter rho = -2/df.
+    return np.asarray(np.abs(rng.standard_t(df, n)), dtype=np.float64)
+
+
+def _frechet(n: int, rng: np.random.Generator, *, alpha: float) -> FloatArray:
+    # F(x) = exp(-x^(-alpha)), x > 0: one-sided, 1 - F(x) = x^(-alpha) (1 - x^(-alpha) / 2
+    # + ...), second-order parameter rho = -1.
+    return np.asarray(rng.standard_exponential(n) ** (-1.0 / alpha), dtype=np.float64)
+
+
+def _burr(n: int, rng: np.random.Generator, *, tau: float, lam: float) -> FloatArray:
+    # Burr XII: P(X > x) = (1 + x^tau)^(-lam), x > 0: tail index tau * lam, rho = -tau.
+    u = rng.uniform(0.0, 1.0, n)
+    return np.asarray((u ** (-1.0 / lam) - 1.0) ** (1.0 / tau), dtype=np.float64)
+
+
+def _skewed_stable(n: int, rng: np.random.Generator, *, alpha: float, beta: float) -> FloatArray:
+    return sample_stable(alpha, n, beta=beta, rng=rng)
+
+
+def _student_t_scale_mixture(n: int, rng: np.random.Generator, *, df: float) -> FloatArray:
+    # 10^U T, U ~ Uniform(0, 1): pooled scales over one decade; the tail index stays df.
+    scale = 10.0 ** rng.uniform(0.0, 1.0, n)
+    return np.asarray(scale * rng.standard_t(df, n), dtype=np.float64)
+
+
+def _stable_with_pareto_tail(
+    n: int, rng: np.random.Generator, *, alpha: float, tail: float, weight: float
+) -> FloatArray:
+    # With probability 1 - weight a symmetric alpha-stable draw, else a symmetric Pareto
+    # draw of index tail < alpha scaled by 3: the body is stable, the tail index is tail.
+    body = sample_stable(alpha, n, rng=rng)
+    pareto = 3.0 * _symmetric_pareto(n, rng, alpha=tail)
+    return np.asarray(np.where(rng.uniform(0.0, 1.0, n) < weight, pareto, body))
+
+
+def _exponential(n: int, rng: np.random.Generator) -> FloatArray:
+    return np.asarray(rng.standard_exponential(n), dtype=np.float64)
+
+
+def _lognormal(n: int, rng: np.random.Generator) -> FloatArray:
+    return np.asarray(rng.lognormal(0.0, 1.0, n), dtype=np.float64)
+
+
+def _shifted(
+    n: int,
+    rng: np.random.Generator,
+    *,
+    sampler: Callable[[int, np.random.Generator], FloatArray],
+    shift: float,
+) -> FloatArray:
+    return sampler(n, rng) + shift
+
+
 @dataclass(frozen=True)
 class CalibrationCase:
     """One law of the calibration.
@@ -90,9 +147,11 @@ class CalibrationCase:
     alpha : float
         The truth: the tail index of |X| when ``truth`` is ``"tail index"``; 2.0 when
         ``truth`` is ``"at least 2"`` (laws with every moment finite: any estimate
-        >= 2, or an interval reaching 2, is right).
-    truth : {"tail index", "at least 2"}
-        What ``alpha`` means.
+        >= 2, or an interval reaching 2, is right) or ``"infinite"``.
+    truth : {"tail index", "at least 2", "infinite"}
+        What ``alpha`` means. ``"infinite"``: a light tail (every moment finite), where
+        only an interval whose upper end is infinite is right; the error is the
+        shortfall below 2, as for ``"at least 2"``.
     target : {"abs", "rel", "warn", "none"}
         Which target of "auto" applies (module notes).
     sampler : callable
@@ -102,7 +161,7 @@ class CalibrationCase:
     name: str
     description: str
     alpha: float
-    truth: Literal["tail index", "at least 2"]
+    truth: Literal["tail index", "at least 2", "infinite"]
     target: Literal["abs", "rel", "warn", "none"]
     sampler: Callable[[int, np.random.Generator], FloatArray]
 
@@ -121,17 +180,21 @@ class CalibrationCase:
         return REL_TOL * self.alpha if self.target == "rel" else ABS_TOL
 
     def error(self, estimate: float) -> float:
-        """``estimate - alpha``; for "at least 2" laws the shortfall ``min(estimate - 2, 0)``."""
+        """``estimate - alpha``; for "at least 2" and "infinite" laws the shortfall
+        ``min(estimate - 2, 0)``."""
         diff = float(estimate) - self.alpha
-        return min(diff, 0.0) if self.truth == "at least 2" else diff
+        return min(diff, 0.0) if self.truth != "tail index" else diff
 
     def covers(self, low: float, high: float) -> bool:
         """Whether the interval ``[low, high]`` is right about the truth.
 
-        For "at least 2" laws an interval is right when it reaches 2 (``high >= 2``).
+        For "at least 2" laws an interval is right when it reaches 2 (``high >= 2``);
+        for "infinite" laws when its upper end is infinite.
         """
         if self.truth == "at least 2":
             return bool(high >= self.alpha)
+        if self.truth == "infinite":
+            return bool(high == np.inf)
         return bool(low <= self.alpha <= high)
 
 
@@ -211,7 +274,128 @@ CASES: tuple[CalibrationCase, ...] = (
     _stable_case(1.5, shift=5.0),
 )
 
-_BY_NAME = {c.name: c for c in CASES}
+
+def _case(
+    name: str,
+    description: str,
+    alpha: float,
+    sampler: Callable[[int, np.random.Generator], FloatArray],
+    truth: Literal["tail index", "at least 2", "infinite"] = "tail index",
+) -> CalibrationCase:
+    return CalibrationCase(
+        name, description, alpha, truth, "rel" if truth == "tail index" else "none", sampler
+    )
+
+
+#: The widened grid's further laws (docs/estimators.md, "The widened grid"): one-sided
+#: laws, tail indices from 0.5 to 4, skewed stable laws, a mixture of scales, stable
+#: bodies with other tails, and light-tailed controls. Standard test beds of the
+#: tail-estimation literature: Frechet, Burr and Student t (Beirlant, Goegebeur, Segers &
+#: Teugels 2004, "Statistics of Extremes", ch. 4-5; Gomes & Guillou 2015, Int. Stat. Rev.
+#: 83), skewed stable laws (McCulloch 1986; Nolan 2020, "Univariate Stable
+#: Distributions", ch. 4), contaminated models (Beirlant et al. 2004, sec. 4.6), the
+#: exponential and the lognormal as light-tailed controls (Clauset, Shalizi & Newman
+#: 2009, sec. 5).
+WIDE_CASES: tuple[CalibrationCase, ...] = (
+    _case(
+        "frechet-0.5",
+        "Frechet, alpha = 0.5 (one-sided, rho = -1)",
+        0.5,
+        partial(_frechet, alpha=0.5),
+    ),
+    _case(
+        "stable-0.7-skew",
+        "stable, alpha = 0.7, beta = 1 (one-sided, on (0, inf))",
+        0.7,
+        partial(_skewed_stable, alpha=0.7, beta=1.0),
+    ),
+    _case(
+        "burr-1",
+        "Burr XII, tau = 0.5, lambda = 2: alpha = 1, rho = -0.5 (one-sided)",
+        1.0,
+        partial(_burr, tau=0.5, lam=2.0),
+    ),
+    _case(
+        "stable-1.2-skew",
+        "stable, alpha = 1.2, beta = 0.5",
+        1.2,
+        partial(_skewed_stable, alpha=1.2, beta=0.5),
+    ),
+    _case(
+        "stable-1.5-skew",
+        "stable, alpha = 1.5, beta = 1 (right tail only)",
+        1.5,
+        partial(_skewed_stable, alpha=1.5, beta=1.0),
+    ),
+    _case(
+        "stable-1.8-skew",
+        "stable, alpha = 1.8, beta = 1 (right tail only)",
+        1.8,
+        partial(_skewed_stable, alpha=1.8, beta=1.0),
+    ),
+    _case("student-1.8", "Student t, 1.8 degrees of freedom", 1.8, partial(_student_t, df=1.8)),
+    _case(
+        "stable1.8-pareto1.2",
+        "98% stable alpha = 1.8, 2% symmetric Pareto alpha = 1.2 scaled by 3",
+        1.2,
+        partial(_stable_with_pareto_tail, alpha=1.8, tail=1.2, weight=0.02),
+    ),
+    _case(
+        "t2.5-scale-mix",
+        "Student t(2.5) scale mixture 10^U T, U ~ Uniform(0, 1)",
+        2.5,
+        partial(_student_t_scale_mixture, df=2.5),
+    ),
+    _case(
+        "frechet-3", "Frechet, alpha = 3 (one-sided, rho = -1)", 3.0, partial(_frechet, alpha=3.0)
+    ),
+    _case(
+        "half-student-4",
+        "|T|, T Student t with 4 degrees of freedom (one-sided)",
+        4.0,
+        partial(_half_student_t, df=4.0),
+    ),
+    _case(
+        "exponential", "standard exponential (one-sided, light tail)", 2.0, _exponential, "infinite"
+    ),
+    _case(
+        "lognormal",
+        "lognormal, mu = 0, sigma = 1 (one-sided, light tail)",
+        2.0,
+        _lognormal,
+        "infinite",
+    ),
+)
+
+#: Shifted laws for the ``center=`` option (docs/estimators.md, "Centring").
+CENTRING_CASES: tuple[CalibrationCase, ...] = (
+    CalibrationCase(
+        "student-1.5+5",
+        "Student t, 1.5 degrees of freedom, shifted by +5",
+        1.5,
+        "tail index",
+        "warn",
+        partial(_shifted, sampler=partial(_student_t, df=1.5), shift=5.0),
+    ),
+    CalibrationCase(
+        "pareto-2.5+3",
+        "symmetric Pareto, alpha = 2.5, shifted by +3",
+        2.5,
+        "tail index",
+        "warn",
+        partial(_shifted, sampler=partial(_symmetric_pareto, alpha=2.5), shift=3.0),
+    ),
+    CalibrationCase(
+        "stable-1.2-skew+5",
+        "stable, alpha = 1.2, beta = 0.5, shifted by +5",
+        1.2,
+        "tail index",
+        "warn",
+        partial(_shifted, sampler=partial(_skewed_stable, alpha=1.2, beta=0.5), shift=5.0),
+    ),
+)
+
+_BY_NAME = {c.name: c for c in (*CASES, *WIDE_CASES, *CENTRING_CASES)}
 
 
 def get_case(name: str) -> CalibrationCase:

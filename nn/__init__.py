@@ -1,14 +1,23 @@
 """heavytail.nn: real networks trained with PyTorch, and measurements of their weights."""
 
+from ._analyze import analyze as analyze
+from ._analyze import layer_weights as layer_weights
+from ._checkpoint import load_checkpoint as load_checkpoint
 from ._data import Dataset as Dataset
 from ._data import digits as digits
 from ._data import teacher_student as teacher_student
+from ._datafiles import load_cifar as load_cifar
+from ._datafiles import load_mnist as load_mnist
 from ._ensemble import train_ensemble as train_ensemble
 from ._models import CNN as CNN
 from ._models import FCN as FCN
 from ._models import build_model as build_model
 from ._noise import InjectedNoise as InjectedNoise
 from ._noise import symmetric_stable as symmetric_stable
+from ._prune_torch import PruneResult as PruneResult
+from ._prune_torch import prune_layer as prune_layer
+from ._prune_torch import prune_model as prune_model
+from ._prune_torch import weight_matrix as weight_matrix
 from ._result import EnsembleResult as EnsembleResult
 from ._result import TrainResult as TrainResult
 from ._result import load_result as load_result
@@ -22,14 +31,23 @@ __all__: list[str] = [
     "Dataset",
     "EnsembleResult",
     "InjectedNoise",
+    "PruneResult",
     "StopRule",
     "TrainResult",
+    "analyze",
     "build_model",
     "digits",
+    "layer_weights",
+    "load_checkpoint",
+    "load_cifar",
+    "load_mnist",
     "load_result",
     "load_state",
+    "prune_layer",
+    "prune_model",
     "symmetric_stable",
     "teacher_student",
     "train",
     "train_ensemble",
+    "weight_matrix",
 ]

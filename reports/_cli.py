@@ -27,6 +27,7 @@ EXIT_USAGE = 2
 #: action), and ``run(args, out, err) -> int``; bad input raises :class:`UsageError`.
 #: A command module imports nothing heavy at import time (no torch, no dask).
 _COMMAND_MODULES: tuple[str, ...] = (
+    "heavytail.reports._analyze_cli",
     "heavytail.reports._sweep_cli",
     "heavytail.reports._sweep_report_cli",
 )

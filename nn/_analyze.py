@@ -1,0 +1,400 @@
+"""``analyze``: tail indices and compressibility of a trained network, layer by layer.
+
+What Barsbey et al. (NeurIPS 2021) relate: the tail index of the weights (with its
+interval), how much of each layer can be pruned at a given relative error, and what
+pruning does to accuracy. These are not WeightWatcher's alpha, which is the exponent of
+the density of the eigenvalues of W^T W (docs/analyze.md, "Not WeightWatcher's alpha";
+:func:`heavytail.theory.tail_index_from_esd_exponent` converts under its model).
+
+Each weight is read as a matrix whose rows are its units (:func:`weight_matrix`): a
+Linear weight (out, in) as it is, a convolution weight (out, in, k1, k2) as the
+(out * in, k1 * k2) matrix of its kernels, as the papers read it.
+
+The evaluation of accuracy after pruning lives in :mod:`._analyze_accuracy`.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import torch
+
+from heavytail._lib._errors import EstimationError, InvalidArgumentError
+from heavytail._lib._rng import RngLike, as_generator
+from heavytail._lib._validation import check_int, check_real
+from heavytail.theory import TailEstimate, block_sum_estimator, estimate_tail_index
+
+from ._analyze_accuracy import accuracy_columns, check_ratios, network_for
+from ._checkpoint import load_checkpoint
+from ._prune_torch import (
+    PRUNE_METHODS,
+    kept_for_eps,
+    units_of,
+    weight_layers,
+    weight_matrix,
+    weight_of,
+)
+
+__all__ = ["ESTIMATE_KINDS", "analyze", "layer_weights"]
+
+FloatArray = npt.NDArray[np.float64]
+
+#: The three tail-index estimates of a layer: prefixes of their columns.
+ESTIMATE_KINDS = ("entries", "rows", "norms")
+
+#: "auto" was calibrated at n = 1e4 and n = 1e5 (docs/estimators.md); larger layers are
+#: estimated from a uniform random subsample of this many entries.
+DEFAULT_MAX_ENTRIES = 100_000
+#: The block-sum estimator's default block size (10) needs two blocks.
+MIN_ROWS_BLOCK_SUM = 20
+#: The "auto" rule needs at least 100 observations (AutoPolicy.min_size).
+MIN_AUTO = 100
+_Z95 = 1.959964
+#: How the block-sum estimator's warning about an estimate above 2 starts.
+_ABOVE_TWO = "the block-sum estimate "
+
+
+@dataclass(frozen=True)
+class _Estimate:
+    """One estimate as it goes into the table (NaNs with a reason when there is none)."""
+
+    alpha: float
+    low: float
+    high: float
+    estimand: str
+    method: str
+    n: int
+    warnings: str
+
+    @classmethod
+    def missing(cls, reason: str, n: int) -> _Estimate:
+        return cls(math.nan, math.nan, math.nan, "", "", n, f"not estimated: {reason}")
+
+    def columns(self, prefix: str) -> dict[str, Any]:
+        return {
+            f"{prefix}_alpha": self.alpha,
+            f"{prefix}_ci_low": self.low,
+            f"{prefix}_ci_high": self.high,
+            f"{prefix}_estimand": self.estimand,
+            f"{prefix}_method": self.method,
+            f"{prefix}_n": self.n,
+            f"{prefix}_warnings": self.warnings,
+        }
+
+
+def _from_tail_estimate(est: TailEstimate) -> _Estimate:
+    route = est.settings.get("route")
+    method = est.method if route is None else f"auto ({route}: {est.settings.get('estimator')})"
+    return _Estimate(
+        est.alpha, est.ci[0], est.ci[1], est.estimand, method, est.n, "; ".join(est.warnings)
+    )
+
+
+def _auto(x: FloatArray, gen: np.random.Generator) -> _Estimate:
+    """ "auto" with the median subtracted; NaN with the reason when it cannot estimate."""
+    if x.size < MIN_AUTO:
+        return _Estimate.missing(f"the auto rule needs at least {MIN_AUTO} values", x.size)
+    try:
+        return _from_tail_estimate(estimate_tail_index(x, "auto", center="median", rng=gen))
+    except (EstimationError, InvalidArgumentError) as exc:
+        return _Estimate.missing(str(exc), x.size)
+
+
+def _entries(matrix: FloatArray, max_entries: int, gen: np.random.Generator) -> _Estimate:
+    x = matrix.ravel()
+    if x.size > max_entries:
+        x = x[np.sort(gen.choice(x.size, size=max_entries, replace=False))]
+    return _auto(x, gen)
+
+
+def _rows(matrix: FloatArray, n_permutations: int, gen: np.random.Generator) -> _Estimate:
+    """Multivariate block-sum estimate of the rows, averaged over random row orders.
+
+    Each order gives 1/alpha_p with standard error se_p (the estimator's delta-method
+    interval). The estimate is 1/mean(1/alpha_p); its interval uses mean(se_p), which is
+    at least the standard deviation of the mean of the correlated 1/alpha_p (Minkowski's
+    inequality), so it is conservative.
+    """
+    n = matrix.shape[0]
+    if n < MIN_ROWS_BLOCK_SUM:
+        return _Estimate.missing(
+            f"the block-sum estimator needs at least {MIN_ROWS_BLOCK_SUM} rows (two blocks of 10)",
+            n,
+        )
+    xis: list[float] = []
+    ses: list[float] = []
+    warnings: list[str] = []
+    centred: FloatArray | None = None
+    try:
+        for _ in range(n_permutations):
+            order = gen.permutation(n)
+            if centred is None:
+                est = block_sum_estimator(matrix[order], center="median")
+                # The coordinate-wise median does not depend on the order of the rows:
+                # the other orders reuse the one the estimator subtracted.
+                centred = matrix - np.asarray(est.settings["center_value"])
+            else:
+                est = block_sum_estimator(centred[order])
+            xi = 1.0 / est.alpha
+            xis.append(xi)
+            ses.append((1.0 / est.ci[0] - xi) / _Z95)
+            # Each order's "above 2" warning is replaced by one on the mean below.
+            warnings.extend(w for w in est.warnings if not w.startswith(_ABOVE_TWO))
+    except (EstimationError, InvalidArgumentError) as exc:
+        return _Estimate.missing(str(exc), n)
+    xi, se = float(np.mean(xis)), float(np.mean(ses))
+    if xi < 0.5:
+        warnings.append(
+            f"the block-sum estimate {1.0 / xi:.3g} is above 2, which no stable index can "
+            "be: the rows are not stable vectors, so the estimator's assumption fails; the "
+            "number is reported as it is, not capped"
+        )
+    low = 1.0 / (xi + _Z95 * se)
+    high = 1.0 / (xi - _Z95 * se) if xi > _Z95 * se else math.inf
+    method = f"block_sum (rows as vectors, median-centred, mean over {n_permutations} orders)"
+    return _Estimate(
+        1.0 / xi, low, high, "stable index", method, n, "; ".join(dict.fromkeys(warnings))
+    )
+
+
+def _prunable(matrix: torch.Tensor, eps: float) -> dict[str, float]:
+    out = {}
+    for method in PRUNE_METHODS:
+        units = units_of(matrix, method)
+        if not units.any():
+            out[f"prunable_{method}"] = math.nan
+            continue
+        out[f"prunable_{method}"] = (units.size - kept_for_eps(units, eps)) / units.size
+    return out
+
+
+def layer_weights(model_or_state: Any) -> dict[str, torch.Tensor]:
+    """The weight tensors (2 or more dimensions) of a model, a state dict or a file.
+
+    Parameters
+    ----------
+    model_or_state : torch.nn.Module, mapping of str to Tensor, str or pathlib.Path
+        A module (its layers with a weight of 2 or more dimensions), a state dict (its
+        entries named ``weight`` or ``*.weight`` with 2 or more dimensions; a pruned
+        layer's ``weight_orig`` times ``weight_mask``), or a checkpoint file
+        (:func:`load_checkpoint`).
+
+    Returns
+    -------
+    dict of str to torch.Tensor
+        Layer name (the key without ``.weight``) to its weight, detached.
+    """
+    if isinstance(model_or_state, torch.nn.Module):
+        return {
+            name: weight_of(module, "weight").detach()
+            for name, module in weight_layers(model_or_state)
+        }
+    if isinstance(model_or_state, str | Path):
+        state: Mapping[str, Any] = load_checkpoint(model_or_state)
+    elif isinstance(model_or_state, Mapping):
+        state = model_or_state
+    else:
+        raise InvalidArgumentError(
+            "`model_or_checkpoint` must be a torch.nn.Module, a state dict or a checkpoint "
+            f"path, got {type(model_or_state).__name__}"
+        )
+    found: dict[str, torch.Tensor] = {}
+    for key, value in state.items():
+        if not isinstance(value, torch.Tensor) or value.ndim < 2:
+            continue
+        if key == "weight" or key.endswith(".weight"):
+            found[key.removesuffix("weight").removesuffix(".")] = value.detach()
+        elif key.endswith("weight_orig") and key[:-4] + "mask" in state:
+            mask = state[key[:-4] + "mask"]
+            name = key.removesuffix("weight_orig").removesuffix(".")
+            found[name] = (value * mask).detach()
+    if not found:
+        raise InvalidArgumentError(
+            "`model_or_checkpoint` holds no weight of 2 or more dimensions (no entry named "
+            "'weight' or '*.weight')"
+        )
+    return found
+
+
+def _progress(total: int, progress: bool | None) -> Any:
+    from tqdm import tqdm
+
+    quiet = not sys.stderr.isatty() if progress is None else not progress
+    return tqdm(total=total, desc="analyze", unit="layer", disable=quiet, file=sys.stderr)
+
+
+def analyze(
+    model_or_checkpoint: Any,
+    *,
+    data: Any = None,
+    eps: float = 0.1,
+    arch: str | None = None,
+    rng: RngLike = 0,
+    ratios: Sequence[float] = (0.5, 0.8, 0.9),
+    max_entries: int = DEFAULT_MAX_ENTRIES,
+    n_permutations: int = 5,
+    progress: bool | None = None,
+) -> pd.DataFrame:
+    """Per-layer tail indices, prunable fractions and, with data, accuracy after pruning.
+
+    Every weight of 2 or more dimensions is read as a matrix W whose rows are its units:
+    a Linear weight (out, in) as it is, a convolution weight (out, in, k1, k2) as the
+    (out * in, k1 * k2) matrix of its kernels, as Barsbey et al. (2021) read convolutions.
+
+    Three tail-index estimates per layer, each with its 95% interval, what it estimates
+    and the estimator's warnings (columns ``<kind>_alpha``, ``_ci_low``, ``_ci_high``,
+    ``_estimand``, ``_method``, ``_n``, ``_warnings``):
+
+    - ``entries``: :func:`heavytail.theory.estimate_tail_index` ("auto",
+      ``center="median"``) on the entries of W. Layers with more than ``max_entries``
+      entries are estimated from a uniform random subsample of that many (without
+      replacement): the "auto" rule is calibrated at n = 1e4 and 1e5
+      (docs/estimators.md), and its cost grows linearly in n (about 9 s at n = 1e6). The
+      interval then describes the subsample; ``entries_n`` says how many were used.
+    - ``rows``: the multivariate block-sum estimator
+      (:func:`heavytail.theory.block_sum_estimator`, ``center="median"``: the
+      coordinate-wise median) on the rows of W as vectors, the papers' estimate of the
+      stable index of the units, averaged on the 1/alpha scale over ``n_permutations``
+      random orders of the rows (the block sums group consecutive rows); the interval
+      uses the mean standard error, which is conservative. Needs at least 20 rows.
+    - ``norms``: "auto" (``center="median"``) on the Euclidean norms of the rows. Needs
+      at least 100 rows.
+
+    An estimate that cannot be made is NaN, and its ``_warnings`` column says why.
+
+    Prunable fractions (``prunable_magnitude``, ``prunable_node``,
+    ``prunable_singular``): the largest fraction of entries, rows or singular values of W
+    that can be removed with relative Frobenius error ||W - W_k||_F / ||W||_F at most
+    ``eps`` (:func:`heavytail.theory.prunable_fraction`, uncentred: pruned weights are
+    set to 0).
+
+    With ``data``: ``test_accuracy``, ``train_accuracy``, ``gap_accuracy`` (train minus
+    test accuracy) and ``gap_loss`` (test minus train cross-entropy) of the unpruned
+    network, the same in every row; and ``acc_<method>_<ratio>``, the test accuracy
+    after pruning this layer alone by the fraction ``ratio`` of its units
+    (:func:`prune_layer` with ``amount=ratio``), the other layers intact.
+
+    Parameters
+    ----------
+    model_or_checkpoint : torch.nn.Module, state dict, str or pathlib.Path
+        The trained network, its state dict, or a checkpoint file (``.pt``, ``.pth``,
+        ``.safetensors``; see :func:`load_checkpoint`).
+    data : Dataset, optional
+        Test and training data for the accuracy columns.
+    eps : float
+        Relative error for the prunable fractions, in (0, 1).
+    arch : str, optional
+        The architecture (a :func:`build_model` spec such as "fcn4-2048") into which a
+        state dict or checkpoint is loaded for the accuracy columns. Not needed for a
+        module; needs ``data``.
+    rng : int, numpy Generator, SeedSequence or None
+        Seeds the subsamples, the row orders and the bootstraps; one child stream per
+        layer, so a layer's numbers do not depend on the others.
+    ratios : sequence of float
+        Fractions of units removed for the accuracy columns, each in (0, 1).
+    max_entries : int
+        Largest number of entries given to the "auto" rule (>= 100).
+    n_permutations : int
+        Row orders averaged by the rows' block-sum estimate (>= 1).
+    progress : bool or None
+        A progress bar on stderr; None shows one when stderr is a terminal.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per weight layer, in model (or file) order; ``df.attrs`` holds the
+        settings.
+
+    Raises
+    ------
+    InvalidArgumentError
+        Bad arguments, an unreadable checkpoint, no weight layer, ``data`` for a state
+        dict without ``arch`` (or ``arch`` without ``data``), a checkpoint that does not
+        fit ``arch``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = torch.nn.Sequential(torch.nn.Linear(30, 40), torch.nn.ReLU(), torch.nn.Linear(40, 3))
+    >>> table = analyze(net, rng=0)
+    >>> table[["name", "shape", "n_params", "rows_n"]].values.tolist()
+    [['0', '40x30', 1200, 40], ['2', '3x40', 120, 3]]
+    >>> bool(table.loc[1, "rows_warnings"].startswith("not estimated"))
+    True
+    """
+    eps = check_real(eps, "eps", low=0.0, high=1.0, low_open=True, high_open=True)
+    max_entries = check_int(max_entries, "max_entries", low=MIN_AUTO)
+    n_permutations = check_int(n_permutations, "n_permutations", low=1)
+    ratios_ = check_ratios(ratios)
+    if progress is not None and not isinstance(progress, bool):
+        raise InvalidArgumentError(f"`progress` must be None or a bool, got {progress!r}")
+    if arch is not None and not isinstance(arch, str):
+        raise InvalidArgumentError(f"`arch` must be None or a str, got {type(arch).__name__}")
+    if arch is not None and data is None:
+        raise InvalidArgumentError(
+            "`arch` is used only with `data` (for the accuracy after pruning); pass `data` too"
+        )
+    if data is not None and arch is None and not isinstance(model_or_checkpoint, torch.nn.Module):
+        raise InvalidArgumentError(
+            "accuracy after pruning needs a network: pass `arch` (e.g. 'fcn4-2048') to load "
+            "the state dict into, or the torch.nn.Module itself"
+        )
+    gen = as_generator(rng)
+    weights = layer_weights(model_or_checkpoint)
+    network = None if data is None else network_for(model_or_checkpoint, arch, data)
+    children = gen.spawn(len(weights))
+    rows = []
+    with _progress(len(weights), progress) as bar:
+        for (name, weight), child in zip(weights.items(), children, strict=True):
+            rows.append(_layer(name, weight, eps, max_entries, n_permutations, child))
+            bar.update()
+    table = pd.DataFrame(rows)
+    if network is not None:
+        extra = accuracy_columns(network, data, ratios=ratios_, layers=list(weights))
+        for column, values in extra.items():
+            table[column] = values
+    table.attrs.update(
+        {
+            "eps": eps,
+            "max_entries": max_entries,
+            "n_permutations": n_permutations,
+            "ratios": list(ratios_),
+            "arch": arch,
+        }
+    )
+    return table
+
+
+def _layer(
+    name: str,
+    weight: torch.Tensor,
+    eps: float,
+    max_entries: int,
+    n_permutations: int,
+    gen: np.random.Generator,
+) -> dict[str, Any]:
+    if not bool(torch.isfinite(weight).all()):
+        raise InvalidArgumentError(f"layer {name!r}: the weight has NaN or infinite entries")
+    matrix_t = weight_matrix(weight).detach().to(device="cpu", dtype=torch.float64)
+    matrix = matrix_t.numpy()
+    row: dict[str, Any] = {
+        "name": name,
+        "shape": "x".join(str(s) for s in weight.shape),
+        "matrix": f"{matrix.shape[0]}x{matrix.shape[1]}",
+        "n_params": int(weight.numel()),
+    }
+    entries_gen, rows_gen, norms_gen = gen.spawn(3)
+    row.update(_entries(matrix, max_entries, entries_gen).columns("entries"))
+    row.update(_rows(matrix, n_permutations, rows_gen).columns("rows"))
+    norms = np.linalg.norm(matrix, axis=1)
+    row.update(_auto(norms, norms_gen).columns("norms"))
+    row.update(_prunable(matrix_t, eps))
+    return row

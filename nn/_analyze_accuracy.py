@@ -1,0 +1,146 @@
+"""The accuracy columns of :func:`analyze`: the generalization gap, and test accuracy
+after pruning one layer at a time."""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.nn.utils import prune
+
+from heavytail._lib._errors import InvalidArgumentError
+
+from ._checkpoint import load_checkpoint
+from ._data import Dataset
+from ._models import build_model
+from ._prune_torch import PRUNE_METHODS, prune_layer, weight_layers, weight_of
+
+__all__ = ["accuracy_columns", "check_ratios", "evaluate", "network_for"]
+
+#: Test inputs per forward pass.
+BATCH = 4096
+
+
+def check_ratios(ratios: Any) -> tuple[float, ...]:
+    """``ratios`` as a tuple of distinct floats in (0, 1), or an error naming it."""
+    if isinstance(ratios, str) or not isinstance(ratios, Sequence) or not ratios:
+        raise InvalidArgumentError(
+            f"`ratios` must be a non-empty sequence of fractions in (0, 1), got {ratios!r}"
+        )
+    out = []
+    for r in ratios:
+        if isinstance(r, bool) or not isinstance(r, int | float) or not 0.0 < float(r) < 1.0:
+            raise InvalidArgumentError(f"`ratios` must hold fractions in (0, 1), got {r!r}")
+        out.append(float(r))
+    if len(set(out)) != len(out):
+        raise InvalidArgumentError(f"`ratios` must not repeat a value, got {ratios!r}")
+    return tuple(out)
+
+
+def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    """(accuracy, mean cross-entropy) of ``model`` on (x, y), in eval mode, no gradients."""
+    model.eval()
+    correct = 0
+    loss = 0.0
+    with torch.no_grad():
+        for start in range(0, x.shape[0], BATCH):
+            logits = model(x[start : start + BATCH])
+            target = y[start : start + BATCH]
+            correct += int((logits.argmax(dim=1) == target).sum())
+            loss += float(torch.nn.functional.cross_entropy(logits, target, reduction="sum"))
+    n = int(x.shape[0])
+    return correct / n, loss / n
+
+
+def _state_of(source: Any) -> Mapping[str, torch.Tensor]:
+    if isinstance(source, str | Path):
+        return load_checkpoint(source)
+    return dict(source)
+
+
+def network_for(source: Any, arch: str | None, data: Any) -> torch.nn.Module:
+    """A private copy of the network, masks made permanent, or one built from ``arch``.
+
+    Checks ``data`` and the fit of a state dict to ``arch`` (before any other work).
+    """
+    if not isinstance(data, Dataset):
+        raise InvalidArgumentError(
+            f"`data` must be a heavytail.nn.Dataset, got {type(data).__name__}"
+        )
+    if isinstance(source, torch.nn.Module):
+        model = copy.deepcopy(source)
+    else:
+        assert arch is not None  # checked by analyze
+        state = _state_of(source)
+        floats = [t.dtype for t in state.values() if t.is_floating_point()]
+        dtype = torch.float64 if floats and floats[0] == torch.float64 else torch.float32
+        model = build_model(
+            arch, in_shape=data.in_shape, n_classes=data.n_classes, dtype=dtype, rng=0
+        )
+        try:
+            model.load_state_dict(state, strict=True)
+        except RuntimeError as exc:
+            detail = " ".join(str(exc).split())
+            raise InvalidArgumentError(
+                f"the checkpoint does not fit the architecture {arch!r}: {detail[:400]}"
+            ) from None
+    for _, module in weight_layers(model):
+        if hasattr(module, "weight_orig"):
+            prune.remove(module, "weight")
+    return model
+
+
+def accuracy_columns(
+    model: torch.nn.Module,
+    data: Dataset,
+    *,
+    ratios: Sequence[float],
+    layers: Sequence[str],
+) -> dict[str, list[float]]:
+    """The accuracy columns of :func:`analyze`, one value per layer of ``layers``.
+
+    ``model`` is the private copy from :func:`network_for`; its layers are pruned one at
+    a time and restored.
+    """
+    param = next(model.parameters())
+    data = data.to(device=param.device, dtype=param.dtype)
+    try:
+        test_acc, test_loss = evaluate(model, data.x_test, data.y_test)
+        train_acc, train_loss = evaluate(model, data.x_train, data.y_train)
+    except RuntimeError as exc:
+        detail = " ".join(str(exc).split())
+        raise InvalidArgumentError(
+            f"the network cannot take the data {data.name!r} (inputs {data.in_shape}, "
+            f"{data.n_classes} classes): {detail[:300]}"
+        ) from None
+    modules = dict(weight_layers(model))
+    n = len(layers)
+    columns: dict[str, list[float]] = {
+        "test_accuracy": [test_acc] * n,
+        "train_accuracy": [train_acc] * n,
+        "gap_accuracy": [train_acc - test_acc] * n,
+        "gap_loss": [test_loss - train_loss] * n,
+    }
+    for method in PRUNE_METHODS:
+        for ratio in ratios:
+            columns[f"acc_{method}_{ratio:g}"] = []
+    for name in layers:
+        module = modules.get(name)
+        for method in PRUNE_METHODS:
+            for ratio in ratios:
+                column = columns[f"acc_{method}_{ratio:g}"]
+                if module is None:  # a weight of the file that is not a layer of the network
+                    column.append(math.nan)
+                    continue
+                original = weight_of(module, "weight").detach().clone()
+                prune_layer(module, method=method, amount=ratio, layer_name=name)
+                column.append(evaluate(model, data.x_test, data.y_test)[0])
+                if hasattr(module, "weight_orig"):
+                    prune.remove(module, "weight")
+                with torch.no_grad():
+                    weight_of(module, "weight").copy_(original)
+    return columns

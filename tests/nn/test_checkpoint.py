@@ -1,0 +1,137 @@
+"""load_checkpoint: state dicts and safetensors load; code in a pickle never runs; clear errors."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from heavytail.nn import build_model, load_checkpoint
+from heavytail.theory import InvalidArgumentError
+
+
+def _net() -> torch.nn.Module:
+    return build_model("fcn2-4", in_shape=(5,), n_classes=2, rng=0)
+
+
+def _same(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> None:
+    assert sorted(a) == sorted(b)  # safetensors stores the names sorted
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+@pytest.mark.parametrize("suffix", [".pt", ".pth"])
+def test_state_dict_round_trip(tmp_path: Path, suffix: str) -> None:
+    state = _net().state_dict()
+    path = tmp_path / f"w{suffix}"
+    torch.save(state, path)
+    _same(load_checkpoint(path), dict(state))
+
+
+def test_safetensors_round_trip(tmp_path: Path) -> None:
+    state = {k: v.contiguous() for k, v in _net().state_dict().items()}
+    path = tmp_path / "w.safetensors"
+    save_file(state, str(path))
+    _same(load_checkpoint(path), state)
+
+
+def test_nested_training_checkpoint(tmp_path: Path) -> None:
+    state = _net().state_dict()
+    path = tmp_path / "ckpt.pt"
+    torch.save({"epoch": 3, "model_state_dict": state, "lr": 0.1}, path)
+    _same(load_checkpoint(path), dict(state))
+
+
+class _Payload:
+    """Unpickling this would create the marker file (a stand-in for any code)."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[Path]]:
+        return (Path.touch, (self.marker,))
+
+
+@pytest.mark.parametrize("writer", ["torch.save", "pickle.dump"])
+def test_pickle_payload_never_runs(tmp_path: Path, writer: str) -> None:
+    marker = tmp_path / "payload-ran"
+    path = tmp_path / "evil.pt"
+    obj = {"weight": torch.zeros(2, 2), "x": _Payload(marker)}
+    if writer == "torch.save":
+        torch.save(obj, path)
+    else:
+        with open(path, "wb") as handle:
+            pickle.dump(obj, handle)
+    # Positive control: the same file, unpickled without the restriction, does run it.
+    control = tmp_path / "control.pkl"
+    with open(control, "wb") as handle:
+        pickle.dump(_Payload(tmp_path / "control-ran"), handle)
+    with open(control, "rb") as handle:
+        pickle.load(handle)
+    assert (tmp_path / "control-ran").exists()
+
+    with pytest.raises(InvalidArgumentError, match=r"evil\.pt"):
+        load_checkpoint(path)
+    assert not marker.exists()
+
+
+def test_whole_model_file_is_refused_with_advice(tmp_path: Path) -> None:
+    path = tmp_path / "model.pt"
+    torch.save(_net(), path)
+    refused = r"names the Python object heavytail\.nn\._models\.FCN.*state_dict\(\)"
+    with pytest.raises(InvalidArgumentError, match=refused):
+        load_checkpoint(path)
+
+
+def test_missing_file_and_folder(tmp_path: Path) -> None:
+    with pytest.raises(InvalidArgumentError, match="no such file"):
+        load_checkpoint(tmp_path / "nope.pt")
+    folder = tmp_path / "d.pt"
+    folder.mkdir()
+    with pytest.raises(InvalidArgumentError, match="is a folder"):
+        load_checkpoint(folder)
+    with pytest.raises(InvalidArgumentError, match="`path`"):
+        load_checkpoint(3)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "needle"),
+    [
+        ("junk.pt", b"\x00\x01garbage" * 10, "not a readable PyTorch checkpoint"),
+        ("text.pt", b"hello world", "not a readable PyTorch checkpoint"),
+        ("junk.safetensors", b"\x00\x01garbage" * 10, "not a readable .safetensors"),
+        ("w.npy", b"whatever", "unsupported checkpoint type"),
+    ],
+)
+def test_corrupt_files(tmp_path: Path, name: str, content: bytes, needle: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(InvalidArgumentError, match=needle):
+        load_checkpoint(path)
+
+
+def test_truncated_checkpoint(tmp_path: Path) -> None:
+    path = tmp_path / "w.pt"
+    torch.save(_net().state_dict(), path)
+    path.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(InvalidArgumentError, match="corrupt"):
+        load_checkpoint(path)
+
+
+@pytest.mark.parametrize(
+    ("obj", "needle"),
+    [
+        ([1, 2, 3], "holds a list"),
+        ({"a": 1, "b": "text"}, "not a state dict"),
+        ({}, "empty"),
+        (torch.zeros(3), "holds a Tensor"),
+    ],
+)
+def test_not_a_checkpoint(tmp_path: Path, obj: object, needle: str) -> None:
+    path = tmp_path / "x.pt"
+    torch.save(obj, path)
+    with pytest.raises(InvalidArgumentError, match=needle):
+        load_checkpoint(path)

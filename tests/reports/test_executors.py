@@ -140,15 +140,17 @@ def test_dask_worker_killed_mid_run_has_its_task_run_elsewhere(
     dask_client.wait_for_workers(2, timeout=30)  # the nanny restarted it, for later tests
 
 
+def _open(kind: str, **options: Any) -> None:
+    with open_executor(kind, **options):
+        pass
+
+
 def test_open_executor_kinds_and_errors() -> None:
     with open_executor("local", jobs=1) as ex:
         assert ex is None  # one job: the caller runs in its own process
     with pytest.raises(ExecutorError, match="needs the dask executor"):
-        with open_executor("local", address="tcp://127.0.0.1:1"):
-            pass
+        _open("local", address="tcp://127.0.0.1:1")
     with pytest.raises(ValueError, match="`executor` must be one of"):
-        with open_executor("threads"):
-            pass
+        _open("threads")
     with pytest.raises(ExecutorError, match="cannot reach the dask scheduler"):
-        with open_executor("dask", address="tcp://127.0.0.1:9", connect_timeout=1.0):
-            pass
+        _open("dask", address="tcp://127.0.0.1:9", connect_timeout=1.0)

@@ -14,7 +14,7 @@ import pytest
 from heavytail.reports import ResultStore, RunOutcome, StoreError, config_hash
 from heavytail.reports._store import canonical_json, package_version
 
-CONFIG = {"x": 1.0, "seed": 0, "n_draws": 5, "sleep": 0.0, "fail": False}
+CONFIG: dict[str, object] = {"x": 1.0, "seed": 0, "n_draws": 5, "sleep": 0.0, "fail": False}
 
 
 def _outcome(status: str, config: dict[str, object] = CONFIG, **kw: object) -> RunOutcome:
@@ -89,7 +89,7 @@ def test_record_refuses_a_wrong_key_and_non_finite_metrics(tmp_path: Path) -> No
 
 
 def test_table_is_tidy(tmp_path: Path) -> None:
-    other = {**CONFIG, "x": 2.0}
+    other: dict[str, object] = {**CONFIG, "x": 2.0}
     with ResultStore(tmp_path / "s.sqlite") as store:
         store.record("toy", CONFIG, _outcome("done"))
         store.record("toy", other, _outcome("failed", other))

@@ -1,0 +1,304 @@
+"""Time heavytail.nn's training against the papers' way of writing it, and against the floor.
+
+Workload (the papers' MNIST setting, on synthetic data of the same shape): FCN4 of width
+2048 (784 -> 2048 -> 2048 -> 2048 -> 10, biases), 60000 x 784 Gaussian inputs with
+teacher labels in 10 classes (:func:`heavytail.nn.teacher_student`), plain SGD at
+eta = 0.01, b = 100, 2000 steps, type-1 stable noise alpha = 1.75, sigma = 0.01 after
+every step.
+
+Mode ``single`` (one network), three ways in one process, calls interleaved round by
+round (the order rotates):
+
+- ``heavytail``: :func:`heavytail.nn.train`, data and noise on the device, one evaluation
+  (at the last step) and the averaged network's metrics (two passes over the 70000
+  examples, which the reference skips).
+- ``reference``, the way the papers' code does it: the data in a CPU ``TensorDataset``
+  read by a shuffling ``DataLoader`` (drop_last), each batch copied to the device, an
+  ``nn.Module`` and ``torch.optim.SGD``, ``loss.item()`` every step, and the type-1 noise
+  drawn with ``scipy.stats.levy_stable.rvs`` on the CPU (one scalar per unit of every
+  parameter tensor, the same law) and copied to the device every step.
+- ``floor``: the matrix products of a training step and nothing else: per layer the
+  forward product and the two backward products (weights and inputs; none for the
+  first layer's inputs), the same shapes and dtype on the same device, ``steps`` times.
+
+Printed: best wall-clock seconds of each way, steps per second, reference / heavytail,
+and the achieved FLOP/s of heavytail's step next to the floor's (flops counted as
+2 m k n per product of the floor), i.e. heavytail / floor time.
+
+Mode ``ensemble``: E networks (``--members``, default 16) of widths 128, 256 and 512 on
+the same data and noise, at step sizes spread over [0.005, 0.02], trained at once by
+:func:`heavytail.nn.train_ensemble` against E sequential :func:`heavytail.nn.train` runs;
+printed as runs x steps per second and their ratio.
+
+Run: ``.venv/bin/python benchmarks/bench_nn_train.py [--mode single|ensemble|both]
+[--device cpu|cuda] [--dtype float32|float64] [--steps S] [--width W] [--n-train N]
+[--members E] [--ens-widths 128,256,512] [--repeats R]``. ``--quick`` (width 64, 2000
+examples, 20 steps, 2 members of width 32, one round) is a smoke test, not a measurement.
+CUDA float32 products run in full float32 (torch's default, TF32 off) in every way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import itertools
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from heavytail.nn import (
+    Dataset,
+    InjectedNoise,
+    build_model,
+    teacher_student,
+    train,
+    train_ensemble,
+)
+
+ETA = 0.01
+ALPHA = 1.75
+SIGMA = 0.01
+BATCH = 100
+IN_FEATURES = 784
+N_CLASSES = 10
+DEPTH = 4
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+# ------------------------------------------------------------------------- heavytail
+
+
+def heavytail(
+    data: Dataset, width: int, steps: int, device: torch.device, dtype: torch.dtype
+) -> float:
+    net = build_model(f"fcn{DEPTH}-{width}", in_shape=data.in_shape, n_classes=N_CLASSES, rng=0)
+    res = train(
+        net, data, eta=ETA, batch_size=BATCH, max_steps=steps, rng=1, device=device,
+        dtype=dtype, noise=InjectedNoise(1, ALPHA, SIGMA), eval_every=steps, average_last=1,
+        progress=False,
+    )  # fmt: skip
+    return res.train_loss
+
+
+# ------------------------------------------------------------------------- reference
+
+
+def reference(
+    data_cpu: Dataset, width: int, steps: int, device: torch.device, dtype: torch.dtype
+) -> float:
+    """The papers' way: DataLoader, nn.Module + optim.SGD, .item() and scipy noise each step."""
+    from scipy.stats import levy_stable
+    from torch.utils.data import DataLoader, TensorDataset
+
+    torch.manual_seed(0)  # nn.Linear's default initialisation and the DataLoader shuffle
+    sizes = [IN_FEATURES] + [width] * (DEPTH - 1) + [N_CLASSES]
+    layers: list[torch.nn.Module] = []
+    for a, b in itertools.pairwise(sizes):
+        layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
+    model = torch.nn.Sequential(*layers[:-1]).to(device=device, dtype=dtype)
+    opt = torch.optim.SGD(model.parameters(), lr=ETA)
+    loader = DataLoader(
+        TensorDataset(data_cpu.x_train, data_cpu.y_train), batch_size=BATCH, shuffle=True,
+        drop_last=True,
+    )  # fmt: skip
+    rs = np.random.default_rng(1)
+    scale = SIGMA * ETA ** (1 / ALPHA)
+    losses = []
+    step = 0
+    while step < steps:
+        for xb, yb in loader:
+            xb, yb = xb.to(device=device, dtype=dtype), yb.to(device)
+            loss = torch.nn.functional.cross_entropy(model(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+            with torch.no_grad():
+                for p in model.parameters():
+                    noise = levy_stable.rvs(ALPHA, 0.0, size=p.shape[0], random_state=rs)
+                    lead = torch.from_numpy(noise).to(device=device, dtype=dtype)
+                    p.add_(scale * lead.reshape(-1, *([1] * (p.ndim - 1))))
+            step += 1
+            if step == steps:
+                break
+    return float(np.mean(losses))
+
+
+# ----------------------------------------------------------------------------- floor
+
+
+def step_products(width: int) -> list[tuple[int, int, int]]:
+    """(m, k, n) of every matrix product of one training step of the FCN."""
+    sizes = [IN_FEATURES] + [width] * (DEPTH - 1) + [N_CLASSES]
+    prods = []
+    for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
+        prods.append((BATCH, fan_in, fan_out))  # forward: X W^T
+        prods.append((fan_out, BATCH, fan_in))  # weight gradient: G^T X
+        if i > 0:
+            prods.append((BATCH, fan_out, fan_in))  # input gradient: G W
+    return prods
+
+
+def floor(width: int, steps: int, device: torch.device, dtype: torch.dtype) -> float:
+    gen = torch.Generator(device=device).manual_seed(0)
+    mats = [
+        (
+            torch.randn(m, k, generator=gen, device=device, dtype=dtype),
+            torch.randn(k, n, generator=gen, device=device, dtype=dtype),
+            torch.empty(m, n, device=device, dtype=dtype),
+        )
+        for m, k, n in step_products(width)
+    ]
+    for _ in range(steps):
+        for a, b, c in mats:
+            torch.mm(a, b, out=c)
+    sync(device)
+    return float(mats[0][2][0, 0])
+
+
+# ---------------------------------------------------------------------------- timing
+
+
+def best_times(fns: list[Callable[[], object]], repeats: int, device: torch.device) -> list[float]:
+    """Best wall-clock seconds of each function over ``repeats`` rounds, calls interleaved
+    with an order that rotates from round to round."""
+    wall = [math.inf] * len(fns)
+    for r in range(repeats):
+        order = list(range(len(fns)))
+        order = order[r % len(fns) :] + order[: r % len(fns)]
+        for i in order:
+            sync(device)
+            start = time.perf_counter()
+            fns[i]()
+            sync(device)
+            wall[i] = min(wall[i], time.perf_counter() - start)
+    return wall
+
+
+def run_single(
+    args: argparse.Namespace, data: Dataset, data_cpu: Dataset, dev: torch.device, dt: torch.dtype
+) -> None:
+    w, s = args.width, args.steps
+    fns: list[Callable[[], object]] = [
+        lambda: heavytail(data, w, s, dev, dt),
+        lambda: reference(data_cpu, w, s, dev, dt),
+        lambda: floor(w, s, dev, dt),
+    ]
+    # warm-up (kernels, allocator, DataLoader) at a few steps, not timed
+    for f in (
+        lambda: heavytail(data, w, 5, dev, dt),
+        lambda: reference(data_cpu, w, 5, dev, dt),
+        lambda: floor(w, 5, dev, dt),
+    ):
+        f()
+    t_ht, t_ref, t_floor = best_times(fns, args.repeats, dev)
+    flops = sum(2 * m * k * n for m, k, n in step_products(w)) * s
+    print(
+        f"\nsingle: FCN{DEPTH} width {w}, {data.n_train} x {IN_FEATURES}, b = {BATCH}, "
+        f"{s} steps, type-1 alpha = {ALPHA}"
+    )
+    print(f"{'way':<11}{'seconds':>10}{'steps/s':>11}{'GFLOP/s':>11}")
+    for name, t in (("heavytail", t_ht), ("reference", t_ref), ("floor", t_floor)):
+        print(f"{name:<11}{t:>10.3f}{s / t:>11.1f}{flops / t / 1e9:>11.1f}")
+    print(f"reference / heavytail = {t_ref / t_ht:.2f}   heavytail / floor = {t_ht / t_floor:.2f}")
+
+
+def run_ensemble(
+    args: argparse.Namespace, data: Dataset, dev: torch.device, dt: torch.dtype
+) -> None:
+    e, s = args.members, args.steps
+    etas = list(np.linspace(0.005, 0.02, e))
+    seeds = list(range(e))
+    noise = InjectedNoise(1, ALPHA, SIGMA)
+    kw: dict[str, Any] = {
+        "batch_size": BATCH, "max_steps": s, "noise": noise, "eval_every": s,
+        "average_last": 1, "device": dev, "dtype": dt, "progress": False,
+    }  # fmt: skip
+    print(f"\nensemble: {e} networks FCN{DEPTH} at once against {e} sequential runs, {s} steps")
+    print(
+        f"{'width':>6}{'together s':>12}{'sequential s':>14}"
+        f"{'runs*steps/s together':>24}{'sequential':>12}{'ratio':>8}"
+    )
+    for width in args.ens_widths:
+        spec = f"fcn{DEPTH}-{width}"
+
+        def together(steps: int = s, spec: str = spec) -> object:
+            return train_ensemble(
+                spec,
+                data,
+                etas=etas,
+                seeds=seeds,
+                **{**kw, "max_steps": steps, "eval_every": steps},
+            )
+
+        def sequential(steps: int = s, spec: str = spec) -> object:
+            for eta, seed in zip(etas, seeds, strict=True):
+                net = build_model(spec, in_shape=data.in_shape, n_classes=N_CLASSES, rng=seed)
+                train(
+                    net,
+                    data,
+                    eta=float(eta),
+                    rng=seed,
+                    **{**kw, "max_steps": steps, "eval_every": steps},
+                )
+            return None
+
+        together(5)
+        sequential(5)
+        t_tog, t_seq = best_times([together, sequential], args.repeats, dev)
+        print(
+            f"{width:>6}{t_tog:>12.3f}{t_seq:>14.3f}"
+            f"{e * s / t_tog:>24.1f}{e * s / t_seq:>12.1f}{t_seq / t_tog:>8.2f}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--mode", choices=["single", "ensemble", "both"], default="both")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--width", type=int, default=2048)
+    parser.add_argument("--n-train", type=int, default=60000)
+    parser.add_argument("--members", type=int, default=16)
+    parser.add_argument(
+        "--ens-widths", type=lambda s: [int(v) for v in s.split(",")], default=[128, 256, 512]
+    )
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--quick", action="store_true", help="smoke test: tiny sizes, one round")
+    args = parser.parse_args()
+    if args.quick:
+        args.steps, args.width, args.n_train, args.members, args.repeats = 20, 64, 2000, 2, 1
+        args.ens_widths = [32]
+    dev = torch.device(args.device)
+    dt = getattr(torch, args.dtype)
+    name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu"
+    print(
+        f"bench_nn_train {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, "
+        f"torch {torch.__version__}, device {dev} ({name}), {args.dtype}, "
+        f"{torch.get_num_threads()} CPU threads"
+    )
+    data_cpu = teacher_student(
+        args.n_train,
+        10000 if not args.quick else 500,
+        in_features=IN_FEATURES,
+        n_classes=N_CLASSES,
+        rng=0,
+    )
+    data = data_cpu.to(dev, dt)
+    if args.mode in ("single", "both"):
+        run_single(args, data, data_cpu, dev, dt)
+    if args.mode in ("ensemble", "both"):
+        run_ensemble(args, data, dev, dt)
+
+
+if __name__ == "__main__":
+    main()

@@ -31,6 +31,7 @@ REGISTRY: tuple[tuple[str, str], ...] = (
     ("meanfield.noise_compress", "heavytail.reports._claim_meanfield_noise_compress"),
     ("bound.compression", "heavytail.reports._claim_bound_compression"),
     ("meanfield.sgd_heavy", "heavytail.reports._claim_meanfield_sgd_heavy"),
+    ("nn.trend", "heavytail.reports._claim_nn_trend"),
 )
 
 #: The claim modules, in report order.

@@ -41,6 +41,8 @@ WORK: dict[str, Callable[[Any], float]] = {
         + len(s.finite_sizes) * s.finite_chains * s.finite_steps
     ),
     "estimators.calibration": _calibration,
+    # Network-steps: at these widths a step's cost is mostly fixed overhead, not its flops.
+    "nn.trend": lambda s: float(len(s.archs) * len(s.etas) * s.seeds * s.max_steps),
 }
 
 #: Quick takes about 5 CPU-minutes for all claims (278 s in the quick report at seed 0);

@@ -1,4 +1,5 @@
-"""Replicate statistics: rate fits, Kendall trends, Student-t means, Bonferroni levels."""
+"""Replicate statistics: rate fits, Kendall and Spearman trends, Student-t means, Bonferroni
+levels."""
 
 from __future__ import annotations
 
@@ -6,7 +7,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from heavytail.reports._stats import family_level, fit_rate, kendall_trend, mean_interval
+from heavytail.reports._stats import (
+    family_level,
+    fit_rate,
+    kendall_trend,
+    mean_interval,
+    spearman_by_group,
+)
 from heavytail.theory import InvalidArgumentError
 
 X = np.geomspace(100, 1e5, 8)
@@ -108,3 +115,45 @@ def test_kendall_bootstrap_matches_scipy_on_the_same_resamples() -> None:
     ref = [stats.kendalltau(np.tile(alphas, 6), y[rows].ravel()).statistic for rows in draws]
     low, high = np.quantile(ref, [0.05, 0.95])
     assert (got.low, got.high) == pytest.approx((min(low, got.estimate), max(high, got.estimate)))
+
+
+def test_spearman_by_group_is_scipys_rho_with_an_interval_that_has_power() -> None:
+    """40 groups of 6 points. Threshold: with a true rank correlation of about 0.7, the
+    99% interval of 240 points lies well above 0 (its half-width is near 0.1); with y
+    independent of x (the negative control) it holds 0."""
+    rng = np.random.default_rng(5)
+    groups = np.repeat(np.arange(40), 6)
+    x = rng.normal(size=240)
+    y = x + 0.7 * rng.normal(size=240)
+    m = spearman_by_group(x, y, groups, level=0.99, n_boot=500, rng=rng)
+    assert m.estimate == pytest.approx(stats.spearmanr(x, y).statistic, abs=1e-12)
+    assert 0.4 < m.low < m.estimate < m.high < 0.95
+    control = spearman_by_group(x, rng.normal(size=240), groups, level=0.99, rng=rng)
+    assert control.low < 0.0 < control.high
+
+
+def test_spearman_by_group_resamples_whole_groups() -> None:
+    """Points of one group share their group's value: 4 groups carry the information of
+    4 points, not 240. Threshold: the interval over groups is at least 3 times wider than
+    the (wrong) bootstrap over points, the negative control, which treats them as 240
+    independent points."""
+    rng = np.random.default_rng(6)
+    level = rng.normal(size=4)
+    groups = np.repeat(np.arange(4), 60)
+    x = level[groups] + 1e-3 * rng.normal(size=240)
+    y = level[groups] + 1e-3 * rng.normal(size=240)
+    m = spearman_by_group(x, y, groups, n_boot=400, rng=rng)
+    assert m.estimate > 0.8
+    points = spearman_by_group(x, y, np.arange(240), n_boot=400, rng=rng)
+    assert points.estimate == m.estimate
+    assert m.high - m.low > 3 * (points.high - points.low)
+
+
+def test_spearman_by_group_validates() -> None:
+    rng = np.random.default_rng(0)
+    with pytest.raises(InvalidArgumentError, match="one length"):
+        spearman_by_group([1, 2, 3], [1, 2, 3, 4], [0, 1, 2], rng=rng)
+    with pytest.raises(InvalidArgumentError, match="two groups"):
+        spearman_by_group([1, 2, 3], [1, 2, 3], [0, 0, 0], rng=rng)
+    with pytest.raises(InvalidArgumentError, match="n_boot"):
+        spearman_by_group([1, 2, 3], [1, 2, 3], [0, 1, 2], n_boot=10, rng=rng)

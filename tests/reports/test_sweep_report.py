@@ -18,7 +18,7 @@ def _fill(store: Path) -> pd.DataFrame:
     with ResultStore(store) as db:
         for eta, b, width, seed in itertools.product([0.5, 1.0], [1, 2], [16, 64], [0, 1, 2]):
             config = {"eta": eta, "batch_size": b, "width": width, "seed": seed}
-            metrics = {
+            metrics: dict[str, float | int | str] = {
                 "tail_index": float(3 - eta / b + 0.1 * rng.standard_normal()),
                 "predicted_tail_index": 3 - eta / b,
                 "prunable_fraction": float(rng.uniform()),

@@ -304,7 +304,7 @@ def train_ensemble(
         dtype=dt,
         data=data,
     )
-    model_name = spec_or_factory if isinstance(spec_or_factory, str) else type(base).__name__
+    model_name = str(getattr(base, "spec", None) or type(base).__name__)
     members = []
     for i in range(n_members):
         status, message, steps, final, averaged = done[i]

@@ -105,6 +105,9 @@ class FCN(nn.Module):
     [(32, 784), (32, 32), (32, 32), (10, 32)]
     """
 
+    spec: str | None = None
+    """The :func:`build_model` spec the network was built from, if any."""
+
     def __init__(
         self,
         in_features: int,
@@ -181,6 +184,9 @@ class CNN(nn.Module):
     >>> net(torch.zeros(2, 1, 8, 8)).shape
     torch.Size([2, 10])
     """
+
+    spec: str | None = None
+    """The :func:`build_model` spec the network was built from, if any."""
 
     def __init__(
         self,
@@ -259,7 +265,7 @@ def build_model(
     Returns
     -------
     torch.nn.Module
-        An :class:`FCN` or a :class:`CNN`.
+        An :class:`FCN` or a :class:`CNN`, with the attribute ``spec`` set to ``spec``.
 
     Raises
     ------
@@ -281,8 +287,9 @@ def build_model(
             f"`in_shape` must be a non-empty sequence of positive ints, got {in_shape!r}"
         )
     n_classes = check_int(n_classes, "n_classes", low=1)
+    net: FCN | CNN
     if m := _FCN_RE.fullmatch(spec):
-        return FCN(
+        net = FCN(
             math.prod(shape),
             n_classes,
             depth=int(m[1]),
@@ -293,13 +300,13 @@ def build_model(
             device=device,
             dtype=dtype,
         )
-    if m := _CNN_RE.fullmatch(spec):
+    elif m := _CNN_RE.fullmatch(spec):
         if len(shape) != 3 or shape[1] != shape[2] or shape[1] < 8:
             raise InvalidArgumentError(
                 "`in_shape` must be (channels, side, side) with side >= 8 for a CNN spec "
                 f"{spec!r}, got {shape!r}"
             )
-        return CNN(
+        net = CNN(
             shape[0],
             n_classes,
             width=int(m[1]),
@@ -309,4 +316,7 @@ def build_model(
             device=device,
             dtype=dtype,
         )
-    raise _bad_spec(spec, "unknown architecture or misplaced suffix")
+    else:
+        raise _bad_spec(spec, "unknown architecture or misplaced suffix")
+    net.spec = spec  # recorded in the settings of training results
+    return net

@@ -503,7 +503,7 @@ def train(
         test_loss=metrics[2] / data.n_test,
         test_accuracy=metrics[3] / data.n_test,
         settings={
-            "model": type(model).__name__,
+            "model": str(getattr(model, "spec", None) or type(model).__name__),
             **settings_dict(
                 eta=eta,
                 batch_size=b,

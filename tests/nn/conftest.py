@@ -8,6 +8,9 @@ take ``dtype`` run in float32 and float64.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
+
 import pytest
 import torch
 
@@ -39,3 +42,22 @@ def dtype(request: pytest.FixtureRequest) -> torch.dtype:
 # One intra-op thread: the tests' tiny tensors gain nothing from more, and on a shared
 # machine extra threads only wait on each other (measured 10x slower with two threads).
 torch.set_num_threads(1)
+
+
+def _sync_count(run: Callable[[int], object], steps: int) -> int:
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("warn")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            run(steps)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    return len(caught)
+
+
+@pytest.fixture
+def sync_count() -> Callable[[Callable[[int], object], int], int]:
+    """``sync_count(run, steps)``: host synchronisations torch reports (sync debug mode
+    "warn") while ``run(steps)`` works on CUDA; for tests that the inner loop never waits."""
+    return _sync_count

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 import torch
 
@@ -97,7 +99,7 @@ def test_factory_broadcast_and_frame(data: Dataset) -> None:
     assert list(frame["seed"]) == [0, 1, 2] and list(frame["eta"]) == [0.1] * 3
     assert list(frame.columns[:5]) == ["member", "seed", "eta", "status", "steps"]
     assert (frame["generalization_gap"] == frame["train_accuracy"] - frame["test_accuracy"]).all()
-    assert ens.settings["model"] == "FCN" and ens.settings["n_members"] == 3
+    assert ens.settings["model"] == "fcn2-8-nobias" and ens.settings["n_members"] == 3
 
 
 def test_ensemble_on_device(data: Dataset, device: torch.device) -> None:
@@ -128,3 +130,20 @@ def test_bad_arguments_named(data: Dataset) -> None:
         )  # fmt: skip
     with pytest.raises(InvalidArgumentError, match="`batch_size`"):
         train_ensemble("fcn2-4", data, etas=[0.1], seeds=[1], batch_size=0, max_steps=5)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available")
+def test_ensemble_no_host_sync_in_the_inner_loop(
+    data: Dataset, sync_count: Callable[[Callable[[int], object], int], int]
+) -> None:
+    noise = InjectedNoise(kind=3, alpha=1.5, sigma=0.01)
+
+    def run(steps: int) -> object:
+        return train_ensemble(
+            "fcn2-8", data, etas=[0.05, 0.1], seeds=[0, 1], batch_size=1, max_steps=steps,
+            eval_every=steps, noise=noise, device="cuda", progress=False,
+        )  # fmt: skip
+
+    # one evaluation and one permutation per member in each run (b = 1, 200 examples)
+    assert sync_count(run, 200) == sync_count(run, 20)

@@ -42,6 +42,7 @@ def test_fields(result: TrainResult) -> None:
     assert list(result.history["step"]) == [10, 20, 30]
     assert result.history["step"].dtype == "int64"
     assert result.settings["eta"] == 0.3 and result.settings["rng"] == 9
+    assert result.settings["model"] == "fcn2-8"  # the build_model spec
     assert result.settings["noise"] == {"kind": 2, "alpha": 1.5, "sigma": 0.01, "layers": "all"}
     assert result.generalization_gap == result.train_accuracy - result.test_accuracy
     assert result.loss_gap == result.test_loss - result.train_loss

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable
 
 import pytest
 import torch
@@ -222,3 +223,21 @@ def test_no_global_torch_rng_used(data: Dataset) -> None:
     before = torch.random.get_rng_state()
     train(_net(), data, eta=0.1, batch_size=8, max_steps=5, rng=0, noise=InjectedNoise(1, 1.5, 0.1))
     assert torch.equal(before, torch.random.get_rng_state())
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available")
+def test_no_host_sync_in_the_inner_loop(
+    data: Dataset, sync_count: Callable[[Callable[[int], object], int], int]
+) -> None:
+    noise = InjectedNoise(kind=1, alpha=1.5, sigma=0.01)
+
+    def run(steps: int) -> object:
+        # b = 1: one epoch of 200 steps, so both runs draw one permutation
+        return train(
+            _net(), data, eta=0.05, batch_size=1, max_steps=steps, eval_every=steps,
+            noise=noise, rng=0, device="cuda", progress=False,
+        )  # fmt: skip
+
+    # one evaluation in each run: the synchronisations cannot depend on the step count
+    assert sync_count(run, 200) == sync_count(run, 20)

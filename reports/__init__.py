@@ -9,8 +9,11 @@ returns the figure's :class:`Caption` in a :class:`Layout`; the notes of
 ``heavytail.reports._claim_kit`` show a whole claim. :func:`verify` runs registered
 claims (:func:`claim_ids`, :func:`get_claim`) and :func:`write_report` writes
 report.md, results.json and the figures; :func:`claims_table` is the README's table of
-the claims. The command line ``heavytail`` is :func:`main`. Importing this package does
-not import matplotlib or statsmodels.
+the claims. Sweeps (docs/sweeps.md): :func:`run_sweep` runs a checked grid
+(:func:`load_sweep_config`) of a registered :class:`Experiment` into a
+:class:`ResultStore`, resumably, on a local pool or Dask (:func:`open_executor`);
+:func:`write_sweep_report` draws its tables and figures. The command line ``heavytail``
+is :func:`main`. Importing this package does not import matplotlib or statsmodels.
 """
 
 from ._claim import Caption as Caption

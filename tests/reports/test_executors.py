@@ -154,3 +154,50 @@ def test_open_executor_kinds_and_errors() -> None:
         _open("threads")
     with pytest.raises(ExecutorError, match="cannot reach the dask scheduler"):
         _open("dask", address="tcp://127.0.0.1:9", connect_timeout=1.0)
+
+
+def test_verify_executor_dask_runs_the_claims_on_the_opened_executor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`verify --executor dask --address A` opens that executor and runs every claim on it.
+
+    A thread pool stands in for the Dask client here (so that the stand-in claim, patched
+    into this process, is found); the sweep tests above run real Dask clusters.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+    from contextlib import contextmanager
+
+    import heavytail.reports._executors as executors
+    import heavytail.reports._report as report
+    import heavytail.reports._runner as runner
+    from heavytail.reports._cli import main
+
+    from ._toy import toy_claim
+
+    toys = {"compress.rate": toy_claim("compress.rate", truth=0.0)}
+    monkeypatch.setattr(runner, "get_claim", toys.__getitem__)
+    monkeypatch.setattr(report, "get_claim", toys.__getitem__)
+    opened: list[tuple[str, int | None, str | None]] = []
+    submitted: list[str] = []
+
+    class Recording(ThreadPoolExecutor):
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+            submitted.append(args[0])
+            return super().submit(fn, *args, **kwargs)
+
+    @contextmanager
+    def fake_open(
+        kind: str, *, jobs: int | None = None, address: str | None = None
+    ) -> Iterator[Any]:
+        opened.append((kind, jobs, address))
+        with Recording(max_workers=2) as pool:
+            yield pool
+
+    monkeypatch.setattr(executors, "open_executor", fake_open)
+    argv = ["verify", "--size", "smoke", "--claim", "compress.rate", "--quiet"]
+    address = "tcp://10.0.0.5:8786"
+    out = tmp_path / "report"
+    assert main([*argv, "--out", str(out), "--executor", "dask", "--address", address]) == 0
+    assert opened == [("dask", 1, address)] and submitted == ["compress.rate"]
+    assert "compress.rate" in capsys.readouterr().out
+    assert (out / "results.json").is_file()

@@ -83,6 +83,11 @@ class AutoPolicy:
     bias_rho : float
         Second-order parameter rho assumed by the tail route's bias allowance:
         ``bias_factor`` = 1 / (1 - 4^rho).
+    misfit_z : float
+        The stable route's interval is joined with the tail route's when |Hill's z| at
+        the data's minimum-KS k (against samples of the fitted law) is at least this.
+    misfit_beta : float
+        ... and when the fitted |beta| is at least this.
 
     Examples
     --------
@@ -201,6 +206,32 @@ class AutoPolicy:
             "calibration names (bias_factor 1.66). Measured at n = 1e5 over 40 seeds "
             "(script not kept): coverage 0.975 on t(3) with Hill's interval at k/16 joined "
             "(commit d01f692; 0.825 without it, 0.45 with Hill's interval alone)."
+        ),
+    )
+
+    misfit_z: float = field(
+        default=1.5,
+        metadata=_source(
+            "Commit b3ab65d, the widened grid's run before the change "
+            "(docs/calibration_wide_before.json, 30 seeds, n = 1e4): the Student t(1.5) "
+            "samples kept on the stable route had Hill's z of -1.6 to -2.3 and none of "
+            "their intervals covered 1.5; 1.5 joins all four. The cost is width, not "
+            "coverage (the join only widens): on the same run 5 of 30 stable-1.5 and 7 of "
+            "30 stable-1.8 samples have |z| >= 1.5. Not chosen to meet a target: the "
+            "two-sided 13% point of N(0, 1), since a join is cheap and a missed misfit "
+            "is a confident wrong answer."
+        ),
+    )
+    misfit_beta: float = field(
+        default=0.9,
+        metadata=_source(
+            "Commit b3ab65d, the widened grid's run before the change (30 seeds, n = "
+            "1e4): on stable laws with beta = 1 the stable route's interval covered 0.63 "
+            "(alpha = 0.7) and 0.83 (alpha = 1.5), with fitted |beta| of 0.9-1 (the "
+            "quantile fit clips beta at the edge of its tables). Symmetric laws of the "
+            "calibration (seeds 0-29) fit |beta| <= 0.31 at n = 1e4; at n = 1e3, where "
+            "beta is poorly identified near alpha = 2, 2 of 30 samples each of stable-1.8 "
+            "and stable-1.9 reach 0.9 (their intervals then reach 2 anyway)."
         ),
     )
 

@@ -60,6 +60,7 @@ tail fits).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -72,7 +73,15 @@ from heavytail._lib._errors import EstimationError, InvalidArgumentError
 from heavytail._lib._rng import RngLike, as_generator
 from heavytail._lib._validation import as_sample, check_choice, check_int
 
-from ._auto import RouteDecision, decide_route, estimators_agree, stable_law_fits
+from ._auto import (
+    MisfitReason,
+    RouteDecision,
+    decide_route,
+    estimators_agree,
+    stable_law_fits,
+    stable_misfit,
+    stable_support_fits,
+)
 from ._auto_policy import AUTO_POLICY, AutoPolicy
 from ._block_sum import block_sum_estimator, uncentred_message
 from ._center import apply_center, check_center
@@ -186,24 +195,36 @@ def auto_estimator(
     fit = fit_stable_quantiles(xs)
     gof = stable_goodness_of_fit(xs, fit, threshold=policy.gof_threshold)
     uncentred = uncentred_message(xs) if given is None else None
+    one_sided = bool(xs.min() >= 0.0 or xs.max() <= 0.0)
+    one_sided_alpha = float(fit.alpha) if one_sided else None
     # The stable route's statistics draw from rng; they are computed only where the first
-    # look lets a stable law through.
+    # look lets a stable law through, on data whose support a stable law can have.
     stable = (
-        _stable_statistics(xs, fit, n_boot, gen, policy) if stable_law_fits(gof, policy) else None
+        _stable_statistics(xs, fit, n_boot, gen, policy)
+        if stable_law_fits(gof, policy) and stable_support_fits(one_sided_alpha)
+        else None
     )
-    decision = decide_route(gof, None if stable is None else stable.tail, policy)
+    decision = decide_route(
+        gof, None if stable is None else stable.tail, policy, one_sided_alpha=one_sided_alpha
+    )
     if decision.route == "stable" and stable is not None:
-        result = _stable_route(stable, fit, uncentred, policy)
+        result = _stable_route(xs, stable, fit, one_sided, policy)
     else:
         result = _tail_route(xs, uncentred, policy)
 
     primary, check = result.primary, result.cross_check
     disagreement = None if check is None else _disagreement(primary, check)
     warnings: list[str] = []
+    notes: list[str] = list(result.notes)
     if decision.rerouted and stable is not None:
-        warnings.append(_reroute_message(gof, stable.tail, decision, fit, policy))
+        notes.append(_reroute_message(gof, stable.tail, decision, fit, policy))
     warnings.extend(result.warnings)
-    warnings.extend(primary.warnings)
+    # The estimators' own messages (the quantile fit's table edges, Hill's k-sensitivity)
+    # are notes: the route's interval already accounts for what they describe (the
+    # bias allowance of the tail route, the join of a misfit stable route), and as
+    # warnings they fired on right answers about as often as on wrong ones
+    # (docs/estimators.md, "Warnings").
+    notes.extend(primary.warnings)
     if (
         check is not None
         and disagreement is not None
@@ -222,6 +243,7 @@ def auto_estimator(
         n=xs.size,
         settings={
             **_auto_settings(fit, gof, stable, decision, result, disagreement),
+            "notes": tuple(dict.fromkeys(notes)),
             **centring,
         },
         warnings=tuple(dict.fromkeys(warnings)),
@@ -234,12 +256,14 @@ class _StableStatistics:
 
     ``quantile``: McCulloch's fit, with its bootstrap interval (draws from ``rng``);
     ``block_sum``: the block-sum estimate on the data centred at the fitted location, or
-    None where it gives no estimate; ``tail``: the tail check (draws from ``rng``).
+    None where it gives no estimate; ``tail``: the tail check (draws from ``rng``);
+    ``hill``: Hill at the minimum-KS k on |x - loc|, or None where it gives no estimate.
     """
 
     quantile: TailEstimate
     block_sum: TailEstimate | None
     tail: StableTailCheck
+    hill: TailEstimate | None = None
 
 
 @dataclass(frozen=True)
@@ -268,7 +292,8 @@ class _RouteResult:
 
     ``primary`` gives the estimate (or, combined with ``cross_check``, ``combination``);
     ``cross_check`` is the second estimator, None where it gave no estimate; ``warnings``
-    are the route's own, before the primary estimator's.
+    are the route's own; ``notes`` what it found that does not cast doubt on the result
+    (it is in the interval); ``details`` what ``settings`` records of it.
     """
 
     primary: TailEstimate
@@ -277,6 +302,8 @@ class _RouteResult:
     ci: tuple[float, float]
     combination: StableCombination | None = None
     warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    details: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def _stable_statistics(
@@ -289,16 +316,19 @@ def _stable_statistics(
     """The quantile fit (bootstrap: draws), the block-sum cross-check, the tail check (draws)."""
     quantile = quantile_estimator(xs, n_boot=n_boot, rng=gen)
     block_sum = _try(lambda: block_sum_estimator(xs - fit.loc))
-    return _StableStatistics(quantile, block_sum, _check_tail(xs, fit, quantile, gen, policy))
+    tail, hill = _check_tail(xs, fit, quantile, gen, policy)
+    return _StableStatistics(quantile, block_sum, tail, hill)
 
 
 def _stable_route(
+    xs: npt.NDArray[np.float64],
     stable: _StableStatistics,
     fit: StableQuantileFit,
-    uncentred: str | None,
+    one_sided: bool,
     policy: AutoPolicy,
 ) -> _RouteResult:
-    """The stable route: the two estimates averaged where they agree, and its warnings."""
+    """The stable route: the two estimates averaged where they agree, the interval joined
+    with the tail route's where the stable law is in doubt, and its warnings."""
     primary, check = stable.quantile, stable.block_sum
     combination = None
     if check is not None and estimators_agree(_disagreement(primary, check), policy):
@@ -306,54 +336,111 @@ def _stable_route(
     alpha, ci = (
         (primary.alpha, primary.ci) if combination is None else (combination.alpha, combination.ci)
     )
-    warnings = []
+    warnings: list[str] = []
+    notes: list[str] = []
+    details: dict[str, Any] = {}
+    reasons = stable_misfit(one_sided, float(fit.beta), stable.tail, policy)
+    tail_ci = _tail_interval(np.abs(xs - fit.loc), stable.hill, policy) if reasons else None
     if stable.tail.flagged:
-        warnings.append(_tail_message(stable.tail))
-    if uncentred is not None:
-        warnings.append(
-            f"{uncentred}; the stable fit estimates the location ({fit.loc:.3g}) and "
-            "is unaffected, but block-sum and order-statistic estimates on |x| are not"
+        # A flagged tail check joins the intervals (MisfitReason.TAIL_DISAGREES); it is a
+        # warning only where the join could not be made (Hill failed on |x - loc|).
+        (warnings if tail_ci is None else notes).append(_tail_message(stable.tail))
+    if reasons and tail_ci is not None:
+        joined = (min(ci[0], tail_ci[0]), max(ci[1], tail_ci[1]))
+        details["misfit"] = {
+            "reasons": tuple(r.name for r in reasons),
+            "stable_ci": ci,
+            "tail_ci": tail_ci,
+        }
+        notes.append(_misfit_message(reasons, ci, tail_ci))
+        ci = joined
+    if fit.alpha >= policy.gaussian_boundary or ci[1] >= policy.gaussian_boundary:
+        # The tail index of a finite-variance law is not identified by a stable fit: any
+        # light or finite-variance tail fits. The interval's upper end says so.
+        details["gaussian_end"] = True
+        notes.append(
+            f"the interval {_fmt_ci(ci)} reaches the Gaussian end of the stable family "
+            f"(stable fit alpha = {fit.alpha:.3f}): the data cannot rule out a "
+            "finite-variance law, whose tail index a stable fit does not identify; the "
+            "upper end is infinite"
         )
-    if fit.alpha >= policy.gaussian_boundary:
-        warnings.append(
-            f"the stable fit is at the Gaussian end of the stable family "
-            f"(alpha = {fit.alpha:.3f}): the data show no tail heavier than a "
-            "Gaussian's; 2 is the stable index, and the survival tail index is not "
-            "identified (any light or finite-variance tail fits)"
-        )
-    elif ci[1] >= policy.gaussian_boundary:
-        warnings.append(
-            f"the interval {_fmt_ci(ci)} reaches the Gaussian end of the stable "
-            "family (2): the data cannot rule out a finite-variance law, whose "
-            "survival tail index would not be identified by a stable fit"
-        )
-    return _RouteResult(primary, check, alpha, ci, combination, tuple(warnings))
+        ci = (ci[0], math.inf)
+    return _RouteResult(
+        primary, check, alpha, ci, combination, tuple(warnings), tuple(notes), details
+    )
+
+
+def _tail_interval(
+    mags: npt.NDArray[np.float64], hill: TailEstimate | None, policy: AutoPolicy
+) -> tuple[float, float] | None:
+    """The tail route's interval on the magnitudes ``mags`` (None where Hill failed)."""
+    if hill is None:
+        return None
+    est = _hill_with_bias_allowance(mags, policy.bias_factor, hill)
+    return est.ci
+
+
+def _misfit_message(
+    reasons: tuple[MisfitReason, ...], stable_ci: tuple[float, float], tail_ci: tuple[float, float]
+) -> str:
+    why = "; ".join(r.value for r in reasons)
+    return (
+        f"the stable law is in doubt ({why}): its interval {_fmt_ci(stable_ci)} is joined "
+        f"with the tail route's {_fmt_ci(tail_ci)} (Hill on |x - loc|, with its bias "
+        "allowance)"
+    )
+
+
+def _light_tail_checks(
+    xs: npt.NDArray[np.float64], k: int
+) -> tuple[list[int], list[TailEstimate | None]]:
+    """The moment estimator at k, k/4 and k/16 (those >= 2): None where it finds gamma <= 0."""
+    ks = [kk for kk in (k, k // 4, k // 16) if kk >= 2]
+    return ks, [_try_moment(xs, kk) for kk in ks]
+
+
+def _try_moment(xs: npt.NDArray[np.float64], k: int) -> TailEstimate | None:
+    return _try(lambda: moment_estimator(xs, k=k))
 
 
 def _tail_route(
     xs: npt.NDArray[np.float64], uncentred: str | None, policy: AutoPolicy
 ) -> _RouteResult:
-    """The tail route: Hill with its bias allowance, cross-checked by the moment estimator."""
+    """The tail route: Hill with its bias allowance, cross-checked by the moment estimator.
+
+    Light tails: Hill returns a finite index on any data. The moment estimator, whose
+    extreme-value index gamma is consistent for light tails too (gamma = 0 for the
+    exponential, Gaussian and lognormal laws), is run at k, k/4 and k/16; where one of
+    its 95% intervals reaches gamma <= 0 (or its estimate is <= 0), the data do not
+    rule out a light tail, and the upper end of the interval is infinite. Using k/4 and
+    k/16 too matters for laws whose gamma converges to 0 slowly (the lognormal: at the
+    minimum-KS k its moment estimate is positive, further out it is not).
+    """
     primary = _hill_with_bias_allowance(xs, policy.bias_factor)
     k = int(primary.settings["k"])
-    check = _try(lambda: moment_estimator(xs, k=k))
-    warnings = []
+    ks, moments = _light_tail_checks(xs, k)
+    check = moments[0] if ks and ks[0] == k else None
+    warnings: list[str] = []
+    notes: list[str] = []
+    details: dict[str, Any] = {}
     if uncentred is not None:
         warnings.append(
-            f"{uncentred}; the Hill estimate uses |x| measured from 0, which a shift biases"
+            f"{uncentred}; the Hill estimate uses |x| measured from 0, which a shift biases "
+            "(pass center='median' or the known location)"
         )
-    if check is None:
-        warnings.append(
-            f"the moment estimator at the same k = {k} finds no heavy tail "
-            "(extreme-value index <= 0): the Hill estimate may describe a light tail"
+    light = [kk for kk, m in zip(ks, moments, strict=True) if m is None or math.isinf(m.ci[1])]
+    ci = primary.ci
+    if light:
+        details["light_tail_possible"] = {"moment_k": tuple(light)}
+        notes.append(
+            f"the moment estimator's 95% interval for the extreme-value index reaches 0 (or "
+            f"its estimate is <= 0) at k = {', '.join(map(str, light))}: the data do not "
+            "rule out a light tail, and the upper end of the interval is infinite"
         )
-    elif math.isinf(check.ci[1]):
-        warnings.append(
-            f"the moment estimator at the same k = {k} cannot rule out a light tail (its "
-            "95% interval for the extreme-value index 1/alpha reaches 0): Hill returns a "
-            "finite index for light tails too"
-        )
-    return _RouteResult(primary, check, primary.alpha, primary.ci, None, tuple(warnings))
+        ci = (ci[0], math.inf)
+    return _RouteResult(
+        primary, check, primary.alpha, ci, None, tuple(warnings), tuple(notes), details
+    )
 
 
 def _auto_settings(
@@ -373,6 +460,7 @@ def _auto_settings(
     }
     if result.combination is not None:
         settings["combined"] = result.combination.details()
+    settings.update(result.details)
     if stable is not None:
         settings["tail_check"] = _tail_check_settings(stable.tail, decision)
     if decision.rerouted:
@@ -398,15 +486,18 @@ def _check_tail(
     quantile: TailEstimate,
     gen: np.random.Generator,
     policy: AutoPolicy,
-) -> StableTailCheck:
-    """Run :func:`stable_tail_check` with the policy's settings, also at Hill's minimum-KS k."""
+) -> tuple[StableTailCheck, TailEstimate | None]:
+    """Run :func:`stable_tail_check` with the policy's settings, also at Hill's minimum-KS k.
+
+    Returns the check and Hill's estimate on |x - loc| at that k (None where it failed).
+    """
     # The k at which the tail route's Hill would look at these data, measured from the
     # fitted location as the replicates are.
     hill = _try(lambda: hill_estimator(np.abs(xs - fit.loc)))
     hill_k = None if hill is None else int(hill.settings["k"])
     # The delta-method standard error is undefined at the Gaussian end of the table
     # (alpha_hat = 2); the bootstrap interval's then stands in for it.
-    return stable_tail_check(
+    check = stable_tail_check(
         xs,
         fit,
         _xi_se_deterministic(quantile),
@@ -417,6 +508,7 @@ def _check_tail(
         flag_z=policy.tail_check_z,
         hill_k=hill_k,
     )
+    return check, hill
 
 
 def _tail_check_settings(tail: StableTailCheck, decision: RouteDecision) -> dict[str, Any]:
@@ -509,7 +601,9 @@ def _combine_stable(
     )
 
 
-def _hill_with_bias_allowance(xs: Any, bias_factor: float) -> TailEstimate:
+def _hill_with_bias_allowance(
+    xs: Any, bias_factor: float, est: TailEstimate | None = None
+) -> TailEstimate:
     """Hill at the minimum-KS k, with an interval widened for bias (a k-sensitivity band).
 
     Hill's interval accounts for noise only, but the minimum-KS k can sit where the bias
@@ -520,13 +614,15 @@ def _hill_with_bias_allowance(xs: Any, bias_factor: float) -> TailEstimate:
     (``AutoPolicy.bias_factor``) = 1.66 at rho = -2/3 (Student t(3), the slowest case the
     calibration names). The interval is Hill's at k moved out by 1.66 |alpha(k/4) -
     alpha(k)| on each side, joined with Hill's intervals at k/4 and k/16 (each accounting
-    for its own noise, and with less bias).
+    for its own noise, and with less bias). ``est``, when given, is Hill's minimum-KS
+    estimate on ``xs``, already computed.
 
     Measured at n = 1e5 over 40 seeds: coverage 0.975 on t(3) (0.825 without the k/16
     interval, 0.45 with Hill's alone), 1.0 on t(1.5) and on symmetric Pareto(2.5); mean
     width relative to alpha 0.37, 0.23 and 0.09. The point estimate stays Hill's at k.
     """
-    est = hill_estimator(xs)
+    if est is None:
+        est = hill_estimator(xs)
     k = int(est.settings["k"])
     low, high = est.ci
     settings = dict(est.settings)

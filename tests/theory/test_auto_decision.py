@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from typing import Any
 
 import pytest
 from scipy import optimize
@@ -151,7 +152,8 @@ def test_the_decision_reads_every_threshold_from_its_policy() -> None:
         "reroute_z": (10.0, RouteReason.TAIL_CONSISTENT),
     }
     for name, (value, reason) in cases.items():
-        policy = dataclasses.replace(P, **{name: value})
+        change: dict[str, Any] = {name: value}
+        policy = dataclasses.replace(P, **change)
         assert decide_route(gof, tail, policy).reason is reason, name
 
 
@@ -181,6 +183,7 @@ def test_every_reason_is_reachable() -> None:
         decide_route(_gof(20.0), _tail(-3.5, 0.5)).reason,
         decide_route(_gof(2.0), _tail(-0.5)).reason,
         decide_route(_gof(20.0), _tail(-3.5)).reason,
+        decide_route(_gof(2.0), _tail(-0.5), one_sided_alpha=1.2).reason,
     }
     assert seen == set(RouteReason)
 

@@ -106,8 +106,9 @@ def test_rerouted_result_records_the_decision() -> None:
     assert tail["combined_z"] == z > REROUTE_Z
     assert tail["hill_rmse"] <= REROUTE_HILL_RMSE
     assert est.settings["route"] == "tail" and "combined" not in est.settings
-    assert est.warnings[0].startswith("a stable law fits the body of the data")
-    assert f"combined z = {z:.2f} > {REROUTE_Z}" in est.warnings[0]
+    note = est.settings["notes"][0]
+    assert note.startswith("a stable law fits the body of the data")
+    assert f"combined z = {z:.2f} > {REROUTE_Z}" in note
 
 
 def test_tail_check_draws_do_not_depend_on_the_second_k() -> None:
@@ -157,7 +158,10 @@ def test_student_t_samples_that_pass_the_stable_test_are_rerouted() -> None:
             assert est.settings["route"] == "tail"
             assert est.settings["estimator"] == "hill"
             assert abs(est.alpha - 1.5) < 0.25
-            assert any("fits the body" in w for w in est.warnings)
+            # The decision is explained in the notes, not as a warning: it is the
+            # route's reason, not a doubt about its answer.
+            assert any("fits the body" in w for w in est.settings["notes"])
+            assert not any("fits the body" in w for w in est.warnings)
     assert passed >= 5
     assert 2 * rerouted >= passed
 

@@ -37,6 +37,10 @@ CHECKPOINT_SUFFIXES = (*TORCH_SUFFIXES, SAFETENSORS_SUFFIX)
 #: Keys under which training scripts commonly nest the state dict in a checkpoint.
 _NESTED_KEYS = ("state_dict", "model_state_dict", "model", "net", "module")
 
+#: ``TrainResult.save`` stores the final and the averaged weights under these prefixes.
+_AVERAGED = "averaged/"
+_RESULT_PREFIXES = (_AVERAGED, "final/")
+
 _SAVE_STATE_DICT = "save the weights with torch.save(model.state_dict(), path) instead"
 
 
@@ -135,6 +139,20 @@ def _load_safetensors(path: Path) -> dict[str, torch.Tensor]:
         ) from None
 
 
+def _averaged_if_training_result(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The averaged weights of a file written by ``TrainResult.save``, else the tensors.
+
+    Such a file holds every weight twice, as ``final/<name>`` and ``averaged/<name>``.
+    """
+    if tensors and all(k.startswith(_RESULT_PREFIXES) for k in tensors):
+        averaged = {
+            k.removeprefix(_AVERAGED): v for k, v in tensors.items() if k.startswith(_AVERAGED)
+        }
+        if averaged:
+            return averaged
+    return tensors
+
+
 def load_checkpoint(path: str | Path) -> dict[str, torch.Tensor]:
     """Read the named tensors of a checkpoint file, without running code from it.
 
@@ -145,7 +163,9 @@ def load_checkpoint(path: str | Path) -> dict[str, torch.Tensor]:
         written by ``torch.save`` of a state dict (``model.state_dict()``). A training
         checkpoint that nests the state dict under exactly one of the keys
         ``"state_dict"``, ``"model_state_dict"``, ``"model"``, ``"net"`` or ``"module"``
-        is read too (the other entries, such as an optimizer state, are ignored).
+        is read too (the other entries, such as an optimizer state, are ignored). From a
+        file written by :meth:`TrainResult.save`, the averaged weights are returned (the
+        network the papers analyse; :func:`load_state` reads the final ones).
 
     Returns
     -------
@@ -195,5 +215,5 @@ def load_checkpoint(path: str | Path) -> dict[str, torch.Tensor]:
         tensors = _load_safetensors(p)
         if not tensors:
             raise InvalidArgumentError(f"{p}: the checkpoint is empty (no tensors)")
-        return tensors
+        return _averaged_if_training_result(tensors)
     return _state_dict_of(_load_torch(p), str(p))

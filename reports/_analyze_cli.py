@@ -143,9 +143,11 @@ def format_table(table: pd.DataFrame) -> str:
             "prune svd": table["prunable_singular"].map(lambda v: f"{v:.1%}"),
         }
     )
+    short = {"magnitude": "mag", "node": "node", "singular": "svd"}
     for column in table.columns:
-        if column.startswith("acc_"):
-            shown[column] = table[column].map(lambda v: f"{v:.3f}")
+        if column.startswith("acc_"):  # acc_<method>_<ratio>: test accuracy after pruning
+            _, method, ratio = column.split("_", 2)
+            shown[f"acc {short[method]} {ratio}"] = table[column].map(lambda v: f"{v:.3f}")
     return shown.to_string(index=False)
 
 

@@ -40,7 +40,9 @@ def tail_index_figure(table: pd.DataFrame, ax: Axes | None = None) -> Figure:
     with a triangle; missing estimates are left out (the table says why).
     """
     with style():
-        fig, (axis,) = panels(None if ax is None else [ax], 1, width=max(4.0, 1.1 * len(table)))
+        # Wide enough for the legend, which sits outside the axes.
+        width = 2.6 + max(3.0, 1.1 * len(table))
+        fig, (axis,) = panels(None if ax is None else [ax], 1, width=width)
         x = np.arange(len(table))
         for j, (kind, label) in enumerate(_KINDS):
             alpha = table[f"{kind}_alpha"].to_numpy(dtype=float)
@@ -74,7 +76,8 @@ def tail_index_figure(table: pd.DataFrame, ax: Axes | None = None) -> Figure:
             title="Tail index per layer",
         )
         axis.set_xticklabels([str(n) for n in table["name"]], rotation=30, ha="right")
-        axis.legend(loc="upper left")
+        # Outside the axes: the clipped estimates sit at the top edge.
+        axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
         footnote(fig, f"values above {ALPHA_AXIS_TOP:g} drawn at the top edge (triangles)")
     return fig
 

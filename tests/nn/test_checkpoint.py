@@ -9,7 +9,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from heavytail.nn import build_model, load_checkpoint
+from heavytail.nn import build_model, load_checkpoint, teacher_student, train
 from heavytail.theory import InvalidArgumentError
 
 
@@ -135,3 +135,15 @@ def test_not_a_checkpoint(tmp_path: Path, obj: object, needle: str) -> None:
     torch.save(obj, path)
     with pytest.raises(InvalidArgumentError, match=needle):
         load_checkpoint(path)
+
+
+def test_training_result_file_gives_the_averaged_weights(tmp_path: Path) -> None:
+    data = teacher_student(64, 32, in_features=5, n_classes=2, rng=0)
+    result = train(_net(), data, eta=0.1, batch_size=16, max_steps=20, eval_every=10, rng=0)
+    path = tmp_path / "run.safetensors"
+    result.save(path)
+    loaded = load_checkpoint(path)
+    _same(loaded, result.state_dict(averaged=True))
+    # The averaged weights differ from the final ones, so the choice is visible.
+    final = result.state_dict(averaged=False)
+    assert not torch.equal(loaded["layers.0.weight"], final["layers.0.weight"])

@@ -12,6 +12,7 @@ from heavytail.reports._calibration_cases import (
     COVERAGE_TARGET,
     REL_TOL,
     TARGET_N,
+    WIDE_CASES,
     get_case,
 )
 from heavytail.reports._claim import Evidence
@@ -92,7 +93,8 @@ def test_auto_passes_where_the_controls_fail(controls: Evidence) -> None:
     by_label = {c.label: c for c in controls.checks}
     # stable-1.9: "auto" takes the stable route; its RMSE at n = 5000 is far below 0.1.
     assert by_label["stable-1.9: RMSE <= 0.1"].verdict is Verdict.AGREE
-    # Shifted data: "auto" estimates the location and warns; never silently wrong.
+    # Shifted data: "auto" estimates the location (and, being right, need not warn);
+    # never silently wrong.
     silent = controls.checks[-1]
     assert silent.measurement.estimate == 0.0
     # Per-case coverage is checked at this size (per_case_coverage=True).
@@ -185,3 +187,27 @@ def test_figure(smoke: Evidence) -> None:
     assert "pooled" in [t.get_text() for t in cov.get_xticklabels()]
     assert any("control" in lab for lab in warn.get_legend_handles_labels()[1])
     assert f"n = {CLAIM.sizes['smoke'].n:,}" in fig.get_supxlabel()
+
+
+def test_the_widened_grid_runs_at_full_size_only() -> None:
+    assert CLAIM.sizes["full"].wide
+    assert not CLAIM.sizes["quick"].wide and not CLAIM.sizes["smoke"].wide
+    heavy = [c for c in WIDE_CASES if c.target == "cover"]
+    light = [c for c in WIDE_CASES if c.target == "warn"]
+    assert len(heavy) >= 10 and len(light) >= 2
+    assert {c.truth for c in light} == {"infinite"}
+    assert min(c.alpha for c in heavy) <= 0.5 and max(c.alpha for c in heavy) >= 4.0
+
+
+def test_widened_grid_checks_and_a_light_tail_that_must_reach_infinity() -> None:
+    # Two laws of the widened grid at a tiny size: the pooled coverage check of the
+    # "cover" laws, and the exponential among the trap cases. The light-tail rule has
+    # power: an interval with a finite upper end is wrong there however large it is.
+    size = CalibrationSize(2_000, 4, 4, False, n_boot=200, cases=("frechet-0.5", "exponential"))
+    ev = CLAIM.run(size, rng=3)
+    labels = [c.label for c in ev.checks]
+    assert labels[0].startswith("widened grid: coverage, pooled over 1 laws")
+    assert labels[-1].startswith("silent confidently wrong answers, exponential")
+    assert set(ev.data.wide_coverage) == {"frechet-0.5"}
+    exponential = get_case("exponential")
+    assert exponential.covers(3.0, np.inf) and not exponential.covers(3.0, 1e6)

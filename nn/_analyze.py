@@ -34,6 +34,7 @@ from heavytail.theory import TailEstimate, block_sum_estimator, estimate_tail_in
 
 from ._analyze_accuracy import accuracy_columns, check_ratios, network_for
 from ._checkpoint import load_checkpoint
+from ._device import as_device
 from ._prune_torch import (
     PRUNE_METHODS,
     kept_for_eps,
@@ -241,6 +242,7 @@ def analyze(
     ratios: Sequence[float] = (0.5, 0.8, 0.9),
     max_entries: int = DEFAULT_MAX_ENTRIES,
     n_permutations: int = 5,
+    device: Any = None,
     progress: bool | None = None,
 ) -> pd.DataFrame:
     """Per-layer tail indices, prunable fractions and, with data, accuracy after pruning.
@@ -304,6 +306,10 @@ def analyze(
         Largest number of entries given to the "auto" rule (>= 100).
     n_permutations : int
         Row orders averaged by the rows' block-sum estimate (>= 1).
+    device : str, torch.device or None
+        Where the accuracy columns are computed (the network is copied there, and the
+        data moved there). None: a module's own device, the CPU for a state dict. The
+        weight columns are always computed on the host in float64.
     progress : bool or None
         A progress bar on stderr; None shows one when stderr is a terminal.
 
@@ -322,11 +328,11 @@ def analyze(
 
     Examples
     --------
-    >>> import torch
-    >>> net = torch.nn.Sequential(torch.nn.Linear(30, 40), torch.nn.ReLU(), torch.nn.Linear(40, 3))
+    >>> from heavytail.nn import build_model
+    >>> net = build_model("fcn2-40", in_shape=(30,), n_classes=3, rng=0)
     >>> table = analyze(net, rng=0)
     >>> table[["name", "shape", "n_params", "rows_n"]].values.tolist()
-    [['0', '40x30', 1200, 40], ['2', '3x40', 120, 3]]
+    [['layers.0', '40x30', 1200, 40], ['layers.1', '3x40', 120, 3]]
     >>> bool(table.loc[1, "rows_warnings"].startswith("not estimated"))
     True
     """
@@ -334,6 +340,8 @@ def analyze(
     max_entries = check_int(max_entries, "max_entries", low=MIN_AUTO)
     n_permutations = check_int(n_permutations, "n_permutations", low=1)
     ratios_ = check_ratios(ratios)
+    if device is not None:
+        as_device(device)  # a bad device is an error even when there is no data
     if progress is not None and not isinstance(progress, bool):
         raise InvalidArgumentError(f"`progress` must be None or a bool, got {progress!r}")
     if arch is not None and not isinstance(arch, str):
@@ -349,7 +357,7 @@ def analyze(
         )
     gen = as_generator(rng)
     weights = layer_weights(model_or_checkpoint)
-    network = None if data is None else network_for(model_or_checkpoint, arch, data)
+    network = None if data is None else network_for(model_or_checkpoint, arch, data, device)
     children = gen.spawn(len(weights))
     rows = []
     with _progress(len(weights), progress) as bar:

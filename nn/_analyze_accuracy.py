@@ -16,6 +16,7 @@ from heavytail._lib._errors import InvalidArgumentError
 
 from ._checkpoint import load_checkpoint
 from ._data import Dataset
+from ._device import as_device
 from ._models import build_model
 from ._prune_torch import PRUNE_METHODS, prune_layer, weight_layers, weight_of
 
@@ -62,24 +63,29 @@ def _state_of(source: Any) -> Mapping[str, torch.Tensor]:
     return dict(source)
 
 
-def network_for(source: Any, arch: str | None, data: Any) -> torch.nn.Module:
+def network_for(source: Any, arch: str | None, data: Any, device: Any = None) -> torch.nn.Module:
     """A private copy of the network, masks made permanent, or one built from ``arch``.
 
-    Checks ``data`` and the fit of a state dict to ``arch`` (before any other work).
+    Checks ``data`` and the fit of a state dict to ``arch`` (before any other work). The
+    copy lives on ``device``: None keeps a module's device, and puts a network built from
+    a state dict on the CPU.
     """
+    dev = None if device is None else as_device(device)
     if not isinstance(data, Dataset):
         raise InvalidArgumentError(
             f"`data` must be a heavytail.nn.Dataset, got {type(data).__name__}"
         )
     if isinstance(source, torch.nn.Module):
         model = copy.deepcopy(source)
+        if dev is not None:
+            model = model.to(device=dev)
     else:
         assert arch is not None  # checked by analyze
         state = _state_of(source)
         floats = [t.dtype for t in state.values() if t.is_floating_point()]
         dtype = torch.float64 if floats and floats[0] == torch.float64 else torch.float32
         model = build_model(
-            arch, in_shape=data.in_shape, n_classes=data.n_classes, dtype=dtype, rng=0
+            arch, in_shape=data.in_shape, n_classes=data.n_classes, dtype=dtype, device=dev, rng=0
         )
         try:
             model.load_state_dict(state, strict=True)

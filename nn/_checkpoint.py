@@ -190,11 +190,12 @@ def load_checkpoint(path: str | Path) -> dict[str, torch.Tensor]:
     Examples
     --------
     >>> import tempfile, pathlib, torch
+    >>> from heavytail.nn import build_model
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     path = pathlib.Path(folder) / "w.pt"
-    ...     torch.save(torch.nn.Linear(3, 2).state_dict(), path)
+    ...     torch.save(build_model("fcn1-1", in_shape=(3,), n_classes=2, rng=0).state_dict(), path)
     ...     sorted((k, tuple(v.shape)) for k, v in load_checkpoint(path).items())
-    [('bias', (2,)), ('weight', (2, 3))]
+    [('layers.0.bias', (2,)), ('layers.0.weight', (2, 3))]
     """
     if not isinstance(path, str | Path):
         raise InvalidArgumentError(

@@ -252,7 +252,7 @@ def prune_layer(
     Examples
     --------
     >>> import torch
-    >>> layer = torch.nn.Linear(4, 3, bias=False)
+    >>> layer = torch.nn.utils.skip_init(torch.nn.Linear, 4, 3, bias=False)
     >>> with torch.no_grad():
     ...     _ = layer.weight.copy_(torch.tensor([[3.0, 0, 0, 0], [0, 4.0, 0, 0], [0, 0, 0, 0]]))
     >>> prune_layer(layer, method="node", amount=1 / 3).kept  # the zero row goes
@@ -350,8 +350,8 @@ def prune_model(
 
     Examples
     --------
-    >>> import torch
-    >>> net = torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    >>> from heavytail.nn import build_model
+    >>> net = build_model("fcn2-8", in_shape=(8,), n_classes=2, rng=0)
     >>> [r.kept for r in prune_model(net, method="magnitude", amount=0.5)]
     [32, 8]
     """

@@ -82,6 +82,12 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("--out", default="heavytail-analyze", metavar="DIR", help="output folder")
     parser.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    parser.add_argument(
+        "--device",
+        default=None,
+        metavar="DEV",
+        help="where the accuracy columns are computed: cpu (default) or cuda",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -180,7 +186,13 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     progress = False if args.quiet else None
     try:
         table = analyze(
-            state, data=data, eps=args.eps, arch=args.arch, rng=args.seed, progress=progress
+            state,
+            data=data,
+            eps=args.eps,
+            arch=args.arch,
+            rng=args.seed,
+            device=args.device,
+            progress=progress,
         )
     except InvalidArgumentError as exc:
         raise UsageError(str(exc)) from None

@@ -18,7 +18,8 @@ TRUE_ALPHA = 1.5
 
 
 def _linear(out: int, inp: int, values: np.ndarray) -> torch.nn.Linear:
-    layer = torch.nn.Linear(inp, out, bias=False, dtype=torch.float64)
+    # skip_init: no draw from torch's global generator (the values are set below).
+    layer = torch.nn.utils.skip_init(torch.nn.Linear, inp, out, bias=False, dtype=torch.float64)
     with torch.no_grad():
         layer.weight.copy_(torch.from_numpy(values.reshape(out, inp)))
     return layer
@@ -89,11 +90,15 @@ def test_prunable_fractions_are_theorys(known_table: pd.DataFrame) -> None:
 
 
 def test_columns_and_layout() -> None:
-    conv = torch.nn.Conv2d(3, 8, 3, dtype=torch.float64)
-    net = torch.nn.Sequential(conv, torch.nn.Flatten(), torch.nn.Linear(8 * 4, 5))
+    conv = torch.nn.utils.skip_init(torch.nn.Conv2d, 3, 8, 3, dtype=torch.float64)
+    with torch.no_grad():
+        conv.weight.copy_(torch.from_numpy(sample_stable(1.5, 216, rng=4).reshape(8, 3, 3, 3)))
+        conv.bias.zero_()
+    head = _linear(5, 32, sample_stable(1.5, 160, rng=5))
+    net = torch.nn.Sequential(conv, torch.nn.Flatten(), head)
     table = analyze(net, rng=0, n_permutations=2)
     assert list(table["name"]) == ["0", "2"]
-    assert list(table["shape"]) == ["8x3x3x3", "5x32"]
+    assert list(table["shape"]) == ["8x3x3x3", "5x32"]  # conv (out, in, kh, kw), Linear
     assert list(table["matrix"]) == ["24x9", "5x32"]  # kernels as rows
     assert list(table["n_params"]) == [216, 160]
     for kind in ("entries", "rows", "norms"):
@@ -219,3 +224,19 @@ def test_errors_with_data(tmp_path: Path) -> None:
     bad = {"w.weight": torch.tensor([[1.0, math.nan], [0.0, 1.0]])}
     with pytest.raises(InvalidArgumentError, match="NaN"):
         analyze(bad)
+
+
+def test_accuracy_columns_on_the_device(device: torch.device) -> None:
+    data = digits(rng=0)
+    net = build_model("fcn2-8", in_shape=(64,), n_classes=10, rng=0)
+    here = analyze(net, data=data, rng=0, ratios=(0.5,))
+    there = analyze(net, data=data, rng=0, ratios=(0.5,), device=device)
+    model_level = [c for c in here.columns if c.startswith(("acc_", "test_", "train_", "gap_"))]
+    pd.testing.assert_frame_equal(here.drop(columns=model_level), there.drop(columns=model_level))
+    # Same network, same data: the same numbers on the CPU. On a GPU, float32 sums round
+    # differently, which can flip a prediction only at a near tie of two logits: allow
+    # two of the 450 test images, and the same absolute change in the loss gap.
+    atol = 0.0 if device.type == "cpu" else 2 / data.n_test
+    np.testing.assert_allclose(here[model_level], there[model_level], rtol=0, atol=atol)
+    with pytest.raises(InvalidArgumentError, match="`device`"):
+        analyze(net, device="tpu")

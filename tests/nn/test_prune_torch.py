@@ -31,7 +31,8 @@ RTOL = 1e-11
 def _layer(
     out: int = 12, inp: int = 9, seed: int = 0, dtype: torch.dtype = torch.float64
 ) -> torch.nn.Linear:
-    layer = torch.nn.Linear(inp, out, bias=False, dtype=dtype)
+    # skip_init: no draw from torch's global generator (the values are set below).
+    layer = torch.nn.utils.skip_init(torch.nn.Linear, inp, out, bias=False, dtype=dtype)
     w = sample_stable(1.3, out * inp, rng=seed).reshape(out, inp)
     with torch.no_grad():
         layer.weight.copy_(torch.from_numpy(w))
@@ -96,7 +97,7 @@ def test_magnitude_mask_keeps_exactly_the_largest() -> None:
 
 
 def test_node_mask_on_a_convolution_removes_whole_kernels() -> None:
-    conv = torch.nn.Conv2d(3, 4, 3, bias=False, dtype=torch.float64)
+    conv = torch.nn.utils.skip_init(torch.nn.Conv2d, 3, 4, 3, bias=False, dtype=torch.float64)
     with torch.no_grad():
         conv.weight.copy_(
             torch.from_numpy(sample_stable(1.5, 4 * 3 * 9, rng=2).reshape(4, 3, 3, 3))
@@ -187,3 +188,12 @@ def test_refusals() -> None:
         prune_model(torch.nn.ReLU(), method="node", amount=0.5)
     with pytest.raises(InvalidArgumentError, match="`scope`"):
         prune_model(_layer(), method="node", amount=0.5, scope="net")  # type: ignore[arg-type]
+
+
+def test_masks_on_the_device(device: torch.device) -> None:
+    layer = _layer().to(device)
+    w = _theory_w(_layer())
+    result = prune_layer(layer, method="node", eps=0.2)
+    assert _buffer(layer, "weight_mask").device.type == device.type
+    assert result.amount == prunable_fraction(w, 0.2, "node")
+    assert result.error == pytest.approx(pruning_error(w, result.kept / 12, "node"), rel=RTOL)

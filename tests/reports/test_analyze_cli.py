@@ -97,6 +97,7 @@ def _bad_cases(tmp_path: Path) -> list[tuple[list[str], list[str]]]:
         (["analyze", good, "--arch", "fcn2-16", "--data", str(tmp_path)], ["found neither"]),
         (["analyze", good, "--arch", "fcn2-16", "--data", "nowhere"], ["neither 'digits'"]),
         (["analyze", good, "--eps", "1.5"], ["--eps", "(0, 1)"]),
+        (["analyze", good, "--device", "tpu"], ["`device`"]),
         (["analyze", good, "--out", good], ["exists and is not a folder"]),
     ]
 

@@ -89,6 +89,9 @@ def run_block(source: str, folder: Path) -> tuple[subprocess.CompletedProcess[st
     prints = folder / "prints.jsonl"
     env = {**os.environ, "HEAVYTAIL_README_PRINTS": str(prints), "MPLBACKEND": "Agg"}
     env["PYTHONWARNINGS"] = "error"  # as in the suite: a warning is an error
+    # One torch (OpenMP) thread per block: the suite runs two workers on two cores, and
+    # torch's small-network steps slow down many times over when threads outnumber cores.
+    env["OMP_NUM_THREADS"] = "1"
     proc = subprocess.run(
         [sys.executable, script.name],
         cwd=folder,

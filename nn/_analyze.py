@@ -167,12 +167,13 @@ def _rows(matrix: FloatArray, n_permutations: int, gen: np.random.Generator) -> 
 
 
 def _prunable(matrix: torch.Tensor, eps: float) -> dict[str, float]:
+    """Prunable fraction per method; 1.0 for an all-zero layer (removing it changes nothing,
+    though its relative error is 0/0)."""
+    if not bool(matrix.any()):
+        return {f"prunable_{method}": 1.0 for method in PRUNE_METHODS}
     out = {}
     for method in PRUNE_METHODS:
         units = units_of(matrix, method)
-        if not units.any():
-            out[f"prunable_{method}"] = math.nan
-            continue
         out[f"prunable_{method}"] = (units.size - kept_for_eps(units, eps)) / units.size
     return out
 
@@ -276,7 +277,7 @@ def analyze(
     ``prunable_singular``): the largest fraction of entries, rows or singular values of W
     that can be removed with relative Frobenius error ||W - W_k||_F / ||W||_F at most
     ``eps`` (:func:`heavytail.theory.prunable_fraction`, uncentred: pruned weights are
-    set to 0).
+    set to 0). An all-zero layer gets 1.0 (removing it changes nothing).
 
     With ``data``: ``test_accuracy``, ``train_accuracy``, ``gap_accuracy`` (train minus
     test accuracy) and ``gap_loss`` (test minus train cross-entropy) of the unpruned

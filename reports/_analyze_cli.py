@@ -53,7 +53,7 @@ def register(sub: Any) -> None:
         help="tail indices and prunable fractions of a trained network, layer by layer",
         description=(
             "Per layer: the tail index of the entries, of the rows as vectors and of the "
-            "row norms, each with its 95%% interval; the fraction of entries, rows and "
+            "row norms, each with its 95% interval; the fraction of entries, rows and "
             "singular values removable at relative error --eps; with --arch and --data, "
             "test accuracy after pruning each layer and the generalization gap. Prints the "
             "table and writes DIR/analysis.csv and DIR/figures/*.png."
@@ -74,11 +74,15 @@ def register(sub: Any) -> None:
         "--data-seed",
         type=_seed,
         default=0,
+        metavar="N",
         help="seed of the digits train/test split; use the one the model was trained on "
         "(default 0)",
     )
     parser.add_argument(
-        "--eps", type=_fraction, default=0.1, help="relative error for the prunable fractions"
+        "--eps",
+        type=_fraction,
+        default=0.1,
+        help="relative error for the prunable fractions, in (0, 1) (default 0.1)",
     )
     parser.add_argument("--out", default="heavytail-analyze", metavar="DIR", help="output folder")
     parser.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")

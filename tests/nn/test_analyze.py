@@ -240,3 +240,18 @@ def test_accuracy_columns_on_the_device(device: torch.device) -> None:
     np.testing.assert_allclose(here[model_level], there[model_level], rtol=0, atol=atol)
     with pytest.raises(InvalidArgumentError, match="`device`"):
         analyze(net, device="tpu")
+
+
+def test_a_dead_layer_is_reported_not_dropped() -> None:
+    state = {
+        "a.weight": torch.from_numpy(sample_stable(1.5, 40 * 30, rng=1).reshape(40, 30)),
+        "b.weight": torch.zeros(40, 30, dtype=torch.float64),
+    }
+    table = analyze(state, rng=0)
+    assert list(table["name"]) == ["a", "b"]
+    dead = table.iloc[1]
+    for kind in ("entries", "rows"):
+        assert math.isnan(dead[f"{kind}_alpha"])
+        assert dead[f"{kind}_warnings"].startswith("not estimated: ")
+    assert [dead[f"prunable_{m}"] for m in ("magnitude", "node", "singular")] == [1.0] * 3
+    assert table.iloc[0]["prunable_magnitude"] < 1.0

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pickle
+import struct
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -128,3 +130,24 @@ def test_figures_take_an_axis_and_return_the_figure() -> None:
     fig = survival_figure(w, table.iloc[0])
     (ax,) = fig.axes
     assert ax.get_xscale() == "log" and len(ax.lines) == 2  # the data and the fitted tail
+
+
+def test_mnist_folder_as_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--data DIR with the four IDX files (tiny 5 x 5 images) is read as MNIST."""
+    gen = np.random.default_rng(0)
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    for prefix, n in (("train", 40), ("t10k", 20)):
+        images = gen.integers(0, 256, (n, 5, 5), dtype=np.uint8)
+        labels = (np.arange(n) % 10).astype(np.uint8)
+        header = bytes([0, 0, 8, 3]) + b"".join(struct.pack(">I", d) for d in images.shape)
+        (folder / f"{prefix}-images-idx3-ubyte").write_bytes(header + images.tobytes())
+        header = bytes([0, 0, 8, 1]) + struct.pack(">I", n)
+        (folder / f"{prefix}-labels-idx1-ubyte").write_bytes(header + labels.tobytes())
+    path = tmp_path / "net.pt"
+    torch.save(build_model("fcn2-8", in_shape=(25,), n_classes=10, rng=0).state_dict(), path)
+    out = tmp_path / "out"
+    argv = ["analyze", str(path), "--arch", "fcn2-8", "--data", str(folder), "--out", str(out)]
+    assert main([*argv, "--quiet"]) == 0
+    assert "(mnist)" in capsys.readouterr().out
+    assert "acc_magnitude_0.5" in pd.read_csv(out / "analysis.csv").columns

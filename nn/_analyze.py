@@ -100,7 +100,7 @@ def _from_tail_estimate(est: TailEstimate) -> _Estimate:
 
 
 def _auto(x: FloatArray, gen: np.random.Generator) -> _Estimate:
-    """ "auto" with the median subtracted; NaN with the reason when it cannot estimate."""
+    """The "auto" rule, median subtracted; NaN with the reason when it cannot estimate."""
     if x.size < MIN_AUTO:
         return _Estimate.missing(f"the auto rule needs at least {MIN_AUTO} values", x.size)
     try:

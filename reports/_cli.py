@@ -257,3 +257,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("heavytail: interrupted\n")
         return 130
+    except BrokenPipeError:
+        # The reader went away (`heavytail analyze ... | head`): stop quietly, as cat
+        # does. stdout is pointed at devnull so that the exit's flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141

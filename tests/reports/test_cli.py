@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -295,3 +296,22 @@ def test_verify_refuses_an_empty_out(
         assert main(argv) == 2
         _one_error_line(capsys, "--out must name a folder")
     assert list(tmp_path.iterdir()) == []  # nothing written into the current folder
+
+
+def test_a_closed_pipe_ends_quietly(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`heavytail claims | head -1`: the reader leaves, the command stops with status 141
+    (128 + SIGPIPE, as a shell reports it) and no traceback."""
+
+    class ClosedPipe(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def fileno(self) -> int:
+            return sink.fileno()
+
+    with open(tmp_path / "sink", "w") as sink:
+        monkeypatch.setattr(sys, "stdout", ClosedPipe())
+        assert main(["claims"]) == 141
+    assert capsys.readouterr().err == ""

@@ -27,12 +27,21 @@ and the achieved FLOP/s of heavytail's step next to the floor's (flops counted a
 
 Mode ``ensemble``: E networks (``--members``, default 16) of widths 128, 256 and 512 on
 the same data and noise, at step sizes spread over [0.005, 0.02], trained at once by
-:func:`heavytail.nn.train_ensemble` against E sequential :func:`heavytail.nn.train` runs;
-printed as runs x steps per second and their ratio.
+:func:`heavytail.nn.train_ensemble` (``together``: its batched FCN path) and as E
+sequential :func:`heavytail.nn.train` runs, and with ``--vmap`` also at once by
+train_ensemble's generic path (``vmap``: the same networks as an FCN subclass, which it
+treats as any other model: vmap over functional_call); printed as runs x steps per second
+and the ratios of the times to ``together``.
 
-Run: ``.venv/bin/python benchmarks/bench_nn_train.py [--mode single|ensemble|both]
+Mode ``claim``: the three ways at the setting of the claim ``nn.trend``: E = 24
+networks "fcn3-64-nobias" on scikit-learn's digits (1,347 training images), b = 8, step
+sizes spread over [0.1, 0.4], no noise, on one torch thread, where a step's cost is
+almost all fixed per-step overhead rather than flops.
+
+Run: ``.venv/bin/python benchmarks/bench_nn_train.py [--mode single|ensemble|claim|both|all]
 [--device cpu|cuda] [--dtype float32|float64] [--steps S] [--width W] [--n-train N]
-[--members E] [--ens-widths 128,256,512] [--repeats R]``. ``--quick`` (width 64, 2000
+[--members E] [--ens-widths 128,256,512] [--vmap] [--repeats R]`` (``both``: single and
+ensemble; ``all``, the default: the three modes). ``--quick`` (width 64, 2000
 examples, 20 steps, 2 members of width 32, one round) is a smoke test, not a measurement.
 CUDA float32 products run in full float32 (torch's default, TF32 off) in every way.
 """
@@ -41,6 +50,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import itertools
 import math
 import time
@@ -51,9 +61,11 @@ import numpy as np
 import torch
 
 from heavytail.nn import (
+    FCN,
     Dataset,
     InjectedNoise,
     build_model,
+    digits,
     teacher_student,
     train,
     train_ensemble,
@@ -211,58 +223,116 @@ def run_single(
     print(f"reference / heavytail = {t_ref / t_ht:.2f}   heavytail / floor = {t_ht / t_floor:.2f}")
 
 
+class VmapFCN(FCN):
+    """An FCN subclass: train_ensemble cannot know its forward, so it takes the vmap path."""
+
+
+def compare_ensemble(
+    data: Dataset,
+    specs: list[str],
+    etas: list[float],
+    kw: dict[str, Any],
+    repeats: int,
+    dev: torch.device,
+    with_vmap: bool,
+) -> None:
+    """Print the times of E = len(etas) networks of each spec trained together (and by the
+    vmap path) and sequentially, as runs x steps per second and ratios to ``together``."""
+    e, s = len(etas), kw["max_steps"]
+    seeds = list(range(e))
+    names = ["together", "vmap", "sequential"] if with_vmap else ["together", "sequential"]
+    print(
+        f"{'spec':>16}"
+        + "".join(f"{n + ' s':>14}" for n in names)
+        + "".join(f"{n + ' runs*steps/s':>26}" for n in names)
+        + "".join(f"{n + '/together':>20}" for n in names[1:])
+    )
+    for spec in specs:
+
+        def factory(seed: int, spec: str = spec) -> torch.nn.Module:
+            net = build_model(spec, in_shape=data.in_shape, n_classes=data.n_classes, rng=seed)
+            net.__class__ = VmapFCN
+            return net
+
+        def together(steps: int = s, model: Any = spec) -> object:
+            return train_ensemble(
+                model, data, etas=etas, seeds=seeds,
+                **{**kw, "max_steps": steps, "eval_every": steps},
+            )  # fmt: skip
+
+        def sequential(steps: int = s, spec: str = spec) -> object:
+            for eta, seed in zip(etas, seeds, strict=True):
+                net = build_model(spec, in_shape=data.in_shape, n_classes=data.n_classes, rng=seed)
+                train(
+                    net, data, eta=float(eta), rng=seed,
+                    **{**kw, "max_steps": steps, "eval_every": steps},
+                )  # fmt: skip
+            return None
+
+        ways: dict[str, Callable[[int], object]] = {
+            "together": together,
+            "vmap": functools.partial(together, model=factory),
+            "sequential": sequential,
+        }
+        fns = [ways[n] for n in names]
+        for f in fns:
+            f(5)  # warm-up, not timed
+        times = best_times([functools.partial(f, s) for f in fns], repeats, dev)
+        print(
+            f"{spec:>16}"
+            + "".join(f"{t:>14.3f}" for t in times)
+            + "".join(f"{e * s / t:>26.1f}" for t in times)
+            + "".join(f"{t / times[0]:>20.2f}" for t in times[1:])
+        )
+
+
 def run_ensemble(
     args: argparse.Namespace, data: Dataset, dev: torch.device, dt: torch.dtype
 ) -> None:
     e, s = args.members, args.steps
-    etas = list(np.linspace(0.005, 0.02, e))
-    seeds = list(range(e))
-    noise = InjectedNoise(1, ALPHA, SIGMA)
+    etas = [float(v) for v in np.linspace(0.005, 0.02, e)]
     kw: dict[str, Any] = {
-        "batch_size": BATCH, "max_steps": s, "noise": noise, "eval_every": s,
-        "average_last": 1, "device": dev, "dtype": dt, "progress": False,
+        "batch_size": BATCH, "max_steps": s, "noise": InjectedNoise(1, ALPHA, SIGMA),
+        "eval_every": s, "average_last": 1, "device": dev, "dtype": dt, "progress": False,
     }  # fmt: skip
     print(f"\nensemble: {e} networks FCN{DEPTH} at once against {e} sequential runs, {s} steps")
-    print(
-        f"{'width':>6}{'together s':>12}{'sequential s':>14}"
-        f"{'runs*steps/s together':>24}{'sequential':>12}{'ratio':>8}"
-    )
-    for width in args.ens_widths:
-        spec = f"fcn{DEPTH}-{width}"
+    specs = [f"fcn{DEPTH}-{w}" for w in args.ens_widths]
+    compare_ensemble(data, specs, etas, kw, args.repeats, dev, args.vmap)
 
-        def together(steps: int = s, spec: str = spec) -> object:
-            return train_ensemble(
-                spec,
-                data,
-                etas=etas,
-                seeds=seeds,
-                **{**kw, "max_steps": steps, "eval_every": steps},
-            )
 
-        def sequential(steps: int = s, spec: str = spec) -> object:
-            for eta, seed in zip(etas, seeds, strict=True):
-                net = build_model(spec, in_shape=data.in_shape, n_classes=N_CLASSES, rng=seed)
-                train(
-                    net,
-                    data,
-                    eta=float(eta),
-                    rng=seed,
-                    **{**kw, "max_steps": steps, "eval_every": steps},
-                )
-            return None
+CLAIM_MEMBERS = 24
+CLAIM_SPEC = "fcn3-64-nobias"
+CLAIM_BATCH = 8
 
-        together(5)
-        sequential(5)
-        t_tog, t_seq = best_times([together, sequential], args.repeats, dev)
+
+def run_claim(args: argparse.Namespace, dev: torch.device, dt: torch.dtype) -> None:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the claim trains
+    try:
+        data = digits(rng=0, device=dev, dtype=dt)
+        s = args.steps
+        etas = [float(v) for v in np.linspace(0.1, 0.4, CLAIM_MEMBERS)]
+        kw: dict[str, Any] = {
+            "batch_size": CLAIM_BATCH, "max_steps": s, "eval_every": s, "average_last": 1,
+            "device": dev, "dtype": dt, "progress": False,
+        }  # fmt: skip
         print(
-            f"{width:>6}{t_tog:>12.3f}{t_seq:>14.3f}"
-            f"{e * s / t_tog:>24.1f}{e * s / t_seq:>12.1f}{t_seq / t_tog:>8.2f}"
+            f"\nclaim: {CLAIM_MEMBERS} networks {CLAIM_SPEC} on digits ({data.n_train} "
+            f"training images), b = {CLAIM_BATCH}, {s} steps, one torch thread"
         )
+        compare_ensemble(data, [CLAIM_SPEC], etas, kw, args.repeats, dev, True)
+    finally:
+        torch.set_num_threads(threads)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--mode", choices=["single", "ensemble", "both"], default="both")
+    parser.add_argument(
+        "--mode", choices=["single", "ensemble", "claim", "both", "all"], default="all"
+    )
+    parser.add_argument(
+        "--vmap", action="store_true", help="ensemble mode: also time train_ensemble's vmap path"
+    )
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     parser.add_argument("--steps", type=int, default=2000)
@@ -294,10 +364,12 @@ def main() -> None:
         rng=0,
     )
     data = data_cpu.to(dev, dt)
-    if args.mode in ("single", "both"):
+    if args.mode in ("single", "both", "all"):
         run_single(args, data, data_cpu, dev, dt)
-    if args.mode in ("ensemble", "both"):
+    if args.mode in ("ensemble", "both", "all"):
         run_ensemble(args, data, dev, dt)
+    if args.mode in ("claim", "all"):
+        run_claim(args, dev, dt)
 
 
 if __name__ == "__main__":

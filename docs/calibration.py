@@ -1194,10 +1194,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.cases = list(GRIDS[args.grid])
 
     if args.time_auto:
-        import heavytail
+        import heavytail.theory
 
         times = time_auto(args.cases, args.n[0], args.seeds)
-        print(f"auto, n = {args.n[0]:g}, heavytail from {Path(heavytail.__file__).parent}")
+        where = Path(str(heavytail.theory.__file__)).parent
+        print(f"auto, n = {args.n[0]:g}, heavytail.theory from {where}")
         for name, sec in times.items():
             print(f"{name:>22}  {sec * 1e3:9.1f} ms")
         print(f"{'total':>22}  {sum(times.values()) * 1e3:9.1f} ms")

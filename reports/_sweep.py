@@ -7,10 +7,13 @@ one row per finished run, so a sweep killed at any moment has lost at most the r
 were in flight; run it again and it does exactly those that are missing.
 
 A run that raises is recorded as failed with its traceback and the sweep goes on. A
-local worker process that dies breaks its pool: the pool is started again and the runs
-that were not recorded are submitted again (at most :data:`MAX_POOL_RESTARTS` times;
-after that they are recorded as failed). Dask re-runs a dead worker's tasks by itself;
-a task that keeps killing workers comes back as an error and is recorded as failed.
+local worker process that dies (a crash, the out-of-memory killer) breaks its pool, and
+every run in flight with it; nothing tells which run killed it. The pool is then started
+again and the runs not yet recorded are run one at a time: a run whose worker dies is the
+culprit, recorded as failed, and a new pool carries on with the others. Dask re-runs a
+dead worker's tasks by itself; a task that keeps killing workers comes back as an error
+(``KilledWorker``) and is recorded as failed. An executor passed in (``pool=``) is not
+restarted: the runs it lost are recorded as failed.
 """
 
 from __future__ import annotations
@@ -28,10 +31,7 @@ from ._experiments import Experiment, RunOutcome, execute_run
 from ._store import ResultStore, config_hash
 from ._sweep_config import SweepConfig
 
-__all__ = ["MAX_POOL_RESTARTS", "SweepPlan", "SweepSummary", "plan_sweep", "run_sweep"]
-
-#: Times a broken local pool is started again within one sweep.
-MAX_POOL_RESTARTS = 3
+__all__ = ["SweepPlan", "SweepSummary", "plan_sweep", "run_sweep"]
 
 
 @dataclass(frozen=True)
@@ -208,22 +208,42 @@ def _execute(
         for key in list(pending):
             record(_lost(key, broken or RuntimeError("no result"), "the executor broke"))
         return
-    restarts = 0
+    cautious = False
     while pending:
         with open_executor(executor, jobs=jobs, address=address) as ex:
             if ex is None:
                 for key in list(pending):
                     record(execute_run(experiment, pending.pop(key), key))
                 return
-            broken = _submit_all(experiment, pending, record, ex)
-        if broken is None:
-            return
-        restarts += 1
-        if restarts > MAX_POOL_RESTARTS:
-            what = f"a worker process died and the pool broke {restarts} times"
-            for key in list(pending):
-                record(_lost(key, broken, what))
-            return
+            if not cautious:
+                if _submit_all(experiment, pending, record, ex) is None:
+                    return
+                cautious = True  # a worker died: find which run kills it
+                continue
+            if _one_at_a_time(experiment, pending, record, ex):
+                return
+
+
+def _one_at_a_time(
+    experiment: Experiment,
+    pending: dict[str, Mapping[str, Any]],
+    record: Callable[[RunOutcome], None],
+    ex: Executor,
+) -> bool:
+    """Run ``pending`` one by one; False when a worker died (its run is recorded failed)."""
+    for key in list(pending):
+        future = ex.submit(execute_run, experiment, pending[key], key)
+        try:
+            outcome = future.result()
+        except BrokenExecutor as exc:
+            pending.pop(key)
+            record(_lost(key, exc, "the worker process died while running this run"))
+            return False
+        except Exception as exc:
+            outcome = _lost(key, exc, "the run's worker failed (the run did not raise)")
+        pending.pop(key)
+        record(outcome)
+    return True
 
 
 def _submit_all(
@@ -233,10 +253,14 @@ def _submit_all(
     ex: Executor,
 ) -> BaseException | None:
     """Submit ``pending``, record what comes back and pop it; return a broken pool's error."""
-    futures: dict[Future[RunOutcome], str] = {
-        ex.submit(execute_run, experiment, cfg, key): key for key, cfg in pending.items()
-    }
+    futures: dict[Future[RunOutcome], str] = {}
     broken: BaseException | None = None
+    for key, cfg in pending.items():
+        try:
+            futures[ex.submit(execute_run, experiment, cfg, key)] = key
+        except BrokenExecutor as exc:  # it broke while the runs were being submitted
+            broken = exc
+            break
     for future in as_completed(futures):
         key = futures.pop(future)
         try:

@@ -98,8 +98,8 @@ def sweep_config(data: Mapping[str, Any]) -> SweepConfig:
     >>> sweep_config({"experiment": "toy", "grid": {"y": [1]}})
     Traceback (most recent call last):
     ...
-    heavytail.reports._sweep_config.SweepConfigError: grid.y: unknown setting of experiment 'toy'; its settings are: x, seed, n_draws, sleep, fail
-    """  # noqa: E501
+    heavytail.reports._sweep_config.SweepConfigError: grid.y: unknown setting of ... x, seed, ...
+    """
     if not isinstance(data, Mapping):
         raise SweepConfigError(f"a sweep configuration must be a table, got {type(data).__name__}")
     unknown = [k for k in data if k not in _TOP_KEYS]

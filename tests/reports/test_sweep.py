@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from concurrent.futures import Executor, Future
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -119,3 +124,76 @@ def test_a_bad_store_is_refused_before_any_run(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="does not exist"):
         run_sweep(_toy([0], [0]), tmp_path / "no" / "s.sqlite", jobs=1, on_record=seen.append)
     assert not seen and path.read_text() == "not a database\n"
+
+
+class _CrashingPool(Executor):
+    """Runs in this thread, but a run with ``crash`` breaks the pool like a dead process:
+    that run and every run still in flight fail with BrokenProcessPool."""
+
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+        self.in_flight: list[tuple[Future[Any], tuple[Any, ...]]] = []
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        pool = self
+
+        class _Lazy(Future[Any]):  # waiting for a result lets the runs in flight finish
+            def result(self, timeout: float | None = None) -> Any:
+                if not self.done():
+                    pool._drain()
+                return super().result(timeout)
+
+        future: Future[Any] = _Lazy()
+        self.in_flight.append((future, args))
+        if len(self.in_flight) == 2 or args[1]["crash"]:  # two workers' worth of runs
+            self._drain()
+        return future
+
+    def _drain(self) -> None:
+        crashed = any(args[1]["crash"] for _, args in self.in_flight)
+        for future, args in self.in_flight:
+            if crashed:
+                future.set_exception(BrokenProcessPool("a worker died"))
+            else:
+                future.set_result(execute_run(*args))
+        self.in_flight.clear()
+        self.log.append("broke" if crashed else "ok")
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._drain()
+
+
+def test_a_dead_local_worker_fails_only_its_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import heavytail.reports._sweep as sweep_module
+
+    log: list[str] = []
+    pools: list[_CrashingPool] = []
+
+    @contextmanager
+    def fake_open(kind: str, **options: Any) -> Iterator[Executor]:
+        pools.append(_CrashingPool(log))
+        yield pools[-1]
+
+    monkeypatch.setattr(sweep_module, "open_executor", fake_open)
+    cfg = sweep_config({"experiment": "toy", "grid": {"x": [0, 1, 2, 3], "crash": [False, True]}})
+    summary = run_sweep(cfg, tmp_path / "s.sqlite", jobs=2)
+    assert (summary.done, summary.failed) == (4, 4)
+    with ResultStore(tmp_path / "s.sqlite") as db:
+        rows = list(db.rows())
+    assert {r.config["x"] for r in rows if r.status == "done"} == {0.0, 1.0, 2.0, 3.0}
+    for r in rows:
+        assert (r.status == "failed") == r.config["crash"]
+        if r.status == "failed":
+            assert "the worker process died while running this run" in (r.error or "")
+    # One parallel pool that broke, then one pool per culprit, run one at a time.
+    assert len(pools) == 1 + 4
+
+
+@pytest.mark.slow
+def test_a_crashing_run_in_a_real_pool(tmp_path: Path) -> None:
+    """The same with real worker processes that exit (about 20 s: a new pool per crash)."""
+    cfg = sweep_config({"experiment": "toy", "grid": {"x": [0, 1, 2], "crash": [False, True]}})
+    summary = run_sweep(cfg, tmp_path / "s.sqlite", jobs=2)
+    assert (summary.done, summary.failed) == (3, 3)

@@ -522,7 +522,8 @@ class Summary:
     fraction of runs that are confidently wrong (the interval excludes the truth; without
     an interval, the error exceeds the tolerance) and carry no warning. ``false_alarm`` =
     the fraction of the right runs (not confidently wrong) that carry a warning; None
-    when no run is right.
+    when no run is right. ``unbounded`` = the fraction of runs whose interval has an
+    infinite upper end ("no finite tail index can be ruled out"); None without intervals.
     """
 
     case: str
@@ -540,6 +541,7 @@ class Summary:
     median_alpha: float | None
     seconds: float
     false_alarm: float | None = None
+    unbounded: float | None = None
 
 
 def _tolerance(case: Case) -> float:
@@ -606,6 +608,7 @@ def _summarise_group(case: Case, n: int, method: str, rs: list[Record]) -> Summa
         median_alpha=float(np.median(alphas)) if alphas else None,
         seconds=float(np.mean([r.seconds for r in rs])),
         false_alarm=float(np.mean(alarms)) if alarms else None,
+        unbounded=float(np.mean([r.hi == math.inf for r in rs])) if has_ci else None,
     )
 
 
@@ -861,6 +864,7 @@ def format_tables(summaries: Sequence[Summary], markdown: bool = False) -> str:
         "warned",
         "silent-wrong",
         "false-alarm",
+        "hi=inf",
         "seconds",
     )
     lines: list[str] = []
@@ -879,6 +883,7 @@ def format_tables(summaries: Sequence[Summary], markdown: bool = False) -> str:
                 _fmt(s.warned, ".2f"),
                 _fmt(s.silent_wrong, ".2f"),
                 _fmt(s.false_alarm, ".2f"),
+                _fmt(s.unbounded, ".2f"),
                 _fmt(s.seconds, ".3f"),
             )
             for s in summaries
@@ -912,6 +917,31 @@ def format_centring(summaries: Sequence[Summary], markdown: bool = False) -> str
                 pair(s.coverage, other.coverage, ".2f"),
                 pair(s.warned, other.warned, ".2f"),
                 pair(s.silent_wrong, other.silent_wrong, ".2f"),
+            )
+        )
+    return "\n".join(_table(cols, rows, markdown))
+
+
+def format_comparison(
+    before: Sequence[Record], after: Sequence[Record], method: str, markdown: bool = False
+) -> str:
+    """``method`` on the same (case, n) before and after: coverage, silent wrong answers,
+    warnings on right answers, RMSE and unbounded intervals (pairs present in both)."""
+    b = {(s.case, s.n): s for s in summarise(r for r in before if r.method == method)}
+    a = {(s.case, s.n): s for s in summarise(r for r in after if r.method == method)}
+    cols = ("case", "n", "cover", "silent-wrong", "false-alarm", "RMSE", "hi=inf")
+    rows = []
+    for key in sorted(set(a) & set(b), key=lambda k: _sort_key((k[0], k[1], 0, method))):
+        x, y = b[key], a[key]
+        rows.append(
+            (
+                key[0],
+                f"{key[1]:g}",
+                f"{_fmt(x.coverage, '.2f')} -> {_fmt(y.coverage, '.2f')}",
+                f"{_fmt(x.silent_wrong, '.2f')} -> {_fmt(y.silent_wrong, '.2f')}",
+                f"{_fmt(x.false_alarm, '.2f')} -> {_fmt(y.false_alarm, '.2f')}",
+                f"{_fmt(x.rmse)} -> {_fmt(y.rmse)}",
+                f"{_fmt(x.unbounded, '.2f')} -> {_fmt(y.unbounded, '.2f')}",
             )
         )
     return "\n".join(_table(cols, rows, markdown))
@@ -1162,6 +1192,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cases", nargs="+", default=None, help="overrides --grid")
     parser.add_argument("--warnings", action="store_true", help="also print each warning's rates")
     parser.add_argument(
+        "--compare",
+        type=Path,
+        default=None,
+        help="with --from-json: compare 'auto' with this earlier results file",
+    )
+    parser.add_argument(
         "--time-auto",
         action="store_true",
         help="time 'auto' on the cases at the first --n over --seeds samples; run nothing else",
@@ -1293,7 +1329,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             wide = check_wide_targets(records, method)
             failed = [c for c in wide if not c.passed]
             print(f"\nwidened grid, {method}: {len(wide) - len(failed)} of {len(wide)} targets met")
-            print(format_targets(failed + [c for c in wide if c.case == "all"], args.markdown))
+            shown = failed + [c for c in wide if c.case == "all" and c.passed]
+            print(format_targets(shown, args.markdown))
+    if args.compare is not None:
+        before = records_from_json(json.loads(args.compare.read_text())["records"])
+        print(f"\nauto: {args.compare} -> this run")
+        print(format_comparison(before, records, "auto", args.markdown))
+        wide_before = check_wide_targets(before, "auto")
+        print(f"\nwidened grid, auto, {args.compare}:")
+        print(
+            format_targets(
+                [c for c in wide_before if not c.passed or c.case == "all"], args.markdown
+            )
+        )
+        print(format_warning_rates(warning_rates(before, "auto"), args.markdown))
     if args.warnings:
         methods_seen = sorted({r.method for r in records}, key=lambda m: _sort_key(("", 0, 0, m)))
         rates = [w for m in methods_seen for w in warning_rates(records, m)]

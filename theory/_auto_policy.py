@@ -25,6 +25,10 @@ Runs cited below:
   f91d1f0): seeds that played no part in choosing the second look.
 - *route rules*: ``docs/route_rules.py --jobs 2`` (commit 5b244fd): 134 rules for the
   second look scored on the calibration's samples at n = 1e4.
+- *widened grid*: ``docs/calibration.py --grid wide --n 1000 10000 --seeds 30 --methods
+  auto`` on commit b3ab65d (``docs/calibration_wide_before.json``): 13 laws outside the
+  calibration table, "auto" before ``misfit_z`` and ``misfit_beta`` existed; the same
+  grid after, at n = 1e3, 1e4 and 1e5, in ``docs/calibration_wide.json``.
 - *bound*: ``docs/stable_t_divergence.py`` (commits f91d1f0, 48b858d): the
   likelihood-ratio test between Student t(1.5) and its closest stable law, the best any
   route rule can do on that pair.

@@ -1,7 +1,7 @@
 """E fully connected networks (:class:`FCN`) evaluated and differentiated at once, by hand.
 
 Why this exists: for small networks (width 64, batch 8) a step of :func:`train_ensemble`'s
-generic path (``vmap(grad_and_value(functional_call))``) costs about ten times its flops
+generic path (``vmap(grad_and_value(functional_call))``) costs several times its flops
 in fixed overhead: vmap's dispatch and autograd's graph, op by op. An FCN is only linear
 layers and ReLUs, so with the members' weights stacked as (E, out, in) its forward is one
 batched product per layer, and the gradient of each member's mean cross-entropy is a

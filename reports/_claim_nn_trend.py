@@ -120,7 +120,7 @@ DIGITS_ETAS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4)
 SIZES = {
     # Smoke checks the machinery only: 200 steps reach a training loss of 2, not 0.01.
     "smoke": TrendSize(("fcn3-16-nobias",), "digits", (0.1, 0.3, 0.5), 8, 3, 200, 200, 2.0),
-    "quick": TrendSize(("fcn3-64-nobias",), "digits", DIGITS_ETAS, 8, 4, 4_000, 1_000),
+    "quick": TrendSize(("fcn3-64-nobias",), "digits", DIGITS_ETAS, 8, 6, 4_000, 1_000),
     "full": TrendSize(
         ("fcn4-2048-nobias", "cnn-32-nobias"),
         "mnist-shaped",

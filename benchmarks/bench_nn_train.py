@@ -338,6 +338,12 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--width", type=int, default=2048)
     parser.add_argument("--n-train", type=int, default=60000)
+    parser.add_argument(
+        "--n-test",
+        type=int,
+        default=10000,
+        help="test examples; heavytail's time includes passes over train and test sets",
+    )
     parser.add_argument("--members", type=int, default=16)
     parser.add_argument(
         "--ens-widths", type=lambda s: [int(v) for v in s.split(",")], default=[128, 256, 512]
@@ -358,7 +364,7 @@ def main() -> None:
     )
     data_cpu = teacher_student(
         args.n_train,
-        10000 if not args.quick else 500,
+        args.n_test if not args.quick else 500,
         in_features=IN_FEATURES,
         n_classes=N_CLASSES,
         rng=0,

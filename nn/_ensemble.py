@@ -264,11 +264,7 @@ def train_ensemble(
                     for p, q in zip(params, new, strict=True):
                         p.copy_(torch.where(view(active, p), q, p))
                 loss_sum += loss.detach()
-                for slot, count in schedule.windows(t, j):
-                    if count == 1:
-                        torch._foreach_copy_(slots[slot], params)
-                    else:
-                        torch._foreach_lerp_(slots[slot], params, 1.0 / count)
+                schedule.accumulate(slots, params, t, j)
             if t != schedule.evals[j]:
                 continue
             with torch.no_grad():

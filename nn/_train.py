@@ -105,6 +105,17 @@ class Schedule:
         evals = tuple(sorted(set(range(eval_every, max_steps + 1, eval_every)) | {max_steps}))
         return cls(evals, tuple(max(1, e - average_last + 1) for e in evals))
 
+    def accumulate(
+        self, slots: list[list[torch.Tensor]], params: list[torch.Tensor], t: int, j: int
+    ) -> None:
+        """Fold the iterate of step t into the running means (``slots``) whose windows
+        contain it; j is the next evaluation index."""
+        for slot, count in self.windows(t, j):
+            if count == 1:
+                torch._foreach_copy_(slots[slot], params)
+            else:
+                torch._foreach_lerp_(slots[slot], params, 1.0 / count)
+
     def windows(self, t: int, j: int) -> list[tuple[int, int]]:
         """(slot, count) for the windows containing step t; j is the next evaluation index."""
         out = []
@@ -452,11 +463,7 @@ def train(
                     draws = plan.transform(plan.draw(gen, dev), scale)
                     torch._foreach_add_(noisy, [d.to(dt) for d in draws])
                 loss_sum += loss.detach()
-                for slot, count in schedule.windows(t, j):
-                    if count == 1:
-                        torch._foreach_copy_(slots[slot], params)
-                    else:
-                        torch._foreach_lerp_(slots[slot], params, 1.0 / count)
+                schedule.accumulate(slots, params, t, j)
             if t != schedule.evals[j]:
                 continue
             with torch.no_grad():

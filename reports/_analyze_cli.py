@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ._cli import EXIT_OK, UsageError, _prepare_out
+from ._cli import EXIT_OK, UsageError, _prepare_out, _seed
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -33,16 +33,6 @@ def _fraction(text: str) -> float:
         value = math.nan
     if not 0.0 < value < 1.0:
         raise argparse.ArgumentTypeError(f"must be a number in (0, 1), got {text!r}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}")
     return value
 
 

@@ -10,19 +10,11 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
+from ._cli import _positive_int
+
 __all__ = ["COMMAND", "register", "run"]
 
 COMMAND = "sweep"
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
-    return value
 
 
 def register(sub: Any) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import struct
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,6 +14,7 @@ from heavytail.reports._claim import Evidence
 from heavytail.reports._claim_nn_trend import (
     CLAIM,
     FALL_RULE,
+    MNIST_ENV,
     RISE_RULE,
     SCHEMES,
     TrendSize,
@@ -101,3 +105,33 @@ def test_same_seed_same_numbers(tiny: Evidence) -> None:
     again = CLAIM.run(TINY, rng=0)
     assert again.checks == tiny.checks
     np.testing.assert_array_equal(again.data.prunable, tiny.data.prunable)
+
+
+def _write_idx(path: Path, array: np.ndarray) -> None:
+    """IDX bytes: 0x0000, type 0x08 (unsigned byte), ndim, big-endian dims, data."""
+    dims = b"".join(struct.pack(">I", d) for d in array.shape)
+    path.write_bytes(bytes([0, 0, 0x08, array.ndim]) + dims + array.astype(np.uint8).tobytes())
+
+
+def test_the_full_size_reads_the_users_mnist_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With $HEAVYTAIL_MNIST_DIR set, 'mnist-shaped' data are the user's IDX files (here
+    random 16 x 16 images): the run says so and trains on their shape. A target loss of
+    10 (above any cross-entropy of these networks at the first evaluation) lets every
+    network count, so that the machinery is exercised, not the trend."""
+    gen = np.random.default_rng(0)
+    for name, shape in (
+        ("train-images-idx3-ubyte", (60, 16, 16)),
+        ("t10k-images-idx3-ubyte", (20, 16, 16)),
+    ):
+        _write_idx(tmp_path / name, gen.integers(0, 256, shape))
+    _write_idx(tmp_path / "train-labels-idx1-ubyte", np.arange(60) % 10)
+    _write_idx(tmp_path / "t10k-labels-idx1-ubyte", np.arange(20) % 10)
+    monkeypatch.setenv(MNIST_ENV, str(tmp_path))
+    size = TrendSize(("fcn2-16-nobias",), "mnist-shaped", (0.01, 0.02, 0.04), 10, 3, 20, 200, 10.0)
+    ev = CLAIM.run(size, rng=0)
+    assert ev.settings["data_source"] == f"MNIST from {tmp_path}"
+    assert ev.settings["networks_used"] == [9]
+    assert ev.data.layers == (("layers.0", "layers.1"),)
+    assert len(ev.checks) == 2 + 3 + 1

@@ -49,7 +49,12 @@ def test_correlations_are_scipys_spearman_of_the_used_networks(tiny: Evidence) -
 
 
 def test_every_check_has_the_opposite_direction_as_its_control(tiny: Evidence) -> None:
+    """At seed 0 the tail indices of layers 2 and 3 fall with eta/b in TINY (rho = -0.70
+    and -0.58, intervals below 0): those checks agree and their controls ('no fall') are
+    refuted on real training data; the others are inconclusive."""
     assert len(tiny.controls) == len(tiny.checks) == 7
+    decided = [c for c in tiny.checks if c.verdict is Verdict.AGREE]
+    assert decided, "TINY should decide at least one check, to show the controls can fail"
     for check, control in zip(tiny.checks, tiny.controls, strict=True):
         assert control.measurement == check.measurement
         assert control.rule != check.rule

@@ -353,7 +353,7 @@ def test_disagreement_measure() -> None:
     ],
 )
 def test_auto_targets_quick_calibration(name: str, alpha: float) -> None:
-    # The targets at n = 1e5 on 10 seeds (the full 100-seed table is in
+    # The targets at n = 1e5 on 10 seeds (the full 100-seed table is in
     # docs/estimators.md): |error| <= 0.1 on stable data, mean relative error <= 10% on
     # Pareto and Student t, and at least 8 of 10 intervals covering (90% target, minus
     # one for 10-draw noise).

@@ -206,6 +206,9 @@ class MisfitReason(enum.Enum):
     #: |Hill's z| at the data's minimum-KS k, against samples of the fitted law, is at
     #: least ``misfit_z``: the tail does not look like the fitted law's.
     TAIL_DISAGREES = "the tail of the data does not match the fitted stable law"
+    #: |Hill's z| over the top ``extreme_fraction`` of |x - loc| (the extreme tail) is at
+    #: least ``misfit_z``: a heavier (or lighter) tail beyond where the body's law rules.
+    EXTREME_TAIL = "the extreme tail of the data does not match the fitted stable law"
 
 
 def stable_misfit(
@@ -235,11 +238,16 @@ def stable_misfit(
         reasons.append(MisfitReason.ONE_SIDED)
     if abs(beta) >= policy.misfit_beta:
         reasons.append(MisfitReason.SKEWED)
-    if tail is not None and (
-        tail.flagged or (math.isfinite(tail.hill_z) and abs(tail.hill_z) >= policy.misfit_z)
-    ):
+    if tail is not None and (tail.flagged or _beyond(tail.hill_z, policy.misfit_z)):
         reasons.append(MisfitReason.TAIL_DISAGREES)
+    if tail is not None and _beyond(tail.extreme_z, policy.misfit_z):
+        reasons.append(MisfitReason.EXTREME_TAIL)
     return tuple(reasons)
+
+
+def _beyond(z: float, limit: float) -> bool:
+    """|z| >= limit, for a finite z (a check that could not be made says nothing)."""
+    return math.isfinite(z) and abs(z) >= limit
 
 
 def estimators_agree(disagreement: float, policy: AutoPolicy = AUTO_POLICY) -> bool:

@@ -103,6 +103,7 @@ from ._auto_policy import AUTO_POLICY, AutoPolicy
 from ._block_sum import block_sum_estimator, uncentred_message
 from ._center import apply_center, check_center
 from ._hill import hill_estimator
+from ._light_tail import LognormalTailTest, lognormal_tail_test
 from ._moment import moment_estimator
 from ._pickands import pickands_estimator
 from ._quantile import StableQuantileFit, fit_stable_quantiles, quantile_estimator
@@ -357,20 +358,30 @@ def _stable_route(
     notes: list[str] = []
     details: dict[str, Any] = {}
     reasons = stable_misfit(one_sided, float(fit.beta), stable.tail, policy)
-    tail_ci = _tail_interval(np.abs(xs - fit.loc), stable.hill, policy) if reasons else None
+    mags = np.abs(xs - fit.loc)
+    tail_ci = _tail_interval(mags, stable.hill, policy) if reasons else None
+    extreme_ci = None
+    if MisfitReason.EXTREME_TAIL in reasons and stable.tail.extreme_k is not None:
+        # The extreme tail disagrees with the fitted law: the interval must also hold
+        # what Hill says there, beyond where the tail route's minimum-KS k may sit.
+        extreme = _try(lambda: hill_estimator(mags, k=stable.tail.extreme_k))
+        extreme_ci = None if extreme is None else extreme.ci
     if stable.tail.flagged:
         # A flagged tail check also joins the intervals (MisfitReason.TAIL_DISAGREES); it
         # stays a warning: before the join it fired on 0.3% of the widened grid's right
         # answers and 2.6% of its wrong ones (docs/estimators.md, "Warnings").
         warnings.append(_tail_message(stable.tail))
-    if reasons and tail_ci is not None:
-        joined = (min(ci[0], tail_ci[0]), max(ci[1], tail_ci[1]))
+    parts = [part for part in (tail_ci, extreme_ci) if part is not None]
+    if reasons and parts:
+        joined = _hull(ci, *parts)
         details["misfit"] = {
             "reasons": tuple(r.name for r in reasons),
             "stable_ci": ci,
             "tail_ci": tail_ci,
+            "extreme_ci": extreme_ci,
+            "extreme_k": stable.tail.extreme_k if extreme_ci is not None else None,
         }
-        notes.append(_misfit_message(reasons, ci, tail_ci))
+        notes.append(_misfit_message(reasons, ci, _hull(*parts)))
         ci = joined
     if fit.alpha >= policy.gaussian_boundary or ci[1] >= policy.gaussian_boundary:
         # The tail index of a finite-variance law is not identified by a stable fit: any
@@ -386,6 +397,11 @@ def _stable_route(
     return _RouteResult(
         primary, check, alpha, ci, combination, tuple(warnings), tuple(notes), details
     )
+
+
+def _hull(*intervals: tuple[float, float]) -> tuple[float, float]:
+    """The smallest interval holding every one of ``intervals``."""
+    return (min(c[0] for c in intervals), max(c[1] for c in intervals))
 
 
 def _tail_interval(
@@ -404,8 +420,9 @@ def _misfit_message(
     why = "; ".join(r.value for r in reasons)
     return (
         f"the stable law is in doubt ({why}): its interval {_fmt_ci(stable_ci)} is joined "
-        f"with the tail route's {_fmt_ci(tail_ci)} (Hill on |x - loc|, with its bias "
-        "allowance)"
+        f"with the tail's {_fmt_ci(tail_ci)} (Hill on |x - loc|: the tail route's interval "
+        "with its bias allowance, and Hill's over the top 1% where the extreme tail "
+        "disagrees)"
     )
 
 
@@ -415,6 +432,17 @@ def _light_tail_checks(
     """The moment estimator at k, k/4 and k/16 (those >= 2): None where it finds gamma <= 0."""
     ks = [kk for kk in (k, k // 4, k // 16) if kk >= 2]
     return ks, [_try_moment(xs, kk) for kk in ks]
+
+
+def _try_lognormal_test(xs: npt.NDArray[np.float64], k: int) -> LognormalTailTest | None:
+    """:func:`lognormal_tail_test` at k; None where it cannot be made (k < 10, a zero
+    threshold, or a top k of equal values)."""
+    if k < 10 or k >= xs.size:
+        return None
+    try:
+        return lognormal_tail_test(xs, k)
+    except InvalidArgumentError:
+        return None
 
 
 def _try_moment(xs: npt.NDArray[np.float64], k: int) -> TailEstimate | None:
@@ -432,7 +460,10 @@ def _tail_route(
     its 95% intervals reaches gamma <= 0 (or its estimate is <= 0), the data do not
     rule out a light tail, and the upper end of the interval is infinite. Using k/4 and
     k/16 too matters for laws whose gamma converges to 0 slowly (the lognormal: at the
-    minimum-KS k its moment estimate is positive, further out it is not).
+    minimum-KS k its moment estimate is positive, further out it is not). The same holds
+    where the likelihood-ratio test of :func:`lognormal_tail_test` rejects a power-law
+    tail at k in favour of a lognormal one, at ``policy.light_tail_level``: the lognormal
+    is the light tail that the moment estimator misses most.
     """
     primary = _hill_with_bias_allowance(xs, policy.bias_factor)
     k = int(primary.settings["k"])
@@ -447,6 +478,7 @@ def _tail_route(
             "(pass center='median' or the known location)"
         )
     light = [kk for kk, m in zip(ks, moments, strict=True) if m is None or math.isinf(m.ci[1])]
+    lognormal = _try_lognormal_test(xs, k)
     ci = primary.ci
     if light:
         details["light_tail_possible"] = {"moment_k": tuple(light)}
@@ -455,6 +487,21 @@ def _tail_route(
             f"its estimate is <= 0) at k = {', '.join(map(str, light))}: the data do not "
             "rule out a light tail, and the upper end of the interval is infinite"
         )
+    if lognormal is not None:
+        details["lognormal_test"] = {
+            "k": lognormal.k,
+            "statistic": lognormal.statistic,
+            "p_value": lognormal.p_value,
+        }
+        if lognormal.rejects(policy.light_tail_level):
+            details.setdefault("light_tail_possible", {})["lognormal_p"] = lognormal.p_value
+            notes.append(
+                f"the top {lognormal.k} values bend away from a power law as a lognormal "
+                f"tail does (likelihood-ratio test, p = {lognormal.p_value:.2g} < "
+                f"{policy.light_tail_level:g}): the data do not rule out a light tail, and "
+                "the upper end of the interval is infinite"
+            )
+    if "light_tail_possible" in details:
         ci = (ci[0], math.inf)
     return _RouteResult(
         primary, check, primary.alpha, ci, None, tuple(warnings), tuple(notes), details
@@ -514,6 +561,9 @@ def _check_tail(
     # fitted location as the replicates are.
     hill = _try(lambda: hill_estimator(np.abs(xs - fit.loc)))
     hill_k = None if hill is None else int(hill.settings["k"])
+    extreme_k = min(
+        max(policy.tail_check_min_k, int(policy.extreme_fraction * xs.size)), xs.size - 1
+    )
     # The delta-method standard error is undefined at the Gaussian end of the table
     # (alpha_hat = 2); the bootstrap interval's then stands in for it.
     check = stable_tail_check(
@@ -526,6 +576,7 @@ def _check_tail(
         min_k=policy.tail_check_min_k,
         flag_z=policy.tail_check_z,
         hill_k=hill_k,
+        extreme_k=extreme_k,
     )
     return check, hill
 
@@ -541,6 +592,8 @@ def _tail_check_settings(tail: StableTailCheck, decision: RouteDecision) -> dict
         "hill_k": tail.hill_k,
         "hill_z": tail.hill_z,
         "hill_rmse": tail.hill_rmse,
+        "extreme_k": tail.extreme_k,
+        "extreme_z": tail.extreme_z,
     }
     if decision.combined_z is not None:
         out["combined_z"] = decision.combined_z

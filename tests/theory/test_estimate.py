@@ -301,14 +301,20 @@ def test_auto_gives_light_tails_an_infinite_upper_end(
 
 def test_auto_bounds_genuine_power_tails() -> None:
     # The negative control of the test above: Pareto(1) and Pareto(2.5) samples of the
-    # same size have a finite upper end, and the interval covers the truth.
+    # same size (10 each, seed 8) cover the truth, and their upper end is finite but for
+    # chance rejections of the likelihood-ratio test of a lognormal tail, a 5% test
+    # (theory/_light_tail.py). Threshold: at most 4 infinite of 20 (binomial 1% point at
+    # a rate of 0.05 is 4); the light-tailed samples above are infinite 9 of 9.
     rng = np.random.default_rng(8)
+    unbounded = 0
     for alpha in (1.0, 2.5):
-        for _ in range(3):
+        for _ in range(10):
             est = estimate_tail_index(_sym_pareto(alpha, 20_000, rng), rng=0)
-            assert np.isfinite(est.ci[1])
             assert est.ci[0] <= alpha <= est.ci[1]
-            assert "light_tail_possible" not in est.settings
+            if not np.isfinite(est.ci[1]):
+                unbounded += 1
+                assert set(est.settings["light_tail_possible"]) == {"lognormal_p"}
+    assert unbounded <= 4
 
 
 def test_auto_on_gaussian_data_says_so() -> None:

@@ -21,15 +21,18 @@ alternative is a Student t can do better.
    at the end: the smallest fraction of stable samples (of index near 1.25) that any such
    test must misroute for the t(1.5) RMSE of a route choice to stay within the anchor's.
 
-Run (about 4 minutes)::
+Run (about 4 minutes each)::
 
-    .venv/bin/python docs/stable_t_divergence.py
+    .venv/bin/python docs/stable_t_divergence.py                  # t(1.5), n = 1e4
+    .venv/bin/python docs/stable_t_divergence.py --df 1.8 --n 1000
 
-docs/estimators.md quotes the output.
+``--df`` and ``--n`` choose the Student t law and the sample size; step 4 is printed for
+t(1.5) at n = 1e4 only, the case it was written for. docs/estimators.md quotes the output.
 """
 
 from __future__ import annotations
 
+import argparse
 import math
 
 import numpy as np
@@ -37,8 +40,8 @@ from scipy import integrate, optimize, stats
 
 from heavytail.theory import sample_stable
 
-DF = 1.5  # the Student t case of the calibration
-N = 10_000  # the sample size where the route choice fails
+DF = 1.5  # the Student t case of the calibration (--df)
+N = 10_000  # the sample size where the route choice fails (--n)
 SIMULATED = 300  # samples of each law in the check of the normal approximation
 SEED = 20261127
 
@@ -62,7 +65,7 @@ def moments(f: np.ndarray, g: np.ndarray) -> tuple[float, float]:
 
 def kl_t_to_stable(params: np.ndarray) -> float:
     alpha, scale = float(params[0]), float(params[1])
-    if not (0.9 < alpha < 1.95 and scale > 0.0):
+    if not (0.9 < alpha <= 2.0 and scale > 0.0):
         return math.inf
     return moments(F_T, stable_pdf(alpha, scale))[0]
 
@@ -90,10 +93,19 @@ def simulated_llr(f_s: np.ndarray, alpha: float, scale: float) -> tuple[np.ndarr
 
 
 def main() -> None:
+    global DF, N, F_T
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--df", type=float, default=DF)
+    parser.add_argument("--n", type=int, default=N)
+    args = parser.parse_args()
+    DF, N = args.df, args.n
+    F_T = stats.t.pdf(X, DF)
     print(f"mass of t({DF}) on the grid: {2 * integrate.trapezoid(F_T, X):.6f}")
+    # Start near the stable index that the quantile fit gives the body of t(1.5) (1.25);
+    # heavier-bodied t laws fit higher.
     best = optimize.minimize(
         kl_t_to_stable,
-        x0=np.array([1.25, 0.8]),
+        x0=np.array([min(1.25 + 0.3 * (DF - 1.5), 1.9), 0.8]),
         method="Nelder-Mead",
         options={"xatol": 1e-3, "fatol": 1e-8, "maxfev": 120},
     )
@@ -108,13 +120,13 @@ def main() -> None:
 
     mean_t, sd_t = N * kl_ts, math.sqrt(N * var_t)
     mean_s, sd_s = -N * kl_st, math.sqrt(N * var_s)
-    print(f"n = {N}: L ~ N({mean_t:.2f}, {sd_t:.2f}^2) under t(1.5)")
+    print(f"n = {N}: L ~ N({mean_t:.2f}, {sd_t:.2f}^2) under t({DF})")
     print(f"n = {N}: L ~ N({mean_s:.2f}, {sd_s:.2f}^2) under S")
 
     sim_t, sim_s = simulated_llr(f_s, alpha, scale)
     print(
         f"simulated ({SIMULATED} samples each): mean {sim_t.mean():.2f}, "
-        f"sd {sim_t.std(ddof=1):.2f} under t(1.5); "
+        f"sd {sim_t.std(ddof=1):.2f} under t({DF}); "
         f"mean {sim_s.mean():.2f}, sd {sim_s.std(ddof=1):.2f} under S"
     )
 
@@ -123,9 +135,11 @@ def main() -> None:
     err = stats.norm.cdf((tau - mean_t) / sd_t)
     print(f"balanced test: threshold {tau:.2f}, each error rate {err:.4f}")
     print(
-        f"  simulated error rates at that threshold: {np.mean(sim_t < tau):.4f} of t(1.5), "
+        f"  simulated error rates at that threshold: {np.mean(sim_t < tau):.4f} of t({DF}), "
         f"{np.mean(sim_s > tau):.4f} of S"
     )
+    if (DF, N) != (1.5, 10_000):
+        return
 
     # The calibration at n = 1e4 (docs/estimators.md): the tail route (Hill at the
     # minimum-KS k) has RMSE 0.074 on t(1.5); the powerlaw anchor 0.0748; a t(1.5) sample

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from heavytail.theory import InvalidArgumentError, estimate_tail_index
 from heavytail.theory._auto_policy import AUTO_POLICY
 from heavytail.theory._light_tail import lognormal_tail_test
+from heavytail.theory.strategies import KnownTailSample, heavy_tailed_samples
 
 
 def test_null_law_is_the_boundary_mixture() -> None:
@@ -95,3 +98,26 @@ def test_auto_gives_a_lognormal_the_infinite_upper_end_through_the_test() -> Non
         for i in range(10)
     )
     assert finite >= 8
+
+
+@settings(max_examples=40, deadline=None)
+@given(heavy_tailed_samples(n=st.integers(200, 3000)), st.integers(-60, 60), st.data())
+def test_properties_on_any_heavy_tailed_sample(
+    sample: KnownTailSample, power: int, data: st.DataObject
+) -> None:
+    # On any sample of the strategies: the statistic is >= 0 and its p-value is 1 at 0 and
+    # in (0, 0.5] above; the fitted power law is Hill's; and a scale by a power of 2
+    # (exact in floating point) leaves every log-excess, hence the result, unchanged.
+    x = sample.x
+    k = data.draw(st.integers(10, x.size // 2), label="k")
+    mags = np.sort(np.abs(x))[::-1]
+    if not mags[k] > 0 or mags[0] == mags[k]:
+        return
+    t = lognormal_tail_test(x, k)
+    assert t.statistic >= 0.0
+    assert t.p_value == 1.0 if t.statistic == 0.0 else 0.0 <= t.p_value <= 0.5
+    assert t.alpha == pytest.approx(1.0 / np.mean(np.log(mags[:k] / mags[k])), rel=1e-12)
+    assert t.sigma > 0.0 and np.isfinite(t.mu)
+    scaled = lognormal_tail_test(np.ldexp(x, power), k)
+    assert scaled.statistic == t.statistic
+    assert scaled.p_value == t.p_value

@@ -100,8 +100,9 @@ def train_ensemble(
     its :class:`TrainResult` equals
     ``train(build_model(spec, ..., rng=s), data, eta=eta, rng=s, ...)`` up to rounding.
     All members share the batch size, the noise law, the stopping rule and the schedule
-    of evaluations; a member that has stopped ("converged" or "diverged") is masked and
-    no longer updated, while the others go on.
+    of evaluations; a member that has stopped ("converged" or "diverged") is dropped
+    from the stacks, while the others go on: later steps cost only what the running
+    members need.
 
     Members that are plain :class:`FCN` networks (any "fcn..." spec, or a factory returning
     ``FCN`` itself, not a subclass) are trained by batched matrix products with a
@@ -231,16 +232,28 @@ def train_ensemble(
     chance = chance_level(data.y_train, data.n_classes)
     slots = [[torch.empty_like(p) for p in params] for _ in range(2)]
     loss_sum = torch.zeros(n_members, device=dev, dtype=dt)
-    active = torch.ones(n_members, dtype=torch.bool, device=dev)
-    running = list(range(n_members))
+    # ids[r]: the member whose parameters are row r of the stacks. A member that stops
+    # is dropped from every stack (compact) at the evaluation that stops it, so that the
+    # steps after it cost only what the running members need. Each member draws from its
+    # own generator and is computed independently of the others, so dropping one changes
+    # nothing for the rest.
+    ids = list(range(n_members))
     perms = torch.empty(0, dtype=torch.int64, device=dev)
     rows: list[list[dict[str, float]]] = [[] for _ in range(n_members)]
     done: dict[int, tuple[str, str, int, list[torch.Tensor], list[torch.Tensor]]] = {}
     last_eval, j = 0, 0
     bar = progress_bar(max_steps, show_progress(progress), f"train {n_members} networks")
 
-    def view(v: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-        return v.reshape(-1, *([1] * (like.ndim - 1)))
+    def compact(keep: list[int]) -> None:
+        nonlocal params, slots, neg_etas, scales, loss_sum, gens, perms, ids
+        sel = torch.tensor(keep, dtype=torch.int64, device=dev)
+        params = [p.index_select(0, sel) for p in params]
+        slots = [[a.index_select(0, sel) for a in slot] for slot in slots]
+        neg_etas = [v.index_select(0, sel) for v in neg_etas]
+        scales, loss_sum = scales.index_select(0, sel), loss_sum.index_select(0, sel)
+        perms = perms.index_select(0, sel) if perms.numel() else perms
+        gens = [gens[r] for r in keep]
+        ids = [ids[r] for r in keep]
 
     try:
         for t in range(1, max_steps + 1):
@@ -250,19 +263,12 @@ def train_ensemble(
             idx = perms[:, k * b : (k + 1) * b]
             grads, loss = step_fn(params, data.x_train[idx], data.y_train[idx])
             with torch.no_grad():
-                # while every member runs, the update is in place; once one has stopped,
-                # the new values are masked so that its weights stay as they were
-                all_active = len(running) == n_members
-                new = params if all_active else [p.clone() for p in params]
-                torch._foreach_addcmul_(new, list(grads), neg_etas)
+                torch._foreach_addcmul_(params, list(grads), neg_etas)
                 if plan is not None and plan.active:
                     raws = [plan.draw(g, dev) for g in gens]
                     stacked_raw = [torch.stack(parts) for parts in zip(*raws, strict=True)]
                     draws = plan.transform(stacked_raw, scales)
-                    torch._foreach_add_([new[i] for i in noisy_idx], [d.to(dt) for d in draws])
-                if not all_active:
-                    for p, q in zip(params, new, strict=True):
-                        p.copy_(torch.where(view(active, p), q, p))
+                    torch._foreach_add_([params[i] for i in noisy_idx], [d.to(dt) for d in draws])
                 loss_sum += loss.detach()
                 schedule.accumulate(slots, params, t, j)
             if t != schedule.evals[j]:
@@ -277,26 +283,29 @@ def train_ensemble(
                     ],
                     dim=1,
                 ).tolist()
-            for i in list(running):
-                row = eval_row(t, stats[i][4] / (t - last_eval), stats[i], n, data.n_test)
+            keep = []
+            for r, i in enumerate(ids):
+                row = eval_row(t, stats[r][4] / (t - last_eval), stats[r], n, data.n_test)
                 rows[i].append(row)
                 decision, message = decide(t, max_steps, row, stop, chance)
-                if decision is not None:
-                    done[i] = (
-                        decision,
-                        message,
-                        t,
-                        [p[i].cpu().clone() for p in params],
-                        [a[i].cpu().clone() for a in slots[j % 2]],
-                    )
-                    running.remove(i)
-                    active[i] = False
+                if decision is None:
+                    keep.append(r)
+                    continue
+                done[i] = (
+                    decision,
+                    message,
+                    t,
+                    [p[r].cpu().clone() for p in params],
+                    [a[r].cpu().clone() for a in slots[j % 2]],
+                )
             loss_sum.zero_()
             bar.update(t - last_eval)
             last_eval = t
             j += 1
-            if not running:
+            if not keep:
                 break
+            if len(keep) < len(ids):
+                compact(keep)
     finally:
         bar.close()
     avg = [

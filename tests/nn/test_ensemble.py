@@ -55,14 +55,14 @@ def _generic_factory(spec: str, dtype: torch.dtype) -> Callable[[int], torch.nn.
 
 @pytest.fixture
 def fast_steps(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """A list that grows by one at every step taken by the FCN path."""
+    """A list that grows at every step taken by the FCN path, by that step's member count."""
     calls: list[int] = []
     original = StackedFCN.grad_and_loss
 
     def counted(
         self: StackedFCN, params: Sequence[torch.Tensor], x: torch.Tensor, y: torch.Tensor
     ) -> tuple[list[torch.Tensor], torch.Tensor]:
-        calls.append(1)
+        calls.append(int(x.shape[0]))
         return original(self, params, x, y)
 
     monkeypatch.setattr(StackedFCN, "grad_and_loss", counted)
@@ -186,13 +186,17 @@ def test_cnn_takes_the_generic_path(fast_steps: list[int]) -> None:
             assert _close(member.final_state[k], solo.final_state[k], RTOL[torch.float64])
 
 
-def test_stopped_member_is_frozen_while_others_continue(data: Dataset) -> None:
+def test_stopped_member_is_frozen_while_others_continue(
+    data: Dataset, fast_steps: list[int]
+) -> None:
     kw = {"batch_size": 16, "max_steps": 60, "eval_every": 20, "average_last": 5}
     stop = StopRule(chance_after=20)
     ens = train_ensemble("fcn2-8", data, etas=[1e5, 0.3], seeds=[4], stop=stop, **kw)  # type: ignore[arg-type]
     first, second = ens.members
     assert (first.status, first.steps) == ("diverged", 20)
     assert (second.status, second.steps) == ("step_limit", 60)
+    # the stopped member is dropped from the stacks: 20 steps of 2 members, then 40 of 1
+    assert fast_steps == [2] * 20 + [1] * 40
     # without the diverged member, the other member's run is unchanged
     alone = train_ensemble("fcn2-8", data, etas=[0.3], seeds=[4], stop=stop, **kw)  # type: ignore[arg-type]
     for k, v in alone.members[0].final_state.items():

@@ -38,7 +38,13 @@ networks "fcn3-64-nobias" on scikit-learn's digits (1,347 training images), b = 
 sizes spread over [0.1, 0.4], no noise, on one torch thread, where a step's cost is
 almost all fixed per-step overhead rather than flops.
 
-Run: ``.venv/bin/python benchmarks/bench_nn_train.py [--mode single|ensemble|claim|both|all]
+Mode ``target``: the claim ``nn.trend``'s own ensemble at quick size (36 networks, step
+sizes 0.1-0.4 x 6 seeds, b = 8, each to training loss 0.01, at most 4,000 steps,
+evaluations every 250, one torch thread), timed whole: the best of ``--repeats`` runs,
+with the members' mean and largest step counts (members stop at different steps; a
+stopped member is dropped from the stacks). Not part of ``all``.
+
+Run: ``.venv/bin/python benchmarks/bench_nn_train.py [--mode single|ensemble|claim|target|both|all]
 [--device cpu|cuda] [--dtype float32|float64] [--steps S] [--width W] [--n-train N]
 [--members E] [--ens-widths 128,256,512] [--vmap] [--repeats R]`` (``both``: single and
 ensemble; ``all``, the default: the three modes). ``--quick`` (width 64, 2000
@@ -64,6 +70,7 @@ from heavytail.nn import (
     FCN,
     Dataset,
     InjectedNoise,
+    StopRule,
     build_model,
     digits,
     teacher_student,
@@ -325,10 +332,40 @@ def run_claim(args: argparse.Namespace, dev: torch.device, dt: torch.dtype) -> N
         torch.set_num_threads(threads)
 
 
+def run_target(args: argparse.Namespace, dev: torch.device, dt: torch.dtype) -> None:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the claim trains
+    try:
+        data = digits(rng=0, device=dev, dtype=dt)
+        step_sizes = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4)
+        etas = [e for e in step_sizes for _ in range(6)]
+        seeds = [s for _ in step_sizes for s in range(6)]
+        times, steps = [], []
+        for _ in range(args.repeats):
+            start = time.perf_counter()
+            res = train_ensemble(
+                "fcn3-64-nobias", data, etas=etas, seeds=seeds, batch_size=8, max_steps=4000,
+                stop=StopRule(train_loss=0.01), average_last=100, eval_every=250,
+                device=dev, dtype=dt, progress=False,
+            )  # fmt: skip
+            sync(dev)
+            times.append(time.perf_counter() - start)
+            steps = [m.steps for m in res.members]
+        print(
+            f"\ntarget: {len(etas)} networks fcn3-64-nobias on digits to training loss 0.01, "
+            f"one torch thread: best of {args.repeats} {min(times):.2f} s; steps per member "
+            f"mean {np.mean(steps):.0f}, largest {max(steps)}"
+        )
+    finally:
+        torch.set_num_threads(threads)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--mode", choices=["single", "ensemble", "claim", "both", "all"], default="all"
+        "--mode",
+        choices=["single", "ensemble", "claim", "target", "both", "all"],
+        default="all",
     )
     parser.add_argument(
         "--vmap", action="store_true", help="ensemble mode: also time train_ensemble's vmap path"
@@ -376,6 +413,8 @@ def main() -> None:
         run_ensemble(args, data, dev, dt)
     if args.mode in ("claim", "all"):
         run_claim(args, dev, dt)
+    if args.mode == "target":
+        run_target(args, dev, dt)
 
 
 if __name__ == "__main__":

@@ -374,6 +374,23 @@ class ResultStore:
             records.append(rec)
         return pd.DataFrame.from_records(records)
 
+    def stray_files(self) -> list[Path]:
+        """Files in the arrays folder that no recorded run names, sorted.
+
+        A driver writes a run's .npz (through a temporary file) before its row, so a
+        driver killed in between leaves a file no row names: a temporary file, or an .npz
+        that the run's next attempt overwrites. A driver that is running leaves the same
+        while it writes. They are never read; delete them only when no sweep is running
+        on this store.
+        """
+        if not self.arrays_dir.is_dir():
+            return []
+        named = {
+            name
+            for (name,) in self._conn.execute("SELECT arrays FROM runs WHERE arrays IS NOT NULL")
+        }
+        return sorted(p for p in self.arrays_dir.iterdir() if p.name not in named)
+
     def integrity(self) -> str:
         """SQLite's ``PRAGMA integrity_check`` ("ok" for a sound file)."""
         return str(self._conn.execute("PRAGMA integrity_check").fetchone()[0])

@@ -50,11 +50,15 @@ class SweepReportFiles:
         The PNG files.
     skipped : tuple of str
         One line per figure not drawn, naming the experiment and the missing columns.
+    stray : tuple of Path
+        Files in the store's arrays folder that no run names
+        (:meth:`ResultStore.stray_files`); none were read.
     """
 
     tables: tuple[Path, ...]
     figures: tuple[Path, ...]
     skipped: tuple[str, ...]
+    stray: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -270,6 +274,7 @@ def write_sweep_report(store: str | Path, out: str | Path) -> SweepReportFiles:
     (folder / "figures").mkdir(parents=True, exist_ok=True)
     with ResultStore(store, readonly=True) as db:
         tables, failed = sweep_tables(db)
+        stray = tuple(db.stray_files())
     written: list[Path] = []
     figures: list[Path] = []
     skipped: list[str] = []
@@ -292,4 +297,4 @@ def write_sweep_report(store: str | Path, out: str | Path) -> SweepReportFiles:
         failed_csv = folder / "failed.csv"
         failed.to_csv(failed_csv, index=False)
         written.append(failed_csv)
-    return SweepReportFiles(tuple(written), tuple(figures), tuple(skipped))
+    return SweepReportFiles(tuple(written), tuple(figures), tuple(skipped), stray)

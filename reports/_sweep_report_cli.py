@@ -50,4 +50,11 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(f"Skipped: {line}\n")
     if not files.tables:
         out.write("The store holds no runs.\n")
+    if files.stray:
+        folder = files.stray[0].parent
+        out.write(
+            f"Stray: {len(files.stray)} file(s) in {folder} that no run names, left by a "
+            "sweep killed while writing (or being written by one running now); they were "
+            "not read, and can be deleted when no sweep is running on this store.\n"
+        )
     return 0

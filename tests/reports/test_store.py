@@ -156,3 +156,22 @@ def test_readonly_folder(tmp_path: Path) -> None:
         with pytest.raises(StoreError, match="is not writable"):
             ResultStore(folder / "s.sqlite")
         assert not (folder / "s.sqlite").exists()
+
+
+def test_stray_files_are_those_no_run_names(tmp_path: Path) -> None:
+    # A driver killed between writing a run's arrays and its row leaves files that no row
+    # names: a temporary file, or a finished .npz. Both are listed; the arrays of recorded
+    # runs, done or failed, are not (the negative control: a clean store lists nothing).
+    path = tmp_path / "s.sqlite"
+    with ResultStore(path) as store:
+        assert store.stray_files() == []  # no arrays folder yet
+        store.record("toy", CONFIG, _outcome("done"))
+        store.record("toy", {**CONFIG, "x": 2.0}, _outcome("failed", {**CONFIG, "x": 2.0}))
+        assert store.stray_files() == []
+        folder = store.arrays_dir
+        (folder / ".abc.123.tmp").write_bytes(b"partial")
+        (folder / f"{config_hash('toy', {**CONFIG, 'x': 3.0})}.npz").write_bytes(b"x")
+        assert [p.name for p in store.stray_files()] == sorted(
+            [".abc.123.tmp", f"{config_hash('toy', {**CONFIG, 'x': 3.0})}.npz"]
+        )
+        assert store.count() == {"done": 1, "failed": 1}  # nothing was touched

@@ -267,6 +267,10 @@ def tail_index(
         out.write(f"auto route: {route} (estimator {estimate.settings.get('estimator')})\n")
     for warning in estimate.warnings:
         out.write(f"warning: {warning}\n")
+    # What "auto" found and put into its answer (a joined interval, an infinite upper
+    # end): not warnings, but the reasons the interval is what it is.
+    for note in estimate.settings.get("notes", ()):
+        out.write(f"note: {note}\n")
     if plot is not None:
         fig = tail_index_figure(x, estimate, Path(file).name)
         try:

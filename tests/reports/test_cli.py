@@ -158,6 +158,24 @@ def test_tail_index_plot(
     assert _snapshot(path) == before
 
 
+def test_tail_index_prints_why_the_interval_is_unbounded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A lognormal sample: "auto" gives an infinite upper end and says why in a note; an
+    # exact Pareto sample (the control) gets a finite interval and no such note.
+    light = tmp_path / "lognormal.npy"
+    np.save(light, np.random.default_rng(1).lognormal(0.0, 1.0, 10_000))
+    assert main(["tail-index", str(light)]) == 0
+    out = capsys.readouterr().out
+    assert ", inf]" in out.splitlines()[0]
+    assert "note: " in out and "do not rule out a light tail" in out
+    heavy = tmp_path / "pareto.npy"
+    np.save(heavy, np.random.default_rng(1).pareto(1.5, 10_000) + 1.0)
+    assert main(["tail-index", str(heavy)]) == 0
+    out = capsys.readouterr().out
+    assert ", inf]" not in out.splitlines()[0] and "light tail" not in out
+
+
 def _write_bad(tmp_path: Path, name: str) -> Path:
     path = tmp_path / name
     if name == "garbage.npy":

@@ -39,19 +39,24 @@ steps:
   (``RouteReason.ONE_SIDED``): no stable law with alpha >= 1 is one-sided.
 - *the stable route in doubt* (:func:`stable_misfit`): where the data are one-sided,
   the fitted |beta| is at least ``misfit_beta`` (the skewed edge of the quantile
-  tables), or Hill's z at the data's k is at least ``misfit_z`` (or the tail check is
-  flagged), the stable route's interval is joined with the tail route's on |x - loc|:
-  the interval then reflects the model's misfit, not only sampling error. The estimate
-  stays the stable route's; ``settings["misfit"]`` records both intervals.
+  tables), Hill's z at the data's k is at least ``misfit_z`` (or the tail check is
+  flagged), or Hill's z over the top ``extreme_fraction`` (1%) of |x - loc| is at least
+  ``misfit_z`` (the extreme tail, where a small heavier contaminating tail lives), the
+  stable route's interval is joined with the tail route's on |x - loc|, and in the last
+  case with Hill's interval over that top 1% too: the interval then reflects the
+  model's misfit, not only sampling error. The estimate stays the stable route's;
+  ``settings["misfit"]`` records every part.
 - *tail route*: a stable law is rejected. The estimate is Hill's, with k chosen by the
   minimum Kolmogorov-Smirnov rule (:func:`hill_estimator`); its interval is widened by a
   bias allowance read off the drift of the estimate from k to k/4 and joined with Hill's
   intervals at k/4 and k/16 (see ``_hill_with_bias_allowance``). The moment estimator at
   the same k is the cross-check.
 - *light tails*: where the moment estimator's interval at k, k/4 or k/16 reaches an
-  extreme-value index of 0 (tail route), or the stable route's interval reaches the
-  Gaussian end (``gaussian_boundary``), the data do not rule out a tail index of
-  infinity, and the interval's upper end is ``inf``.
+  extreme-value index of 0 (tail route), where the likelihood-ratio test of
+  :func:`lognormal_tail_test` rejects a power-law tail at k in favour of a lognormal
+  one at ``light_tail_level`` (tail route), or where the stable route's interval
+  reaches the Gaussian end (``gaussian_boundary``), the data do not rule out a tail
+  index of infinity, and the interval's upper end is ``inf``.
 
 Randomness: only the stable route draws, from ``rng``: the quantile fit's bootstrap, then
 the tail check's replicates; the same ``rng`` gives the same result. The bootstrap sets

@@ -386,7 +386,8 @@ def _stable_route(
             "extreme_ci": extreme_ci,
             "extreme_k": stable.tail.extreme_k if extreme_ci is not None else None,
         }
-        notes.append(_misfit_message(reasons, ci, _hull(*parts)))
+        extreme_k = stable.tail.extreme_k if extreme_ci is not None else None
+        notes.append(_misfit_message(reasons, ci, _hull(*parts), extreme_k))
         ci = joined
     if fit.alpha >= policy.gaussian_boundary or ci[1] >= policy.gaussian_boundary:
         # The tail index of a finite-variance law is not identified by a stable fit: any
@@ -420,14 +421,21 @@ def _tail_interval(
 
 
 def _misfit_message(
-    reasons: tuple[MisfitReason, ...], stable_ci: tuple[float, float], tail_ci: tuple[float, float]
+    reasons: tuple[MisfitReason, ...],
+    stable_ci: tuple[float, float],
+    tail_ci: tuple[float, float],
+    extreme_k: int | None = None,
 ) -> str:
     why = "; ".join(r.value for r in reasons)
+    extreme = (
+        ""
+        if extreme_k is None
+        else f", and Hill's interval over the top {extreme_k}, where the extreme tail disagrees"
+    )
     return (
         f"the stable law is in doubt ({why}): its interval {_fmt_ci(stable_ci)} is joined "
         f"with the tail's {_fmt_ci(tail_ci)} (Hill on |x - loc|: the tail route's interval "
-        "with its bias allowance, and Hill's over the top 1% where the extreme tail "
-        "disagrees)"
+        f"with its bias allowance{extreme})"
     )
 
 

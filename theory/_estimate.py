@@ -363,14 +363,18 @@ def _stable_route(
     notes: list[str] = []
     details: dict[str, Any] = {}
     reasons = stable_misfit(one_sided, float(fit.beta), stable.tail, policy)
-    mags = np.abs(xs - fit.loc)
-    tail_ci = _tail_interval(mags, stable.hill, policy) if reasons else None
-    extreme_ci = None
-    if MisfitReason.EXTREME_TAIL in reasons and stable.tail.extreme_k is not None:
-        # The extreme tail disagrees with the fitted law: the interval must also hold
-        # what Hill says there, beyond where the tail route's minimum-KS k may sit.
-        extreme = _try(lambda: hill_estimator(mags, k=stable.tail.extreme_k))
-        extreme_ci = None if extreme is None else extreme.ci
+    tail_ci = extreme_ci = None
+    extreme_k = stable.tail.extreme_k if MisfitReason.EXTREME_TAIL in reasons else None
+    if reasons:
+        mags = np.abs(xs - fit.loc)
+        tail_ci = _tail_interval(mags, stable.hill, policy)
+        if extreme_k is not None:
+            # The extreme tail disagrees with the fitted law: the interval must also hold
+            # what Hill says there, beyond where the tail route's minimum-KS k may sit.
+            extreme = _try(lambda: hill_estimator(mags, k=extreme_k))
+            extreme_ci = None if extreme is None else extreme.ci
+    if extreme_ci is None:
+        extreme_k = None
     if stable.tail.flagged:
         # A flagged tail check also joins the intervals (MisfitReason.TAIL_DISAGREES); it
         # stays a warning: before the join it fired on 0.3% of the widened grid's right
@@ -384,9 +388,8 @@ def _stable_route(
             "stable_ci": ci,
             "tail_ci": tail_ci,
             "extreme_ci": extreme_ci,
-            "extreme_k": stable.tail.extreme_k if extreme_ci is not None else None,
+            "extreme_k": extreme_k,
         }
-        extreme_k = stable.tail.extreme_k if extreme_ci is not None else None
         notes.append(_misfit_message(reasons, ci, _hull(*parts), extreme_k))
         ci = joined
     if fit.alpha >= policy.gaussian_boundary or ci[1] >= policy.gaussian_boundary:

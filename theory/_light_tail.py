@@ -141,8 +141,10 @@ def _truncated_normal_fit(t: FloatArray) -> tuple[float, float, float]:
 
     whose minimum over u > 0, for fixed c, is the positive root of S2 u^2 - c S1 u - k =
     0. The profile in c is scanned on a grid over [-60, 20] (c -> -inf is the exponential
-    limit; at c = -60 the fit is within about 1e-3 of it in log-likelihood per value for
-    the tails seen here) and refined by a bounded Brent search around the best point.
+    limit; at c = -60 the log-likelihood is within 3e-5 per value of the exponential's,
+    measured on exponential samples of 100 to 10,000 values, so a statistic clipped at 0
+    loses nothing a test at the 5% level, critical value 2.71, could see) and refined by
+    a bounded Brent search around the best point.
     """
     k = t.size
     s1 = float(t.sum())

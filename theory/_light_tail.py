@@ -141,10 +141,11 @@ def _truncated_normal_fit(t: FloatArray) -> tuple[float, float, float]:
 
     whose minimum over u > 0, for fixed c, is the positive root of S2 u^2 - c S1 u - k =
     0. The profile in c is scanned on a grid over [-60, 20] (c -> -inf is the exponential
-    limit; at c = -60 the log-likelihood is within 3e-5 per value of the exponential's,
-    measured on exponential samples of 100 to 10,000 values, so a statistic clipped at 0
-    loses nothing a test at the 5% level, critical value 2.71, could see) and refined by
-    a bounded Brent search around the best point.
+    limit; at c = -60 the log-likelihood was within 1.3e-5 per value of the
+    exponential's on exponential samples of 100 to 10,000 values, so the statistic of a
+    near-exponential sample errs low by about 2.6e-5 k at most, 0.26 at k = 1e4: the test
+    is then slightly conservative, never falsely rejecting) and refined by a bounded
+    Brent search around the best point.
     """
     k = t.size
     s1 = float(t.sum())

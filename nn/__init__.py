@@ -22,6 +22,8 @@ from ._result import EnsembleResult as EnsembleResult
 from ._result import TrainResult as TrainResult
 from ._result import load_result as load_result
 from ._result import load_state as load_state
+from ._rows import RowsTailIndex as RowsTailIndex
+from ._rows import rows_tail_index as rows_tail_index
 from ._train import StopRule as StopRule
 from ._train import train as train
 
@@ -32,6 +34,7 @@ __all__: list[str] = [
     "EnsembleResult",
     "InjectedNoise",
     "PruneResult",
+    "RowsTailIndex",
     "StopRule",
     "TrainResult",
     "analyze",
@@ -45,6 +48,7 @@ __all__: list[str] = [
     "load_state",
     "prune_layer",
     "prune_model",
+    "rows_tail_index",
     "symmetric_stable",
     "teacher_student",
     "train",

@@ -8,6 +8,7 @@ from ._data import digits as digits
 from ._data import teacher_student as teacher_student
 from ._datafiles import load_cifar as load_cifar
 from ._datafiles import load_mnist as load_mnist
+from ._datafiles import mnist5k as mnist5k
 from ._ensemble import train_ensemble as train_ensemble
 from ._models import CNN as CNN
 from ._models import FCN as FCN
@@ -46,6 +47,7 @@ __all__: list[str] = [
     "load_mnist",
     "load_result",
     "load_state",
+    "mnist5k",
     "prune_layer",
     "prune_model",
     "rows_tail_index",

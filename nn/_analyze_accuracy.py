@@ -20,7 +20,13 @@ from ._device import as_device
 from ._models import build_model
 from ._prune_torch import PRUNE_METHODS, prune_layer, weight_layers, weight_of
 
-__all__ = ["accuracy_columns", "check_ratios", "evaluate", "network_for"]
+__all__ = [
+    "accuracy_columns",
+    "check_ratios",
+    "evaluate",
+    "match_by_order",
+    "network_for",
+]
 
 #: Test inputs per forward pass.
 BATCH = 4096
@@ -63,18 +69,49 @@ def _state_of(source: Any) -> Mapping[str, torch.Tensor]:
     return dict(source)
 
 
-def network_for(source: Any, arch: str | None, data: Any, device: Any = None) -> torch.nn.Module:
+def match_by_order(
+    state: Mapping[str, torch.Tensor], model: torch.nn.Module
+) -> dict[str, str] | None:
+    """The checkpoint's names mapped onto ``model``'s, by order and shape, or None.
+
+    A plain ``nn.Sequential`` state dict names its tensors ``0.weight``, ``2.weight``, ...
+    where :func:`build_model` names them ``layers.0.weight``, ``layers.1.weight``, .... The
+    two match when they hold the same number of tensors and the i-th tensor of one has the
+    shape of the i-th of the other, for every i (state dicts keep the order in which the
+    modules were registered, which is the order of the forward pass for a Sequential).
+    Returns None when they do not; the mapping (checkpoint name -> model name) otherwise.
+    """
+    target = model.state_dict()
+    source_items = [(k, v) for k, v in state.items() if isinstance(v, torch.Tensor)]
+    target_items = list(target.items())
+    if len(source_items) != len(target_items) or len(source_items) != len(state):
+        return None
+    mapping = {}
+    for (src, tensor), (dst, expected) in zip(source_items, target_items, strict=True):
+        if tuple(tensor.shape) != tuple(expected.shape):
+            return None
+        mapping[src] = dst
+    return mapping
+
+
+def network_for(
+    source: Any, arch: str | None, data: Any, device: Any = None
+) -> tuple[torch.nn.Module, dict[str, str] | None]:
     """A private copy of the network, masks made permanent, or one built from ``arch``.
 
     Checks ``data`` and the fit of a state dict to ``arch`` (before any other work). The
     copy lives on ``device``: None keeps a module's device, and puts a network built from
-    a state dict on the CPU.
+    a state dict on the CPU. A state dict whose names are not the architecture's (a plain
+    ``nn.Sequential``'s ``0.weight``, ``2.weight``, ...) is loaded by order and shape
+    (:func:`match_by_order`) when that matches every tensor; the second value is then
+    that mapping (checkpoint name -> architecture name), else None.
     """
     dev = None if device is None else as_device(device)
     if not isinstance(data, Dataset):
         raise InvalidArgumentError(
             f"`data` must be a heavytail.nn.Dataset, got {type(data).__name__}"
         )
+    mapping: dict[str, str] | None = None
     if isinstance(source, torch.nn.Module):
         model = copy.deepcopy(source)
         if dev is not None:
@@ -90,14 +127,19 @@ def network_for(source: Any, arch: str | None, data: Any, device: Any = None) ->
         try:
             model.load_state_dict(state, strict=True)
         except RuntimeError as exc:
-            detail = " ".join(str(exc).split())
-            raise InvalidArgumentError(
-                f"the checkpoint does not fit the architecture {arch!r}: {detail[:400]}"
-            ) from None
+            mapping = match_by_order(state, model)
+            if mapping is None:
+                detail = " ".join(str(exc).split())
+                raise InvalidArgumentError(
+                    f"the checkpoint does not fit the architecture {arch!r}, neither by name "
+                    f"nor by order and shape ({len(state)} tensors in the checkpoint, "
+                    f"{len(model.state_dict())} in the architecture): {detail[:400]}"
+                ) from None
+            model.load_state_dict({mapping[k]: v for k, v in state.items()}, strict=True)
     for _, module in weight_layers(model):
         if hasattr(module, "weight_orig"):
             prune.remove(module, "weight")
-    return model
+    return model, mapping
 
 
 def accuracy_columns(

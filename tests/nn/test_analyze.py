@@ -94,13 +94,16 @@ def test_columns_and_layout() -> None:
     with torch.no_grad():
         conv.weight.copy_(torch.from_numpy(sample_stable(1.5, 216, rng=4).reshape(8, 3, 3, 3)))
         conv.bias.zero_()
-    head = _linear(5, 32, sample_stable(1.5, 160, rng=5))
+    # The output layer's rows are its 12 inputs (transposed, the papers' convention): too
+    # few for the block sum.
+    head = _linear(5, 12, sample_stable(1.5, 60, rng=5))
     net = torch.nn.Sequential(conv, torch.nn.Flatten(), head)
     table = analyze(net, rng=0, n_permutations=2)
     assert list(table["name"]) == ["0", "2"]
-    assert list(table["shape"]) == ["8x3x3x3", "5x32"]  # conv (out, in, kh, kw), Linear
-    assert list(table["matrix"]) == ["24x9", "5x32"]  # kernels as rows
-    assert list(table["n_params"]) == [216, 160]
+    assert list(table["shape"]) == ["8x3x3x3", "5x12"]  # conv (out, in, kh, kw), Linear
+    assert list(table["matrix"]) == ["24x9", "5x12"]  # kernels as rows
+    assert list(table["n_params"]) == [216, 60]
+    assert list(table["rows_n"]) == [24, 12]  # the output layer transposed
     for kind in ("entries", "rows", "norms"):
         for suffix in ("alpha", "ci_low", "ci_high", "estimand", "method", "n", "warnings"):
             assert f"{kind}_{suffix}" in table.columns
@@ -117,7 +120,8 @@ def test_columns_and_layout() -> None:
 def test_subsample_is_reported_and_seeded() -> None:
     model = torch.nn.Sequential(_linear(100, 60, sample_stable(1.2, 6000, rng=3)))
     a = analyze(model, rng=5, max_entries=2000)
-    assert a.loc[0, "entries_n"] == 2000
+    # Three disjoint subsamples of 2000 // 3 entries each.
+    assert a.loc[0, "entries_n"] == 3 * (2000 // 3)
     pd.testing.assert_frame_equal(a, analyze(model, rng=5, max_entries=2000))
     other = analyze(model, rng=6, max_entries=2000)
     assert other.loc[0, "entries_alpha"] != a.loc[0, "entries_alpha"]

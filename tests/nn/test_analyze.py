@@ -259,3 +259,72 @@ def test_a_dead_layer_is_reported_not_dropped() -> None:
         assert dead[f"{kind}_warnings"].startswith("not estimated: ")
     assert [dead[f"prunable_{m}"] for m in ("magnitude", "node", "singular")] == [1.0] * 3
     assert table.iloc[0]["prunable_magnitude"] < 1.0
+
+
+def _big_layer(values: np.ndarray) -> torch.nn.Sequential:
+    return torch.nn.Sequential(_linear(400, 300, values))
+
+
+@pytest.mark.parametrize("law", ["stable-1.5", "student-3"])
+def test_entries_subsamples_agree_with_the_whole_layer(law: str) -> None:
+    # 120,000 entries, over the default max_entries (1e5): the layer is split into three
+    # disjoint subsamples. The whole layer (max_entries above its size: every entry) must
+    # lie inside the split estimate's interval for each of 6 subsample seeds.
+    gen = np.random.default_rng(21)
+    if law == "stable-1.5":
+        values = sample_stable(1.5, 120_000, rng=21)
+    else:
+        values = gen.standard_t(3.0, 120_000)
+    model = _big_layer(values)
+    whole = analyze(model, rng=0, max_entries=200_000, n_permutations=1).loc[0]
+    assert whole["entries_n"] == 120_000
+    # Negative control: a layer of another law (stable 1.1), whose whole-layer estimate
+    # must fall outside every one of these intervals.
+    other = analyze(
+        _big_layer(sample_stable(1.1, 120_000, rng=22)), rng=0, max_entries=200_000
+    ).loc[0, "entries_alpha"]
+    for seed in range(6):
+        part = analyze(model, rng=seed, n_permutations=1).loc[0]
+        assert part["entries_n"] == 3 * (100_000 // 3)
+        assert part["entries_ci_low"] <= whole["entries_alpha"] <= part["entries_ci_high"]
+        assert not part["entries_ci_low"] <= other <= part["entries_ci_high"]
+
+
+def test_module_without_weight_layers_is_a_clear_error() -> None:
+    for bad in (torch.nn.ReLU(), torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Flatten())):
+        with pytest.raises(InvalidArgumentError, match="model_or_checkpoint.*no layer"):
+            analyze(bad)
+    with pytest.raises(InvalidArgumentError, match="model_or_checkpoint"):
+        analyze({"bias": torch.zeros(3)})
+    with pytest.raises(InvalidArgumentError, match="model_or_checkpoint"):
+        analyze({})
+
+
+def test_sequential_state_dict_matched_to_arch_by_order() -> None:
+    data = digits(rng=0)
+    torch.manual_seed(0)
+    seq = torch.nn.Sequential(
+        torch.nn.Linear(64, 32, bias=False),
+        torch.nn.ReLU(),
+        torch.nn.Linear(32, 32, bias=False),
+        torch.nn.ReLU(),
+        torch.nn.Linear(32, 10, bias=False),
+    ).to(torch.float64)
+    state = seq.state_dict()
+    assert list(state) == ["0.weight", "2.weight", "4.weight"]
+    table = analyze(state, data=data, arch="fcn3-32-nobias", rng=0, ratios=(0.5,))
+    assert table.attrs["matched_by_order"] == {
+        "0.weight": "layers.0.weight",
+        "2.weight": "layers.1.weight",
+        "4.weight": "layers.2.weight",
+    }
+    assert "by order and shape" in table.attrs["note"]
+    assert list(table["arch_name"]) == ["layers.0", "layers.1", "layers.2"]
+    # The accuracy is the Sequential's own (the same weights, loaded by order).
+    x = data.x_test.to(torch.float64)
+    expected = float((seq(x).argmax(1) == data.y_test).double().mean())
+    assert table.loc[0, "test_accuracy"] == pytest.approx(expected, abs=1e-12)
+    assert not table["acc_node_0.5"].isna().any()
+    # Negative control: a shape that does not match is refused, naming both counts.
+    with pytest.raises(InvalidArgumentError, match="neither by name nor by order"):
+        analyze(state, data=data, arch="fcn3-16-nobias", rng=0)

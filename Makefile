@@ -2,6 +2,7 @@
 #   make verify the main job: every claim at quick size, report in heavytail-report/
 #               (`make demo` is the same)
 #   make test   ruff, mypy and pytest (slow tests skipped; `make test-slow` runs them too)
+# `make test-anycpu` runs the fast tests again as other CPUs would compute them (below).
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -9,7 +10,7 @@ STAMP := $(VENV)/.installed
 PACKAGES := -p heavytail._lib -p heavytail.theory -p heavytail.simulate -p heavytail.nn -p heavytail.reports
 PYTEST_ARGS ?=
 
-.PHONY: setup link demo verify test lint typecheck pytest test-slow bench clean
+.PHONY: setup link demo verify test lint typecheck pytest test-slow test-anycpu bench clean
 
 # Dependencies are installed once per change of pyproject.toml or constraints.txt.
 $(STAMP): pyproject.toml constraints.txt
@@ -46,6 +47,18 @@ test: lint typecheck pytest
 
 test-slow: link
 	$(BIN)/python -m pytest -n 2 --runslow $(PYTEST_ARGS)
+
+# The same fast tests with the numerical libraries forced onto the code paths of other
+# CPUs: MKL's conditional-numerical-reproducibility mode (torch's BLAS and LAPACK),
+# OpenBLAS's oldest x86-64 kernels (numpy and scipy), and ATen's kernels without SIMD
+# (torch). A tolerance that holds only on the developer's CPU fails here.
+ANYCPU_SETTINGS ?= MKL_CBWR=COMPATIBLE OPENBLAS_CORETYPE=Prescott ATEN_CPU_CAPABILITY=default
+
+test-anycpu: link
+	for setting in $(ANYCPU_SETTINGS); do \
+		echo "== $$setting"; \
+		env $$setting $(BIN)/python -m pytest -n 2 -p no:cacheprovider $(PYTEST_ARGS) || exit 1; \
+	done
 
 bench: link
 	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done

@@ -104,6 +104,14 @@ def weight_matrix(weight: torch.Tensor) -> torch.Tensor:
     """
     if not isinstance(weight, torch.Tensor):
         raise InvalidArgumentError(f"`weight` must be a torch.Tensor, got {type(weight).__name__}")
+    if weight.layout != torch.strided:
+        raise InvalidArgumentError(
+            f"`weight` must be a dense tensor, got a sparse one ({weight.layout}); "
+            "convert it with .to_dense()"
+        )
+    if weight.is_complex():
+        # read as real weights it would lose its imaginary part (torch only warns)
+        raise InvalidArgumentError(f"`weight` must be real, got a complex tensor ({weight.dtype})")
     if weight.ndim < 2:
         raise InvalidArgumentError(
             f"`weight` must have at least 2 dimensions (a matrix or a convolution), "
@@ -171,6 +179,11 @@ def weight_of(module: torch.nn.Module, name: str) -> torch.Tensor:
     if weight.ndim < 2:
         raise InvalidArgumentError(
             f"`module`.{name} must have at least 2 dimensions, got shape {tuple(weight.shape)}"
+        )
+    if weight.is_complex() or weight.layout != torch.strided:
+        kind = "complex" if weight.is_complex() else f"sparse ({weight.layout})"
+        raise InvalidArgumentError(
+            f"`module`.{name} must be a real dense tensor, got a {kind} one ({weight.dtype})"
         )
     return weight
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import pickle
+import shlex
 from pathlib import Path
 
 import pytest
@@ -78,10 +80,89 @@ def test_pickle_payload_never_runs(tmp_path: Path, writer: str) -> None:
     assert not marker.exists()
 
 
+class _ShellPayload:
+    """Unpickling this would run a shell command (one that creates a marker file)."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (os.system, (f"touch {shlex.quote(str(self.marker))}",))
+
+
+@pytest.mark.parametrize("protocol", [2, 4, 5])
+@pytest.mark.parametrize("writer", ["torch.save", "pickle.dump"])
+def test_code_running_pickle_is_refused_as_code_not_as_corrupt(
+    tmp_path: Path, writer: str, protocol: int
+) -> None:
+    """The refusal says the file would run code, and never advises weights_only=False."""
+    marker = tmp_path / "system-ran"
+    path = tmp_path / "evil.pt"
+    obj = {"weight": torch.zeros(2, 2), "x": _ShellPayload(marker)}
+    if writer == "torch.save":
+        torch.save(obj, path, pickle_protocol=protocol)
+    else:
+        path.write_bytes(pickle.dumps(obj, protocol=protocol))
+    # Positive control: an unrestricted unpickler does run the payload.
+    control = tmp_path / "control-ran"
+    pickle.loads(pickle.dumps(_ShellPayload(control), protocol=protocol))
+    assert control.exists()
+
+    with pytest.raises(InvalidArgumentError) as info:
+        load_checkpoint(path)
+    message = str(info.value)
+    assert not marker.exists()
+    assert message.startswith(str(path))
+    assert "would run code" in message
+    assert "system" in message  # names the refused object (posix.system or nt.system)
+    assert "corrupt" not in message
+    assert "weights_only" not in message and "safe_globals" not in message
+
+
+def test_no_message_relays_the_advice_to_load_anyway(tmp_path: Path) -> None:
+    """Whatever torch's weights-only loader refuses, its advice to allow it is dropped."""
+    for i, obj in enumerate([eval, print, _net()]):
+        path = tmp_path / f"x{i}.pt"
+        torch.save({"x": obj}, path)
+        with pytest.raises(InvalidArgumentError) as info:
+            load_checkpoint(path)
+        message = str(info.value)
+        assert "would run code" in message, message
+        assert "weights_only" not in message and "safe_globals" not in message, message
+
+
+def test_sparse_tensor_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "sparse.pt"
+    state = dict(_net().state_dict())
+    state["layers.0.weight"] = state["layers.0.weight"].to_sparse()
+    torch.save(state, path)
+    with pytest.raises(InvalidArgumentError, match=r"'layers\.0\.weight' is sparse"):
+        load_checkpoint(path)
+    # Control: the same weights, dense, load.
+    state["layers.0.weight"] = state["layers.0.weight"].to_dense()
+    torch.save(state, path)
+    assert load_checkpoint(path)["layers.0.weight"].layout == torch.strided
+
+
+@pytest.mark.parametrize("suffix", [".pt", ".safetensors"])
+def test_complex_tensor_is_refused_by_name(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"complex{suffix}"
+    state = {k: v.contiguous() for k, v in _net().state_dict().items()}
+    state["layers.0.weight"] = state["layers.0.weight"] * (1 + 2j)
+    if suffix == ".pt":
+        torch.save(state, path)
+    else:
+        save_file(state, str(path))
+    with pytest.raises(InvalidArgumentError, match=r"'layers\.0\.weight' is complex"):
+        load_checkpoint(path)
+
+
 def test_whole_model_file_is_refused_with_advice(tmp_path: Path) -> None:
     path = tmp_path / "model.pt"
     torch.save(_net(), path)
-    refused = r"names the Python object heavytail\.nn\._models\.FCN.*state_dict\(\)"
+    refused = (
+        r"would run code.*names the Python object\(s\) heavytail\.nn\._models\.FCN.*state_dict\(\)"
+    )
     with pytest.raises(InvalidArgumentError, match=refused):
         load_checkpoint(path)
 

@@ -146,7 +146,8 @@ def _rows(
     try:
         if n < MIN_ROWS:
             raise InvalidArgumentError(
-                f"{n} rows; the block-sum estimator needs at least {MIN_ROWS} rows (two blocks of 10)"
+                f"{n} rows; the block-sum estimator needs at least {MIN_ROWS} rows "
+                "(two blocks of 10)"
             )
         est = rows_tail_index(
             matrix, output_layer=output_layer, n_permutations=n_permutations, rng=gen

@@ -292,7 +292,7 @@ def test_entries_subsamples_agree_with_the_whole_layer(law: str) -> None:
 
 def test_module_without_weight_layers_is_a_clear_error() -> None:
     for bad in (torch.nn.ReLU(), torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Flatten())):
-        with pytest.raises(InvalidArgumentError, match="model_or_checkpoint.*no layer"):
+        with pytest.raises(InvalidArgumentError, match=r"model_or_checkpoint.*no layer"):
             analyze(bad)
     with pytest.raises(InvalidArgumentError, match="model_or_checkpoint"):
         analyze({"bias": torch.zeros(3)})

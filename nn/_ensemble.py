@@ -34,8 +34,10 @@ from ._models import build_model
 from ._noise import InjectedNoise, NoisePlan
 from ._result import EnsembleResult, TrainResult
 from ._train import (
+    Met,
     Schedule,
     StopRule,
+    add_noise,
     chance_level,
     check_common,
     decide,
@@ -230,7 +232,7 @@ def train_ensemble(
     n, b = data.n_train, batch_size
     per_epoch = n // b
     chance = chance_level(data.y_train, data.n_classes)
-    slots = [[torch.empty_like(p) for p in params] for _ in range(2)]
+    slots = schedule.new_slots(params)
     loss_sum = torch.zeros(n_members, device=dev, dtype=dt)
     # ids[r]: the member whose parameters are row r of the stacks. A member that stops
     # is dropped from every stack (compact) at the evaluation that stops it, so that the
@@ -241,6 +243,8 @@ def train_ensemble(
     perms = torch.empty(0, dtype=torch.int64, device=dev)
     rows: list[list[dict[str, float]]] = [[] for _ in range(n_members)]
     done: dict[int, tuple[str, str, int, list[torch.Tensor], list[torch.Tensor]]] = {}
+    met: list[Met | None] = [None] * n_members
+    last_stats: dict[int, list[float]] = {}
     last_eval, j = 0, 0
     bar = progress_bar(max_steps, show_progress(progress), f"train {n_members} networks")
 
@@ -268,7 +272,7 @@ def train_ensemble(
                     raws = [plan.draw(g, dev) for g in gens]
                     stacked_raw = [torch.stack(parts) for parts in zip(*raws, strict=True)]
                     draws = plan.transform(stacked_raw, scales)
-                    torch._foreach_add_([params[i] for i in noisy_idx], [d.to(dt) for d in draws])
+                    add_noise([params[i] for i in noisy_idx], draws, dt)
                 loss_sum += loss.detach()
                 schedule.accumulate(slots, params, t, j)
             if t != schedule.evals[j]:
@@ -287,7 +291,7 @@ def train_ensemble(
             for r, i in enumerate(ids):
                 row = eval_row(t, stats[r][4] / (t - last_eval), stats[r], n, data.n_test)
                 rows[i].append(row)
-                decision, message = decide(t, max_steps, row, stop, chance)
+                decision, message, met[i] = decide(t, max_steps, row, stop, chance, met[i])
                 if decision is None:
                     keep.append(r)
                     continue
@@ -296,8 +300,10 @@ def train_ensemble(
                     message,
                     t,
                     [p[r].cpu().clone() for p in params],
-                    [a[r].cpu().clone() for a in slots[j % 2]],
+                    [a[r].cpu().clone() for a in slots[schedule.slot(j)]],
                 )
+                if schedule.single(j):
+                    last_stats[i] = stats[r][:4]
             loss_sum.zero_()
             bar.update(t - last_eval)
             last_eval = t
@@ -308,18 +314,24 @@ def train_ensemble(
                 compact(keep)
     finally:
         bar.close()
-    avg = [
-        torch.stack([done[i][4][q] for i in range(n_members)]).to(dev) for q in range(len(names))
-    ]
-    with torch.no_grad():
-        fwd_avg = lambda x: eval_fn(avg, x)  # noqa: E731
-        metrics = torch.cat(
-            [
-                split_stats(fwd_avg, data.x_train, data.y_train),
-                split_stats(fwd_avg, data.x_test, data.y_test),
-            ],
-            dim=1,
-        ).tolist()
+    if len(last_stats) == n_members:
+        # every window held its last step only: each averaged network is the iterate that
+        # the member's last evaluation measured
+        metrics = [last_stats[i] for i in range(n_members)]
+    else:
+        avg = [
+            torch.stack([done[i][4][q] for i in range(n_members)]).to(dev)
+            for q in range(len(names))
+        ]
+        with torch.no_grad():
+            fwd_avg = lambda x: eval_fn(avg, x)  # noqa: E731
+            metrics = torch.cat(
+                [
+                    split_stats(fwd_avg, data.x_train, data.y_train),
+                    split_stats(fwd_avg, data.x_test, data.y_test),
+                ],
+                dim=1,
+            ).tolist()
     common = settings_dict(
         eta=None,
         batch_size=b,

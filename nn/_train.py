@@ -14,7 +14,10 @@ as a DataLoader with ``drop_last=True`` does).
 The host reads values from the device only at evaluations, every ``eval_every`` steps and
 at ``max_steps``: minibatch losses are summed on the device in between. The stopping rule
 is checked at evaluations, on the current iterate's loss and accuracy over the whole
-training set.
+training set. Barsbey et al.'s rule (their main.py) is ``StopRule(train_loss=5e-5,
+train_accuracy=1.0, all_targets=True, then_steps=10_000)`` with ``average_last=1000``:
+both targets met at an evaluation, then 10x the averaging window more steps, and the
+network analysed is the mean of the last 1,000 iterates.
 """
 
 from __future__ import annotations
@@ -65,15 +68,40 @@ class StopRule:
         "diverged" if, at an evaluation at step >= this, the training accuracy is at chance
         or below: no better than always answering the most frequent training label.
 
-    A non-finite loss (minibatch or whole training set) always ends the run as "diverged".
-    With no target, a run that does not diverge ends at ``max_steps`` ("step_limit").
+    all_targets : bool
+        False: any one target given is enough. True: the targets are met only at an
+        evaluation where every target given holds (Barsbey et al.: training loss < 5e-5 and
+        100% training accuracy).
+    then_steps : int
+        K >= 0: once the targets are met, the run goes on for K more steps and only then
+        ends as "converged" (Barsbey et al.: 10x the averaging window, so that the averaged
+        iterates are those of a converged run). K must be a multiple of ``eval_every``, so
+        that the run ends exactly K steps after the evaluation that met the targets. If
+        ``max_steps`` comes first, the run ends as "step_limit" and its message says when
+        the targets were met.
+
+    A non-finite loss (minibatch or whole training set) always ends the run as "diverged",
+    during the K steps too. With no target, a run that does not diverge ends at
+    ``max_steps`` ("step_limit").
     """
 
     train_loss: float | None = None
     train_accuracy: float | None = None
     chance_after: int | None = None
+    all_targets: bool = False
+    then_steps: int = 0
 
     def __post_init__(self) -> None:
+        if not isinstance(self.all_targets, bool):
+            raise InvalidArgumentError(
+                f"`all_targets` must be a bool, got {type(self.all_targets).__name__}"
+            )
+        check_int(self.then_steps, "then_steps", low=0)
+        if self.then_steps and self.train_loss is None and self.train_accuracy is None:
+            raise InvalidArgumentError(
+                "`then_steps` counts steps after the targets are met: give `train_loss` or "
+                "`train_accuracy` too"
+            )
         if self.train_loss is not None:
             check_real(self.train_loss, "train_loss", low=0.0, low_open=True)
         if self.train_accuracy is not None:
@@ -92,18 +120,34 @@ class Schedule:
 
     Evaluations happen at multiples of ``eval_every`` and at ``max_steps``. The average for
     evaluation j is the running mean of the iterates at steps ``starts[j] .. evals[j]``,
-    ``starts[j] = max(1, evals[j] - average_last + 1)``. Since average_last <= eval_every,
-    only the windows of consecutive evaluations can overlap, so two running means
-    (slot j mod 2) suffice.
+    ``starts[j] = max(1, evals[j] - average_last + 1)``. A window of ``average_last`` steps
+    holds at most ``ceil(average_last / eval_every)`` multiples of ``eval_every`` and
+    ``max_steps``, so at most ``n_slots = ceil(average_last / eval_every) + 1`` windows of
+    consecutive evaluations contain a step, and running means in slots j mod n_slots
+    suffice (two when average_last <= eval_every).
     """
 
     evals: tuple[int, ...]
     starts: tuple[int, ...]
+    n_slots: int = 2
 
     @classmethod
     def make(cls, max_steps: int, eval_every: int, average_last: int) -> Schedule:
         evals = tuple(sorted(set(range(eval_every, max_steps + 1, eval_every)) | {max_steps}))
-        return cls(evals, tuple(max(1, e - average_last + 1) for e in evals))
+        n_slots = -(-average_last // eval_every) + 1
+        return cls(evals, tuple(max(1, e - average_last + 1) for e in evals), n_slots)
+
+    def new_slots(self, params: Sequence[torch.Tensor]) -> list[list[torch.Tensor]]:
+        """Storage of the running means, one list like ``params`` per slot."""
+        return [[torch.empty_like(p) for p in params] for _ in range(self.n_slots)]
+
+    def slot(self, j: int) -> int:
+        """Slot of the running mean that evaluation j reads."""
+        return j % self.n_slots
+
+    def single(self, j: int) -> bool:
+        """Whether evaluation j's window holds only its own step (the mean is the iterate)."""
+        return self.starts[j] == self.evals[j]
 
     def accumulate(
         self, slots: list[list[torch.Tensor]], params: list[torch.Tensor], t: int, j: int
@@ -119,9 +163,9 @@ class Schedule:
     def windows(self, t: int, j: int) -> list[tuple[int, int]]:
         """(slot, count) for the windows containing step t; j is the next evaluation index."""
         out = []
-        for k in (j, j + 1):
-            if k < len(self.evals) and self.starts[k] <= t <= self.evals[k]:
-                out.append((k % 2, t - self.starts[k] + 1))
+        for k in range(j, min(j + self.n_slots, len(self.evals))):
+            if self.starts[k] <= t <= self.evals[k]:
+                out.append((k % self.n_slots, t - self.starts[k] + 1))
         return out
 
 
@@ -138,7 +182,7 @@ def check_common(
 ) -> tuple[StopRule, int]:
     """Validate the arguments shared by train and train_ensemble.
 
-    Returns the stop rule (None: the empty rule) and K (None: min(100, eval_every)).
+    Returns the stop rule (None: the empty rule) and M (None: min(100, eval_every)).
     """
     if not isinstance(data, Dataset):
         raise InvalidArgumentError(
@@ -167,15 +211,33 @@ def check_common(
     if average_last is None:
         average_last = min(100, eval_every)
     check_int(average_last, "average_last", low=1)
-    if average_last > eval_every:
+    if stop.then_steps % eval_every:
         raise InvalidArgumentError(
-            f"`average_last` must be <= `eval_every` ({eval_every}), got {average_last}"
+            f"`stop.then_steps` ({stop.then_steps}) must be a multiple of `eval_every` "
+            f"({eval_every}), so that a run ends exactly then_steps after the targets are met"
         )
     if progress is not None and not isinstance(progress, bool):
         raise InvalidArgumentError(
             f"`progress` must be None or a bool, got {type(progress).__name__}"
         )
     return stop, int(average_last)
+
+
+def add_noise(
+    params: Sequence[torch.Tensor], draws: Sequence[torch.Tensor], dtype: torch.dtype
+) -> None:
+    """``p += d`` for each pair, the draws cast to ``dtype`` before they are broadcast.
+
+    A per-unit draw (noise types 1 and 3's scale) comes as an expanded view of one value
+    per unit; casting the view would write out a full tensor of the weights' size every
+    step. Dimensions of stride 0 are narrowed to length 1 first, so that only the distinct
+    values are cast and ``add_`` broadcasts them: the same sums, entry by entry.
+    """
+    for p, d in zip(params, draws, strict=True):
+        for dim in range(d.ndim):
+            if d.stride(dim) == 0 and d.shape[dim] > 1:
+                d = d.narrow(dim, 0, 1)
+        p.add_(d.to(dtype))
 
 
 def show_progress(progress: bool | None) -> bool:
@@ -250,26 +312,66 @@ def settings_dict(
     }
 
 
+def targets_met(row: dict[str, float], stop: StopRule) -> str | None:
+    """The targets of ``stop`` that ``row`` meets, in words; None if they are not met."""
+    checks = []
+    if stop.train_loss is not None:
+        checks.append(
+            (
+                row["train_loss"] <= stop.train_loss,
+                f"train loss {row['train_loss']:.4g} <= {stop.train_loss:g}",
+            )
+        )
+    if stop.train_accuracy is not None:
+        checks.append(
+            (
+                row["train_accuracy"] >= stop.train_accuracy,
+                f"train accuracy {row['train_accuracy']:.4g} >= {stop.train_accuracy:g}",
+            )
+        )
+    hits = [text for ok, text in checks if ok]
+    if not hits or (stop.all_targets and len(hits) < len(checks)):
+        return None
+    return " and ".join(hits) if stop.all_targets else hits[0]
+
+
+Met = tuple[int, str]
+"""(step, words) of the evaluation at which a run first met its targets."""
+
+
 def decide(
     step: int,
     max_steps: int,
     row: dict[str, float],
     stop: StopRule,
     chance: float,
-) -> tuple[str | None, str]:
-    """(status or None to go on, message) after the evaluation ``row`` at ``step``."""
+    met: Met | None = None,
+) -> tuple[str | None, str, Met | None]:
+    """(status or None to go on, message, targets met) after the evaluation ``row``.
+
+    ``met`` is what an earlier evaluation met, None if the targets have not been met yet;
+    it is returned updated.
+    """
     if not (math.isfinite(row["batch_loss"]) and math.isfinite(row["train_loss"])):
-        return "diverged", f"non-finite loss at step {step}"
-    if stop.train_loss is not None and row["train_loss"] <= stop.train_loss:
-        return (
-            "converged",
-            f"train loss {row['train_loss']:.4g} <= {stop.train_loss:g} at step {step}",
-        )
-    if stop.train_accuracy is not None and row["train_accuracy"] >= stop.train_accuracy:
-        return (
-            "converged",
-            f"train accuracy {row['train_accuracy']:.4g} >= {stop.train_accuracy:g} at step {step}",
-        )
+        return "diverged", f"non-finite loss at step {step}", met
+    if met is None:
+        words = targets_met(row, stop)
+        if words is not None:
+            met = (step, f"{words} at step {step}")
+            if stop.then_steps == 0:
+                return "converged", met[1], met
+    if met is not None:
+        since, words = met
+        if step - since >= stop.then_steps:
+            return "converged", f"{words}, then {step - since} more steps", met
+        if step == max_steps:
+            return (
+                "step_limit",
+                f"reached max_steps = {max_steps}, {step - since} of the {stop.then_steps} "
+                f"steps after {words}",
+                met,
+            )
+        return None, "", met
     if (
         stop.chance_after is not None
         and step >= stop.chance_after
@@ -278,10 +380,11 @@ def decide(
         return (
             "diverged",
             f"train accuracy {row['train_accuracy']:.4g} at chance ({chance:.4g}) at step {step}",
+            met,
         )
     if step == max_steps:
-        return "step_limit", f"reached max_steps = {max_steps}"
-    return None, ""
+        return "step_limit", f"reached max_steps = {max_steps}", met
+    return None, "", met
 
 
 def history_frame(rows: list[dict[str, float]]) -> pd.DataFrame:
@@ -391,8 +494,10 @@ def train(
         Targets that end the run early and the chance-level divergence rule; None means
         only non-finite losses and ``max_steps`` end it.
     average_last : int or None
-        K, the number of last iterates averaged, in [1, eval_every]; None means
-        min(100, eval_every). A run that stops before K steps averages all its iterates.
+        M, the number of last iterates averaged, >= 1; None means min(100, eval_every).
+        A run that stops before M steps averages all its iterates. Each step folds its
+        iterate into ``ceil(M / eval_every) + 1`` running means at most (one copy of the
+        weights each).
     rng : int, numpy Generator, SeedSequence or None
         Seed of the batches and of the noise (a child stream of it, distinct from the one
         :func:`build_model` uses, so one int may seed both).
@@ -441,11 +546,13 @@ def train(
     n, b = data.n_train, batch_size
     per_epoch = n // b
     chance = chance_level(data.y_train, data.n_classes)
-    slots: list[list[torch.Tensor]] = [[torch.empty_like(p) for p in params] for _ in range(2)]
+    slots = schedule.new_slots(params)
     loss_sum = torch.zeros((), device=dev, dtype=dt)
     perm = torch.empty(0, dtype=torch.int64, device=dev)
     rows: list[dict[str, float]] = []
     status, message, last_eval, j = "step_limit", "", 0, 0
+    met: Met | None = None
+    stats: list[float] = []
     averaged: list[torch.Tensor] = []
     bar = progress_bar(max_steps, show_progress(progress), "train")
     t = 0
@@ -460,8 +567,7 @@ def train(
             with torch.no_grad():
                 torch._foreach_add_(params, list(grads), alpha=-eta)
                 if plan is not None and plan.active:
-                    draws = plan.transform(plan.draw(gen, dev), scale)
-                    torch._foreach_add_(noisy, [d.to(dt) for d in draws])
+                    add_noise(noisy, plan.transform(plan.draw(gen, dev), scale), dt)
                 loss_sum += loss.detach()
                 schedule.accumulate(slots, params, t, j)
             if t != schedule.evals[j]:
@@ -480,24 +586,29 @@ def train(
             bar.update(t - last_eval)
             bar.set_postfix(loss=f"{row['batch_loss']:.4g}", acc=f"{row['train_accuracy']:.3f}")
             last_eval = t
-            decision, message = decide(t, max_steps, row, stop, chance)
+            decision, message, met = decide(t, max_steps, row, stop, chance, met)
             if decision is not None:
                 status = decision
-                averaged = slots[j % 2]
+                averaged = slots[schedule.slot(j)]
                 break
             j += 1
     finally:
         bar.close()
     final_state = {nm: p.detach().cpu().clone() for nm, p in zip(names, params, strict=True)}
     avg_state = {nm: a.detach().cpu().clone() for nm, a in zip(names, averaged, strict=True)}
-    with torch.no_grad():
-        torch._foreach_copy_(params, averaged)
-        metrics = torch.cat(
-            [
-                split_stats(net, data.x_train, data.y_train),
-                split_stats(net, data.x_test, data.y_test),
-            ]
-        ).tolist()
+    if schedule.single(j):
+        # the window holds the last step only: the averaged network is the current iterate,
+        # which the last evaluation has just measured (the same computation, same numbers)
+        metrics = stats[:4]
+    else:
+        with torch.no_grad():
+            torch._foreach_copy_(params, averaged)
+            metrics = torch.cat(
+                [
+                    split_stats(net, data.x_train, data.y_train),
+                    split_stats(net, data.x_test, data.y_test),
+                ]
+            ).tolist()
     return TrainResult(
         final_state=final_state,
         averaged_state=avg_state,

@@ -115,6 +115,31 @@ def test_each_member_equals_training_it_alone(
     assert "diverged" in statuses and len({m.steps for m in ens.members}) > 1
 
 
+def test_paper_stop_rule_members_equal_solo_runs(data: Dataset) -> None:
+    # both targets, then 40 more steps, the mean of the last 30 iterates (longer than the
+    # 20 steps between evaluations): each member as train gives it, float64
+    stop = StopRule(train_loss=0.3, train_accuracy=0.9, all_targets=True, then_steps=40)
+    kw = {
+        "batch_size": 16, "max_steps": 200, "eval_every": 20, "average_last": 30,
+        "dtype": torch.float64, "stop": stop,
+    }  # fmt: skip
+    etas, seeds = [0.3, 0.1, 1e5], [1, 2, 1]
+    ens = train_ensemble("fcn3-16", data, etas=etas, seeds=seeds, **kw)  # type: ignore[arg-type]
+    for member, eta, seed in zip(ens.members, etas, seeds, strict=True):
+        net = build_model("fcn3-16", in_shape=(6,), n_classes=3, rng=seed, dtype=torch.float64)
+        solo = train(net, data, eta=eta, rng=seed, **kw)  # type: ignore[arg-type]
+        assert (member.status, member.steps, member.message) == (
+            solo.status,
+            solo.steps,
+            solo.message,
+        )
+        for k in solo.final_state:
+            assert _close(member.averaged_state[k], solo.averaged_state[k], RTOL[torch.float64])
+    statuses = [m.status for m in ens.members]
+    assert statuses[0] == "converged" and statuses[2] != "converged"  # eta = 1e5 fails
+    assert "more steps" in ens.members[0].message
+
+
 @pytest.mark.parametrize("spec", ["fcn1-8", "fcn2-8-mf", "fcn3-16-nobias", "fcn3-16-nobias-mf"])
 def test_fcn_path_equals_generic_path(
     data: Dataset, dtype: torch.dtype, spec: str, fast_steps: list[int]

@@ -138,6 +138,101 @@ def test_runs_on_device(data: Dataset, device: torch.device, dtype: torch.dtype)
     assert 0.5 < a.train_accuracy <= 1.0  # chance is 0.375 on these labels
 
 
+def test_averaging_window_longer_than_eval_every(data: Dataset) -> None:
+    # M = 7 iterates averaged with evaluations every 3 steps: windows of evaluations 9, 12
+    # and 13 overlap in up to ceil(7 / 3) + 1 = 4 running means
+    noise = InjectedNoise(kind=2, alpha=1.6, sigma=0.02)
+    model = _net(dtype=torch.float64)
+    res = train(
+        model, data, eta=0.2, batch_size=64, max_steps=13, noise=noise, rng=3,
+        eval_every=3, average_last=7, dtype=torch.float64, progress=False,
+    )  # fmt: skip
+    assert Schedule.make(13, 3, 7).n_slots == 4
+    its = _replay(model, data, eta=0.2, b=64, steps=13, noise=noise, seed=3)
+    for i, name in enumerate(res.final_state):
+        # float64, a handful of steps on a 16-unit network: rounding of order 1e-15
+        mean = sum(its[k][i] for k in range(6, 13)) / 7
+        torch.testing.assert_close(res.averaged_state[name], mean, rtol=1e-12, atol=1e-14)
+        # control: the last 6 iterates are not the last 7
+        wrong = sum(its[k][i] for k in range(7, 13)) / 6
+        assert not torch.allclose(res.averaged_state[name], wrong, rtol=1e-12, atol=1e-14)
+
+
+def test_schedule_many_slots_cover_each_step_once() -> None:
+    s = Schedule.make(max_steps=50, eval_every=4, average_last=10)
+    assert s.n_slots == 4
+    for j, (lo, hi) in enumerate(zip(s.starts, s.evals, strict=True)):
+        for t in range(lo, hi + 1):
+            j_next = next(k for k, e in enumerate(s.evals) if e >= t)
+            found = [c for slot, c in s.windows(t, j_next) if slot == j % s.n_slots]
+            assert found == [t - lo + 1]  # evaluation j's mean counts step t exactly once
+
+
+def test_all_targets_then_steps(data: Dataset) -> None:
+    kw = {"eta": 0.3, "batch_size": 16, "max_steps": 400, "eval_every": 20, "rng": 1}
+    net = _net(dtype=torch.float64)
+    either = train(net, data, stop=StopRule(train_loss=0.2, train_accuracy=0.92), **kw)  # type: ignore[arg-type]
+    both = train(
+        net, data, stop=StopRule(train_loss=0.2, train_accuracy=0.92, all_targets=True), **kw
+    )  # type: ignore[arg-type]
+    h = both.history
+    ok = (h["train_loss"] <= 0.2) & (h["train_accuracy"] >= 0.92)
+    first = int(h["step"][ok].iloc[0])
+    assert both.status == "converged" and both.steps == first
+    # control: with either target enough, the run stops at the first evaluation that meets
+    # one of them, earlier here (the accuracy target is met before the loss target)
+    assert either.steps < both.steps
+    # then_steps: the same run goes on 60 steps after the targets are met, and its average
+    # is over the last 10 iterates of those
+    more = train(
+        net,
+        data,
+        average_last=10,
+        stop=StopRule(train_loss=0.2, train_accuracy=0.92, all_targets=True, then_steps=60),
+        **kw,
+    )  # type: ignore[arg-type]
+    assert more.status == "converged" and more.steps == first + 60
+    assert f"at step {first}, then 60 more steps" in more.message
+    # until the targets are met the two runs are the same run
+    n = len(h)
+    assert more.history.iloc[:n].equals(h)
+    # control: a step limit before the 60 steps are done is not "converged"
+    short = train(
+        net,
+        data,
+        average_last=10,
+        stop=StopRule(train_loss=0.2, train_accuracy=0.92, all_targets=True, then_steps=60),
+        **{**kw, "max_steps": first + 40},
+    )  # type: ignore[arg-type]
+    assert short.status == "step_limit" and "40 of the 60 steps" in short.message
+
+
+def test_stop_rule_checked() -> None:
+    with pytest.raises(InvalidArgumentError, match="then_steps"):
+        StopRule(then_steps=10)
+    with pytest.raises(InvalidArgumentError, match="then_steps"):
+        StopRule(train_loss=0.1, then_steps=-1)
+    with pytest.raises(InvalidArgumentError, match="all_targets"):
+        StopRule(train_loss=0.1, all_targets=1)  # type: ignore[arg-type]
+
+
+def test_type1_noise_added_as_broadcast_equals_full_tensor(data: Dataset) -> None:
+    from heavytail.nn._noise import NoisePlan
+    from heavytail.nn._train import add_noise
+
+    net = _net()
+    named = [(n, p.shape) for n, p in net.named_parameters()]
+    plan = NoisePlan(InjectedNoise(kind=1, alpha=1.5, sigma=0.1), named)
+    gen = torch_generator(0, torch.device("cpu"), purpose="train")
+    draws = plan.transform(plan.draw(gen, torch.device("cpu")), 0.1)
+    params = [p.detach().clone() for p in net.parameters()]
+    expected = [p + d.to(torch.float32) for p, d in zip(params, draws, strict=True)]
+    add_noise(params, draws, torch.float32)
+    for p, e in zip(params, expected, strict=True):
+        assert torch.equal(p, e)  # the same float32 sums entry by entry
+    assert any(d.stride(-1) == 0 for d in draws if d.ndim == 2)  # per-unit draws: broadcast
+
+
 def test_converges_to_target_and_control(data: Dataset) -> None:
     kw = {"eta": 0.3, "batch_size": 16, "max_steps": 200, "eval_every": 20, "rng": 1}
     res = train(_net(dtype=torch.float64), data, stop=StopRule(train_accuracy=0.9), **kw)  # type: ignore[arg-type]
@@ -196,7 +291,11 @@ def test_model_not_modified_and_progress(data: Dataset, capsys: pytest.CaptureFi
         ({"max_steps": 0}, "`max_steps`"),
         ({"dtype": torch.float16}, "`dtype`"),
         ({"device": "npu"}, "`device`"),
-        ({"average_last": 11}, "`average_last` must be <= `eval_every`"),
+        ({"average_last": 0}, "`average_last`"),
+        (
+            {"stop": StopRule(train_loss=0.1, then_steps=15)},
+            "`stop.then_steps` .15. must be a multiple",
+        ),
         ({"noise": 1.5}, "`noise`"),
         ({"stop": 0.9}, "`stop`"),
         ({"rng": -1}, "`rng`"),

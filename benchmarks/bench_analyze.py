@@ -36,6 +36,18 @@ loaded machine multithreaded LAPACK calls spin-wait: a symmetric eigendecomposit
 ran.
 
 Run: ``nice -n 10 .venv/bin/python benchmarks/bench_analyze.py [width] [n_ratios] [threads]``.
+
+Against WeightWatcher: ``.venv/bin/python benchmarks/bench_analyze.py ww [width] [threads]
+[repeats]`` times ``analyze(model, rng=0, n_jobs=threads)`` (weights only: every column,
+the spectral ones included) against ``weightwatcher.WeightWatcher(model=model).analyze()``
+(its defaults) on FCN4-<width> at its default initialisation (``build_model("fcn4-2048")``,
+PyTorch's default uniform init, seed 0), in one process, alternating the two, ``repeats``
+times (default 3), and prints the medians and the ratio heavytail / WeightWatcher (below 1:
+heavytail is faster), with both tables' spectral columns side by side. Both sides get the
+same ``threads``: torch's and the BLAS libraries' thread count, and heavytail's number of
+layers analysed at once. WeightWatcher is a benchmark-only dependency
+(``.venv/bin/pip install -c constraints.txt weightwatcher``); without it this mode says so
+and exits 0.
 """
 
 from __future__ import annotations
@@ -105,7 +117,68 @@ def best(outcomes: list[tuple[float, bool]]) -> float:
     return max((f for f, ok in outcomes if ok), default=0.0)
 
 
+def run_weightwatcher(width: int, threads: int, repeats: int) -> None:
+    """heavytail analyze against WeightWatcher's analyze() on FCN4-<width> at init."""
+    try:
+        import weightwatcher  # type: ignore[import-not-found, import-untyped, unused-ignore]
+    except ImportError:
+        print(
+            "WeightWatcher is not installed: this comparison is skipped. Install it into the "
+            "virtual environment only for the benchmark: "
+            ".venv/bin/pip install -c constraints.txt weightwatcher"
+        )
+        return
+    import logging
+
+    logging.getLogger("weightwatcher").setLevel(logging.ERROR)
+    model = build_model(f"fcn4-{width}", in_shape=(784,), n_classes=10, rng=0)
+    n_params = sum(w.numel() for w in layer_weights(model).values())
+    load = os.getloadavg()[0]
+    print(f"bench_analyze ww  {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC")
+    print(
+        f"FCN4-{width} at default init: {n_params:,} weights; {os.cpu_count()} CPUs, "
+        f"{threads} thread(s) each side; load average {load:.2f} at start; "
+        f"weightwatcher {weightwatcher.__version__}, torch {torch.__version__}"
+    )
+    ours: list[float] = []
+    theirs: list[float] = []
+    table = ww_table = None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        table = analyze(model, rng=0, progress=False, n_jobs=threads)
+        ours.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        ww_table = weightwatcher.WeightWatcher(model=model).analyze()
+        theirs.append(time.perf_counter() - start)
+    h, w = float(np.median(ours)), float(np.median(theirs))
+    print(f"heavytail analyze: median {h:.2f} s of {', '.join(f'{t:.2f}' for t in ours)}")
+    print(f"WeightWatcher analyze: median {w:.2f} s of {', '.join(f'{t:.2f}' for t in theirs)}")
+    print(f"ratio heavytail / WeightWatcher: {h / w:.2f}  (target <= 1.0)")
+    print(f"load average at end: {os.getloadavg()[0]:.2f}")
+    assert table is not None and ww_table is not None
+    print(
+        "layer | WW alpha | heavytail spectral_alpha_ww [95%] | k | WW log_norm | log_norm | "
+        "WW spectral_norm | spectral_norm | WW stable_rank | stable_rank | mp_spikes"
+    )
+    for (_, row), (_, ref) in zip(table.iterrows(), ww_table.iterrows(), strict=False):
+        print(
+            f"{row['name']} | {ref['alpha']:.3g} | {row['spectral_alpha_ww']:.3g} "
+            f"[{1 + row['spectral_ci_low']:.3g}, {1 + row['spectral_ci_high']:.3g}] | "
+            f"{row['spectral_k']} | {ref['log_norm']:.4g} | {row['log_norm']:.4g} | "
+            f"{ref['spectral_norm']:.4g} | {row['spectral_norm']:.4g} | "
+            f"{ref['stable_rank']:.4g} | {row['stable_rank']:.4g} | {row['mp_spikes']}"
+        )
+
+
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "ww":
+        width = int(sys.argv[2]) if len(sys.argv) > 2 else 2048
+        threads = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+        repeats = int(sys.argv[4]) if len(sys.argv) > 4 else 3
+        torch.set_num_threads(threads)
+        with threadpool_limits(threads):
+            run_weightwatcher(width, threads, repeats)
+        return
     width = int(sys.argv[1]) if len(sys.argv) > 1 else 2048
     n_ratios = int(sys.argv[2]) if len(sys.argv) > 2 else 20
     threads = int(sys.argv[3]) if len(sys.argv) > 3 else 1

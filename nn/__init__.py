@@ -15,6 +15,15 @@ from ._models import FCN as FCN
 from ._models import build_model as build_model
 from ._noise import InjectedNoise as InjectedNoise
 from ._noise import symmetric_stable as symmetric_stable
+from ._protocol import EdgeScan as EdgeScan
+from ._protocol import EtaGrid as EtaGrid
+from ._protocol import GridRun as GridRun
+from ._protocol import Protocol as Protocol
+from ._protocol import bracket_edge as bracket_edge
+from ._protocol import distance_from_init as distance_from_init
+from ._protocol import divergence_edge as divergence_edge
+from ._protocol import eta_grid as eta_grid
+from ._protocol import train_grid as train_grid
 from ._prune_torch import PruneResult as PruneResult
 from ._prune_torch import prune_layer as prune_layer
 from ._prune_torch import prune_model as prune_model
@@ -32,15 +41,23 @@ __all__: list[str] = [
     "CNN",
     "FCN",
     "Dataset",
+    "EdgeScan",
     "EnsembleResult",
+    "EtaGrid",
+    "GridRun",
     "InjectedNoise",
+    "Protocol",
     "PruneResult",
     "RowsTailIndex",
     "StopRule",
     "TrainResult",
     "analyze",
+    "bracket_edge",
     "build_model",
     "digits",
+    "distance_from_init",
+    "divergence_edge",
+    "eta_grid",
     "layer_weights",
     "load_checkpoint",
     "load_cifar",
@@ -55,5 +72,6 @@ __all__: list[str] = [
     "teacher_student",
     "train",
     "train_ensemble",
+    "train_grid",
     "weight_matrix",
 ]

@@ -10,6 +10,9 @@ from ._datafiles import load_cifar as load_cifar
 from ._datafiles import load_mnist as load_mnist
 from ._datafiles import mnist5k as mnist5k
 from ._ensemble import train_ensemble as train_ensemble
+from ._layer_tails import LayerTails as LayerTails
+from ._layer_tails import layer_tails as layer_tails
+from ._layer_tails import tails_frame as tails_frame
 from ._models import CNN as CNN
 from ._models import FCN as FCN
 from ._models import build_model as build_model
@@ -46,6 +49,7 @@ __all__: list[str] = [
     "EtaGrid",
     "GridRun",
     "InjectedNoise",
+    "LayerTails",
     "Protocol",
     "PruneResult",
     "RowsTailIndex",
@@ -58,6 +62,7 @@ __all__: list[str] = [
     "distance_from_init",
     "divergence_edge",
     "eta_grid",
+    "layer_tails",
     "layer_weights",
     "load_checkpoint",
     "load_cifar",
@@ -69,6 +74,7 @@ __all__: list[str] = [
     "prune_model",
     "rows_tail_index",
     "symmetric_stable",
+    "tails_frame",
     "teacher_student",
     "train",
     "train_ensemble",

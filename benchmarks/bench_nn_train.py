@@ -9,17 +9,22 @@ every step.
 Mode ``single`` (one network), three ways in one process, calls interleaved round by
 round (the order rotates):
 
-- ``heavytail``: :func:`heavytail.nn.train`, data and noise on the device, one evaluation
-  (at the last step) and the averaged network's metrics (two passes over the 70000
-  examples, which the reference skips).
+- ``heavytail``: :func:`heavytail.nn.train`, data and noise on the device, evaluations of
+  the whole training and test sets every ``--eval-every`` steps and at the last step
+  (``average_last=1``: the averaged network is the last iterate, measured once).
 - ``reference``, the way the papers' code does it: the data in a CPU ``TensorDataset``
   read by a shuffling ``DataLoader`` (drop_last), each batch copied to the device, an
   ``nn.Module`` and ``torch.optim.SGD``, ``loss.item()`` every step, and the type-1 noise
   drawn with ``scipy.stats.levy_stable.rvs`` on the CPU (one scalar per unit of every
-  parameter tensor, the same law) and copied to the device every step.
-- ``floor``: the matrix products of a training step and nothing else: per layer the
-  forward product and the two backward products (weights and inputs; none for the
-  first layer's inputs), the same shapes and dtype on the same device, ``steps`` times.
+  parameter tensor, the same law) and copied to the device every step; and evaluations at
+  the same steps as heavytail's, as the papers' ``eval`` does them (the whole training and
+  test sets through ``DataLoader``s of batches of 100, ``.item()`` per batch, in
+  ``torch.no_grad``).
+- ``floor``: the matrix products of the training steps and of the evaluations and
+  nothing else: per layer and step the forward product and the two backward products
+  (weights and inputs; none for the first layer's inputs), and per evaluation the forward
+  products over the training and test sets, the same shapes and dtype on the same
+  device.
 
 Printed: best wall-clock seconds of each way, steps per second, reference / heavytail,
 and the achieved FLOP/s of heavytail's step next to the floor's (flops counted as
@@ -95,14 +100,24 @@ def sync(device: torch.device) -> None:
 # ------------------------------------------------------------------------- heavytail
 
 
+def eval_steps(steps: int, eval_every: int) -> list[int]:
+    """The steps at which both ways evaluate: multiples of eval_every, and the last."""
+    return sorted(set(range(eval_every, steps + 1, eval_every)) | {steps})
+
+
 def heavytail(
-    data: Dataset, width: int, steps: int, device: torch.device, dtype: torch.dtype
+    data: Dataset,
+    width: int,
+    steps: int,
+    device: torch.device,
+    dtype: torch.dtype,
+    eval_every: int | None = None,
 ) -> float:
     net = build_model(f"fcn{DEPTH}-{width}", in_shape=data.in_shape, n_classes=N_CLASSES, rng=0)
     res = train(
         net, data, eta=ETA, batch_size=BATCH, max_steps=steps, rng=1, device=device,
-        dtype=dtype, noise=InjectedNoise(1, ALPHA, SIGMA), eval_every=steps, average_last=1,
-        progress=False,
+        dtype=dtype, noise=InjectedNoise(1, ALPHA, SIGMA), eval_every=eval_every or steps,
+        average_last=1, progress=False,
     )  # fmt: skip
     return res.train_loss
 
@@ -110,10 +125,31 @@ def heavytail(
 # ------------------------------------------------------------------------- reference
 
 
+def paper_eval(
+    model: torch.nn.Module, loader: Any, device: torch.device, dtype: torch.dtype
+) -> tuple[float, float]:
+    """Mean loss and accuracy over a loader, as the papers' ``exp_utils.eval`` computes them."""
+    total, correct, n = 0.0, 0, 0
+    with torch.no_grad():
+        for xb, yb in loader:
+            xb, yb = xb.to(device=device, dtype=dtype), yb.to(device)
+            out = model(xb)
+            total += torch.nn.functional.cross_entropy(out, yb, reduction="sum").item()
+            correct += int((out.argmax(1) == yb).sum().item())
+            n += yb.shape[0]
+    return total / n, correct / n
+
+
 def reference(
-    data_cpu: Dataset, width: int, steps: int, device: torch.device, dtype: torch.dtype
+    data_cpu: Dataset,
+    width: int,
+    steps: int,
+    device: torch.device,
+    dtype: torch.dtype,
+    eval_every: int | None = None,
 ) -> float:
-    """The papers' way: DataLoader, nn.Module + optim.SGD, .item() and scipy noise each step."""
+    """The papers' way: DataLoader, nn.Module + optim.SGD, .item() and scipy noise each step,
+    and evaluations over DataLoaders at heavytail's evaluation steps."""
     from scipy.stats import levy_stable
     from torch.utils.data import DataLoader, TensorDataset
 
@@ -128,6 +164,9 @@ def reference(
         TensorDataset(data_cpu.x_train, data_cpu.y_train), batch_size=BATCH, shuffle=True,
         drop_last=True,
     )  # fmt: skip
+    train_eval = DataLoader(TensorDataset(data_cpu.x_train, data_cpu.y_train), batch_size=BATCH)
+    test_eval = DataLoader(TensorDataset(data_cpu.x_test, data_cpu.y_test), batch_size=BATCH)
+    evals = set(eval_steps(steps, eval_every or steps))
     rs = np.random.default_rng(1)
     scale = SIGMA * ETA ** (1 / ALPHA)
     losses = []
@@ -146,6 +185,9 @@ def reference(
                     lead = torch.from_numpy(noise).to(device=device, dtype=dtype)
                     p.add_(scale * lead.reshape(-1, *([1] * (p.ndim - 1))))
             step += 1
+            if step in evals:
+                paper_eval(model, train_eval, device, dtype)
+                paper_eval(model, test_eval, device, dtype)
             if step == steps:
                 break
     return float(np.mean(losses))
@@ -166,19 +208,45 @@ def step_products(width: int) -> list[tuple[int, int, int]]:
     return prods
 
 
-def floor(width: int, steps: int, device: torch.device, dtype: torch.dtype) -> float:
+def eval_products(width: int, n_examples: int) -> list[tuple[int, int, int]]:
+    """(m, k, n) of the forward products of one evaluation over n_examples."""
+    sizes = [IN_FEATURES] + [width] * (DEPTH - 1) + [N_CLASSES]
+    return [(n_examples, fan_in, fan_out) for fan_in, fan_out in itertools.pairwise(sizes)]
+
+
+def _products(
+    shapes: list[tuple[int, int, int]], device: torch.device, dtype: torch.dtype
+) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
     gen = torch.Generator(device=device).manual_seed(0)
-    mats = [
+    return [
         (
             torch.randn(m, k, generator=gen, device=device, dtype=dtype),
             torch.randn(k, n, generator=gen, device=device, dtype=dtype),
             torch.empty(m, n, device=device, dtype=dtype),
         )
-        for m, k, n in step_products(width)
+        for m, k, n in shapes
     ]
-    for _ in range(steps):
+
+
+def floor(
+    width: int,
+    steps: int,
+    device: torch.device,
+    dtype: torch.dtype,
+    n_eval: int = 0,
+    eval_every: int | None = None,
+) -> float:
+    """The products of ``steps`` training steps, and of a forward pass over ``n_eval``
+    examples at each evaluation step (none when n_eval = 0)."""
+    mats = _products(step_products(width), device, dtype)
+    evals = set(eval_steps(steps, eval_every or steps)) if n_eval else set()
+    emats = _products(eval_products(width, n_eval), device, dtype) if n_eval else []
+    for t in range(1, steps + 1):
         for a, b, c in mats:
             torch.mm(a, b, out=c)
+        if t in evals:
+            for a, b, c in emats:
+                torch.mm(a, b, out=c)
     sync(device)
     return float(mats[0][2][0, 0])
 
@@ -205,29 +273,40 @@ def best_times(fns: list[Callable[[], object]], repeats: int, device: torch.devi
 def run_single(
     args: argparse.Namespace, data: Dataset, data_cpu: Dataset, dev: torch.device, dt: torch.dtype
 ) -> None:
-    w, s = args.width, args.steps
+    w, s, e = args.width, args.steps, args.eval_every or args.steps
+    n_eval = data.n_train + data.n_test
     fns: list[Callable[[], object]] = [
-        lambda: heavytail(data, w, s, dev, dt),
-        lambda: reference(data_cpu, w, s, dev, dt),
+        lambda: heavytail(data, w, s, dev, dt, e),
+        lambda: reference(data_cpu, w, s, dev, dt, e),
+        lambda: floor(w, s, dev, dt, n_eval, e),
         lambda: floor(w, s, dev, dt),
     ]
     # warm-up (kernels, allocator, DataLoader) at a few steps, not timed
     for f in (
         lambda: heavytail(data, w, 5, dev, dt),
         lambda: reference(data_cpu, w, 5, dev, dt),
-        lambda: floor(w, 5, dev, dt),
+        lambda: floor(w, 5, dev, dt, n_eval),
     ):
         f()
-    t_ht, t_ref, t_floor = best_times(fns, args.repeats, dev)
-    flops = sum(2 * m * k * n for m, k, n in step_products(w)) * s
+    t_ht, t_ref, t_floor, t_steps = best_times(fns, args.repeats, dev)
+    n_evals = len(eval_steps(s, e))
+    flops = (
+        sum(2 * m * k * n for m, k, n in step_products(w)) * s
+        + sum(2 * m * k * n for m, k, n in eval_products(w, n_eval)) * n_evals
+    )
     print(
         f"\nsingle: FCN{DEPTH} width {w}, {data.n_train} x {IN_FEATURES}, b = {BATCH}, "
-        f"{s} steps, type-1 alpha = {ALPHA}"
+        f"{s} steps, {n_evals} evaluation(s) of {n_eval} examples, type-1 alpha = {ALPHA}"
     )
-    print(f"{'way':<11}{'seconds':>10}{'steps/s':>11}{'GFLOP/s':>11}")
+    print(f"{'way':<13}{'seconds':>10}{'steps/s':>11}{'GFLOP/s':>11}")
     for name, t in (("heavytail", t_ht), ("reference", t_ref), ("floor", t_floor)):
-        print(f"{name:<11}{t:>10.3f}{s / t:>11.1f}{flops / t / 1e9:>11.1f}")
-    print(f"reference / heavytail = {t_ref / t_ht:.2f}   heavytail / floor = {t_ht / t_floor:.2f}")
+        print(f"{name:<13}{t:>10.3f}{s / t:>11.1f}{flops / t / 1e9:>11.1f}")
+    print(f"{'steps floor':<13}{t_steps:>10.3f}{s / t_steps:>11.1f}{'':>11}")
+    print(
+        f"reference / heavytail = {t_ref / t_ht:.2f}   heavytail / floor = {t_ht / t_floor:.2f}"
+        f"   (floor: the products of the steps and the evaluations; of the steps alone "
+        f"{t_steps:.3f} s)"
+    )
 
 
 class VmapFCN(FCN):
@@ -374,6 +453,12 @@ def main() -> None:
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--width", type=int, default=2048)
+    parser.add_argument(
+        "--eval-every",
+        type=int,
+        default=None,
+        help="single mode: evaluation interval of both ways (default: once, at the last step)",
+    )
     parser.add_argument("--n-train", type=int, default=60000)
     parser.add_argument(
         "--n-test",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from collections.abc import Collection
 from typing import Any
 
@@ -19,6 +20,7 @@ from ._errors import InvalidArgumentError
 
 __all__ = [
     "as_sample",
+    "check_allocation",
     "check_choice",
     "check_int",
     "check_real",
@@ -139,3 +141,49 @@ def as_sample(
     if not allow_constant and out.size > 0 and np.all(out == out.flat[0]):
         raise InvalidArgumentError(f"`{name}` must not have all entries equal")
     return out
+
+
+def physical_memory() -> int | None:
+    """This machine's physical memory in bytes, or None where the OS does not say."""
+    try:
+        pages = os.sysconf("SC_PHYS_PAGES")
+        page = os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+    return pages * page if pages > 0 and page > 0 else None
+
+
+def format_bytes(n: int) -> str:
+    """``n`` bytes in decimal units: "512 B", "16.0 TB"."""
+    if n < 1000:
+        return f"{n} B"
+    value = float(n)
+    for unit in ("kB", "MB", "GB", "TB", "PB", "EB"):
+        value /= 1000.0
+        if value < 1000.0 or unit == "EB":
+            return f"{value:.3g} {unit}"
+    raise AssertionError("unreachable")
+
+
+def check_allocation(arrays: Collection[tuple[str, str, int]], limit: int | None = None) -> None:
+    """Refuse, before allocating, arrays that together exceed the machine's memory.
+
+    Each entry is (the arguments that size the array, what the array is, its bytes);
+    the sizes are Python ints, so no product overflows. ``limit`` defaults to the
+    physical memory (no check where the OS does not report it). The message names the
+    arguments of the largest array, its size and the total, e.g. "`n_steps` =
+    1000000000000 needs 16 TB for ...". Without the check numpy raises a bare
+    MemoryError, or worse, the machine starts to swap.
+    """
+    if limit is None:
+        limit = physical_memory()
+    if limit is None:
+        return
+    total = sum(nbytes for _, _, nbytes in arrays)
+    if total <= limit:
+        return
+    names, what, nbytes = max(arrays, key=lambda entry: entry[2])
+    raise InvalidArgumentError(
+        f"{names} needs {format_bytes(nbytes)} for {what} ({format_bytes(total)} in all), "
+        f"more than this machine's memory ({format_bytes(limit)})"
+    )

@@ -17,11 +17,18 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
+from numba import get_num_threads
 from numba.typed import List as TypedList
 
 from heavytail._lib._errors import DivergenceWarning, InvalidArgumentError
 from heavytail._lib._rng import RngLike, spawn_generators
-from heavytail._lib._validation import as_sample, check_choice, check_int, check_real
+from heavytail._lib._validation import (
+    as_sample,
+    check_allocation,
+    check_choice,
+    check_int,
+    check_real,
+)
 
 from ._mean_field_kernel import STEPS, EvalSets, Modes, Outputs, Params, Plan, call
 from ._mean_field_modes import ACTIVATIONS, BATCHES, LOSSES, NOISES, DataArrays
@@ -204,6 +211,58 @@ def _slots(steps: tuple[int, ...], n_steps: int, name: str) -> npt.NDArray[np.in
     slot = np.full(n_steps + 1, -1, dtype=np.int64)
     slot[list(steps)] = np.arange(len(steps))
     return slot
+
+
+def _check_memory(
+    n: int,
+    dim: int,
+    b: int,
+    n_steps: int,
+    n_rep: int,
+    m: int,
+    test_size: int,
+    record: MeanFieldRecording,
+) -> None:
+    """Refuse a run whose arrays would not fit in memory, naming what sizes them."""
+    n_w, n_l = len(record.weight_steps), len(record.loss_steps)
+    concurrent = min(n_rep, max(1, get_num_threads()))
+    rows = min(256, max(1, m, test_size))  # at most params.eval_rows
+    check_allocation(
+        [
+            (
+                f"`n_steps` = {n_steps}",
+                "the per-step recording plan (2 x (n_steps + 1) int64)",
+                16 * (n_steps + 1),
+            ),
+            (
+                f"`n_replicates` x `n_units` x (`dim` + 1) = {n_rep} x {n} x {dim + 1}",
+                "the weights (float64)",
+                8 * n_rep * n * (dim + 1),
+            ),
+            (
+                f"`n_replicates` x len(`weight_steps`) x `n_units` x (`dim` + 1) = "
+                f"{n_rep} x {n_w} x {n} x {dim + 1}",
+                "the recorded weights (float64)",
+                8 * n_rep * n_w * n * (dim + 1),
+            ),
+            (
+                f"`n_replicates` x len(`loss_steps`) x (2 + `n_probe`) = "
+                f"{n_rep} x {n_l} x {2 + record.n_probe}",
+                "the recorded losses (float64)",
+                8 * n_rep * n_l * (2 + record.n_probe),
+            ),
+            (
+                f"(`dataset_size` + `test_size`) x (`dim` + 2) = {m + test_size} x {dim + 2}",
+                "the data sets (float64)",
+                8 * (m + test_size) * (dim + 2),
+            ),
+            (
+                f"`batch_size` x `n_units` x `dim` = {b} x {n} x {dim}",
+                f"the work arrays of the replicates run at once ({concurrent}, float64)",
+                8 * concurrent * (3 * b * n + 2 * n * dim + b * dim + b + m + 3 * rows * n),
+            ),
+        ]
+    )
 
 
 def mean_field_sgd(
@@ -406,6 +465,7 @@ def mean_field_sgd(
         raise InvalidArgumentError(
             f"`record` must be a MeanFieldRecording or None, got {type(record).__name__}"
         )
+    _check_memory(n, dim, b, n_steps, n_rep, m, test_size, record)
     weight_slot = _slots(record.weight_steps, n_steps, "weight_steps")
     loss_slot = _slots(record.loss_steps, n_steps, "loss_steps")
     if record.loss_steps and m == 0 and test_size == 0:

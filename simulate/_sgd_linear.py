@@ -19,11 +19,18 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
+from numba import get_num_threads
 from numba.typed import List as TypedList
 
 from heavytail._lib._errors import DivergenceWarning, InvalidArgumentError
 from heavytail._lib._rng import RngLike, spawn_generators
-from heavytail._lib._validation import as_sample, check_choice, check_int, check_real
+from heavytail._lib._validation import (
+    as_sample,
+    check_allocation,
+    check_choice,
+    check_int,
+    check_real,
+)
 
 from ._noise_kernel import EllipticStableNoise, IidStableNoise
 from ._sgd_linear_kernel import (
@@ -223,6 +230,44 @@ def _as_recording(record: Any) -> Recording | None:
     )
 
 
+def _check_memory(
+    n_chains: int,
+    n_chunks: int,
+    dim: int,
+    n_steps: int,
+    burn_in: int,
+    m: int,
+    shared: bool,
+    recording: Recording | None,
+) -> None:
+    """Refuse a run whose arrays would not fit in memory, naming what sizes them."""
+    every = None if recording is None else recording.trajectory_every
+    n_records = 0 if every is None else (n_steps - burn_in) // every
+    averaged = recording is not None and recording.polyak_average
+    # each chunk run at once holds its own data set of m points (or reads the shared one)
+    data_copies = 1 if shared else min(n_chunks, max(1, get_num_threads())) if m else 0
+    check_allocation(
+        [
+            (
+                f"`n_chains` x `dim` = {n_chains} x {dim}",
+                "the iterates (float64)",
+                8 * n_chains * (dim * (2 if averaged else 1) + 1),
+            ),
+            (
+                f"`n_chains` x (`n_steps` - `burn_in`) // `trajectory_every` x `dim` = "
+                f"{n_chains} x {n_records} x {dim}",
+                "the recorded trajectory (float64)",
+                8 * n_chains * n_records * dim,
+            ),
+            (
+                f"`dataset_size` x `dim` = {m} x {dim}",
+                f"the data sets ({data_copies} at once, float64)",
+                8 * data_copies * m * (dim + 2),
+            ),
+        ]
+    )
+
+
 def sgd_linear_regression(
     eta: float,
     batch_size: int,
@@ -374,6 +419,7 @@ def sgd_linear_regression(
         )
 
     n_chunks = math.ceil(n_chains / CHUNK_SIZE)
+    _check_memory(n_chains, n_chunks, dim, n_steps, burn_in, m, shared_dataset, recording)
     data_gen, *chunk_gens = spawn_generators(rng, n_chunks + 1)
 
     dataset = None

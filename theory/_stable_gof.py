@@ -119,6 +119,18 @@ def _grid(fit: StableQuantileFit, n: int) -> FloatArray:
     return s ** (1.0 / fit.alpha) / fit.scale
 
 
+def _covariance_of_columns(u: FloatArray) -> FloatArray:
+    """``np.cov(u, rowvar=False)`` (at least 2-D) of a C-ordered (n, m) array it may
+    overwrite: the same operations, without np.cov's copy of ``u``."""
+    n = u.shape[0]
+    u -= u.mean(axis=0)
+    # np.cov multiplies X by a conjugated copy of X.T; the copy keeps BLAS's gemm (a
+    # product of one buffer with itself would be sent to syrk, rounded otherwise).
+    cov = np.dot(u.T, u.conj())
+    cov *= np.true_divide(1, n - 1)
+    return np.atleast_2d(cov.squeeze())
+
+
 def stable_goodness_of_fit(
     x: FloatArray, fit: StableQuantileFit, *, threshold: float = AUTO_POLICY.gof_threshold
 ) -> StableGoodnessOfFit:
@@ -165,12 +177,17 @@ def stable_goodness_of_fit(
     # that cos and sin lose no precision on shifted data.
     with np.errstate(over="ignore", invalid="ignore"):
         tx = np.multiply.outer(x - np.median(x), t)  # (n, m)
-    if not np.all(np.isfinite(tx)):  # data spanning nearly the whole double range
+    if not np.isfinite(tx).all():  # data spanning nearly the whole double range
         return StableGoodnessOfFit(
             math.inf, threshold, False, math.nan, grid, "t x overflows (data range too wide)"
         )
+    # The (n, m) arrays are m = GOF_POINTS times the input each: at most two are alive at
+    # once (cos and sin, then u and its copy in the covariance), each written in place.
+    # The operations, and their order, are those of the plain expressions
+    # u = (cos * c + sin * s) / r and np.cov(u, rowvar=False), so the numbers are too.
     cos = np.cos(tx)
-    sin = np.sin(tx)
+    sin = np.sin(tx, out=tx)
+    del tx
     c = cos.mean(axis=0)
     s = sin.mean(axis=0)
     r = np.hypot(c, s)
@@ -178,8 +195,11 @@ def stable_goodness_of_fit(
         return StableGoodnessOfFit(
             math.inf, threshold, False, math.nan, grid, "empirical modulus at 0 or 1"
         )
-    u = (cos * c + sin * s) / r
-    cov_u = np.atleast_2d(np.cov(u, rowvar=False))
+    u = np.multiply(cos, c, out=cos)
+    u += np.multiply(sin, s, out=sin)
+    del sin
+    u /= r
+    cov_u = _covariance_of_columns(u)
     logr = np.log(r)
     y = np.log(-logr)
     d = 1.0 / (r * logr)

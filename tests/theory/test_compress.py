@@ -53,6 +53,7 @@ def brute_force(x: FloatArray, k: int, p: float) -> float:
 
 def test_small_exact_values() -> None:
     # 3-4-5: keeping 4 leaves 3 of the norm 5.
+    # 9 / 25 and a square root: two roundings, at most 1 eps (2.2e-16) relative
     assert relative_error([3.0, 4.0], 0.5) == pytest.approx(0.6, rel=1e-15)
     assert relative_error([3.0, -4.0], 1.0) == 0.0
     # kappa n = 0.3 * 10 = 3.0000000000000004 keeps 3 entries, not 4.

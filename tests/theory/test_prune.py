@@ -71,9 +71,15 @@ def test_matches_reference(method: str, shape: tuple[int, int]) -> None:
 
 def test_small_exact_values() -> None:
     w = np.array([[3.0, 0.0], [0.0, 4.0]])
-    assert pruning_error(w, 0.5, "node") == pytest.approx(0.6, rel=1e-15)
-    assert pruning_error(w, 0.5, "singular") == pytest.approx(0.6, rel=1e-15)
-    assert pruning_error(w, 0.25, "magnitude") == pytest.approx(0.6, rel=1e-15)
+    # Node and magnitude: 9 / 25 then a square root, two roundings of eps / 2 each, so
+    # 1 eps = 2.2e-16 relative at most. Singular: the SVD is backward stable, off by at
+    # most about (m + n) eps ||W||_F = 4 eps * 5 on each singular value, i.e. 4 eps
+    # relative to ||W||_F, and the error (0.6) is divided by ||W||_F: 4 eps / 0.6 = 1.5e-15.
+    # A wrong kept count changes the error to 0 or 1.
+    eps = float(np.finfo(np.float64).eps)
+    assert pruning_error(w, 0.5, "node") == pytest.approx(0.6, rel=eps, abs=0)
+    assert pruning_error(w, 0.5, "singular") == pytest.approx(0.6, rel=4 * eps / 0.6, abs=0)
+    assert pruning_error(w, 0.25, "magnitude") == pytest.approx(0.6, rel=eps, abs=0)
     assert pruning_error(w, 0.5, "magnitude") == 0.0
     # centre="median": median of (3, 0, 0, 4) is 1.5; W - 1.5 = [[1.5, -1.5], [-1.5, 2.5]].
     expected = math.sqrt(3 * 1.5**2 / (3 * 1.5**2 + 2.5**2))

@@ -61,7 +61,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from heavytail.reports._calibration_cases import (
+from heavytail.reports._claims.calibration_cases import (
     ABS_TOL,
     CASES,
     CENTRING_CASES,

@@ -6,7 +6,7 @@ A claim (:class:`Claim`) is one checkable statement of the theory: its run produ
 A claim is written with :class:`CheckBook` (each check with its :class:`Control`),
 typed figure data (:class:`FigureData`, :class:`Intervals`), and a ``draw`` that
 returns the figure's :class:`Caption` in a :class:`Layout`; the notes of
-``heavytail.reports._claim_kit`` show a whole claim. :func:`verify` runs registered
+``heavytail.reports._kit.book`` show a whole claim. :func:`verify` runs registered
 claims (:func:`claim_ids`, :func:`get_claim`) and :func:`write_report` writes
 report.md, results.json and the figures; :func:`claims_table` is the README's table of
 the claims. Sweeps (docs/sweeps.md): :func:`run_sweep` runs a checked grid
@@ -16,56 +16,56 @@ the claims. Sweeps (docs/sweeps.md): :func:`run_sweep` runs a checked grid
 is :func:`main`. Importing this package does not import matplotlib or statsmodels.
 """
 
-from ._claim import Caption as Caption
-from ._claim import Claim as Claim
-from ._claim import Evidence as Evidence
-from ._claim import Layout as Layout
-from ._claim_kit import CheckBook as CheckBook
-from ._claim_kit import Control as Control
-from ._claim_kit import FigureData as FigureData
-from ._claim_kit import Intervals as Intervals
-from ._cli import main as main
-from ._executors import open_executor as open_executor
-from ._experiments import Experiment as Experiment
-from ._experiments import RunOutcome as RunOutcome
-from ._experiments import Setting as Setting
-from ._experiments import experiment_names as experiment_names
-from ._experiments import get_experiment as get_experiment
-from ._experiments import register_experiment as register_experiment
-from ._registry import all_claims as all_claims
-from ._registry import claim_ids as claim_ids
-from ._registry import get_claim as get_claim
-from ._report import ReportFiles as ReportFiles
-from ._report import claims_table as claims_table
-from ._report import results_record as results_record
-from ._report import summary_table as summary_table
-from ._report import write_report as write_report
-from ._runner import ClaimResult as ClaimResult
-from ._runner import VerifyRun as VerifyRun
-from ._runner import claim_seed_sequence as claim_seed_sequence
-from ._runner import verify as verify
-from ._stats import RateFit as RateFit
-from ._stats import family_level as family_level
-from ._stats import fit_rate as fit_rate
-from ._stats import kendall_trend as kendall_trend
-from ._stats import mean_interval as mean_interval
-from ._store import ResultStore as ResultStore
-from ._store import StoreError as StoreError
-from ._store import config_hash as config_hash
-from ._sweep import SweepSummary as SweepSummary
-from ._sweep import run_sweep as run_sweep
-from ._sweep_config import SweepConfig as SweepConfig
-from ._sweep_config import SweepConfigError as SweepConfigError
-from ._sweep_config import load_sweep_config as load_sweep_config
-from ._sweep_config import sweep_config as sweep_config
-from ._sweep_report import SweepReportFiles as SweepReportFiles
-from ._sweep_report import write_sweep_report as write_sweep_report
-from ._verdict import Check as Check
-from ._verdict import Measurement as Measurement
-from ._verdict import Relation as Relation
-from ._verdict import Rule as Rule
-from ._verdict import Verdict as Verdict
-from ._verdict import combine_verdicts as combine_verdicts
+from ._claims.registry import all_claims as all_claims
+from ._claims.registry import claim_ids as claim_ids
+from ._claims.registry import get_claim as get_claim
+from ._cli.main import main as main
+from ._kit.book import CheckBook as CheckBook
+from ._kit.book import Control as Control
+from ._kit.book import FigureData as FigureData
+from ._kit.book import Intervals as Intervals
+from ._kit.claim import Caption as Caption
+from ._kit.claim import Claim as Claim
+from ._kit.claim import Evidence as Evidence
+from ._kit.claim import Layout as Layout
+from ._kit.stats import RateFit as RateFit
+from ._kit.stats import family_level as family_level
+from ._kit.stats import fit_rate as fit_rate
+from ._kit.stats import kendall_trend as kendall_trend
+from ._kit.stats import mean_interval as mean_interval
+from ._kit.verdict import Check as Check
+from ._kit.verdict import Measurement as Measurement
+from ._kit.verdict import Relation as Relation
+from ._kit.verdict import Rule as Rule
+from ._kit.verdict import Verdict as Verdict
+from ._kit.verdict import combine_verdicts as combine_verdicts
+from ._parallel.executors import open_executor as open_executor
+from ._sweeps.config import SweepConfig as SweepConfig
+from ._sweeps.config import SweepConfigError as SweepConfigError
+from ._sweeps.config import load_sweep_config as load_sweep_config
+from ._sweeps.config import sweep_config as sweep_config
+from ._sweeps.driver import SweepSummary as SweepSummary
+from ._sweeps.driver import run_sweep as run_sweep
+from ._sweeps.experiment import Experiment as Experiment
+from ._sweeps.experiment import RunOutcome as RunOutcome
+from ._sweeps.experiment import Setting as Setting
+from ._sweeps.experiment import experiment_names as experiment_names
+from ._sweeps.experiment import get_experiment as get_experiment
+from ._sweeps.experiment import register_experiment as register_experiment
+from ._sweeps.report import SweepReportFiles as SweepReportFiles
+from ._sweeps.report import write_sweep_report as write_sweep_report
+from ._sweeps.store import ResultStore as ResultStore
+from ._sweeps.store import StoreError as StoreError
+from ._sweeps.store import config_hash as config_hash
+from ._verify.report import ReportFiles as ReportFiles
+from ._verify.report import claims_table as claims_table
+from ._verify.report import results_record as results_record
+from ._verify.report import summary_table as summary_table
+from ._verify.report import write_report as write_report
+from ._verify.runner import ClaimResult as ClaimResult
+from ._verify.runner import VerifyRun as VerifyRun
+from ._verify.runner import claim_seed_sequence as claim_seed_sequence
+from ._verify.runner import verify as verify
 
 __all__ = [
     "Caption",

@@ -1,6 +1,6 @@
 """A tiny claim, written the way every claim is written (not registered).
 
-It is the pattern to copy for a new claim (see ``heavytail.reports._claim_kit``), and a
+It is the pattern to copy for a new claim (see ``heavytail.reports._kit.book``), and a
 stand-in claim for the tests of the runner, the report and the command line: the mean
 of N(truth, 1) draws equals ``predicted``; control: ``predicted + 3``.
 """
@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from heavytail.reports._claim import Caption, Claim, Evidence
-from heavytail.reports._claim_kit import CheckBook, Control, FigureData
-from heavytail.reports._stats import mean_interval
-from heavytail.reports._verdict import Relation, Rule
+from heavytail.reports._kit.book import CheckBook, Control, FigureData
+from heavytail.reports._kit.claim import Caption, Claim, Evidence
+from heavytail.reports._kit.stats import mean_interval
+from heavytail.reports._kit.verdict import Relation, Rule
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -1,0 +1,463 @@
+"""Claim ``meanfield.chaos``: units of a wide mean-field network become independent."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+from scipy import stats
+
+from heavytail._lib._validation import check_int
+from heavytail.simulate import MeanFieldRun, Teacher, mean_field_sgd
+from heavytail.theory import InvalidArgumentError
+
+from .._kit.book import CheckBook, Control, FigureData, Intervals, and_list, number_set
+from .._kit.claim import Caption, Claim, Evidence, Layout
+from .._kit.style import MEASURED, PALETTE, PREDICTED
+from .._kit.verdict import Measurement, Relation, Rule
+from .meanfield_stats import (
+    ScaledVariance,
+    VarianceSlope,
+    pair_covariance,
+    scaled_variance,
+    sliced_wasserstein,
+    slope_coefficients,
+    unit_directions,
+    variance_slope,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["CLAIM", "ChaosData", "ChaosSize", "power_half_width"]
+
+FloatArray = npt.NDArray[np.float64]
+
+#: The network and its training: input dimension, batch, step, steps (docs/theory.md, section 6).
+DIM = 8
+BATCH = 8
+ETA = 0.5
+N_STEPS = 500
+#: The network's output is probed at this many fixed inputs.
+N_PROBE = 8
+#: The weight-space test functions h(w, a) whose unit averages are checked.
+TEST_FUNCTIONS = ("‖w‖²", "a", "w·v")
+
+#: The slopes of the negative controls: units that stay correlated (n Var ~ n), and
+#: fluctuations of order 1/n instead of n^(-1/2) (n Var ~ 1/n).
+CONTROL_SLOPES = (1.0, -1.0)
+
+_WIDTH_REASON = (
+    "an interval wider than 1, the distance from the predicted slope 0 to each control's "
+    "slope ±1, could hold 0 and a control together."
+)
+RULE = Rule(Relation.EQUAL, 0.0, "", max_width=1.0, width_reason=_WIDTH_REASON)
+
+
+@dataclass(frozen=True)
+class ChaosSize:
+    """Parameters of one size of ``meanfield.chaos``.
+
+    Attributes
+    ----------
+    widths : tuple of int
+        The widths n, increasing (at least four: the fit has three coefficients).
+    replicates : int
+        R independent networks per width. Every width is run with the same seed, so all
+        widths see the same batches and replicate r of each width starts from the same
+        stream (paired widths, :func:`~heavytail.reports._claims.meanfield_stats.variance_slope`).
+    control_widths : tuple of int
+        Widths of the control run with independent batches (each replicate its own).
+    law_units : int
+        Units per width (``law_units / replicates`` from each replicate) compared with
+        the units of the widest run in sliced Wasserstein distance.
+    n_directions : int
+        Directions of the sliced Wasserstein distance.
+    n_steps, dim, batch_size, eta : int, int, int, float
+        The training (online, fresh points every step, shared across replicates).
+    """
+
+    widths: tuple[int, ...]
+    replicates: int
+    control_widths: tuple[int, ...]
+    law_units: int
+    n_directions: int = 64
+    n_steps: int = N_STEPS
+    dim: int = DIM
+    batch_size: int = BATCH
+    eta: float = ETA
+
+    def __post_init__(self) -> None:
+        for name in ("widths", "control_widths"):
+            ws = getattr(self, name)
+            if len(ws) < 4 or any(b <= a for a, b in itertools.pairwise(ws)):
+                raise InvalidArgumentError(f"`{name}` must hold at least 4 increasing widths")
+        check_int(self.replicates, "replicates", low=8)
+        per = check_int(self.law_units, "law_units", low=self.replicates) // self.replicates
+        if self.law_units % self.replicates or 3 * per > self.widths[-1] or per > self.widths[0]:
+            raise InvalidArgumentError(
+                "`law_units` must be a multiple of `replicates`, with at most the smallest "
+                "width and a third of the largest width per replicate"
+            )
+
+
+SIZES = {
+    # Machinery only: few replicates, short training.
+    "smoke": ChaosSize((8, 16, 32, 64), 16, (8, 16, 32, 64), 128, 16, 60),
+    "quick": ChaosSize(tuple(2**k for k in range(5, 12)), 64, (32, 64, 128, 256, 512), 2048),
+    "full": ChaosSize(
+        tuple(2**k for k in range(5, 15)), 128, tuple(2**k for k in range(5, 12)), 4096
+    ),
+}
+
+
+def power_half_width(widths: Sequence[int], replicates: int, n_checks: int = 2) -> float:
+    """Half-width of the slope's interval for one Gaussian column of averages.
+
+    With R replicates, log s^2 has standard deviation sqrt(2 / (R - 1)) (Gaussian
+    averages); the slope of the three-term fit is sum_k c_k y_k, so its standard
+    deviation is at most ||c|| sqrt(2 / (R - 1)) for independent widths, and the
+    half-width is t_(R-1) at the Bonferroni level times that. Pooling several probes or
+    test functions, and pairing the widths, only narrow it (measured).
+    """
+    c = slope_coefficients(widths, inverse_width=True)
+    sd = float(np.linalg.norm(c)) * math.sqrt(2.0 / (replicates - 1))
+    level = 1.0 - 0.05 / n_checks
+    return float(stats.t.ppf(0.5 + level / 2.0, replicates - 1)) * sd
+
+
+@dataclass(frozen=True, eq=False)
+class ChaosData(FigureData):
+    """n Var of averages, pair covariances and one-unit distances, against n.
+
+    Attributes
+    ----------
+    widths, control_widths : ndarray of int
+    outputs, weights, control : Intervals, shape (width,)
+        exp of the mean log n Var (geometric mean over probes or test functions), with
+        its jackknife interval at the claim's level: the outputs at the probe inputs,
+        the weight-space test functions, and the outputs with independent batches.
+    outputs_fit, weights_fit, control_fit : VarianceSlope
+        The fitted log n Var = c + s log n + b / n.
+    pair_cov : Intervals, shape (width,)
+        n times the pair-averaged covariance of the unit outputs a_i phi(w_i . x_1).
+    pair_cov_control : Intervals, shape (control width,)
+        The same with independent batches.
+    pair_var : ndarray, shape (width,)
+        Var(a_i phi(w_i . x_1)) (one unit), the scale of n c.
+    law : ndarray, shape (width,)
+        Sliced Wasserstein distance (order 2) between ``law_units`` units (w_i, a_i) of
+        width n and as many of the widest run.
+    law_floor : float
+        The same between two disjoint sets of units of the widest run.
+    params : ChaosSize
+    """
+
+    widths: npt.NDArray[np.int64]
+    control_widths: npt.NDArray[np.int64]
+    outputs: Intervals
+    weights: Intervals
+    control: Intervals
+    outputs_fit: VarianceSlope
+    weights_fit: VarianceSlope
+    control_fit: VarianceSlope
+    pair_cov: Intervals
+    pair_cov_control: Intervals
+    pair_var: FloatArray
+    law: FloatArray
+    law_floor: float
+    params: ChaosSize
+
+
+def _train(params: ChaosSize, n: int, seed: int, batches: str) -> MeanFieldRun:
+    return mean_field_sgd(
+        n,
+        params.dim,
+        eta=params.eta,
+        batch_size=params.batch_size,
+        n_steps=params.n_steps,
+        n_replicates=params.replicates,
+        batches=batches,  # type: ignore[arg-type]
+        test_size=0,
+        rng=seed,
+    )
+
+
+def _weight_functions(run: MeanFieldRun, v: FloatArray) -> FloatArray:
+    """h(w_i, a_i) for the TEST_FUNCTIONS, shape (R, n, 3)."""
+    w, a = run.w, run.a
+    return np.stack([np.einsum("rij,rij->ri", w, w), a, w @ v], axis=2)
+
+
+def _unit_outputs(run: MeanFieldRun, x: FloatArray) -> FloatArray:
+    """a_i tanh(w_i . x), shape (R, n): unit i's share of n f(x)."""
+    return run.a * np.tanh(run.w @ x)
+
+
+def _interval(sv: ScaledVariance, level: float) -> Measurement:
+    m = sv.interval(level)
+    return Measurement(math.exp(m.estimate), math.exp(m.low), math.exp(m.high), level=level)
+
+
+def _scaled(m: Measurement, by: float) -> Measurement:
+    return Measurement(by * m.estimate, by * m.low, by * m.high, level=m.level)
+
+
+def _units(run: MeanFieldRun, start: int, per: int) -> FloatArray:
+    """Units start..start+per of every replicate as points (w_i, a_i) in R^(dim + 1)."""
+    w = run.w[:, start : start + per]
+    a = run.a[:, start : start + per, None]
+    return np.concatenate([w, a], axis=2).reshape(-1, w.shape[2] + 1)
+
+
+def measure(params: ChaosSize, rng: np.random.Generator) -> Evidence[ChaosData]:
+    """Train every width on shared batches, measure n Var, pair covariances and laws."""
+    book = CheckBook(params, n_checks=2)
+    seed = int(rng.integers(2**63))
+    probe_rng, law_rng = rng.spawn(2)
+    x_probe = probe_rng.standard_normal((N_PROBE, params.dim))
+    teacher_w, _ = Teacher().weights(params.dim)
+    v = teacher_w[0] / np.linalg.norm(teacher_w[0])
+    directions = unit_directions(params.dim + 1, params.n_directions, rng=law_rng)
+    per = params.law_units // params.replicates
+
+    out_sv, w_sv, cov, var1, law = [], [], [], [], []
+    widest = _train(params, params.widths[-1], seed, "shared")
+    reference, floor_set = _units(widest, per, per), _units(widest, 2 * per, per)
+    for n in params.widths:  # one run in memory at a time (the widest is kept)
+        run = widest if n == params.widths[-1] else _train(params, n, seed, "shared")
+        if run.n_diverged:
+            raise RuntimeError(f"{run.n_diverged} replicates diverged at n = {n}")
+        out_sv.append(scaled_variance(run.outputs(x_probe), n))
+        w_sv.append(scaled_variance(_weight_functions(run, v).mean(axis=1), n))
+        unit_out = _unit_outputs(run, x_probe[0])
+        cov.append(_scaled(pair_covariance(unit_out, level=book.level), n))
+        var1.append(float(unit_out.var()))
+        law.append(sliced_wasserstein(_units(run, 0, per), reference, directions))
+    floor = sliced_wasserstein(floor_set, reference, directions)
+
+    ctrl_sv, ctrl_cov = [], []
+    for n in params.control_widths:
+        run = _train(params, n, seed, "independent")
+        ctrl_sv.append(scaled_variance(run.outputs(x_probe), n))
+        ctrl_cov.append(_scaled(pair_covariance(_unit_outputs(run, x_probe[0])), n))
+
+    level = book.level
+    fits = [variance_slope(p, level, paired=True, inverse_width=True) for p in (out_sv, w_sv)]
+    control_fit = variance_slope(ctrl_sv, level, paired=True, inverse_width=True)
+    wrong = [Control(f"control: slope {s:+g}", s) for s in CONTROL_SLOPES]
+    book.check(
+        f"outputs at {N_PROBE} fixed inputs: slope of log n Var", 0.0, fits[0].slope, RULE, *wrong
+    )
+    book.check(
+        f"unit averages of {and_list(list(TEST_FUNCTIONS))}: slope of log n Var",
+        0.0,
+        fits[1].slope,
+        RULE,
+        *wrong,
+        Control(
+            "control data: outputs with independent batches (units share each "
+            "replicate's batch noise), slope 0",
+            0.0,
+            control_fit.slope,
+        ),
+    )
+    data = ChaosData(
+        widths=np.array(params.widths, dtype=np.int64),
+        control_widths=np.array(params.control_widths, dtype=np.int64),
+        outputs=Intervals.of(_interval(s, level) for s in out_sv),
+        weights=Intervals.of(_interval(s, level) for s in w_sv),
+        control=Intervals.of(_interval(s, level) for s in ctrl_sv),
+        outputs_fit=fits[0],
+        weights_fit=fits[1],
+        control_fit=control_fit,
+        pair_cov=Intervals.of(cov),
+        pair_cov_control=Intervals.of(ctrl_cov),
+        pair_var=np.array(var1),
+        law=np.array(law),
+        law_floor=floor,
+        params=params,
+    )
+    return book.evidence(
+        data,
+        model=(
+            f"f(x) = (1/n) Σ a_i tanh(w_i·x), both layers trained, online squared loss, "
+            f"teacher {Teacher()}, label noise 0.1, batches shared by the replicates"
+        ),
+        statistic="mean over columns of log(n Var across replicates), jackknife over replicates",
+        fit="log n Var = c + s log n + b/n, paired widths (jackknife of s over replicates)",
+        seed_of_every_width=seed,
+    )
+
+
+def _width_ticks(ax: Axes, widths: npt.NDArray[np.int64]) -> None:
+    """Ticks at the widths (every other one past eight), labelled as integers."""
+    ticks = widths if widths.size <= 8 else widths[::2]
+    ax.set_xticks(ticks, [f"{t:,}" for t in ticks])
+    ax.set_xticks([], minor=True)
+
+
+def _slope_label(fit: VarianceSlope) -> str:
+    s = fit.slope
+    return f"s = {s.estimate:+.2f} [{s.low:+.2f}, {s.high:+.2f}]"
+
+
+def draw(evidence: Evidence[ChaosData], axes: Sequence[Axes]) -> Caption:
+    """n Var against n; the slopes; n x pair covariance; the one-unit law's distance."""
+    var_ax, slope_ax, cov_ax, law_ax = axes
+    d, s = evidence.data, evidence.data.params
+    level = evidence.checks[0].measurement.level
+    series = (
+        (d.widths, d.outputs, d.outputs_fit, PALETTE[0], f"outputs at {N_PROBE} inputs"),
+        (d.widths, d.weights, d.weights_fit, PALETTE[2], "averages of " + "/".join(TEST_FUNCTIONS)),
+        (d.control_widths, d.control, d.control_fit, PALETTE[1], "control: independent batches"),
+    )
+    for ns, iv, fit, color, name in series:
+        var_ax.errorbar(ns, iv.estimate, yerr=iv.yerr, color=color, linestyle="none", **MEASURED)
+        grid = np.geomspace(ns[0], ns[-1], 100)
+        var_ax.plot(grid, fit.fitted(grid), color=color, label=f"{name}: {_slope_label(fit)}")
+    first = d.outputs.estimate[0]
+    grid = np.geomspace(d.widths[0], d.widths[-1], 2)
+    var_ax.plot(grid, first * (grid / grid[0]) ** 0, **PREDICTED, label="slope 0 (chaos)")
+    var_ax.plot(grid, first * (grid / grid[0]), color="0.5", linestyle=":", label="slope +1")
+    var_ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="width n",
+        ylabel="n · Var across replicates (geometric mean)",
+        title="Averages over units fluctuate at n^(-1/2)",
+    )
+    _width_ticks(var_ax, d.widths)
+    var_ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=6.5, ncols=1)
+
+    labels = ["outputs", "weight\naverages", "control:\nindep. batches"]
+    fits = (d.outputs_fit, d.weights_fit, d.control_fit)
+    slopes = Intervals.of(f.slope for f in fits)
+    ys = np.arange(3)
+    slope_ax.errorbar(
+        slopes.estimate,
+        ys,
+        xerr=slopes.yerr,
+        color=PALETTE[0],
+        linestyle="none",
+        label=f"fitted asymptotic slope ({level:.4g} interval)",
+        **MEASURED,
+    )
+    slope_ax.axvline(0.0, **PREDICTED, label="chaos: 0")
+    for c in CONTROL_SLOPES:
+        slope_ax.axvline(c, color=PALETTE[1], linestyle=":", linewidth=1.2)
+    slope_ax.plot([], [], color=PALETTE[1], linestyle=":", label="controls: ±1")
+    slope_ax.set(
+        yticks=ys,
+        yticklabels=labels,
+        xlim=(-1.4, 1.6),
+        ylim=(-0.6, 3.2),
+        xlabel="slope s of log n Var in log n (fit with a 1/n term)",
+        title="Slopes against the predictions",
+    )
+    slope_ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=6.5)
+
+    cov_ax.errorbar(
+        d.widths,
+        d.pair_cov.estimate,
+        yerr=d.pair_cov.yerr,
+        color=PALETTE[0],
+        label="shared batches",
+        **MEASURED,
+    )
+    cov_ax.errorbar(
+        d.control_widths,
+        d.pair_cov_control.estimate,
+        yerr=d.pair_cov_control.yerr,
+        color=PALETTE[1],
+        label="control: independent batches",
+        **MEASURED,
+    )
+    cov_ax.axhline(0.0, color="0.5", linewidth=0.8)
+    cov_ax.set(
+        xscale="log",
+        xlabel="width n",
+        ylabel="n · Cov(u_i, u_j), i ≠ j (pair average)",
+        title="u_i = a_i tanh(w_i·x₁): covariance O(1/n)\n(chaos: flat; correlated units: ∝ n)",
+    )
+    _width_ticks(cov_ax, d.widths)
+    cov_ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=6.5)
+
+    law_ax.plot(d.widths, d.law, "o-", color=PALETTE[0], markersize=4, label="width n vs widest")
+    law_ax.axhline(
+        d.law_floor, **PREDICTED, label="two disjoint sets of the widest run (sampling floor)"
+    )
+    law_ax.set(
+        xscale="log",
+        xlabel="width n",
+        ylabel="sliced Wasserstein-2 distance",
+        title=f"Law of one unit (w_i, a_i): {s.law_units:,} units each\n(descriptive: no verdict)",
+    )
+    _width_ticks(law_ax, d.widths)
+    law_ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=6.5)
+    return Caption(
+        "meanfield.chaos: propagation of chaos in a mean-field two-layer network",
+        f"tanh network, d = {s.dim}, b = {s.batch_size}, η = {s.eta:g}, {s.n_steps} online "
+        f"steps with batches shared by the {s.replicates} replicates of each width\n"
+        f"n ∈ {number_set(s.widths)}; intervals at level {level:.4g} (Bonferroni).",
+    )
+
+
+_Q = SIZES["quick"]
+_HALF = power_half_width(_Q.widths, _Q.replicates)
+
+_STATEMENT = (
+    "Propagation of chaos: in the mean-field network f(x) = (1/n) Σ a_i φ(w_i·x) trained "
+    "by SGD, the units become independent as n grows, so an average over units, "
+    "(1/n) Σ h(w_i, a_i) for a fixed test function h, fluctuates at order n^(-1/2) across "
+    "independent replicates: n Var tends to a constant C, with a first correction "
+    "C (1 + β/n). Checked on a tanh network (d = "
+    f"{DIM}, both layers trained, online squared loss with a fixed teacher, b = {BATCH}, "
+    f"η = {ETA:g}, {N_STEPS} steps) whose replicates share the batches (so that they "
+    "differ only by their initialisation: the chaos is conditional on the data), at "
+    f"widths n = 2^{int(math.log2(_Q.widths[0]))}..2^{int(math.log2(_Q.widths[-1]))} "
+    f"with R = {_Q.replicates} replicates each. Two checks, on the network's outputs at "
+    f"{N_PROBE} fixed inputs and on the averages of {and_list(list(TEST_FUNCTIONS))} "
+    "(v the first teacher direction): the asymptotic slope s of the fit "
+    "log n Var = c + s log n + b/n (the b/n term is chaos's own first correction, not a "
+    "tolerance) must be 0. Controls, judged by the same rule: s = +1 (units that stay "
+    "correlated, n Var ~ n) and s = -1 (fluctuations of order 1/n), and the same slope "
+    "measured on networks whose replicates draw their own batches, whose units share "
+    "each replicate's batch noise. Power: with R replicates log s² has standard "
+    "deviation sqrt(2/(R - 1)) for one Gaussian column of averages; the three-term fit's "
+    "slope is Σ c_k y_k, so at quick size its interval at the Bonferroni level 0.975 "
+    f"has half-width at most {_HALF:.2f} (pooling 8 probes and pairing the widths make "
+    "it narrower), an interval narrower than the distance 1 to either control. The pair "
+    "covariance of two units is shown as n times its average over all pairs: by "
+    "n Var = Var(h) + (n - 1) Cov its check is the slope check, and the pair average "
+    "is what makes it measurable, with error ~ Var(h)/(n sqrt(R)), where one fixed pair "
+    "has error Var(h)/sqrt(R) and would need R of order n² replicates to resolve an "
+    "O(1/n) covariance. The law of one unit (sliced Wasserstein distance between "
+    f"{_Q.law_units:,} units of width n and as many of the widest run) is shown without "
+    "a verdict: past the smallest widths its O(1/n) change lies under the two-sample "
+    "floor of the distance at that many units."
+)
+
+CLAIM = Claim(
+    id="meanfield.chaos",
+    title="propagation of chaos",
+    statement=_STATEMENT,
+    formula=(
+        "n · Var_r[(1/n) Σ_i h(w_i, a_i)] → C,  i.e.  log n Var = c + 0 · log n + b/n + "
+        "O(n⁻²);  Cov(h(w_i), h(w_j)) = O(1/n)"
+    ),
+    source=(
+        "De Bortoli, Durmus, Fontaine & Şimşekli, 'Quantitative propagation of chaos for "
+        "SGD in wide neural networks', NeurIPS 2020 (docs/theory.md, section 6); Mei, "
+        "Montanari & Nguyen (PNAS 2018) for the mean-field scaling"
+    ),
+    sizes=SIZES,
+    measure=measure,
+    draw=draw,
+    layout=Layout(4, ncols=2, width=4.4, height=4.2),
+)

@@ -1,0 +1,314 @@
+"""The helper layer for writing a claim: checks with their controls, typed figure data, prose.
+
+A claim is one module ``heavytail.reports._claims.<name>`` that defines a module-level
+``CLAIM`` (a :class:`~heavytail.reports._kit.claim.Claim`) and is listed in
+``reports/_claims/registry.py``. It has four parts, each short:
+
+1. A frozen dataclass of parameters, one instance per size (``"smoke"``, ``"quick"``,
+   ``"full"``), and the module constants that define the grid. The claim's statement is
+   built from these constants (with :func:`number_set`, :func:`and_list`, ...), so that
+   the text and the grid cannot drift apart.
+2. ``measure(params, rng) -> Evidence[Data]``: draws from ``rng`` only, and records each
+   check with its negative controls in a :class:`CheckBook`. The book gives the
+   simultaneous (Bonferroni) level of the claim's intervals, and its
+   :meth:`CheckBook.evidence` records the settings (the parameters, the extra settings
+   given, the interval level) and checks that the level was set for the number of
+   checks made.
+3. A frozen dataclass of figure data, subclass of :class:`FigureData` (its arrays are
+   made read-only), with named fields instead of columns read back by index;
+   :class:`Intervals` holds estimates with their intervals.
+4. ``draw(evidence, axes) -> Caption``: draws into the panels of ``CLAIM.layout`` and
+   returns the title and footnote. :meth:`Claim.figure` makes the figure, applies the
+   report style and writes the caption; ``draw`` never creates a figure.
+
+Examples
+--------
+A whole claim: the mean of N(0, 1) draws is 0, with the control "the mean is 1".
+
+>>> from collections.abc import Sequence
+>>> from dataclasses import dataclass
+>>> import numpy as np
+>>> from heavytail.reports._kit.claim import Caption, Claim, Evidence
+>>> from heavytail.reports._kit.book import CheckBook, Control, FigureData
+>>> from heavytail.reports._kit.stats import mean_interval
+>>> from heavytail.reports._kit.verdict import Relation, Rule
+>>> @dataclass(frozen=True)
+... class MeanSize:
+...     n: int
+>>> @dataclass(frozen=True, eq=False)
+... class MeanData(FigureData):
+...     x: np.ndarray
+>>> RULE = Rule(Relation.EQUAL, 0.0, "", max_width=0.5,
+...             width_reason="half the distance to the control's prediction")
+>>> def measure(params: MeanSize, rng: np.random.Generator) -> Evidence[MeanData]:
+...     book = CheckBook(params, n_checks=1)
+...     x = rng.normal(0.0, 1.0, params.n)
+...     m = mean_interval(x, level=book.level)
+...     book.check("mean", 0.0, m, RULE, Control("control: mean 1", 1.0))
+...     return book.evidence(MeanData(x), law="N(0, 1)")
+>>> def draw(ev: Evidence[MeanData], axes: Sequence) -> Caption:
+...     (panel,) = axes
+...     panel.hist(ev.data.x, bins=20)
+...     return Caption("toy.mean: the mean is 0", f"{ev.data.x.size} draws.")
+>>> SIZES = {"smoke": MeanSize(100), "quick": MeanSize(1_000), "full": MeanSize(10_000)}
+>>> CLAIM = Claim(
+...     id="toy.mean", title="toy mean", formula="E X = 0", source="a doctest",
+...     statement=f"The mean of {SIZES['quick'].n:,} N(0, 1) draws contains 0.",
+...     sizes=SIZES, measure=measure, draw=draw)
+>>> ev = CLAIM.run("quick", rng=0)
+>>> ev.verdict.value, ev.controls[0].verdict.value
+('agree', 'disagree')
+>>> dict(ev.settings)
+{'n': 1000, 'law': 'N(0, 1)', 'interval_level': 0.95}
+>>> CLAIM.figure(ev, note="seed 0").get_suptitle()
+'toy.mean: the mean is 0'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from heavytail.theory import InvalidArgumentError
+
+from .claim import Evidence
+from .stats import family_level
+from .verdict import Check, Measurement, Rule
+
+__all__ = [
+    "CheckBook",
+    "Control",
+    "FigureData",
+    "Intervals",
+    "and_list",
+    "number_set",
+    "number_word",
+    "power_of_ten",
+]
+
+D = TypeVar("D")
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, eq=False)
+class FigureData:
+    """Base of a claim's figure data: a frozen dataclass whose arrays are read-only.
+
+    Subclass it with ``@dataclass(frozen=True, eq=False)`` and named fields. Every
+    ndarray field is replaced by a read-only view. Equality is identity (arrays have no
+    single truth value).
+    """
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, np.ndarray):
+                view = value.view()
+                view.flags.writeable = False
+                object.__setattr__(self, f.name, view)
+
+
+@dataclass(frozen=True, eq=False)
+class Intervals(FigureData):
+    """Estimates with their intervals, as three arrays of one shape.
+
+    Attributes
+    ----------
+    estimate, low, high : ndarray
+        ``low <= estimate <= high`` entrywise.
+    """
+
+    estimate: FloatArray
+    low: FloatArray
+    high: FloatArray
+
+    def __post_init__(self) -> None:
+        arrays = [np.asarray(getattr(self, n), dtype=np.float64) for n in _INTERVAL_FIELDS]
+        if not arrays[0].shape == arrays[1].shape == arrays[2].shape:
+            shapes = ", ".join(str(a.shape) for a in arrays)
+            raise InvalidArgumentError(
+                f"`estimate`, `low` and `high` must share a shape, got {shapes}"
+            )
+        for name, array in zip(_INTERVAL_FIELDS, arrays, strict=True):
+            object.__setattr__(self, name, array)
+        super().__post_init__()
+
+    @classmethod
+    def of(cls, measurements: Iterable[Measurement]) -> Intervals:
+        """The 1-D intervals of ``measurements``, in order."""
+        ms = list(measurements)
+        return cls(
+            np.array([m.estimate for m in ms], dtype=np.float64),
+            np.array([m.low for m in ms], dtype=np.float64),
+            np.array([m.high for m in ms], dtype=np.float64),
+        )
+
+    def __getitem__(self, index: Any) -> Intervals:
+        return Intervals(self.estimate[index], self.low[index], self.high[index])
+
+    def __len__(self) -> int:
+        return len(self.estimate)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.estimate.shape)
+
+    def reshape(self, *shape: int) -> Intervals:
+        """The same intervals in another shape."""
+        return Intervals(*(a.reshape(shape) for a in (self.estimate, self.low, self.high)))
+
+    @property
+    def yerr(self) -> FloatArray:
+        """``[estimate - low, high - estimate]``: the ``yerr`` of ``Axes.errorbar``."""
+        return np.stack([self.estimate - self.low, self.high - self.estimate])
+
+    def shifted(self, by: npt.ArrayLike) -> Intervals:
+        """The intervals minus ``by`` (e.g. each minus its prediction)."""
+        b = np.asarray(by, dtype=np.float64)
+        return Intervals(self.estimate - b, self.low - b, self.high - b)
+
+    def divided(self, by: npt.ArrayLike) -> Intervals:
+        """The intervals divided by ``by`` (positive; e.g. each by its target)."""
+        b = np.asarray(by, dtype=np.float64)
+        if np.any(b <= 0):
+            raise InvalidArgumentError("`by` must be positive to divide intervals")
+        return Intervals(self.estimate / b, self.low / b, self.high / b)
+
+
+_INTERVAL_FIELDS = ("estimate", "low", "high")
+
+
+@dataclass(frozen=True)
+class Control:
+    """A negative control of a check: a deliberately wrong prediction.
+
+    It is judged by the check's rule, on the check's measurement unless ``measurement``
+    is given (a control on other data, e.g. the reversed ordering).
+    """
+
+    label: str
+    prediction: float
+    measurement: Measurement | None = None
+
+
+class CheckBook:
+    """A claim's checks, each recorded with its negative controls, and its settings.
+
+    Parameters
+    ----------
+    params : dataclass instance
+        The parameters of the run; :meth:`evidence` records their fields as settings.
+    n_checks : int
+        How many checks the claim makes on sampled data. Their intervals are simultaneous
+        at ``family``: each at :attr:`level` (Bonferroni). Exact checks (measurement
+        level 1) do not count.
+    family : float
+        Coverage of the claim's intervals together, in (0, 1).
+
+    Attributes
+    ----------
+    level : float
+        The level of each interval, ``1 - (1 - family) / n_checks``.
+    """
+
+    def __init__(self, params: object, n_checks: int, *, family: float = 0.95) -> None:
+        if not dataclasses.is_dataclass(params) or isinstance(params, type):
+            raise InvalidArgumentError(
+                f"`params` must be a dataclass instance, got {type(params).__name__}"
+            )
+        self.level = family_level(n_checks, family)
+        self._params: Any = params
+        self._n_checks = int(n_checks)
+        self._checks: list[Check] = []
+        self._controls: list[Check] = []
+
+    def check(
+        self,
+        label: str,
+        prediction: float,
+        measurement: Measurement,
+        rule: Rule,
+        *controls: Control,
+    ) -> Check:
+        """Record a check and, after it, its controls judged by the same rule."""
+        check = Check(label, prediction, measurement, rule)
+        self._checks.append(check)
+        for c in controls:
+            m = measurement if c.measurement is None else c.measurement
+            self._controls.append(Check(c.label, c.prediction, m, rule))
+        return check
+
+    def control(self, label: str, prediction: float, measurement: Measurement, rule: Rule) -> Check:
+        """Record a control that belongs to no single check (e.g. another estimator's run).
+
+        Its rule must be one of the claim's rules, so that it proves their power.
+        """
+        control = Check(label, prediction, measurement, rule)
+        self._controls.append(control)
+        return control
+
+    @property
+    def checks(self) -> tuple[Check, ...]:
+        """The checks recorded so far."""
+        return tuple(self._checks)
+
+    def evidence(self, data: D, /, **settings: Any) -> Evidence[D]:
+        """The evidence: the checks, controls, ``data`` and the settings.
+
+        The settings are the fields of ``params``, then ``settings``, then
+        ``interval_level``.
+
+        Raises
+        ------
+        RuntimeError
+            If the number of checks on sampled data is not ``n_checks``, or one of them
+            has an interval at another level than :attr:`level`: the Bonferroni level
+            would be wrong.
+        """
+        sampled = [c for c in self._checks if c.measurement.level < 1.0]
+        if len(sampled) != self._n_checks:
+            raise RuntimeError(
+                f"the claim made {len(sampled)} checks on sampled data; its level was set "
+                f"for n_checks = {self._n_checks}"
+            )
+        odd = [c.label for c in sampled if c.measurement.level != self.level]
+        if odd:
+            raise RuntimeError(f"checks with an interval not at level {self.level:.6g}: {odd}")
+        recorded = {**dataclasses.asdict(self._params), **settings, "interval_level": self.level}
+        return Evidence(tuple(self._checks), tuple(self._controls), data, recorded)
+
+
+def number_set(values: Iterable[float]) -> str:
+    """``{0.8, 1, 1.3}``: numbers as a set, each in its shortest form (``:g``)."""
+    return "{" + ", ".join(f"{v:g}" for v in values) + "}"
+
+
+def and_list(words: Sequence[str], conjunction: str = "and") -> str:
+    """``a, b and c``."""
+    items = list(words)
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+
+
+_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def number_word(n: int) -> str:
+    """``three``: a count up to ten in words, larger counts in digits."""
+    return _WORDS[n] if 0 <= n < len(_WORDS) else str(n)
+
+
+def power_of_ten(n: float) -> str:
+    """``1e6`` for a power of ten, otherwise ``1,500,000``."""
+    if n > 0:
+        e = round(math.log10(n))
+        if 10**e == n:
+            return f"1e{e}"
+    return f"{n:,}"

@@ -1,0 +1,231 @@
+"""Experiments on the numba simulators: ``sgd.linear`` and ``meanfield.sgd``.
+
+Both measure what the theory links (docs/theory.md, sections 2, 5 and 6): the tail
+index of the trained weights (Hill's estimator on the top ``hill_fraction`` of the
+magnitudes, :func:`heavytail.theory.estimate_tail_index` with ``method="hill"``), how
+much of them can be pruned at relative error ``eps``
+(:func:`heavytail.theory.prunable_fraction`) and, for the networks, the test loss and
+the generalization gap. Diverged chains or replicates are counted in ``n_diverged``
+and left out of the other metrics; a run in which all diverged fails.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from heavytail.simulate import (
+    InjectedNoise,
+    MeanFieldNoise,
+    MeanFieldRecording,
+    mean_field_sgd,
+    sgd_linear_regression,
+)
+from heavytail.theory import (
+    DivergenceWarning,
+    NoStationaryLawError,
+    estimate_tail_index,
+    prunable_fraction,
+    sgd_tail_index,
+)
+
+from ..experiment import Experiment, ExperimentOutput, MetricValue, Setting
+
+__all__ = ["EXPERIMENTS", "meanfield_sgd", "sgd_linear"]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def _hill(magnitudes: FloatArray, fraction: float) -> dict[str, MetricValue]:
+    """Hill's tail index of ``magnitudes`` from its top ``fraction`` (k >= 2)."""
+    x = np.abs(np.ravel(magnitudes))
+    k = max(2, int(fraction * x.size))
+    est = estimate_tail_index(x, method="hill", k=k)
+    return {
+        "tail_index": est.alpha,
+        "tail_index_low": est.ci[0],
+        "tail_index_high": est.ci[1],
+        "tail_k": k,
+    }
+
+
+def _common_settings() -> tuple[Setting, ...]:
+    return (
+        Setting("eps", "float", 0.1, "relative error of the prunable fraction, in (0, 1)", low=0),
+        Setting(
+            "hill_fraction",
+            "float",
+            0.1,
+            "share of the largest magnitudes used by Hill's estimator, in (0, 1]",
+            low=0,
+        ),
+        Setting("seed", "int", 0, "the run's seed (>= 0): its only randomness", low=0),
+    )
+
+
+def sgd_linear(config: Mapping[str, Any]) -> ExperimentOutput:
+    """SGD on least squares (:func:`heavytail.simulate.sgd_linear_regression`).
+
+    Metrics: ``tail_index`` (Hill, of the entries of the final iterates minus x* = 0),
+    with its interval; ``predicted_tail_index`` (:func:`heavytail.theory.sgd_tail_index`,
+    online mode without injected noise, when a stationary law exists);
+    ``prunable_fraction`` of the entries of the iterates seen as one vector
+    (magnitude pruning); ``n_diverged``. Array: ``iterates`` (n_chains, dim).
+    """
+    noise = None
+    if config["noise_alpha"] > 0:
+        noise = InjectedNoise(config["noise_alpha"], config["noise_scale"], config["noise_kind"])
+    m = config["dataset_size"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DivergenceWarning)  # counted in n_diverged
+        run = sgd_linear_regression(
+            config["eta"],
+            config["batch_size"],
+            dim=config["dim"],
+            sigma=config["sigma"],
+            noise_std=config["noise_std"],
+            n_chains=config["n_chains"],
+            n_steps=config["n_steps"],
+            dataset_size=m if m > 0 else None,
+            injected_noise=noise,
+            rng=config["seed"],
+        )
+    kept = run.iterates[~run.diverged]
+    if kept.shape[0] == 0:
+        raise ValueError(f"all {run.diverged.size} chains diverged")
+    metrics: dict[str, MetricValue] = {"n_diverged": run.n_diverged}
+    metrics.update(_hill(kept, config["hill_fraction"]))
+    metrics["prunable_fraction"] = prunable_fraction(
+        kept.reshape(1, -1), config["eps"], "magnitude"
+    )
+    if m == 0 and noise is None:
+        try:
+            metrics["predicted_tail_index"] = sgd_tail_index(
+                config["eta"], config["batch_size"], dim=config["dim"], sigma=config["sigma"]
+            )
+        except NoStationaryLawError:
+            metrics["stationary"] = "no"
+    return metrics, {"iterates": np.asarray(run.iterates)}
+
+
+def _activation(name: str, z: FloatArray) -> FloatArray:
+    if name == "tanh":
+        return np.tanh(z)
+    if name == "relu":
+        return np.maximum(z, 0.0)
+    if name == "sigmoid":
+        return 1.0 / (1.0 + np.exp(-z))
+    return z
+
+
+def meanfield_sgd(config: Mapping[str, Any]) -> ExperimentOutput:
+    """A mean-field two-layer network trained by SGD (:func:`heavytail.simulate.mean_field_sgd`).
+
+    Metrics: ``tail_index`` (Hill, of the unit norms ||w_i|| pooled over the replicates)
+    with its interval; ``prunable_fraction`` (node pruning of W, the mean over
+    replicates); ``test_loss`` and, with a finite training set, ``train_loss`` and
+    ``gap`` = test - train (final step, mean over replicates); ``test_error`` (share of
+    misclassified test points, logistic loss only); ``n_diverged``. Arrays: ``w``
+    (R, width, dim) and ``a`` (R, width).
+    """
+    noise = None
+    if config["noise_alpha"] > 0:
+        noise = MeanFieldNoise(config["noise_alpha"], config["noise_scale"], config["noise_type"])
+    m = config["dataset_size"]
+    n_steps = config["n_steps"]
+    test_size = config["test_size"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DivergenceWarning)  # counted in n_diverged
+        run = mean_field_sgd(
+            config["width"],
+            config["dim"],
+            eta=config["eta"],
+            batch_size=config["batch_size"],
+            n_steps=n_steps,
+            n_replicates=config["n_replicates"],
+            activation=config["activation"],
+            loss=config["loss"],
+            label_noise=config["label_noise"],
+            dataset_size=m if m > 0 else None,
+            test_size=test_size,
+            injected_noise=noise,
+            record=MeanFieldRecording(loss_steps=(n_steps,)) if test_size > 0 else None,
+            rng=config["seed"],
+        )
+    ok = ~run.diverged
+    if not ok.any():
+        raise ValueError(f"all {run.diverged.size} replicates diverged")
+    metrics: dict[str, MetricValue] = {"n_diverged": run.n_diverged}
+    metrics.update(_hill(run.unit_norms()[ok], config["hill_fraction"]))
+    metrics["prunable_fraction"] = float(
+        np.mean([prunable_fraction(w.T, config["eps"], "node") for w in run.w[ok]])
+    )
+    if run.test_loss is not None:
+        metrics["test_loss"] = float(np.mean(run.test_loss[ok, -1]))
+    if run.train_loss is not None and run.test_loss is not None:
+        metrics["train_loss"] = float(np.mean(run.train_loss[ok, -1]))
+        metrics["gap"] = float(metrics["test_loss"]) - float(metrics["train_loss"])
+    if config["loss"] == "logistic" and test_size > 0:
+        pre = np.einsum("rnd,td->rtn", run.w[ok], run.x_test)
+        out = np.mean(run.a[ok][:, None, :] * _activation(config["activation"], pre), axis=2)
+        metrics["test_error"] = float(np.mean(np.sign(out) != run.y_test[None, :]))
+    return metrics, {"w": np.asarray(run.w), "a": np.asarray(run.a)}
+
+
+EXPERIMENTS = (
+    Experiment(
+        "sgd.linear",
+        sgd_linear,
+        (
+            Setting("eta", "float", 0.5, "step size, > 0", low=0),
+            Setting("batch_size", "int", 1, "batch size b, >= 1", low=1),
+            Setting("dim", "int", 1, "dimension d, >= 1", low=1),
+            Setting("sigma", "float", 1.0, "feature scale, > 0", low=0),
+            Setting("noise_std", "float", 1.0, "label noise scale, >= 0", low=0),
+            Setting("n_chains", "int", 2000, "independent chains, >= 1", low=1),
+            Setting("n_steps", "int", 1000, "SGD steps per chain, >= 1", low=1),
+            Setting("dataset_size", "int", 0, "points per chain's dataset; 0: online", low=0),
+            Setting("noise_alpha", "float", 0.0, "injected stable noise index; 0: none", low=0),
+            Setting("noise_scale", "float", 1.0, "scale of the injected noise, > 0", low=0),
+            Setting("noise_kind", "str", "iid", "injected noise kind", choices=("iid", "elliptic")),
+            *_common_settings(),
+        ),
+        "SGD on Gaussian least squares (Gürbüzbalaban, Şimşekli & Zhu 2021): the tail "
+        "index of the final iterates against its prediction h(alpha) = 1, and their "
+        "prunable fraction.",
+    ),
+    Experiment(
+        "meanfield.sgd",
+        meanfield_sgd,
+        (
+            Setting("width", "int", 256, "number of units n, >= 1", low=1),
+            Setting("dim", "int", 8, "input dimension d, >= 1", low=1),
+            Setting("eta", "float", 1.0, "step size, > 0", low=0),
+            Setting("batch_size", "int", 8, "batch size b, >= 1", low=1),
+            Setting("n_steps", "int", 500, "SGD steps, >= 1", low=1),
+            Setting("n_replicates", "int", 1, "independent networks, >= 1", low=1),
+            Setting(
+                "activation",
+                "str",
+                "tanh",
+                "unit activation",
+                choices=("tanh", "relu", "sigmoid", "identity"),
+            ),
+            Setting("loss", "str", "squared", "training loss", choices=("squared", "logistic")),
+            Setting("label_noise", "float", 0.1, "label noise std, >= 0", low=0),
+            Setting("dataset_size", "int", 500, "training points; 0: online", low=0),
+            Setting("test_size", "int", 1000, "test points, >= 0", low=0),
+            Setting("noise_alpha", "float", 0.0, "injected stable noise index; 0: none", low=0),
+            Setting("noise_scale", "float", 1.0, "scale of the injected noise, > 0", low=0),
+            Setting("noise_type", "int", 1, "Wan et al.'s noise type, 1 to 3", low=1),
+            *_common_settings(),
+        ),
+        "A mean-field two-layer network trained by SGD (Barsbey et al. 2021; Wan et al. "
+        "2024): the tail index of the unit norms, the node-prunable fraction, test loss "
+        "and generalization gap.",
+    ),
+)

@@ -1,0 +1,190 @@
+"""The verify runner: runs claims on an executor, each with its own random stream.
+
+Each claim's randomness is a ``SeedSequence`` built from the run's seed and a hash of the
+claim's id, so a claim's numbers depend on the seed and the size only: not on how many
+workers run, in what order the claims finish, or which other claims were selected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+
+import numpy as np
+
+from heavytail._lib._validation import check_choice, check_int
+
+from .._claims.registry import claim_ids, get_claim
+from .._kit.claim import SIZE_NAMES, Evidence
+from .._kit.verdict import Verdict
+from .._parallel.threads import single_threaded_blas
+
+__all__ = [
+    "ClaimResult",
+    "VerifyRun",
+    "claim_seed_sequence",
+    "run_claim",
+    "verify",
+]
+
+
+def claim_seed_sequence(seed: int, claim_id: str) -> np.random.SeedSequence:
+    """The random stream of claim ``claim_id`` in a run seeded with ``seed``.
+
+    ``SeedSequence(seed, spawn_key=K)`` with ``K`` four 32-bit words of the SHA-256 of the
+    id: a child stream of the run's seed that is the same whichever claims run, and
+    independent between claims.
+    """
+    s = check_int(seed, "seed", low=0)
+    digest = hashlib.sha256(claim_id.encode("utf-8")).digest()
+    key = tuple(int.from_bytes(digest[i : i + 4], "little") for i in range(0, 16, 4))
+    return np.random.SeedSequence(s, spawn_key=key)
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """One claim run: its evidence, verdict and cost.
+
+    Attributes
+    ----------
+    claim_id : str
+    size : str
+        The size name (``"smoke"``, ``"quick"`` or ``"full"``).
+    seed : int
+        The run's seed (the claim's stream is derived from it and the id).
+    evidence : Evidence
+    seconds : float
+        Wall-clock seconds the claim took in its worker.
+    """
+
+    claim_id: str
+    size: str
+    seed: int
+    evidence: Evidence
+    seconds: float
+
+    @property
+    def verdict(self) -> Verdict:
+        """The claim's verdict (see :attr:`Evidence.verdict`)."""
+        return self.evidence.verdict
+
+
+def run_claim(claim_id: str, size: str, seed: int) -> ClaimResult:
+    """Run one registered claim at ``size`` with the stream derived from ``seed``."""
+    claim = get_claim(claim_id)
+    rng = np.random.default_rng(claim_seed_sequence(seed, claim_id))
+    start = time.perf_counter()
+    evidence = claim.run(size, rng)
+    return ClaimResult(claim_id, size, seed, evidence, time.perf_counter() - start)
+
+
+@dataclass(frozen=True)
+class VerifyRun:
+    """A whole verify run.
+
+    Attributes
+    ----------
+    results : tuple of ClaimResult
+        In registry order (whatever order they finished in).
+    size : str
+    seed : int
+    seconds : float
+        Wall-clock seconds of the whole run.
+    jobs : int
+        Workers used (does not change any number).
+    """
+
+    results: tuple[ClaimResult, ...]
+    size: str
+    seed: int
+    seconds: float
+    jobs: int
+
+    @property
+    def exit_status(self) -> int:
+        """1 if any claim disagrees, else 0."""
+        return int(any(r.verdict is Verdict.DISAGREE for r in self.results))
+
+
+def _executor(jobs: int) -> Executor:
+    import multiprocessing
+
+    # "spawn": each worker starts clean, so no lock or thread pool is inherited mid-use.
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+
+
+def verify(
+    claims: Sequence[str] | None = None,
+    *,
+    size: str = "quick",
+    seed: int = 0,
+    jobs: int = 1,
+    executor: Executor | None = None,
+    on_done: Callable[[ClaimResult], None] | None = None,
+) -> VerifyRun:
+    """Run claims and collect their results.
+
+    Parameters
+    ----------
+    claims : sequence of str or None
+        Claim ids (each at most once); None runs every registered claim.
+    size : {"smoke", "quick", "full"}
+        The size of every claim's run.
+    seed : int
+        Non-negative seed of the run.
+    jobs : int
+        Number of worker processes of the local pool (>= 1). With 1 the claims run in
+        this process, one after the other. Ignored when ``executor`` is given.
+    executor : concurrent.futures.Executor or None
+        Where to run the claims instead of a local pool, e.g. a Dask client's
+        ``get_executor()``. It must be able to pickle :func:`run_claim`'s arguments.
+    on_done : callable or None
+        Called with each result as it finishes (progress display).
+
+    Returns
+    -------
+    VerifyRun
+    """
+    size = check_choice(size, "size", SIZE_NAMES)
+    seed = check_int(seed, "seed", low=0)
+    jobs = check_int(jobs, "jobs", low=1)
+    ids = _selected(claims)
+    start = time.perf_counter()
+    done: dict[str, ClaimResult] = {}
+
+    def collect(result: ClaimResult) -> None:
+        done[result.claim_id] = result
+        if on_done is not None:
+            on_done(result)
+
+    if executor is None and jobs == 1:
+        for claim_id in ids:
+            collect(run_claim(claim_id, size, seed))
+    else:
+        pool = executor if executor is not None else _executor(min(jobs, len(ids)))
+        try:
+            with single_threaded_blas():  # the local pool's workers start on submission
+                futures: list[Future[ClaimResult]] = [
+                    pool.submit(run_claim, claim_id, size, seed) for claim_id in ids
+                ]
+            for future in as_completed(futures):
+                collect(future.result())
+        finally:
+            if executor is None:
+                pool.shutdown(cancel_futures=True)
+    results = tuple(done[i] for i in ids)
+    return VerifyRun(results, size, seed, time.perf_counter() - start, jobs)
+
+
+def _selected(claims: Iterable[str] | None) -> list[str]:
+    if claims is None:
+        return list(claim_ids())
+    ids: list[str] = []
+    for claim_id in claims:
+        get_claim(claim_id)  # raises, listing the valid ids
+        if claim_id not in ids:
+            ids.append(claim_id)
+    return ids

@@ -1,0 +1,144 @@
+"""Claim meanfield.noise_compress: predictions, verdicts, negative controls, figure."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from heavytail.reports._claims.meanfield_noise_compress import (
+    ALPHAS,
+    CELLS,
+    CLAIM,
+    GAUSSIAN_RULE,
+    KAPPAS,
+    N_CHECKS,
+    NOISE_TYPES,
+    RATE_TOLERANCE,
+    SIZES,
+    NoiseCompressData,
+    NoiseCompressSize,
+    iid_slope_table,
+    predicted_slope,
+)
+from heavytail.reports._kit.claim import Evidence
+from heavytail.reports._kit.verdict import Measurement, Verdict
+from heavytail.theory import InvalidArgumentError
+
+# A few seconds: widths 32..2048, 32 replicates. The alpha = 1.5 rates, the Gaussian
+# data and the tails have power here; the alpha = 1.75 rates (distance 0.071 to the
+# control slope 0, of which the tolerance takes 0.026) lack it here and at quick size.
+SMALL = NoiseCompressSize((32, 256, 2048), 32, 8)
+
+
+@pytest.fixture(scope="module")
+def evidence() -> Evidence[NoiseCompressData]:
+    return CLAIM.run(SMALL, rng=0)
+
+
+def test_predictions_and_check_count(evidence: Evidence[NoiseCompressData]) -> None:
+    assert len(evidence.checks) == N_CHECKS == 16
+    rates = evidence.checks[: len(CELLS) * len(KAPPAS)]
+    expected = [predicted_slope(a) for a, _ in CELLS for _ in KAPPAS]
+    assert [c.prediction for c in rates] == pytest.approx(expected, rel=1e-12)
+    tails = evidence.checks[len(rates) : len(rates) + len(CELLS)]
+    assert [c.prediction for c in tails] == [a for a, _ in CELLS]
+    assert all(c.prediction == 0.0 for c in evidence.checks[len(rates) + len(CELLS) :])
+
+
+def test_no_check_disagrees(evidence: Evidence[NoiseCompressData]) -> None:
+    assert not [c.label for c in evidence.checks if c.verdict is Verdict.DISAGREE]
+
+
+def test_controls_with_power_at_this_size_are_rejected(
+    evidence: Evidence[NoiseCompressData],
+) -> None:
+    """Every control except slope 0 against the alpha = 1.75 rates (too close at 32
+    replicates) is rejected."""
+    weak = [c for c in evidence.controls if "alpha = 1.75" in c.label and "slope 0" in c.label]
+    assert len(weak) == len(NOISE_TYPES) * len(KAPPAS)
+    for control in evidence.controls:
+        if control not in weak:
+            assert control.verdict is Verdict.DISAGREE, control.label
+    rules = {c.rule for c in evidence.checks}
+    assert all(c.rule in rules for c in evidence.controls)
+
+
+def test_gaussian_noise_keeps_a_positive_error(evidence: Evidence[NoiseCompressData]) -> None:
+    d = evidence.data
+    gaussian = [i for i, (a, _) in enumerate(d.cells) if a == 2.0]
+    heavy = [i for i, (a, _) in enumerate(d.cells) if a < 2.0]
+    # the Gaussian errors stay near their limit (within 5% from 32 to 2048 units:
+    # the measured slopes are within 0.04 of 0), the heavy ones fall
+    g = d.error_median[gaussian]
+    assert np.all(np.abs(g[..., -1] / g[..., 0] - 1) < 0.05 * np.log(64))
+    h = d.error_median[heavy]
+    assert np.all(h[..., -1] < h[..., 0])
+
+
+def test_rules_have_power_at_the_quick_width_of_the_intervals() -> None:
+    """With the interval widths of the quick run, the rules reject the controls: an
+    interval of width 0.06 on the predicted slope excludes slope 0 for both alphas."""
+    from heavytail.reports._claims.meanfield_noise_compress import _rate_rule
+
+    for alpha in ALPHAS:
+        pred = predicted_slope(alpha)
+        m = Measurement(pred, pred - 0.03, pred + 0.03, level=0.99)
+        assert _rate_rule(alpha).judge(pred, m) is Verdict.AGREE
+        assert _rate_rule(alpha).judge(0.0, m) is Verdict.DISAGREE
+    flat = Measurement(0.0, -0.01, 0.01, level=0.99)
+    assert GAUSSIAN_RULE.judge(predicted_slope(max(ALPHAS)), flat) is Verdict.DISAGREE
+
+
+@pytest.mark.slow
+def test_quick_size_rejects_the_controls_it_has_power_for() -> None:
+    """At quick size every control is rejected except, possibly, slope 0 against the
+    alpha = 1.75 rates (their intervals, about 0.08 wide, plus the tolerance 0.026 can
+    reach 0); no check disagrees."""
+    ev = CLAIM.run("quick", rng=0)
+    assert not [c.label for c in ev.checks if c.verdict is Verdict.DISAGREE]
+    for control in ev.controls:
+        if not ("alpha = 1.75" in control.label and "slope 0" in control.label):
+            assert control.verdict is Verdict.DISAGREE, control.label
+
+
+def test_iid_table_backs_the_tolerances() -> None:
+    """The i.i.d. model (few replicates here: a smoke run of the measurement) has heavy
+    rates within their standard error plus a tolerance of the prediction (its bias is
+    what the tolerance allows, measured at 1000 replicates), and Gaussian slopes near 0."""
+    rows = iid_slope_table(replicates=40, seed=1)
+    assert len(rows) == (len(CELLS) + len(NOISE_TYPES)) * len(KAPPAS)
+    for alpha, _typ, _kappa, slope, bias, se in rows:
+        allowed = RATE_TOLERANCE if alpha < 2 else GAUSSIAN_RULE.tolerance
+        assert abs(bias) < allowed + 4 * se, (alpha, slope, se)
+        if alpha < 2:
+            assert slope < 0
+
+
+def test_figure_and_statement(evidence: Evidence[NoiseCompressData]) -> None:
+    fig = CLAIM.figure(evidence, note="seed 0")
+    assert fig.get_suptitle().startswith("meanfield.noise_compress")
+    assert len(fig.axes) == 4
+    quick = SIZES["quick"]
+    assert f"with {quick.replicates} replicates" in CLAIM.statement
+    assert "fixed" in CLAIM.statement and "n^(-α/2 - 1)" in CLAIM.statement
+
+
+def test_smoke_runs() -> None:
+    ev = CLAIM.run("smoke", rng=2)
+    assert len(ev.checks) == N_CHECKS
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"widths": (64,)}, "widths"),
+        ({"widths": (64, 64)}, "widths"),
+        ({"widths": (8, 64)}, "widths"),
+        ({"replicates": 2}, "replicates"),
+    ],
+)
+def test_sizes_are_validated(kwargs: dict, match: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=match):
+        NoiseCompressSize(
+            **{"widths": (32, 64), "replicates": 8, "gaussian_replicates": 4, **kwargs}
+        )

@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from heavytail._lib._rng import RngLike, as_generator
-from heavytail._lib._validation import check_int, check_real
+from heavytail._lib._validation import check_allocation, check_int, check_real
 
 from ._stable import sample_elliptic_stable, sample_stable
 
@@ -37,6 +37,9 @@ def _check(alpha: float, d: int, n: int, scale: float) -> tuple[float, int, int,
     d = check_int(d, "d", low=1)
     n = check_int(n, "n", low=1)
     scale = check_real(scale, "scale", low=0.0, high=math.inf, low_open=True, high_open=True)
+    check_allocation(
+        [(f"`d` x `n` = {d} x {n}", "the matrix and its draws (3 float64 arrays)", 24 * d * n)]
+    )
     return alpha, d, n, scale
 
 

@@ -23,7 +23,7 @@ from scipy import special
 
 from heavytail._lib._errors import InvalidArgumentError
 from heavytail._lib._rng import RngLike, as_generator
-from heavytail._lib._validation import check_int, check_real
+from heavytail._lib._validation import check_allocation, check_int, check_real
 
 __all__ = ["sample_elliptic_stable", "sample_stable"]
 
@@ -92,12 +92,28 @@ def _check_double_range(alpha: float, beta: float, scale: float, loc: float) -> 
         )
 
 
+def _check_draws(count: int, named: str) -> None:
+    """Refuse ``count`` draws that could not fit in memory, before drawing them.
+
+    A draw needs its value and the uniform and exponential variates it is made of: three
+    float64 arrays of ``count`` entries at once.
+    """
+    check_allocation(
+        [(named, "the draws and the variates they are made of (3 float64 arrays)", 24 * count)]
+    )
+
+
 def _check_size(size: Any, name: str = "size") -> tuple[int, ...]:
     """Return ``size`` as a shape tuple of non-negative ints, or raise naming ``name``."""
     if isinstance(size, numbers.Integral) and not isinstance(size, bool):
-        return (check_int(size, name, low=0),)
-    if isinstance(size, tuple):
-        return tuple(check_int(s, f"{name}[{i}]", low=0) for i, s in enumerate(size))
+        shape: tuple[int, ...] = (check_int(size, name, low=0),)
+    elif isinstance(size, tuple):
+        shape = tuple(check_int(s, f"{name}[{i}]", low=0) for i, s in enumerate(size))
+    else:
+        shape = ()
+    if shape or isinstance(size, tuple):
+        _check_draws(math.prod(shape), f"`{name}` = {size}")
+        return shape
     raise InvalidArgumentError(
         f"`{name}` must be a non-negative int or a tuple of them, got {type(size).__name__}"
     )
@@ -352,6 +368,7 @@ def sample_elliptic_stable(
     alpha = check_real(alpha, "alpha", low=0.0, high=2.0, low_open=True)
     size = check_int(size, "size", low=0)
     dim = check_int(dim, "dim", low=1)
+    _check_draws(size * (dim + 1), f"`size` x (`dim` + 1) = {size} x {dim + 1}")
     scale = check_real(scale, "scale", low=0.0, high=math.inf, low_open=True, high_open=True)
     if alpha < 2.0:
         # A ~ S_{alpha/2}(cos(pi alpha / 4)^(2/alpha), 1, 0), all of its tail to the right.

@@ -12,7 +12,15 @@ from __future__ import annotations
 import tracemalloc
 import warnings
 
-from heavytail.theory import estimate_tail_index, sample_stable
+import pytest
+
+from heavytail.theory import (
+    InvalidArgumentError,
+    estimate_tail_index,
+    iid_entries_matrix,
+    sample_elliptic_stable,
+    sample_stable,
+)
 from heavytail.theory._stable_gof import GOF_POINTS
 
 
@@ -36,3 +44,17 @@ def test_auto_peak_memory_is_bounded_by_two_gof_arrays() -> None:
     finally:
         tracemalloc.stop()
     assert peak >= 3 * x.nbytes and y.size == 3 * x.size
+
+
+def test_samplers_refuse_sizes_beyond_memory_naming_them() -> None:
+    """Petabytes: beyond any machine, so the refusal does not depend on the one it runs on."""
+    cases = [
+        (lambda: sample_stable(1.5, 10**15, rng=0), r"`size` = 1000000000000000 needs 24 PB"),
+        (lambda: sample_stable(1.5, (10**8, 10**8), rng=0), r"`size` = \(100000000, 1000"),
+        (lambda: iid_entries_matrix(1.5, 10**8, 10**8, rng=0), r"`d` x `n` = 100000000 x"),
+        (lambda: sample_elliptic_stable(1.5, 10**8, 10**8, rng=0), r"`size` x \(`dim` \+ 1\)"),
+    ]
+    for call, needle in cases:
+        with pytest.raises(InvalidArgumentError, match=needle):
+            call()
+    assert sample_stable(1.5, (2, 3), rng=0).shape == (2, 3)  # control

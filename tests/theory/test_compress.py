@@ -42,7 +42,9 @@ def brute_force(x: FloatArray, k: int, p: float) -> float:
     """sigma_k(x)_p / ||x||_p by trying every k-subset (tiny n only): an independent source."""
     from itertools import combinations
 
-    a = np.abs(x) ** p
+    # scaled by the largest entry first (the ratio is scale-free): an entry such as 5.7e-290
+    # would otherwise underflow to 0 when squared and leave 0 / 0
+    a = (np.abs(x) / np.max(np.abs(x))) ** p
     best = math.inf
     for keep in combinations(range(x.size), k):
         mask = np.ones(x.size, dtype=bool)

@@ -79,7 +79,7 @@ from heavytail.theory import InvalidArgumentError
 
 from .claim import Evidence
 from .stats import family_level
-from .verdict import Check, Measurement, Rule
+from .verdict import Check, ControlCheck, ControlKind, Measurement, Rule
 
 __all__ = [
     "CheckBook",
@@ -186,15 +186,30 @@ _INTERVAL_FIELDS = ("estimate", "low", "high")
 
 @dataclass(frozen=True)
 class Control:
-    """A negative control of a check: a deliberately wrong prediction.
+    """A control of a check, judged by the check's rule.
 
-    It is judged by the check's rule, on the check's measurement unless ``measurement``
-    is given (a control on other data, e.g. the reversed ordering).
+    On the check's measurement unless ``measurement`` is given (a control on other data:
+    a null or positive control, or the reversed ordering). ``kind`` says what it shows
+    and what it must come out as (:class:`ControlKind`): an ``ALTERNATIVE`` (default) is
+    a nearby wrong prediction that must be rejected; a ``NULL`` control runs data without
+    the effect and must not agree; a ``POSITIVE`` one runs a known effect and must be
+    detected; a ``MIRROR`` (the opposite rule on the same interval) is shown only.
     """
 
     label: str
     prediction: float
     measurement: Measurement | None = None
+    kind: ControlKind = ControlKind.ALTERNATIVE
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.kind, ControlKind):
+            raise InvalidArgumentError(
+                f"`kind` must be a ControlKind, got {type(self.kind).__name__}"
+            )
+        if self.kind in (ControlKind.NULL, ControlKind.POSITIVE) and self.measurement is None:
+            raise InvalidArgumentError(
+                f"a {self.kind.value} control runs other data: give its `measurement`"
+            )
 
 
 class CheckBook:
@@ -226,7 +241,7 @@ class CheckBook:
         self._params: Any = params
         self._n_checks = int(n_checks)
         self._checks: list[Check] = []
-        self._controls: list[Check] = []
+        self._controls: list[ControlCheck] = []
 
     def check(
         self,
@@ -235,21 +250,35 @@ class CheckBook:
         measurement: Measurement,
         rule: Rule,
         *controls: Control,
+        trend: bool = False,
+        sanity: bool = False,
     ) -> Check:
-        """Record a check and, after it, its controls judged by the same rule."""
-        check = Check(label, prediction, measurement, rule)
+        """Record a check and, after it, its controls judged by the same rule.
+
+        ``trend`` marks a trend or correlation check (its *disagree* needs a detected
+        positive control); ``sanity`` a check that cannot realistically fail (shown, but
+        no evidence for *agree*). See :class:`~heavytail.reports._kit.verdict.Check`.
+        """
+        check = Check(label, prediction, measurement, rule, trend=trend, sanity=sanity)
         self._checks.append(check)
         for c in controls:
             m = measurement if c.measurement is None else c.measurement
-            self._controls.append(Check(c.label, c.prediction, m, rule))
+            self._controls.append(ControlCheck(c.label, c.prediction, m, rule, kind=c.kind))
         return check
 
-    def control(self, label: str, prediction: float, measurement: Measurement, rule: Rule) -> Check:
+    def control(
+        self,
+        label: str,
+        prediction: float,
+        measurement: Measurement,
+        rule: Rule,
+        kind: ControlKind = ControlKind.ALTERNATIVE,
+    ) -> ControlCheck:
         """Record a control that belongs to no single check (e.g. another estimator's run).
 
         Its rule must be one of the claim's rules, so that it proves their power.
         """
-        control = Check(label, prediction, measurement, rule)
+        control = ControlCheck(label, prediction, measurement, rule, kind=kind)
         self._controls.append(control)
         return control
 

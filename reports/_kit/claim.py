@@ -16,13 +16,13 @@ import numpy as np
 from heavytail._lib._rng import RngLike, as_generator
 from heavytail.theory import InvalidArgumentError
 
-from .verdict import Check, Verdict, combine_verdicts
+from .verdict import Check, ControlCheck, ControlKind, Verdict, combine_verdicts
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["Caption", "Claim", "Evidence", "Layout"]
+__all__ = ["Caption", "Claim", "Evidence", "Layout", "default_findings"]
 
 P = TypeVar("P")
 D = TypeVar("D")
@@ -39,10 +39,12 @@ class Evidence(Generic[D]):
     checks : tuple of Check
         Each prediction of the claim against its measurement (with a 95% interval,
         simultaneous over the claim's checks), under the rule the claim fixed beforehand.
-    controls : tuple of Check
-        Negative controls: deliberately wrong predictions judged by the same rules on the
-        same measurements. Each must come out *disagree*; one that does not shows that the
-        run had no power to tell right from wrong.
+    controls : tuple of ControlCheck
+        Controls judged by the claim's rules, each with its kind
+        (:class:`~heavytail.reports._kit.verdict.ControlKind`): null controls (no effect
+        by construction) must not agree, positive controls (a known effect) must be
+        detected, alternative predictions must be rejected; mirrors are shown only. A
+        plain :class:`Check` given here is taken as an alternative.
     data : D
         The raw data behind the figure: a frozen dataclass of the claim
         (:class:`heavytail.reports._kit.book.FigureData`), or None.
@@ -51,13 +53,13 @@ class Evidence(Generic[D]):
     """
 
     checks: tuple[Check, ...]
-    controls: tuple[Check, ...]
+    controls: tuple[ControlCheck, ...]
     data: D
     settings: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "checks", tuple(self.checks))
-        object.__setattr__(self, "controls", tuple(self.controls))
+        object.__setattr__(self, "controls", tuple(_as_control(c) for c in self.controls))
         object.__setattr__(self, "settings", MappingProxyType(dict(self.settings)))
         if not self.checks:
             raise InvalidArgumentError("`checks` must hold at least one check")
@@ -68,25 +70,68 @@ class Evidence(Generic[D]):
         return (type(self), (self.checks, self.controls, self.data, dict(self.settings)))
 
     @property
-    def controls_rejected(self) -> bool:
-        """Whether there is a negative control and every one came out *disagree*.
+    def counting_controls(self) -> tuple[ControlCheck, ...]:
+        """The controls that count as evidence (all but mirrors)."""
+        return tuple(c for c in self.controls if c.counts)
 
-        No control at all counts as not rejected: nothing shows that the run could fail.
+    @property
+    def controls_rejected(self) -> bool:
+        """Whether there is a control that counts and every one came out as it must.
+
+        No counting control at all is False: nothing shows that the run could fail.
         """
-        return bool(self.controls) and all(c.verdict is Verdict.DISAGREE for c in self.controls)
+        counting = self.counting_controls
+        return bool(counting) and all(c.passed for c in counting)
+
+    @property
+    def power_shown(self) -> bool:
+        """Whether a positive control exists and every positive control was detected."""
+        positives = [c for c in self.controls if c.kind is ControlKind.POSITIVE]
+        return bool(positives) and all(c.passed for c in positives)
 
     @property
     def verdict(self) -> Verdict:
-        """The claim's verdict.
+        """The claim's verdict (:attr:`reason` says why).
 
-        *disagree* if any check disagrees; otherwise *inconclusive* if any check is
-        inconclusive, or if there is no negative control or one escaped rejection (the
-        run could not tell a wrong prediction from the right one); otherwise *agree*.
+        - *disagree* if a check disagrees, except where every disagreeing check is a
+          trend check and no positive control showed the pipeline can detect the
+          effect: then *inconclusive*, for want of power;
+        - otherwise *inconclusive* if a check is inconclusive, if there is no control
+          that counts, if one of them did not come out as it must, or if every check is
+          a sanity check;
+        - otherwise *agree*.
         """
+        return self._judged()[0]
+
+    @property
+    def reason(self) -> str:
+        """Why the verdict is what it is, in one sentence."""
+        return self._judged()[1]
+
+    def _judged(self) -> tuple[Verdict, str]:
         verdict = combine_verdicts(c.verdict for c in self.checks)
-        if verdict is Verdict.AGREE and not self.controls_rejected:
-            return Verdict.INCONCLUSIVE
-        return verdict
+        if verdict is Verdict.DISAGREE:
+            against = [c for c in self.checks if c.verdict is Verdict.DISAGREE]
+            if all(c.trend for c in against) and not self.power_shown:
+                return Verdict.INCONCLUSIVE, (
+                    "no power: a trend check disagrees, but no positive control showed "
+                    "that the pipeline detects the effect"
+                )
+            return verdict, f"{_count(against)} excluded the prediction"
+        if verdict is Verdict.INCONCLUSIVE:
+            n = sum(c.verdict is Verdict.INCONCLUSIVE for c in self.checks)
+            return verdict, f"{_count(n)} too wide to tell, and none disagrees"
+        if not self.counting_controls:
+            return Verdict.INCONCLUSIVE, "no control that counts (null, positive or alternative)"
+        failed = [c for c in self.counting_controls if not c.passed]
+        if failed:
+            kinds = sorted({c.kind.value for c in failed})
+            return Verdict.INCONCLUSIVE, (
+                f"{len(failed)} control(s) did not come out as they must ({', '.join(kinds)})"
+            )
+        if all(c.sanity for c in self.checks):
+            return Verdict.INCONCLUSIVE, "only sanity checks, which cannot realistically fail"
+        return Verdict.AGREE, "every check agrees and every control came out as it must"
 
     @property
     def decisive(self) -> Check:
@@ -170,6 +215,10 @@ class Claim(Generic[P, D]):
         ``layout.n_panels`` Axes and returns the title and footnote of a new figure.
     layout : Layout
         The panels of the figure.
+    findings : callable or None
+        ``findings(evidence) -> str``: what this run found, in words built from its
+        numbers (the statement says what is predicted and how it is measured, and never
+        quotes a measured number). None: :func:`default_findings`.
     """
 
     id: str
@@ -181,6 +230,7 @@ class Claim(Generic[P, D]):
     measure: Callable[[P, np.random.Generator], Evidence[D]]
     draw: Callable[[Evidence[D], Sequence[Axes]], Caption]
     layout: Layout = Layout()
+    findings: Callable[[Evidence[D]], str] | None = None
 
     def __post_init__(self) -> None:
         missing = [s for s in SIZE_NAMES if s not in self.sizes]
@@ -196,6 +246,12 @@ class Claim(Generic[P, D]):
                 raise InvalidArgumentError(f"`size` must be one of {listed}, got {size!r}")
             return self.sizes[size]
         return size
+
+    def findings_of(self, evidence: Evidence[D]) -> str:
+        """What the run behind ``evidence`` found, generated from its numbers."""
+        if self.findings is None:
+            return default_findings(evidence)
+        return self.findings(evidence)
 
     def run(self, size: str | P, rng: RngLike = None) -> Evidence[D]:
         """Simulate, measure and judge the claim at ``size`` with randomness ``rng``."""
@@ -236,3 +292,41 @@ class Claim(Generic[P, D]):
         fig, axes = panels(given, self.layout.n_panels)
         self.draw(evidence, axes)
         return fig
+
+
+def _as_control(check: Check) -> ControlCheck:
+    if isinstance(check, ControlCheck):
+        return check
+    return ControlCheck(check.label, check.prediction, check.measurement, check.rule)
+
+
+def _count(checks: Sequence[Check] | int) -> str:
+    n = checks if isinstance(checks, int) else len(checks)
+    return "one check" if n == 1 else f"{n} checks"
+
+
+def _g(x: float) -> str:
+    return f"{x:.3g}"
+
+
+def default_findings(evidence: Evidence[Any]) -> str:
+    """Findings in words from ``evidence`` alone: the verdict and why, the decisive
+    check's numbers, and how each kind of control came out."""
+    d = evidence.decisive
+    m = d.measurement
+    parts = [
+        f"This run's verdict is {evidence.verdict.value}: {evidence.reason}.",
+        f"Decisive check, {d.label}: predicted {d.rule.relation.value} {_g(d.prediction)}, "
+        f"measured {_g(m.estimate)} [{_g(m.low)}, {_g(m.high)}].",
+    ]
+    by_kind: dict[str, list[ControlCheck]] = {}
+    for c in evidence.controls:
+        by_kind.setdefault(c.kind.value, []).append(c)
+    if by_kind:
+        said = []
+        for kind, controls in by_kind.items():
+            ok = sum(c.passed for c in controls)
+            word = "detected" if kind == ControlKind.POSITIVE.value else "rejected"
+            said.append(f"{ok} of {len(controls)} {kind} controls {word}")
+        parts.append("Controls: " + "; ".join(said) + ".")
+    return " ".join(parts)

@@ -21,7 +21,16 @@ import numpy as np
 from heavytail._lib._errors import InvalidArgumentError
 from heavytail._lib._validation import check_real
 
-__all__ = ["Check", "Measurement", "Relation", "Rule", "Verdict", "combine_verdicts"]
+__all__ = [
+    "Check",
+    "ControlCheck",
+    "ControlKind",
+    "Measurement",
+    "Relation",
+    "Rule",
+    "Verdict",
+    "combine_verdicts",
+]
 
 
 class Verdict(Enum):
@@ -188,15 +197,26 @@ class Check:
         The measured value with its interval.
     rule : Rule
         The verdict rule, fixed before the run.
+    trend : bool
+        A trend or a correlation (a sign, an ordering): its *disagree* counts only where a
+        positive control of the claim showed that the pipeline detects the effect.
+    sanity : bool
+        A check that cannot realistically fail (a proven bound with a large slack, an
+        algebraic identity). It is shown and may still disagree (something is broken),
+        but it is no evidence for *agree*.
     """
 
     label: str
     prediction: float
     measurement: Measurement
     rule: Rule
+    trend: bool = False
+    sanity: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "prediction", check_real(self.prediction, "prediction"))
+        if self.trend and self.sanity:
+            raise InvalidArgumentError("a check is either a `trend` or a `sanity` check")
 
     @property
     def verdict(self) -> Verdict:
@@ -240,3 +260,61 @@ def combine_verdicts(verdicts: Iterable[Verdict]) -> Verdict:
     if Verdict.INCONCLUSIVE in seen:
         return Verdict.INCONCLUSIVE
     return Verdict.AGREE
+
+
+class ControlKind(Enum):
+    """What a control shows, and so what it must come out as.
+
+    - ``NULL``: the effect is absent by construction (permuted labels, a Gaussian in place
+      of a stable law); the check's rule must *not* agree on it (rejected = not agree).
+    - ``POSITIVE``: a known effect of the predicted size, through the same pipeline; the
+      rule must agree on it (detected = agree). It shows the run had the power to see
+      the effect.
+    - ``ALTERNATIVE``: a nearby wrong prediction on the same measurement; the rule must
+      disagree (rejected = disagree). It shows the measurement tells the prediction from
+      its neighbours.
+    - ``MIRROR``: the opposite rule on the same interval. Rejecting it is the same event
+      as the check agreeing, so it is shown but does not count as a control.
+    """
+
+    NULL = "null"
+    POSITIVE = "positive"
+    ALTERNATIVE = "alternative"
+    MIRROR = "mirror"
+
+
+@dataclass(frozen=True)
+class ControlCheck(Check):
+    """A control judged by a claim's rule, with its kind (:class:`ControlKind`)."""
+
+    kind: ControlKind = ControlKind.ALTERNATIVE
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.kind, ControlKind):
+            raise InvalidArgumentError(
+                f"`kind` must be a ControlKind, got {type(self.kind).__name__}"
+            )
+
+    @property
+    def counts(self) -> bool:
+        """Whether the control counts as evidence (every kind but ``MIRROR``)."""
+        return self.kind is not ControlKind.MIRROR
+
+    @property
+    def passed(self) -> bool:
+        """Whether the control came out as its kind requires (a mirror: rejected)."""
+        if self.kind is ControlKind.POSITIVE:
+            return self.verdict is Verdict.AGREE
+        if self.kind is ControlKind.NULL:
+            return self.verdict is not Verdict.AGREE
+        return self.verdict is Verdict.DISAGREE
+
+    @property
+    def outcome(self) -> str:
+        """``detected`` / ``not detected`` for a positive control, ``rejected`` /
+        ``NOT rejected`` otherwise, with ``(mirror, not counted)`` for a mirror."""
+        if self.kind is ControlKind.POSITIVE:
+            return "detected" if self.passed else "NOT detected"
+        word = "rejected" if self.passed else "NOT rejected"
+        return f"{word} (mirror, not counted)" if self.kind is ControlKind.MIRROR else word

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import platform
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -22,7 +22,7 @@ import numpy as np
 
 from .._claims.registry import all_claims, get_claim
 from .._kit.claim import Evidence
-from .._kit.verdict import Check, Rule, Verdict
+from .._kit.verdict import Check, ControlCheck, Rule, Verdict
 from .runner import ClaimResult, VerifyRun
 
 __all__ = [
@@ -76,6 +76,11 @@ def _check_record(check: Check) -> dict[str, Any]:
         "tolerance": rule.tolerance,
         "max_width": _num(rule.max_width),
         "verdict": check.verdict.value,
+        **(
+            {"kind": check.kind.value, "outcome": check.outcome, "counts": check.counts}
+            if isinstance(check, ControlCheck)
+            else {"trend": check.trend, "sanity": check.sanity}
+        ),
     }
 
 
@@ -106,6 +111,8 @@ def results_record(
                 "formula": claim.formula,
                 "source": claim.source,
                 "verdict": ev.verdict.value,
+                "reason": ev.reason,
+                "findings": claim.findings_of(ev),
                 "decisive_check": decisive.label,
                 "relation": decisive.rule.relation.value,
                 "prediction": decisive.prediction,
@@ -115,6 +122,7 @@ def results_record(
                 "checks": [_check_record(c) for c in ev.checks],
                 "controls": [_check_record(c) for c in ev.controls],
                 "controls_rejected": ev.controls_rejected,
+                "power_shown": ev.power_shown,
                 "settings": jsonable(ev.settings),
                 "seconds": result.seconds,
                 "figures": list((figures or {}).get(result.claim_id, [])),
@@ -204,20 +212,23 @@ def claims_table() -> str:
     return "\n".join(lines)
 
 
-def _md_checks(checks: tuple[Check, ...], *, control: bool) -> list[str]:
-    head = "| control (wrong on purpose) |" if control else "| check |"
+def _md_checks(checks: Sequence[Check], *, control: bool) -> list[str]:
+    head = "| control | kind |" if control else "| check | role |"
     lines = [
         head + " predicted | measured [interval] | tolerance | verdict |",
-        "|---|---|---|---|---|",
+        "|---|---|---|---|---|---|",
     ]
     for c in checks:
         verdict = c.verdict.value
-        if control:
-            verdict += " (rejected)" if c.verdict is Verdict.DISAGREE else " (NOT rejected)"
+        if isinstance(c, ControlCheck):
+            verdict += f" ({c.outcome})"
+            role = c.kind.value
+        else:
+            role = "trend" if c.trend else "sanity (cannot realistically fail)" if c.sanity else ""
         tol = _fmt(c.rule.tolerance) if c.rule.tolerance > 0 else "0"
         lines.append(
-            f"| {c.label} | {c.rule.relation.value} {_fmt(c.prediction)} | {_interval(c)} "
-            f"| {tol} | {verdict} |"
+            f"| {c.label} | {role} | {c.rule.relation.value} {_fmt(c.prediction)} "
+            f"| {_interval(c)} | {tol} | {verdict} |"
         )
     return lines
 
@@ -251,7 +262,8 @@ def _md_claim(result: ClaimResult, figures: list[str]) -> list[str]:
     ev: Evidence = result.evidence
     n_dis = sum(c.verdict is Verdict.DISAGREE for c in ev.checks)
     n_inc = sum(c.verdict is Verdict.INCONCLUSIVE for c in ev.checks)
-    n_rej = sum(c.verdict is Verdict.DISAGREE for c in ev.controls)
+    counting = ev.counting_controls
+    n_ok = sum(c.passed for c in counting)
     level = ev.checks[0].measurement.level
     lines = [
         f"## `{claim.id}`: {claim.title}",
@@ -264,11 +276,14 @@ def _md_claim(result: ClaimResult, figures: list[str]) -> list[str]:
         "",
         f"**Verdict: {ev.verdict.value}.** {len(ev.checks)} checks: "
         f"{len(ev.checks) - n_dis - n_inc} agree, {n_dis} disagree, {n_inc} inconclusive; "
-        f"{n_rej} of {len(ev.controls)} negative controls rejected. "
+        f"{n_ok} of {len(counting)} controls came out as they must "
+        f"({len(ev.controls) - len(counting)} mirror controls shown, not counted). "
+        f"Why: {ev.reason}. "
         f"Intervals are simultaneous over the claim's checks (each at level {level:.4g}, "
         "Bonferroni), so together they cover with probability 95%.",
         "",
     ]
+    lines += [f"**Findings (generated from this run).** {claim.findings_of(ev)}", ""]
     lines += _md_checks(ev.checks, control=False)
     lines += ["", "Rules, fixed by the claim and its size before any data are drawn:", ""]
     for rule, labels in _rules_used(ev.checks):
@@ -310,9 +325,13 @@ def _markdown(run: VerifyRun, figures: Mapping[str, list[str]]) -> str:
         f"**{counts[Verdict.AGREE]} agree, {counts[Verdict.DISAGREE]} disagree, "
         f"{counts[Verdict.INCONCLUSIVE]} inconclusive.** A claim *agrees* when every "
         "prediction lies in its measured interval widened by the stated tolerance, the "
-        "intervals are narrow enough to be informative, and every negative control "
-        "(a deliberately wrong prediction judged by the same rule) is rejected. It "
-        "*disagrees* when a measured interval excludes a prediction beyond the tolerance.",
+        "intervals are narrow enough to be informative, and every control that counts "
+        "came out as it must: a null control (no effect by construction) does not pass, "
+        "a positive control (a known effect through the same pipeline) is detected, and "
+        "an alternative (a nearby wrong prediction) is rejected; a mirror (the opposite "
+        "rule on the same interval) is shown but not counted. It *disagrees* when a "
+        "measured interval excludes a prediction beyond the tolerance, and for a trend "
+        "check only where a positive control showed the pipeline could detect the effect.",
         "",
         "| claim | verdict | decisive check | predicted | measured [interval] "
         "| controls rejected | time |",
@@ -320,11 +339,12 @@ def _markdown(run: VerifyRun, figures: Mapping[str, list[str]]) -> str:
     ]
     for r in run.results:
         d = r.evidence.decisive
-        n_rej = sum(c.verdict is Verdict.DISAGREE for c in r.evidence.controls)
+        counting = r.evidence.counting_controls
+        n_rej = sum(c.passed for c in counting)
         lines.append(
             f"| [`{r.claim_id}`](#{_anchor(r.claim_id)}) | **{r.verdict.value}** | {d.label} "
             f"| {d.rule.relation.value} {_fmt(d.prediction)} | {_interval(d)} "
-            f"| {n_rej}/{len(r.evidence.controls)} | {_duration(r.seconds)} |"
+            f"| {n_rej}/{len(counting)} | {_duration(r.seconds)} |"
         )
     lines.append("")
     for r in run.results:

@@ -82,7 +82,7 @@ def test_report_md_reads_alone(written: tuple[VerifyRun, ReportFiles]) -> None:
         claim.source,
         "**Verdict: disagree.**",
         "![compress.rate](figures/compress.rate.png)",
-        "| mean + 3 | = 3 |",
+        "| mean + 3 | alternative | = 3 |",
         "heavytail verify --size smoke --seed 7 --claim compress.limit --claim compress.rate",
         "Width limit: an interval of width 1 says little",
     ):

@@ -115,7 +115,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "--address",
         metavar="ADDR",
         help="Dask scheduler, e.g. tcp://host:8786 (default: a local Dask cluster of --jobs "
-        "workers)",
+        "workers); it must accept a connection and answer within 5 s each, or verify stops "
+        "with exit 2",
     )
 
     sub.add_parser("claims", help="list the claims with their statements and sources")
@@ -188,6 +189,13 @@ def _verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             selected.append(claim_id)
     if args.address is not None and args.executor != "dask":
         raise UsageError("--address needs --executor dask")
+    if args.address is not None:
+        from .._parallel.executors import ExecutorError, check_dask_scheduler
+
+        try:  # before the output folder is made: a bad address leaves nothing behind
+            args.address = check_dask_scheduler(args.address, name="--address")
+        except ExecutorError as exc:
+            raise UsageError(str(exc)) from None
     folder = _prepare_out(args.out)
     jobs = args.jobs if args.jobs is not None else max(1, min(len(selected), os.cpu_count() or 1))
 

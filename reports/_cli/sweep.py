@@ -43,7 +43,8 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--address",
         metavar="ADDR",
-        help="Dask scheduler, e.g. tcp://host:8786 (default: a local Dask cluster)",
+        help="Dask scheduler, e.g. tcp://host:8786 (default: a local Dask cluster); it must "
+        "accept a connection and answer within 5 s each, or the sweep stops with exit 2",
     )
     parser.add_argument(
         "--jobs",
@@ -60,13 +61,18 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Run the ``sweep`` command; return the exit status."""
-    from .._parallel.executors import ExecutorError
+    from .._parallel.executors import ExecutorError, check_dask_address
     from .._sweeps.config import SweepConfigError, load_sweep_config
     from .._sweeps.store import StoreError
     from .main import UsageError
 
     if args.address is not None and args.executor != "dask":
         raise UsageError("--address needs --executor dask")
+    if args.address is not None:
+        try:
+            check_dask_address(args.address, "--address")
+        except ExecutorError as exc:
+            raise UsageError(str(exc)) from None
     try:
         config = load_sweep_config(args.config)
     except SweepConfigError as exc:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._parallel.executors import open_executor
+from .._parallel.executors import check_dask_scheduler, open_executor
 from .config import SweepConfig
 from .experiment import Experiment, RunOutcome, execute_run
 from .store import ResultStore, config_hash
@@ -167,6 +167,9 @@ def run_sweep(
     start = time.perf_counter()
     experiment = config.experiment
     counts = {"done": 0, "failed": 0, "already": 0}
+    if pool is None and executor == "dask" and address is not None:
+        # Before the store is made: an address where no scheduler answers changes nothing.
+        address = check_dask_scheduler(address)
     with ResultStore(store) as db:
         plan = plan_sweep(config, db, retry_failed=retry_failed)
         if on_plan is not None:

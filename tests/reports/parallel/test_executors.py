@@ -194,6 +194,8 @@ def test_verify_executor_dask_runs_the_claims_on_the_opened_executor(
             yield pool
 
     monkeypatch.setattr(executors, "open_executor", fake_open)
+    # No scheduler is there to answer the address check (test_dask_address.py tests it).
+    monkeypatch.setattr(executors, "check_dask_scheduler", lambda address, **_: address)
     argv = ["verify", "--size", "smoke", "--claim", "compress.rate", "--quiet"]
     address = "tcp://10.0.0.5:8786"
     out = tmp_path / "report"

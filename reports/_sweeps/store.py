@@ -237,7 +237,9 @@ class ResultStore:
     ------
     StoreError
         Before anything is written, when the folder is missing or not writable, the file
-        is not a SQLite database, or its schema is not this version's.
+        is not a SQLite database, or its schema is not this version's. An existing file
+        is read with ``mode=ro`` first, so another application's database is refused
+        byte for byte as it was (no WAL switch, no journal).
 
     Examples
     --------
@@ -253,6 +255,10 @@ class ResultStore:
         self.path = Path(path)
         self.readonly = readonly
         _check_location(self.path, create=not readonly)
+        if not readonly and self.path.exists() and self.path.stat().st_size > 0:
+            # Read-only first: another application's database is refused as it was found
+            # (opening it for writing would switch it to WAL mode and change its bytes).
+            self._refuse_foreign()
         try:
             if readonly:
                 uri = f"{self.path.resolve().as_uri()}?mode=ro"
@@ -268,6 +274,33 @@ class ResultStore:
             with contextlib.suppress(Exception):
                 self._conn.close()
             raise StoreError(f"the store {str(self.path)!r} cannot be used: {exc}") from None
+
+    def _refuse_foreign(self) -> None:
+        """Raise a StoreError unless the existing file is a store (or a bare database).
+
+        The file is opened with ``mode=ro``, so nothing is written: not even a journal.
+        """
+        uri = f"{self.path.resolve().as_uri()}?mode=ro"
+        try:
+            conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT)
+            try:
+                (user_version,) = conn.execute("PRAGMA user_version").fetchone()
+                query = "SELECT name FROM sqlite_master WHERE type='table'"
+                tables = {r[0] for r in conn.execute(query)}
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"the store {str(self.path)!r} cannot be used: {exc}") from None
+        if (user_version, tables) != (0, set()):
+            self._check_found(int(user_version), tables)
+
+    def _check_found(self, user_version: int, tables: set[str]) -> None:
+        if user_version != SCHEMA_VERSION or "runs" not in tables:
+            raise StoreError(
+                f"the store {str(self.path)!r} is a SQLite file but not a heavytail results "
+                f"store of schema {SCHEMA_VERSION} (user_version {user_version}, tables "
+                f"{sorted(tables)})"
+            )
 
     def _check_schema(self) -> None:
         conn = self._conn
@@ -292,12 +325,7 @@ class ResultStore:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-        if user_version != SCHEMA_VERSION or "runs" not in tables:
-            raise StoreError(
-                f"the store {str(self.path)!r} is a SQLite file but not a heavytail results "
-                f"store of schema {SCHEMA_VERSION} (user_version {user_version}, tables "
-                f"{sorted(tables)})"
-            )
+        self._check_found(user_version, tables)
 
     # -- context manager -------------------------------------------------------------
     def close(self) -> None:

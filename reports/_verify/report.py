@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import platform
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -200,15 +201,32 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
+# The end of a sentence: a full stop and a space before a capital, not after an
+# abbreviation the statements use ("et al.", "e.g.", "i.e.", "cf.", "Thm.", "Sec.").
+_SENTENCE_END = re.compile(
+    r"(?<!\bal)(?<!\be\.g)(?<!\bi\.e)(?<!\bcf)(?<!\bThm)(?<!\bSec)\.\s+(?=[A-Z])"
+)
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of ``text`` (all of it if it has one sentence)."""
+    flat = " ".join(text.split())
+    match = _SENTENCE_END.search(flat)
+    return flat if match is None else flat[: match.start() + 1]
+
+
 def claims_table() -> str:
-    """The README's table of the claims: id, statement and source, in registry order.
+    """The README's table of the claims: id, the statement's first sentence and the
+    source, in registry order; the whole statement is in ``heavytail claims`` and in the
+    report.
 
     A Markdown table (``|`` inside a cell is escaped); the README's section "The claims"
     holds it, and a test checks that the two match.
     """
-    lines = ["| claim | statement | source |", "|---|---|---|"]
+    lines = ["| claim | statement (first sentence) | source |", "|---|---|---|"]
     for claim in all_claims():
-        lines.append(f"| `{claim.id}` | {_cell(claim.statement)} | {_cell(claim.source)} |")
+        summary = first_sentence(claim.statement)
+        lines.append(f"| `{claim.id}` | {_cell(summary)} | {_cell(claim.source)} |")
     return "\n".join(lines)
 
 

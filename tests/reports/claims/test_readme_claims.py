@@ -50,3 +50,13 @@ def test_a_stale_table_is_found() -> None:
     stale = "## The claims\n\n" + "\n".join(fresh.splitlines()[:-1]) + "\n\ntext\n"
     assert _readme_table(stale) != fresh
     assert _readme_table("## The claims\n\n" + fresh + "\n\n## Next\n") == fresh
+
+
+def test_first_sentence_stops_at_a_full_stop_not_at_an_abbreviation() -> None:
+    from heavytail.reports._verify.report import first_sentence
+
+    text = "Barsbey et al. (2021) found it, e.g. at eta = 0.1. Then more. And more."
+    assert first_sentence(text) == "Barsbey et al. (2021) found it, e.g. at eta = 0.1."
+    assert first_sentence("One sentence only") == "One sentence only"
+    # Control: a naive split at the first full stop would cut after "al.".
+    assert text.split(". ")[0] + "." != first_sentence(text)

@@ -14,8 +14,10 @@
     seed = [0, 1]
 
 The whole file is checked before the first run: an unknown key, a value of the wrong
-type or outside its domain, a key set both in ``fixed`` and ``grid``, or an empty grid
-list is a :class:`SweepConfigError` naming the key.
+type or outside its domain (the domain of the library function the setting feeds), a
+key set both in ``fixed`` and ``grid``, an empty grid list, or a grid point whose
+settings together break a rule of the experiment (``Experiment.check``) is a
+:class:`SweepConfigError` naming the key.
 """
 
 from __future__ import annotations
@@ -151,7 +153,17 @@ def sweep_config(data: Mapping[str, Any]) -> SweepConfig:
             grid[key] = tuple(spec.check(v, f"grid.{key}[{i}]") for i, v in enumerate(values))
         except InvalidArgumentError as exc:
             raise SweepConfigError(str(exc)) from None
-    return SweepConfig(experiment, MappingProxyType(fixed), MappingProxyType(grid), description)
+    config = SweepConfig(experiment, MappingProxyType(fixed), MappingProxyType(grid), description)
+    if experiment.check is not None:
+        for run in config.runs():
+            try:
+                experiment.check(run)
+            except InvalidArgumentError as exc:
+                point = ", ".join(f"{k} = {run[k]!r}" for k in grid)
+                raise SweepConfigError(
+                    f"{exc} (grid point {point})" if point else str(exc)
+                ) from None
+    return config
 
 
 def load_sweep_config(path: str | Path) -> SweepConfig:

@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from heavytail._lib._errors import InvalidArgumentError
+from heavytail._lib._validation import format_interval
 
 __all__ = [
     "Experiment",
@@ -68,8 +69,15 @@ class Setting:
         What the setting means, with its domain.
     choices : tuple of str, optional
         The allowed values of a "str" setting (any string when empty).
-    low : float, optional
-        The smallest allowed value of a number (inclusive); None for no bound.
+    low, high : float, optional
+        The bounds of a number's domain; None for no bound. They are the bounds of the
+        library function the setting feeds (the tests check each against it), so that
+        a value that function would refuse is refused before any run starts.
+    low_open, high_open : bool
+        Whether ``low`` (``high``) itself is excluded.
+    off : int or float, optional
+        One value outside the interval that means "none" (``noise_alpha = 0``: no
+        injected noise); it is allowed and named in the message.
     """
 
     name: str
@@ -78,6 +86,10 @@ class Setting:
     doc: str
     choices: tuple[str, ...] = ()
     low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    off: float | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in _TYPES:
@@ -107,9 +119,32 @@ class Setting:
             raise InvalidArgumentError(
                 f"{where} must be one of {', '.join(map(repr, self.choices))}, got {value!r}"
             )
-        if self.low is not None and kind in ("int", "float") and value < self.low:
-            raise InvalidArgumentError(f"{where} must be >= {self.low:g}, got {value!r}")
+        if kind in ("int", "float") and not self.contains(value):
+            raise InvalidArgumentError(f"{where} must be {self.domain()}, got {value!r}")
         return value
+
+    def contains(self, value: float) -> bool:
+        """Whether the number ``value`` is in this setting's domain."""
+        if self.off is not None and value == self.off:
+            return True
+        low = -math.inf if self.low is None else self.low
+        high = math.inf if self.high is None else self.high
+        bad_low = value <= low if self.low_open else value < low
+        bad_high = value >= high if self.high_open else value > high
+        return not (bad_low or bad_high)
+
+    def domain(self) -> str:
+        """The domain in words: "in (0, inf)", "0 (none) or in (0, 2]" or "any number"."""
+        low = -math.inf if self.low is None else self.low
+        high = math.inf if self.high is None else self.high
+        if math.isinf(low) and math.isinf(high):
+            return "any number"
+        open_low = self.low_open or self.low is None
+        open_high = self.high_open or self.high is None
+        text = "in " + format_interval(low, high, open_low, open_high)
+        if self.off is not None:
+            text = f"{self.off:g} (none) or {text}"
+        return text
 
 
 @dataclass(frozen=True)
@@ -128,12 +163,18 @@ class Experiment:
         The schema: every key a sweep may set, with its type and default.
     description : str
         One paragraph: what is simulated and what each metric is.
+    check : callable, optional
+        ``check(config)`` for rules that join settings (the number of magnitudes that
+        ``hill_fraction`` takes its share of, ...): it raises ``InvalidArgumentError``
+        naming the settings when the run's function would refuse or change the config.
+        It is called on every grid point before any run starts, so it must be cheap.
     """
 
     name: str
     function: Callable[[Mapping[str, Any]], ExperimentOutput]
     settings: tuple[Setting, ...]
     description: str
+    check: Callable[[Mapping[str, Any]], None] | None = None
 
     def __post_init__(self) -> None:
         names = [s.name for s in self.settings]

@@ -24,9 +24,11 @@ from typing import Any
 
 import numpy as np
 
+from heavytail._lib._errors import InvalidArgumentError
 from heavytail.theory import estimate_tail_index, prunable_fraction
 
-from ..experiment import Experiment, ExperimentOutput, MetricValue, Setting
+from ..experiment import Experiment, ExperimentOutput, MetricValue
+from .common import POSITIVE, STABLE_INDEX, Setting, common_settings, hill_k
 
 __all__ = ["EXPERIMENTS", "nn_train"]
 
@@ -107,7 +109,7 @@ def nn_train(config: Mapping[str, Any]) -> ExperimentOutput:
     first = next(a for n, a in arrays.items() if n.endswith("weight") and a.ndim == 2)
     if np.isfinite(first).all() and np.any(first):
         x = np.abs(first).ravel()
-        k = max(2, int(config["hill_fraction"] * x.size))
+        k = hill_k(config["hill_fraction"], x.size, "the first layer's entries")
         est = estimate_tail_index(x, method="hill", k=k)
         metrics.update(
             tail_index=est.alpha,
@@ -117,6 +119,22 @@ def nn_train(config: Mapping[str, Any]) -> ExperimentOutput:
             prunable_fraction=prunable_fraction(first, config["eps"], "magnitude"),
         )
     return metrics, arrays
+
+
+#: The inputs of scikit-learn's digits (8 x 8 images, 10 classes).
+DIGITS_IN_FEATURES = 64
+
+
+def _check_nn_train(config: Mapping[str, Any]) -> None:
+    digits = config["data"] == "digits"
+    inputs = DIGITS_IN_FEATURES if digits else config["in_features"]
+    # The first weight layer is inputs x width, or inputs x classes in an fcn1.
+    outputs = config["width"] if config["depth"] >= 2 else (10 if digits else config["n_classes"])
+    hill_k(config["hill_fraction"], inputs * outputs, "the first layer's entries")
+    if config["data"] == "teacher_student" and config["batch_size"] > config["n_train"]:
+        raise InvalidArgumentError(
+            f"batch_size = {config['batch_size']} must be <= n_train = {config['n_train']}"
+        )
 
 
 EXPERIMENTS = (
@@ -135,22 +153,27 @@ EXPERIMENTS = (
             Setting("depth", "int", 2, "weight layers of the FCN, >= 1", low=1),
             Setting("width", "int", 64, "hidden width of the FCN, >= 1", low=1),
             Setting("mean_field", "bool", False, "mean-field (1/width) output layer"),
-            Setting("eta", "float", 0.1, "step size, > 0", low=0),
+            Setting("eta", "float", 0.1, "step size, > 0", **POSITIVE),
             Setting("batch_size", "int", 32, "batch size, in [1, n_train]", low=1),
             Setting("max_steps", "int", 1000, "SGD steps, >= 1", low=1),
             Setting("eval_every", "int", 500, "steps between evaluations, >= 1", low=1),
-            Setting("noise_alpha", "float", 0.0, "injected stable noise index; 0: none", low=0),
+            Setting(
+                "noise_alpha",
+                "float",
+                0.0,
+                "injected stable noise index, in (0, 2]; 0: none",
+                **STABLE_INDEX,
+            ),
             Setting("noise_sigma", "float", 0.0, "injected noise scale, >= 0", low=0),
-            Setting("noise_kind", "int", 1, "Wan et al.'s noise type, 1 to 3", low=1),
+            Setting("noise_kind", "int", 1, "Wan et al.'s noise type, 1 to 3", low=1, high=3),
             Setting(
                 "noise_layers", "str", "all", "layers receiving noise", choices=("all", "first")
             ),
-            Setting("eps", "float", 0.1, "relative error of the prunable fraction", low=0),
-            Setting("hill_fraction", "float", 0.1, "share of entries used by Hill", low=0),
-            Setting("seed", "int", 0, "seed of the data, the weights and the batches", low=0),
+            *common_settings(),
         ),
         "A fully connected network trained by SGD (heavytail.nn.train) on teacher-student "
         "data or digits: tail index and prunable fraction of the first layer, accuracies, "
         "losses and the accuracy gap of the averaged network.",
+        check=_check_nn_train,
     ),
 )

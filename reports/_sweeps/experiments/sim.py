@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from heavytail._lib._errors import InvalidArgumentError
 from heavytail.simulate import (
     InjectedNoise,
     MeanFieldNoise,
@@ -33,7 +34,8 @@ from heavytail.theory import (
     sgd_tail_index,
 )
 
-from ..experiment import Experiment, ExperimentOutput, MetricValue, Setting
+from ..experiment import Experiment, ExperimentOutput, MetricValue
+from .common import POSITIVE, STABLE_INDEX, Setting, common_settings, hill_k
 
 __all__ = ["EXPERIMENTS", "meanfield_sgd", "sgd_linear"]
 
@@ -43,7 +45,7 @@ FloatArray = npt.NDArray[np.float64]
 def _hill(magnitudes: FloatArray, fraction: float) -> dict[str, MetricValue]:
     """Hill's tail index of ``magnitudes`` from its top ``fraction`` (k >= 2)."""
     x = np.abs(np.ravel(magnitudes))
-    k = max(2, int(fraction * x.size))
+    k = hill_k(fraction, x.size, "left after divergences")
     est = estimate_tail_index(x, method="hill", k=k)
     return {
         "tail_index": est.alpha,
@@ -51,20 +53,6 @@ def _hill(magnitudes: FloatArray, fraction: float) -> dict[str, MetricValue]:
         "tail_index_high": est.ci[1],
         "tail_k": k,
     }
-
-
-def _common_settings() -> tuple[Setting, ...]:
-    return (
-        Setting("eps", "float", 0.1, "relative error of the prunable fraction, in (0, 1)", low=0),
-        Setting(
-            "hill_fraction",
-            "float",
-            0.1,
-            "share of the largest magnitudes used by Hill's estimator, in (0, 1]",
-            low=0,
-        ),
-        Setting("seed", "int", 0, "the run's seed (>= 0): its only randomness", low=0),
-    )
 
 
 def sgd_linear(config: Mapping[str, Any]) -> ExperimentOutput:
@@ -176,27 +164,54 @@ def meanfield_sgd(config: Mapping[str, Any]) -> ExperimentOutput:
     return metrics, {"w": np.asarray(run.w), "a": np.asarray(run.a)}
 
 
+def _check_batch(config: Mapping[str, Any]) -> None:
+    """The simulators' rule: a batch is drawn from the dataset, b <= m (m = 0: online)."""
+    m = config["dataset_size"]
+    if m > 0 and config["batch_size"] > m:
+        raise InvalidArgumentError(
+            f"batch_size = {config['batch_size']} must be <= dataset_size = {m}"
+        )
+
+
+def _check_sgd_linear(config: Mapping[str, Any]) -> None:
+    hill_k(config["hill_fraction"], config["n_chains"] * config["dim"], "n_chains x dim")
+    _check_batch(config)
+
+
+def _check_meanfield(config: Mapping[str, Any]) -> None:
+    n = config["n_replicates"] * config["width"]
+    hill_k(config["hill_fraction"], n, "n_replicates x width")
+    _check_batch(config)
+
+
 EXPERIMENTS = (
     Experiment(
         "sgd.linear",
         sgd_linear,
         (
-            Setting("eta", "float", 0.5, "step size, > 0", low=0),
+            Setting("eta", "float", 0.5, "step size, > 0", **POSITIVE),
             Setting("batch_size", "int", 1, "batch size b, >= 1", low=1),
             Setting("dim", "int", 1, "dimension d, >= 1", low=1),
-            Setting("sigma", "float", 1.0, "feature scale, > 0", low=0),
+            Setting("sigma", "float", 1.0, "feature scale, > 0", **POSITIVE),
             Setting("noise_std", "float", 1.0, "label noise scale, >= 0", low=0),
             Setting("n_chains", "int", 2000, "independent chains, >= 1", low=1),
             Setting("n_steps", "int", 1000, "SGD steps per chain, >= 1", low=1),
             Setting("dataset_size", "int", 0, "points per chain's dataset; 0: online", low=0),
-            Setting("noise_alpha", "float", 0.0, "injected stable noise index; 0: none", low=0),
-            Setting("noise_scale", "float", 1.0, "scale of the injected noise, > 0", low=0),
+            Setting(
+                "noise_alpha",
+                "float",
+                0.0,
+                "injected stable noise index, in (0, 2]; 0: none",
+                **STABLE_INDEX,
+            ),
+            Setting("noise_scale", "float", 1.0, "scale of the injected noise, > 0", **POSITIVE),
             Setting("noise_kind", "str", "iid", "injected noise kind", choices=("iid", "elliptic")),
-            *_common_settings(),
+            *common_settings(),
         ),
         "SGD on Gaussian least squares (Gürbüzbalaban, Şimşekli & Zhu 2021): the tail "
         "index of the final iterates against its prediction h(alpha) = 1, and their "
         "prunable fraction.",
+        check=_check_sgd_linear,
     ),
     Experiment(
         "meanfield.sgd",
@@ -204,7 +219,7 @@ EXPERIMENTS = (
         (
             Setting("width", "int", 256, "number of units n, >= 1", low=1),
             Setting("dim", "int", 8, "input dimension d, >= 1", low=1),
-            Setting("eta", "float", 1.0, "step size, > 0", low=0),
+            Setting("eta", "float", 1.0, "step size, > 0", **POSITIVE),
             Setting("batch_size", "int", 8, "batch size b, >= 1", low=1),
             Setting("n_steps", "int", 500, "SGD steps, >= 1", low=1),
             Setting("n_replicates", "int", 1, "independent networks, >= 1", low=1),
@@ -219,13 +234,20 @@ EXPERIMENTS = (
             Setting("label_noise", "float", 0.1, "label noise std, >= 0", low=0),
             Setting("dataset_size", "int", 500, "training points; 0: online", low=0),
             Setting("test_size", "int", 1000, "test points, >= 0", low=0),
-            Setting("noise_alpha", "float", 0.0, "injected stable noise index; 0: none", low=0),
-            Setting("noise_scale", "float", 1.0, "scale of the injected noise, > 0", low=0),
-            Setting("noise_type", "int", 1, "Wan et al.'s noise type, 1 to 3", low=1),
-            *_common_settings(),
+            Setting(
+                "noise_alpha",
+                "float",
+                0.0,
+                "injected stable noise index, in (0, 2]; 0: none",
+                **STABLE_INDEX,
+            ),
+            Setting("noise_scale", "float", 1.0, "scale of the injected noise, > 0", **POSITIVE),
+            Setting("noise_type", "int", 1, "Wan et al.'s noise type, 1 to 3", low=1, high=3),
+            *common_settings(),
         ),
         "A mean-field two-layer network trained by SGD (Barsbey et al. 2021; Wan et al. "
         "2024): the tail index of the unit norms, the node-prunable fraction, test loss "
         "and generalization gap.",
+        check=_check_meanfield,
     ),
 )

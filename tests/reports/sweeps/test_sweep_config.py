@@ -37,7 +37,7 @@ def test_runs_are_the_cartesian_product_with_defaults_and_fixed() -> None:
         ({"experiment": "toy", "grid": {"x": 1}}, "grid.x: must be a list"),
         ({"experiment": "toy", "grid": {"seed": [0, 1.5]}}, "grid.seed[1] must be of type int"),
         ({"experiment": "toy", "grid": {"seed": [True]}}, "grid.seed[0] must be of type int"),
-        ({"experiment": "toy", "grid": {"seed": [-1]}}, "grid.seed[0] must be >= 0"),
+        ({"experiment": "toy", "grid": {"seed": [-1]}}, "grid.seed[0] must be in [0, inf), got -1"),
         ({"experiment": "toy", "fixed": {"x": "a"}}, "fixed.x must be of type float"),
         ({"experiment": "toy", "fixed": {"fail": 1}}, "fixed.fail must be of type bool"),
         ({"experiment": "toy", "fixed": {"x": 1}, "grid": {"x": [2]}}, "grid.x: also set"),

@@ -49,7 +49,7 @@ def test_tiny_run_metrics_and_seeding(name: str) -> None:
 def test_setting_checks() -> None:
     s = Setting("eta", "float", 0.5, "step", low=0)
     assert s.check(1, "eta") == 1.0 and isinstance(s.check(1, "eta"), float)
-    with pytest.raises(InvalidArgumentError, match="eta must be >= 0"):
+    with pytest.raises(InvalidArgumentError, match=r"eta must be in \[0, inf\), got -1.0"):
         s.check(-1.0, "eta")
     with pytest.raises(InvalidArgumentError, match="must be finite"):
         s.check(float("inf"), "eta")

@@ -1,0 +1,69 @@
+"""What the experiments share: ``eps``, ``hill_fraction`` and ``seed``, Hill's k, and
+the domains of the step size and of the injected noise.
+
+Each domain is that of the library function the setting feeds
+(``tests/reports/sweeps/test_sweep_domains.py`` checks each bound against the function),
+so that a value the function would refuse, or quietly change, is refused by the sweep's
+config check before any run starts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from heavytail._lib._errors import InvalidArgumentError
+
+from ..experiment import Setting
+
+__all__ = ["POSITIVE", "STABLE_INDEX", "Setting", "common_settings", "hill_k"]
+
+#: A step size or a scale: > 0 (``sgd_linear_regression``, ``mean_field_sgd``,
+#: ``heavytail.nn.train``, ``InjectedNoise.scale``).
+POSITIVE: dict[str, Any] = {"low": 0, "low_open": True}
+#: An injected noise's stable index: (0, 2] (``InjectedNoise``, ``MeanFieldNoise``,
+#: ``heavytail.nn.InjectedNoise``), or 0 for no noise.
+STABLE_INDEX: dict[str, Any] = {"low": 0, "high": 2, "low_open": True, "off": 0}
+
+
+def hill_k(fraction: float, n: int, of: str) -> int:
+    """k = floor(``fraction`` n), refused (never raised to 2) when below 2; ``of``: what n is."""
+    k = int(fraction * n)
+    if k < 2:
+        raise InvalidArgumentError(
+            f"hill_fraction = {fraction!r} of the {n} magnitudes ({of}) gives k = {k}; "
+            f"Hill's estimator needs k >= 2, so hill_fraction >= {2 / n:.3g}"
+        )
+    return k
+
+
+def common_settings() -> tuple[Setting, ...]:
+    """``eps``, ``hill_fraction`` and ``seed``, shared by the experiments that measure tails.
+
+    ``eps`` is narrower than :func:`heavytail.theory.prunable_fraction`'s [0, 1]: at 0 it
+    counts the units that are exactly zero, and at 1 it is trivially 1.0; neither is a
+    compressibility measurement.
+    """
+    return (
+        Setting(
+            "eps",
+            "float",
+            0.1,
+            "relative error of the prunable fraction, in (0, 1) (0 would count the units "
+            "that are exactly zero, 1 gives 1.0 trivially)",
+            low=0,
+            high=1,
+            low_open=True,
+            high_open=True,
+        ),
+        Setting(
+            "hill_fraction",
+            "float",
+            0.1,
+            "share of the largest magnitudes used by Hill's estimator, in (0, 1]; it must "
+            "give k >= 2",
+            low=0,
+            high=1,
+            low_open=True,
+        ),
+        Setting("seed", "int", 0, "the run's seed (>= 0): its only randomness", low=0),
+    )

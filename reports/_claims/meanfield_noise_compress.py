@@ -17,6 +17,7 @@ from heavytail.simulate import MeanFieldNoise, mean_field_sgd
 from heavytail.theory import (
     InvalidArgumentError,
     estimate_tail_index,
+    prunable_fraction,
     pruning_curve,
     relative_error,
     sample_elliptic_stable,
@@ -27,7 +28,7 @@ from .._kit.book import CheckBook, Control, FigureData, Intervals, and_list, num
 from .._kit.claim import Caption, Claim, Evidence, Layout
 from .._kit.stats import fit_rate
 from .._kit.style import MEASURED, PALETTE, PREDICTED
-from .._kit.verdict import Measurement, Relation, Rule
+from .._kit.verdict import ControlKind, Measurement, Relation, Rule
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -166,7 +167,35 @@ SIZES = {
 }
 
 CELLS: tuple[tuple[float, NoiseType], ...] = tuple(itertools.product(ALPHAS, NOISE_TYPES))
-N_CHECKS = len(CELLS) * len(KAPPAS) + len(CELLS) + len(NOISE_TYPES) * len(KAPPAS)
+N_CHECKS = len(CELLS) * len(KAPPAS) + len(CELLS) + len(NOISE_TYPES) * len(KAPPAS) + len(CELLS)
+
+#: Wan et al.'s own measure (mbarsbey/implicit-compressibility, analyze.py, criterion
+#: "mce", metric "fro_squared", last layer ignored): the fraction of columns removable,
+#: smallest norms first, while the squared relative Frobenius error stays at most 0.1.
+WAN_SQUARED_ERROR = 0.1
+#: Tail index of the planted positive control: i.i.d. columns whose noise part has this
+#: index, against the same columns with Gaussian noise.
+POSITIVE_ALPHA = 1.5
+REMOVABLE_RULE = Rule(Relation.AT_LEAST, 0.0, "")
+
+
+def removable_fraction(w: FloatArray) -> float:
+    """Wan et al.'s measure on one first layer W (n, d): the largest fraction of its
+    units (the columns of the d x n matrix) whose removal leaves a squared relative
+    Frobenius error of at most :data:`WAN_SQUARED_ERROR`."""
+    return prunable_fraction(w.T, math.sqrt(WAN_SQUARED_ERROR), "node")
+
+
+def welch_difference(x: FloatArray, y: FloatArray, level: float) -> Measurement:
+    """mean(x) - mean(y) with a Welch (unequal-variance Student-t) interval."""
+    vx, vy = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
+    se = math.sqrt(vx + vy)
+    diff = float(x.mean() - y.mean())
+    if se == 0.0:
+        return Measurement(diff, diff, diff, level=level)
+    dof = (vx + vy) ** 2 / (vx**2 / (x.size - 1) + vy**2 / (y.size - 1))
+    half = float(stats.t.ppf(0.5 + level / 2.0, dof) * se)
+    return Measurement(diff, diff - half, diff + half, level=level)
 
 
 @dataclass(frozen=True, eq=False)
@@ -188,6 +217,8 @@ class NoiseCompressData(FigureData):
         Upper quantiles of the norms / their median at the widest width, at the
         survival probabilities ``survival``.
     survival : ndarray, shape (q,)
+    removable : tuple of ndarray
+        Per cell, Wan et al.'s removable fraction of each replicate at the widest width.
     params : NoiseCompressSize
     """
 
@@ -198,6 +229,7 @@ class NoiseCompressData(FigureData):
     tail: Intervals
     norm_quantiles: FloatArray
     survival: FloatArray
+    removable: tuple[FloatArray, ...]
     params: NoiseCompressSize
 
 
@@ -223,8 +255,9 @@ def _bonferroni_tail(norms: FloatArray, level: float, rng: np.random.Generator) 
 
 def _cell(
     params: NoiseCompressSize, alpha: float, noise_type: NoiseType, reps: int, seed: int
-) -> tuple[FloatArray, FloatArray]:
-    """Errors (R, width, kappa) and the norms of the widest width's units."""
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Errors (R, width, kappa), the norms of the widest width's units, and Wan et al.'s
+    removable fraction of each replicate at the widest width."""
     noise = MeanFieldNoise(alpha, params.sigma, noise_type)
     errors = np.empty((reps, len(params.widths), len(KAPPAS)))
     norms = np.empty(0)
@@ -247,7 +280,27 @@ def _cell(
         for r in range(reps):
             errors[r, j] = pruning_curve(run.w[r].T, KAPPAS, "node")  # W as d x n
         norms = run.unit_norms().ravel()
-    return errors, norms
+        removable = np.array([removable_fraction(run.w[r]) for r in range(reps)])
+    return errors, norms, removable
+
+
+def _iid_removable(
+    alpha: float, params: NoiseCompressSize, reps: int, rng: np.random.Generator
+) -> FloatArray:
+    """The removable fraction of i.i.d. type-1 columns N(0, I/d) + c L 1_d at the widest
+    width, c = sigma (eta T)^(1/alpha) (the law of all the injected noise, no drift; alpha
+    = 2: L ~ N(0, 2), the simulator's convention)."""
+    n, d = params.widths[-1], params.dim
+    c = params.sigma * (params.eta * params.n_steps) ** (1.0 / alpha)
+    out = np.empty(reps)
+    for r in range(reps):
+        w = rng.standard_normal((n, d)) / math.sqrt(d)
+        if alpha == GAUSSIAN:
+            w += c * math.sqrt(2.0) * rng.standard_normal((n, 1))
+        else:
+            w += c * sample_stable(alpha, (n, 1), rng=rng)
+        out[r] = removable_fraction(w)
+    return out
 
 
 SURVIVAL = np.geomspace(0.5, 1e-4, 25)
@@ -262,9 +315,12 @@ def measure(params: NoiseCompressSize, rng: np.random.Generator) -> Evidence[Noi
     medians, slopes, tails, quantiles = [], [], [], []
     fits: dict[tuple[float, int], list[Measurement]] = {}
     tail_by: dict[tuple[float, int], Measurement] = {}
+    removable: dict[tuple[float, int], FloatArray] = {}
     for (alpha, typ), g in zip(all_cells, streams, strict=True):
         reps = params.gaussian_replicates if alpha == GAUSSIAN else params.replicates
-        errors, norms = _cell(params, alpha, typ, reps, int(g.integers(2**63)))
+        errors, norms, removable[(alpha, typ)] = _cell(
+            params, alpha, typ, reps, int(g.integers(2**63))
+        )
         cell_fits = [fit_rate(params.widths, errors[:, :, k], level=level).slope for k in range(2)]
         fits[(alpha, typ)] = cell_fits
         tail_by[(alpha, typ)] = _bonferroni_tail(norms, level, g)
@@ -281,12 +337,17 @@ def measure(params: NoiseCompressSize, rng: np.random.Generator) -> Evidence[Noi
                 predicted_slope(alpha),
                 fits[(alpha, typ)][k],
                 _rate_rule(alpha),
-                Control(f"alpha = {alpha:g}, type {typ}, κ = {kappa:g}; control: slope 0", 0.0),
                 Control(
-                    f"type {typ}, κ = {kappa:g}; control: Gaussian-noise data, slope "
+                    f"alpha = {alpha:g}, type {typ}, κ = {kappa:g}; alternative: slope 0",
+                    0.0,
+                    kind=ControlKind.ALTERNATIVE,
+                ),
+                Control(
+                    f"type {typ}, κ = {kappa:g}; null control: Gaussian-noise data, slope "
                     f"1/2 - 1/{alpha:g}",
                     predicted_slope(alpha),
                     gauss[k],
+                    kind=ControlKind.NULL,
                 ),
             )
     for alpha, typ in CELLS:
@@ -296,9 +357,10 @@ def measure(params: NoiseCompressSize, rng: np.random.Generator) -> Evidence[Noi
             tail_by[(alpha, typ)],
             _tail_rule(alpha),
             Control(
-                f"type {typ}; control: Gaussian-noise norms, tail index {alpha:g}",
+                f"type {typ}; null control: Gaussian-noise norms, tail index {alpha:g}",
                 alpha,
                 tail_by[(GAUSSIAN, typ)],
+                kind=ControlKind.NULL,
             ),
         )
     for typ in NOISE_TYPES:
@@ -309,11 +371,44 @@ def measure(params: NoiseCompressSize, rng: np.random.Generator) -> Evidence[Noi
                 fits[(GAUSSIAN, typ)][k],
                 GAUSSIAN_RULE,
                 Control(
-                    f"Gaussian noise, type {typ}, κ = {kappa:g}; control: slope "
+                    f"Gaussian noise, type {typ}, κ = {kappa:g}; alternative: slope "
                     f"1/2 - 1/{max(ALPHAS):g}",
                     _SLOWEST,
+                    kind=ControlKind.ALTERNATIVE,
                 ),
             )
+    # Wan et al.'s measure at the widest width: more columns removable with heavy noise.
+    control_rng = rng.spawn(1)[0]
+    planted = welch_difference(
+        _iid_removable(POSITIVE_ALPHA, params, params.replicates, control_rng),
+        _iid_removable(GAUSSIAN, params, params.gaussian_replicates, control_rng),
+        level,
+    )
+    n_max = params.widths[-1]
+    for alpha, typ in CELLS:
+        gauss = removable[(GAUSSIAN, typ)]
+        half = gauss.size // 2
+        book.check(
+            f"alpha = {alpha:g}, type {typ}, n = {n_max}: removable fraction at squared "
+            f"error {WAN_SQUARED_ERROR:g}, heavy minus Gaussian",
+            0.0,
+            welch_difference(removable[(alpha, typ)], gauss, level),
+            REMOVABLE_RULE,
+            Control(
+                f"type {typ}; null control: Gaussian-noise runs, one half minus the other",
+                0.0,
+                welch_difference(gauss[:half], gauss[half:], level),
+                kind=ControlKind.NULL,
+            ),
+            Control(
+                f"positive control: i.i.d. columns, noise of index {POSITIVE_ALPHA:g} "
+                "minus Gaussian noise (the injected noise's law, no training)",
+                0.0,
+                planted,
+                kind=ControlKind.POSITIVE,
+            ),
+            trend=True,
+        )
     data = NoiseCompressData(
         widths=np.array(params.widths, dtype=np.int64),
         cells=tuple((float(a), int(t)) for a, t in all_cells),
@@ -322,6 +417,7 @@ def measure(params: NoiseCompressSize, rng: np.random.Generator) -> Evidence[Noi
         tail=Intervals.of(tails),
         norm_quantiles=np.array(quantiles),
         survival=SURVIVAL,
+        removable=tuple(removable[c] for c in all_cells),
         params=params,
     )
     return book.evidence(
@@ -504,8 +600,55 @@ _STATEMENT = (
     "Gaussian-noise norms; (3) with Gaussian noise (alpha = 2) at the same scale the error "
     f"stays at a positive limit: slope 0 within {GAUSSIAN_TOLERANCE:g} (the rounding of "
     "ceil(κ n) and the 1/n convergence of i.i.d. norms, measured); control: slope "
-    f"1/2 - 1/{max(ALPHAS):g}. Intervals are Bonferroni over the {N_CHECKS} checks."
+    f"1/2 - 1/{max(ALPHAS):g}; (4) Wan et al.'s own measure (their analyze.py: criterion "
+    "'mce', squared Frobenius error, last layer ignored, here the fixed a): the fraction of "
+    "units (columns of the d x n first layer), smallest norms first, removable while the "
+    f"squared relative Frobenius error stays at most {WAN_SQUARED_ERROR:g}, compared at the "
+    f"widest width n = {_Q.widths[-1]}: heavy-tailed runs minus Gaussian runs of the same "
+    "type (Welch interval) is above 0, a sign check; null control: the Gaussian runs split "
+    "in two halves (no effect by construction: must not agree); positive control: the "
+    f"same measure on i.i.d. columns N(0, I/d) + c L 1_d with L of index {POSITIVE_ALPHA:g} "
+    "against Gaussian L, c the scale of all the noise a run injects (a known effect "
+    f"through the same measure: must be detected). Intervals are Bonferroni over the "
+    f"{N_CHECKS} checks. Controls: the alternatives (slope 0 for the heavy rates, the "
+    "slowest heavy rate for the Gaussian slopes) must be rejected; the null controls "
+    "(Gaussian-noise data judged against the heavy-tailed predictions) must not agree."
 )
+
+
+def findings(evidence: Evidence[NoiseCompressData]) -> str:
+    """What the run found, from its evidence."""
+    from .._kit.claim import default_findings
+
+    d = evidence.data
+    parts = [default_findings(evidence)]
+    said = []
+    for c, (alpha, typ) in enumerate(d.cells):
+        said.append(f"{_label(alpha, typ)} {float(np.mean(d.removable[c])):.3f}")
+    parts.append(
+        f"Mean removable fraction at squared error {WAN_SQUARED_ERROR:g} (n = "
+        f"{d.widths[-1]:,}): " + "; ".join(said) + "."
+    )
+    verdicts = {}
+    for check in evidence.checks:
+        if "removable" in check.label:
+            verdicts.setdefault("removable", []).append(check.verdict.value)
+        elif "tail index" in check.label:
+            verdicts.setdefault("tail", []).append(check.verdict.value)
+        elif "Gaussian noise" in check.label:
+            verdicts.setdefault("gaussian", []).append(check.verdict.value)
+        else:
+            verdicts.setdefault("rate", []).append(check.verdict.value)
+    parts.append(
+        "Verdicts by family: "
+        + "; ".join(
+            f"{name}: " + ", ".join(f"{v.count(x)} {x}" for x in sorted(set(v)))
+            for name, v in verdicts.items()
+        )
+        + "."
+    )
+    return " ".join(parts)
+
 
 CLAIM = Claim(
     id="meanfield.noise_compress",
@@ -524,6 +667,7 @@ CLAIM = Claim(
     measure=measure,
     draw=draw,
     layout=Layout(4, ncols=2, width=4.4, height=3.6),
+    findings=findings,
 )
 
 

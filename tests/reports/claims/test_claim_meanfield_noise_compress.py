@@ -21,7 +21,7 @@ from heavytail.reports._claims.meanfield_noise_compress import (
     predicted_slope,
 )
 from heavytail.reports._kit.claim import Evidence
-from heavytail.reports._kit.verdict import Measurement, Verdict
+from heavytail.reports._kit.verdict import ControlKind, Measurement, Verdict
 from heavytail.theory import InvalidArgumentError
 
 # A few seconds: widths 32..2048, 32 replicates. The alpha = 1.5 rates, the Gaussian
@@ -36,13 +36,15 @@ def evidence() -> Evidence[NoiseCompressData]:
 
 
 def test_predictions_and_check_count(evidence: Evidence[NoiseCompressData]) -> None:
-    assert len(evidence.checks) == N_CHECKS == 16
+    assert len(evidence.checks) == N_CHECKS == 20
     rates = evidence.checks[: len(CELLS) * len(KAPPAS)]
     expected = [predicted_slope(a) for a, _ in CELLS for _ in KAPPAS]
     assert [c.prediction for c in rates] == pytest.approx(expected, rel=1e-12)
     tails = evidence.checks[len(rates) : len(rates) + len(CELLS)]
     assert [c.prediction for c in tails] == [a for a, _ in CELLS]
     assert all(c.prediction == 0.0 for c in evidence.checks[len(rates) + len(CELLS) :])
+    removable = [c for c in evidence.checks if "removable" in c.label]
+    assert len(removable) == len(CELLS) and all(c.trend for c in removable)
 
 
 def test_no_check_disagrees(evidence: Evidence[NoiseCompressData]) -> None:
@@ -53,14 +55,46 @@ def test_controls_with_power_at_this_size_are_rejected(
     evidence: Evidence[NoiseCompressData],
 ) -> None:
     """Every control except slope 0 against the alpha = 1.75 rates (too close at 32
-    replicates) is rejected."""
+    replicates) comes out as its kind requires: alternatives and the Gaussian nulls of
+    the rates and tails disagree, the split-Gaussian nulls of Wan et al.'s measure do not
+    agree, its planted positive control is detected."""
     weak = [c for c in evidence.controls if "alpha = 1.75" in c.label and "slope 0" in c.label]
     assert len(weak) == len(NOISE_TYPES) * len(KAPPAS)
+    kinds = {c.kind for c in evidence.controls}
+    assert kinds == {ControlKind.ALTERNATIVE, ControlKind.NULL, ControlKind.POSITIVE}
     for control in evidence.controls:
-        if control not in weak:
+        if control in weak:
+            continue
+        assert control.passed, control.label
+        if "one half minus the other" not in control.label and control.kind is not (
+            ControlKind.POSITIVE
+        ):
             assert control.verdict is Verdict.DISAGREE, control.label
+    assert evidence.power_shown
     rules = {c.rule for c in evidence.checks}
     assert all(c.rule in rules for c in evidence.controls)
+
+
+def test_removable_fraction_detects_planted_heavy_tails_and_not_gaussian_halves() -> None:
+    """Wan et al.'s measure, through the claim's rule: the planted effect (i.i.d. columns
+    of index 1.5 against Gaussian ones) is detected; Gaussian against Gaussian is not."""
+    from heavytail.reports._claims.meanfield_noise_compress import (
+        GAUSSIAN,
+        POSITIVE_ALPHA,
+        REMOVABLE_RULE,
+        _iid_removable,
+        welch_difference,
+    )
+
+    size = NoiseCompressSize((32, 1024), 16, 16)
+    rng = np.random.default_rng(5)
+    heavy = _iid_removable(POSITIVE_ALPHA, size, 16, rng)
+    gauss = _iid_removable(GAUSSIAN, size, 16, rng)
+    gauss2 = _iid_removable(GAUSSIAN, size, 16, rng)
+    assert REMOVABLE_RULE.judge(0.0, welch_difference(heavy, gauss, 0.99)) is Verdict.AGREE
+    assert REMOVABLE_RULE.judge(0.0, welch_difference(gauss2, gauss, 0.99)) is not (Verdict.AGREE)
+    # the reversed difference is rejected outright
+    assert REMOVABLE_RULE.judge(0.0, welch_difference(gauss, heavy, 0.99)) is Verdict.DISAGREE
 
 
 def test_gaussian_noise_keeps_a_positive_error(evidence: Evidence[NoiseCompressData]) -> None:
@@ -98,7 +132,8 @@ def test_quick_size_rejects_the_controls_it_has_power_for() -> None:
     assert not [c.label for c in ev.checks if c.verdict is Verdict.DISAGREE]
     for control in ev.controls:
         if not ("alpha = 1.75" in control.label and "slope 0" in control.label):
-            assert control.verdict is Verdict.DISAGREE, control.label
+            assert control.passed, control.label
+    assert [c.verdict for c in ev.checks if "removable" in c.label] == [Verdict.AGREE] * len(CELLS)
 
 
 def test_iid_table_backs_the_tolerances() -> None:
@@ -112,6 +147,13 @@ def test_iid_table_backs_the_tolerances() -> None:
         assert abs(bias) < allowed + 4 * se, (alpha, slope, se)
         if alpha < 2:
             assert slope < 0
+
+
+def test_findings_come_from_the_run(evidence: Evidence[NoiseCompressData]) -> None:
+    text = CLAIM.findings_of(evidence)
+    assert "removable fraction" in text and evidence.verdict.value in text
+    assert "removable" not in CLAIM.statement.split("(4)")[0]
+    assert "Found" not in CLAIM.statement
 
 
 def test_figure_and_statement(evidence: Evidence[NoiseCompressData]) -> None:

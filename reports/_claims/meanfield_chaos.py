@@ -6,20 +6,20 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
 from heavytail._lib._validation import check_int
-from heavytail.simulate import MeanFieldRun, Teacher, mean_field_sgd
+from heavytail.simulate import MeanFieldRecording, MeanFieldRun, Teacher, mean_field_sgd
 from heavytail.theory import InvalidArgumentError
 
 from .._kit.book import CheckBook, Control, FigureData, Intervals, and_list, number_set
 from .._kit.claim import Caption, Claim, Evidence, Layout
 from .._kit.style import MEASURED, PALETTE, PREDICTED
-from .._kit.verdict import Measurement, Relation, Rule
+from .._kit.verdict import ControlKind, Measurement, Relation, Rule
 from .meanfield_stats import (
     ScaledVariance,
     VarianceSlope,
@@ -34,7 +34,20 @@ from .meanfield_stats import (
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["CLAIM", "ChaosData", "ChaosSize", "power_half_width"]
+__all__ = [
+    "CLAIM",
+    "CONTROL_SLOPES",
+    "RULE",
+    "ChaosData",
+    "ChaosSize",
+    "chaos_findings",
+    "log_interval",
+    "power_half_width",
+    "probe_outputs",
+    "scaled_measurement",
+    "slope_label",
+    "width_ticks",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -51,6 +64,11 @@ TEST_FUNCTIONS = ("‖w‖²", "a", "w·v")
 #: The slopes of the negative controls: units that stay correlated (n Var ~ n), and
 #: fluctuations of order 1/n instead of n^(-1/2) (n Var ~ 1/n).
 CONTROL_SLOPES = (1.0, -1.0)
+
+#: The controls on other data: the positive one has units independent by construction, the
+#: null one has units that share each replicate's batch noise (chaos absent).
+POSITIVE_LABEL = "the same networks at step 0 (units i.i.d. by construction)"
+NULL_LABEL = "outputs with independent batches (units share each replicate's batch noise)"
 
 _WIDTH_REASON = (
     "an interval wider than 1, the distance from the predicted slope 0 to each control's "
@@ -144,6 +162,9 @@ class ChaosData(FigureData):
         the weight-space test functions, and the outputs with independent batches.
     outputs_fit, weights_fit, control_fit : VarianceSlope
         The fitted log n Var = c + s log n + b / n.
+    init_outputs_fit, init_weights_fit : VarianceSlope
+        The same fit on the networks at step 0, whose units are i.i.d. by construction
+        (the positive controls: slope 0 exactly).
     pair_cov : Intervals, shape (width,)
         n times the pair-averaged covariance of the unit outputs a_i phi(w_i . x_1).
     pair_cov_control : Intervals, shape (control width,)
@@ -166,12 +187,18 @@ class ChaosData(FigureData):
     outputs_fit: VarianceSlope
     weights_fit: VarianceSlope
     control_fit: VarianceSlope
+    init_outputs_fit: VarianceSlope
+    init_weights_fit: VarianceSlope
     pair_cov: Intervals
     pair_cov_control: Intervals
     pair_var: FloatArray
     law: FloatArray
     law_floor: float
     params: ChaosSize
+
+
+#: Record the weights at step 0 (the initialisation: units i.i.d. by construction).
+_AT_INIT = MeanFieldRecording(weight_steps=(0,))
 
 
 def _train(params: ChaosSize, n: int, seed: int, batches: str) -> MeanFieldRun:
@@ -184,14 +211,19 @@ def _train(params: ChaosSize, n: int, seed: int, batches: str) -> MeanFieldRun:
         n_replicates=params.replicates,
         batches=batches,  # type: ignore[arg-type]
         test_size=0,
+        record=_AT_INIT,
         rng=seed,
     )
 
 
-def _weight_functions(run: MeanFieldRun, v: FloatArray) -> FloatArray:
+def _weight_functions(w: FloatArray, a: FloatArray, v: FloatArray) -> FloatArray:
     """h(w_i, a_i) for the TEST_FUNCTIONS, shape (R, n, 3)."""
-    w, a = run.w, run.a
     return np.stack([np.einsum("rij,rij->ri", w, w), a, w @ v], axis=2)
+
+
+def probe_outputs(w: FloatArray, a: FloatArray, x: FloatArray) -> FloatArray:
+    """f(x_p) = (1/n) Σ a_i tanh(w_i·x_p) of weights w (R, n, dim), a (R, n): (R, P)."""
+    return np.asarray(np.mean(a[:, :, None] * np.tanh(w @ x.T), axis=1), dtype=np.float64)
 
 
 def _unit_outputs(run: MeanFieldRun, x: FloatArray) -> FloatArray:
@@ -199,13 +231,21 @@ def _unit_outputs(run: MeanFieldRun, x: FloatArray) -> FloatArray:
     return run.a * np.tanh(run.w @ x)
 
 
-def _interval(sv: ScaledVariance, level: float) -> Measurement:
+def log_interval(sv: ScaledVariance, level: float) -> Measurement:
+    """n Var (geometric mean over columns) with its interval, from its log-scale one."""
     m = sv.interval(level)
     return Measurement(math.exp(m.estimate), math.exp(m.low), math.exp(m.high), level=level)
 
 
-def _scaled(m: Measurement, by: float) -> Measurement:
+def scaled_measurement(m: Measurement, by: float) -> Measurement:
+    """``by`` times a measurement and its interval (``by`` > 0)."""
     return Measurement(by * m.estimate, by * m.low, by * m.high, level=m.level)
+
+
+def _initial(run: MeanFieldRun) -> tuple[FloatArray, FloatArray]:
+    """The weights at step 0, (R, n, dim) and (R, n)."""
+    assert run.w_records is not None and run.a_records is not None
+    return run.w_records[:, 0], run.a_records[:, 0]
 
 
 def _units(run: MeanFieldRun, start: int, per: int) -> FloatArray:
@@ -227,6 +267,7 @@ def measure(params: ChaosSize, rng: np.random.Generator) -> Evidence[ChaosData]:
     per = params.law_units // params.replicates
 
     out_sv, w_sv, cov, var1, law = [], [], [], [], []
+    init_out_sv, init_w_sv = [], []
     widest = _train(params, params.widths[-1], seed, "shared")
     reference, floor_set = _units(widest, per, per), _units(widest, 2 * per, per)
     for n in params.widths:  # one run in memory at a time (the widest is kept)
@@ -234,9 +275,12 @@ def measure(params: ChaosSize, rng: np.random.Generator) -> Evidence[ChaosData]:
         if run.n_diverged:
             raise RuntimeError(f"{run.n_diverged} replicates diverged at n = {n}")
         out_sv.append(scaled_variance(run.outputs(x_probe), n))
-        w_sv.append(scaled_variance(_weight_functions(run, v).mean(axis=1), n))
+        w_sv.append(scaled_variance(_weight_functions(run.w, run.a, v).mean(axis=1), n))
+        w0, a0 = _initial(run)
+        init_out_sv.append(scaled_variance(probe_outputs(w0, a0, x_probe), n))
+        init_w_sv.append(scaled_variance(_weight_functions(w0, a0, v).mean(axis=1), n))
         unit_out = _unit_outputs(run, x_probe[0])
-        cov.append(_scaled(pair_covariance(unit_out, level=book.level), n))
+        cov.append(scaled_measurement(pair_covariance(unit_out, level=book.level), n))
         var1.append(float(unit_out.var()))
         law.append(sliced_wasserstein(_units(run, 0, per), reference, directions))
     floor = sliced_wasserstein(floor_set, reference, directions)
@@ -245,14 +289,34 @@ def measure(params: ChaosSize, rng: np.random.Generator) -> Evidence[ChaosData]:
     for n in params.control_widths:
         run = _train(params, n, seed, "independent")
         ctrl_sv.append(scaled_variance(run.outputs(x_probe), n))
-        ctrl_cov.append(_scaled(pair_covariance(_unit_outputs(run, x_probe[0])), n))
+        ctrl_cov.append(scaled_measurement(pair_covariance(_unit_outputs(run, x_probe[0])), n))
 
     level = book.level
     fits = [variance_slope(p, level, paired=True, inverse_width=True) for p in (out_sv, w_sv)]
     control_fit = variance_slope(ctrl_sv, level, paired=True, inverse_width=True)
+    init_fits = [
+        variance_slope(p, level, paired=True, inverse_width=True) for p in (init_out_sv, init_w_sv)
+    ]
     wrong = [Control(f"control: slope {s:+g}", s) for s in CONTROL_SLOPES]
     book.check(
-        f"outputs at {N_PROBE} fixed inputs: slope of log n Var", 0.0, fits[0].slope, RULE, *wrong
+        f"outputs at {N_PROBE} fixed inputs: slope of log n Var",
+        0.0,
+        fits[0].slope,
+        RULE,
+        *wrong,
+        Control(
+            f"positive control: {POSITIVE_LABEL}, outputs, slope 0",
+            0.0,
+            init_fits[0].slope,
+            kind=ControlKind.POSITIVE,
+        ),
+        Control(
+            f"null control: {NULL_LABEL}, slope 0",
+            0.0,
+            control_fit.slope,
+            kind=ControlKind.NULL,
+        ),
+        trend=True,
     )
     book.check(
         f"unit averages of {and_list(list(TEST_FUNCTIONS))}: slope of log n Var",
@@ -261,21 +325,24 @@ def measure(params: ChaosSize, rng: np.random.Generator) -> Evidence[ChaosData]:
         RULE,
         *wrong,
         Control(
-            "control data: outputs with independent batches (units share each "
-            "replicate's batch noise), slope 0",
+            f"positive control: {POSITIVE_LABEL}, weight averages, slope 0",
             0.0,
-            control_fit.slope,
+            init_fits[1].slope,
+            kind=ControlKind.POSITIVE,
         ),
+        trend=True,
     )
     data = ChaosData(
         widths=np.array(params.widths, dtype=np.int64),
         control_widths=np.array(params.control_widths, dtype=np.int64),
-        outputs=Intervals.of(_interval(s, level) for s in out_sv),
-        weights=Intervals.of(_interval(s, level) for s in w_sv),
-        control=Intervals.of(_interval(s, level) for s in ctrl_sv),
+        outputs=Intervals.of(log_interval(s, level) for s in out_sv),
+        weights=Intervals.of(log_interval(s, level) for s in w_sv),
+        control=Intervals.of(log_interval(s, level) for s in ctrl_sv),
         outputs_fit=fits[0],
         weights_fit=fits[1],
         control_fit=control_fit,
+        init_outputs_fit=init_fits[0],
+        init_weights_fit=init_fits[1],
         pair_cov=Intervals.of(cov),
         pair_cov_control=Intervals.of(ctrl_cov),
         pair_var=np.array(var1),
@@ -295,14 +362,14 @@ def measure(params: ChaosSize, rng: np.random.Generator) -> Evidence[ChaosData]:
     )
 
 
-def _width_ticks(ax: Axes, widths: npt.NDArray[np.int64]) -> None:
+def width_ticks(ax: Axes, widths: npt.NDArray[np.int64]) -> None:
     """Ticks at the widths (every other one past eight), labelled as integers."""
     ticks = widths if widths.size <= 8 else widths[::2]
     ax.set_xticks(ticks, [f"{t:,}" for t in ticks])
     ax.set_xticks([], minor=True)
 
 
-def _slope_label(fit: VarianceSlope) -> str:
+def slope_label(fit: VarianceSlope) -> str:
     s = fit.slope
     return f"s = {s.estimate:+.2f} [{s.low:+.2f}, {s.high:+.2f}]"
 
@@ -320,7 +387,7 @@ def draw(evidence: Evidence[ChaosData], axes: Sequence[Axes]) -> Caption:
     for ns, iv, fit, color, name in series:
         var_ax.errorbar(ns, iv.estimate, yerr=iv.yerr, color=color, linestyle="none", **MEASURED)
         grid = np.geomspace(ns[0], ns[-1], 100)
-        var_ax.plot(grid, fit.fitted(grid), color=color, label=f"{name}: {_slope_label(fit)}")
+        var_ax.plot(grid, fit.fitted(grid), color=color, label=f"{name}: {slope_label(fit)}")
     first = d.outputs.estimate[0]
     grid = np.geomspace(d.widths[0], d.widths[-1], 2)
     var_ax.plot(grid, first * (grid / grid[0]) ** 0, **PREDICTED, label="slope 0 (chaos)")
@@ -332,13 +399,19 @@ def draw(evidence: Evidence[ChaosData], axes: Sequence[Axes]) -> Caption:
         ylabel="n · Var across replicates (geometric mean)",
         title="Averages over units fluctuate at n^(-1/2)",
     )
-    _width_ticks(var_ax, d.widths)
+    width_ticks(var_ax, d.widths)
     var_ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=6.5, ncols=1)
 
-    labels = ["outputs", "weight\naverages", "control:\nindep. batches"]
-    fits = (d.outputs_fit, d.weights_fit, d.control_fit)
+    labels = [
+        "outputs",
+        "weight\naverages",
+        "null: indep.\nbatches",
+        "positive: step 0\noutputs",
+        "positive: step 0\nweights",
+    ]
+    fits = (d.outputs_fit, d.weights_fit, d.control_fit, d.init_outputs_fit, d.init_weights_fit)
     slopes = Intervals.of(f.slope for f in fits)
-    ys = np.arange(3)
+    ys = np.arange(len(fits))
     slope_ax.errorbar(
         slopes.estimate,
         ys,
@@ -356,7 +429,7 @@ def draw(evidence: Evidence[ChaosData], axes: Sequence[Axes]) -> Caption:
         yticks=ys,
         yticklabels=labels,
         xlim=(-1.4, 1.6),
-        ylim=(-0.6, 3.2),
+        ylim=(-0.6, len(fits) + 0.2),
         xlabel="slope s of log n Var in log n (fit with a 1/n term)",
         title="Slopes against the predictions",
     )
@@ -385,7 +458,7 @@ def draw(evidence: Evidence[ChaosData], axes: Sequence[Axes]) -> Caption:
         ylabel="n · Cov(u_i, u_j), i ≠ j (pair average)",
         title="u_i = a_i tanh(w_i·x₁): covariance O(1/n)\n(chaos: flat; correlated units: ∝ n)",
     )
-    _width_ticks(cov_ax, d.widths)
+    width_ticks(cov_ax, d.widths)
     cov_ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=6.5)
 
     law_ax.plot(d.widths, d.law, "o-", color=PALETTE[0], markersize=4, label="width n vs widest")
@@ -398,7 +471,7 @@ def draw(evidence: Evidence[ChaosData], axes: Sequence[Axes]) -> Caption:
         ylabel="sliced Wasserstein-2 distance",
         title=f"Law of one unit (w_i, a_i): {s.law_units:,} units each\n(descriptive: no verdict)",
     )
-    _width_ticks(law_ax, d.widths)
+    width_ticks(law_ax, d.widths)
     law_ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=6.5)
     return Caption(
         "meanfield.chaos: propagation of chaos in a mean-field two-layer network",
@@ -406,6 +479,28 @@ def draw(evidence: Evidence[ChaosData], axes: Sequence[Axes]) -> Caption:
         f"steps with batches shared by the {s.replicates} replicates of each width\n"
         f"n ∈ {number_set(s.widths)}; intervals at level {level:.4g} (Bonferroni).",
     )
+
+
+def _slope_words(m: Measurement) -> str:
+    return f"s = {m.estimate:+.2f} [{m.low:+.2f}, {m.high:+.2f}]"
+
+
+def chaos_findings(evidence: Evidence[Any]) -> str:
+    """What the run found: each check's slope, and each control on other data, in words
+    built from the evidence (the verdict and its reason first)."""
+    parts = [f"This run's verdict is {evidence.verdict.value}: {evidence.reason}."]
+    for c in evidence.checks:
+        parts.append(f"{c.label}: {_slope_words(c.measurement)}, {c.verdict.value}.")
+    for c in evidence.controls:
+        if c.kind in (ControlKind.POSITIVE, ControlKind.NULL):
+            parts.append(
+                f"{c.label[0].upper()}{c.label[1:]}: {_slope_words(c.measurement)}, {c.outcome}."
+            )
+    alternatives = [c for c in evidence.controls if c.kind is ControlKind.ALTERNATIVE]
+    if alternatives:
+        rejected = sum(c.passed for c in alternatives)
+        parts.append(f"Alternative slopes rejected: {rejected} of {len(alternatives)}.")
+    return " ".join(parts)
 
 
 _Q = SIZES["quick"]
@@ -425,10 +520,15 @@ _STATEMENT = (
     f"{N_PROBE} fixed inputs and on the averages of {and_list(list(TEST_FUNCTIONS))} "
     "(v the first teacher direction): the asymptotic slope s of the fit "
     "log n Var = c + s log n + b/n (the b/n term is chaos's own first correction, not a "
-    "tolerance) must be 0. Controls, judged by the same rule: s = +1 (units that stay "
-    "correlated, n Var ~ n) and s = -1 (fluctuations of order 1/n), and the same slope "
-    "measured on networks whose replicates draw their own batches, whose units share "
-    "each replicate's batch noise. Power: with R replicates log s² has standard "
+    "tolerance) must be 0. Both checks are slopes, so they are trend checks: a "
+    "disagreement counts only if the positive controls are detected. Controls, judged by "
+    "the same rule: alternatives s = +1 (units that stay correlated, n Var ~ n) and "
+    "s = -1 (fluctuations of order 1/n); positive controls, the same slopes measured on "
+    "the same networks at step 0, whose units are i.i.d. by construction (slope 0 "
+    "exactly, so the fit and its interval must find it); and a null control, the "
+    "outputs' slope on networks whose replicates draw their own batches, whose units "
+    "share each replicate's batch noise, so that n Var grows with n and slope 0 must not "
+    "be accepted. Power: with R replicates log s² has standard "
     "deviation sqrt(2/(R - 1)) for one Gaussian column of averages; the three-term fit's "
     "slope is Σ c_k y_k, so at quick size its interval at the Bonferroni level 0.975 "
     f"has half-width at most {_HALF:.2f} (pooling 8 probes and pairing the widths make "
@@ -460,4 +560,5 @@ CLAIM = Claim(
     measure=measure,
     draw=draw,
     layout=Layout(4, ncols=2, width=4.4, height=4.2),
+    findings=chaos_findings,
 )

@@ -13,7 +13,7 @@ from heavytail.reports._claims.meanfield_chaos import (
     power_half_width,
 )
 from heavytail.reports._kit.claim import Evidence
-from heavytail.reports._kit.verdict import Verdict
+from heavytail.reports._kit.verdict import ControlKind, Verdict
 from heavytail.theory import InvalidArgumentError
 
 # Small enough for seconds, large enough for the rule to have power (every control
@@ -33,18 +33,45 @@ def test_checks_predict_slope_zero_and_agree(evidence: Evidence[ChaosData]) -> N
     assert evidence.verdict is Verdict.AGREE
 
 
-def test_every_control_is_rejected_by_the_checks_rule(evidence: Evidence[ChaosData]) -> None:
-    """Slopes +1 and -1 on the checks' data, and slope 0 on independent-batch data."""
+def test_every_control_comes_out_as_its_kind_requires(evidence: Evidence[ChaosData]) -> None:
+    """Slopes +1 and -1 rejected; slope 0 detected on the networks at step 0 (units
+    i.i.d. by construction); slope 0 not accepted on independent-batch data."""
     rules = {c.rule for c in evidence.checks}
-    assert len(evidence.controls) == 2 * len(CONTROL_SLOPES) + 1
+    kinds = [c.kind for c in evidence.controls]
+    assert kinds.count(ControlKind.ALTERNATIVE) == 2 * len(CONTROL_SLOPES)
+    assert kinds.count(ControlKind.POSITIVE) == 2
+    assert kinds.count(ControlKind.NULL) == 1
     for control in evidence.controls:
         assert control.rule in rules
-        assert control.verdict is Verdict.DISAGREE, control.label
-    data_control = evidence.controls[-1]
-    assert data_control.prediction == 0.0
-    assert data_control.measurement == evidence.data.control_fit.slope
+        assert control.passed, control.label
+    assert all(c.trend for c in evidence.checks)
+    assert evidence.power_shown
+
+
+def test_positive_controls_are_detected(evidence: Evidence[ChaosData]) -> None:
+    positives = [c for c in evidence.controls if c.kind is ControlKind.POSITIVE]
+    assert [c.measurement for c in positives] == [
+        evidence.data.init_outputs_fit.slope,
+        evidence.data.init_weights_fit.slope,
+    ]
+    for c in positives:
+        assert c.verdict is Verdict.AGREE, c.label
+
+
+def test_null_control_is_rejected(evidence: Evidence[ChaosData]) -> None:
+    (null,) = [c for c in evidence.controls if c.kind is ControlKind.NULL]
+    assert null.prediction == 0.0
+    assert null.measurement == evidence.data.control_fit.slope
+    assert null.verdict is not Verdict.AGREE
     # Units that share each replicate's batch noise stay correlated: n Var grows like n.
-    assert data_control.measurement.low > 0.5
+    assert null.measurement.low > 0.5
+
+
+def test_findings_are_built_from_the_run(evidence: Evidence[ChaosData]) -> None:
+    text = CLAIM.findings_of(evidence)
+    s = evidence.checks[0].measurement
+    assert f"{s.estimate:+.2f}" in text
+    assert "detected" in text and "rejected" in text
 
 
 def test_intervals_are_no_wider_than_the_power_calculation(evidence: Evidence[ChaosData]) -> None:

@@ -176,4 +176,11 @@ def load_sweep_config(path: str | Path) -> SweepConfig:
         raise SweepConfigError(f"cannot read the sweep file {str(p)!r}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise SweepConfigError(f"{str(p)!r} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:  # TOML is UTF-8; the file is not
+        raw = bytes(exc.object)
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise SweepConfigError(
+            f"{str(p)!r} is not UTF-8 (TOML files are): byte 0x{raw[exc.start]:02x} on line "
+            f"{line}; save it as UTF-8"
+        ) from None
     return sweep_config(data)

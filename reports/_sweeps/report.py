@@ -264,17 +264,23 @@ def write_sweep_report(store: str | Path, out: str | Path) -> SweepReportFiles:
     store : str or Path
         An existing results store (opened read-only).
     out : str or Path
-        The output folder (created if missing); figures go to ``out/figures``.
+        The output folder (created if missing, once the store has been read whole);
+        figures go to ``out/figures``.
+
+    Raises
+    ------
+    StoreError
+        When the store cannot be read or a row's JSON is damaged (naming the run).
 
     Returns
     -------
     SweepReportFiles
     """
     folder = Path(out)
-    (folder / "figures").mkdir(parents=True, exist_ok=True)
-    with ResultStore(store, readonly=True) as db:
+    with ResultStore(store, readonly=True) as db:  # read whole before anything is written
         tables, failed = sweep_tables(db)
         stray = tuple(db.stray_files())
+    (folder / "figures").mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     figures: list[Path] = []
     skipped: list[str] = []

@@ -356,13 +356,37 @@ class ResultStore:
         return counts
 
     def rows(self) -> Iterator[StoredRun]:
-        """Every row, decoded, in the order they were recorded."""
+        """Every row, decoded, in the order they were recorded.
+
+        A row whose ``config`` or ``metrics`` is not a JSON object (a store edited or
+        damaged by hand) raises :class:`StoreError` naming the file and the run.
+        """
         cols = ", ".join(_COLUMNS)
-        for row in self._conn.execute(f"SELECT {cols} FROM runs ORDER BY recorded, config_hash"):
+        query = f"SELECT {cols} FROM runs ORDER BY recorded, config_hash"
+        try:
+            rows = self._conn.execute(query).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"the store {str(self.path)!r} cannot be read: {exc}") from None
+        for row in rows:
             values = dict(zip(_COLUMNS, row, strict=True))
-            values["config"] = json.loads(values["config"])
-            values["metrics"] = json.loads(values["metrics"]) if values["metrics"] else {}
+            values["config"] = self._decode(values, "config")
+            values["metrics"] = self._decode(values, "metrics") if values["metrics"] else {}
             yield StoredRun(**values)
+
+    def _decode(self, values: Mapping[str, Any], column: str) -> dict[str, Any]:
+        """The JSON object in ``column`` of a row, or a StoreError naming the file and run."""
+        text = values[column]
+        try:
+            decoded = json.loads(text) if isinstance(text, str | bytes) else None
+        except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8
+            why = f"is damaged ({exc})"
+        else:
+            if isinstance(decoded, dict):
+                return decoded
+            why = f"is not a JSON object (got {type(decoded).__name__})"
+        raise StoreError(
+            f"the store {str(self.path)!r}: the {column} of run {values['config_hash']} {why}"
+        )
 
     def load_arrays(self, key: str) -> dict[str, np.ndarray[Any, Any]]:
         """The arrays of run ``key`` ({} when it has none)."""

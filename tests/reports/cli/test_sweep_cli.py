@@ -102,3 +102,35 @@ def test_bad_store_or_options_are_one_line_exit_2(
     assert main(["report", str(notes)]) == 2
     _one_error_line(capsys, "is not a SQLite file")
     assert notes.read_text() == "hello\n"
+
+
+def test_a_config_that_is_not_utf8_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "latin1.toml"
+    config.write_bytes('experiment = "toy"\ndescription = "café"\n'.encode("latin-1"))
+    assert main(["sweep", str(config), "--store", str(tmp_path / "s.sqlite"), "--quiet"]) == 2
+    _one_error_line(capsys, str(config), "UTF-8", "line 2")
+    assert not (tmp_path / "s.sqlite").exists()
+
+
+@pytest.mark.parametrize("column", ["metrics", "config"])
+def test_a_store_with_damaged_json_is_one_line_naming_the_file_and_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], column: str
+) -> None:
+    import sqlite3
+
+    config = tmp_path / "toy.toml"
+    config.write_text('experiment = "toy"\n[grid]\nx = [0, 1]\n')
+    store = tmp_path / "toy.sqlite"
+    assert main(["sweep", str(config), "--store", str(store), "--jobs", "1", "--quiet"]) == 0
+    capsys.readouterr()
+    conn = sqlite3.connect(store)
+    with conn:
+        (key,) = conn.execute("SELECT config_hash FROM runs ORDER BY config_hash").fetchone()
+        conn.execute(f"UPDATE runs SET {column} = ? WHERE config_hash = ?", ('{"value": 1.', key))
+    conn.close()
+    report = tmp_path / "rep"
+    assert main(["report", str(store), "--out", str(report)]) == 2
+    _one_error_line(capsys, str(store), key, column)
+    assert not report.exists()  # nothing half-written

@@ -126,7 +126,8 @@ def _build_parser() -> argparse.ArgumentParser:
         help="estimate the tail index of the numbers in a file",
         description=(
             "Estimate the tail index alpha of |X| from a .npy, .npz, .csv or .txt file "
-            "(the file is only read). A 2-D array is flattened."
+            "(the file is only read). An array of several columns is refused unless "
+            "--column or --pool says which numbers are the sample."
         ),
     )
     tail.add_argument("file", metavar="FILE", help="a .npy, .npz, .csv or .txt file")
@@ -141,6 +142,19 @@ def _build_parser() -> argparse.ArgumentParser:
         "--plot", metavar="OUT.png", help="write a Hill plot and a survival-function plot"
     )
     tail.add_argument("--seed", type=_seed, default=0, help="seed of the bootstrap (default 0)")
+    tail.add_argument(
+        "--column",
+        type=_seed,
+        default=None,
+        metavar="J",
+        help="use column J (from 0) of a 2-D array, e.g. one column of a table",
+    )
+    tail.add_argument(
+        "--pool",
+        action="store_true",
+        help="use every entry of an array of several columns as one sample (e.g. a weight "
+        "matrix); the output says so",
+    )
     for module in _COMMAND_MODULES:
         importlib.import_module(module).register(sub)
     return parser
@@ -257,6 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             key=args.key,
             plot=args.plot,
             seed=args.seed,
+            column=args.column,
+            pool=args.pool,
             out=sys.stdout,
         )
     except UsageError as exc:

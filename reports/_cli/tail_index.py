@@ -3,6 +3,14 @@
 The file is opened once, read-only, and never written: its bytes and modification time
 are the same afterwards, whatever happens (a plot path that names the input file, by a
 symbolic or hard link too, is refused before anything is written).
+
+An array with more than one column (or more than two axes) is refused unless the user
+says what it is: ``--column J`` for one column of a table, ``--pool`` for all its entries
+as one sample. Pooling silently would be wrong for the usual table, whose columns are
+different quantities (a heavy-tailed column pooled with a light one gives the tail of
+neither), while a weight matrix is pooled on purpose; only the user knows which the file
+is. With ``--pool`` the output says how many entries of what shape were pooled. A single
+column or row (shape (n, 1) or (1, n)) is one sample and needs neither.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ if TYPE_CHECKING:
 
     from heavytail.theory import TailEstimate
 
-__all__ = ["SUFFIXES", "load_sample", "tail_index", "tail_index_figure"]
+__all__ = ["SUFFIXES", "load_sample", "select_sample", "tail_index", "tail_index_figure"]
 
 SUFFIXES = (".npy", ".npz", ".csv", ".txt")
 
@@ -79,17 +87,62 @@ def _read_npy(handle: io.BufferedReader) -> npt.NDArray[Any]:
     return np.asarray(np.load(handle, allow_pickle=False))
 
 
-def load_sample(path: str | Path, key: str | None = None) -> npt.NDArray[np.float64]:
+def load_sample(
+    path: str | Path,
+    key: str | None = None,
+    *,
+    column: int | None = None,
+    pool: bool = False,
+) -> npt.NDArray[np.float64]:
     """Read the numbers of a .npy, .npz, .csv or .txt file as a flat float array.
 
-    The file is opened read-only (``"rb"``); pickled objects are refused. A 2-D array
-    is flattened (all its entries are one sample).
+    The file is opened read-only (``"rb"``); pickled objects are refused. An array with
+    one non-trivial axis is the sample; for any other shape, ``column`` (of a 2-D array)
+    or ``pool`` (every entry) must say which numbers are meant (see the module notes).
 
     Raises
     ------
     UsageError
-        Unknown suffix, unreadable or malformed file, non-numeric or empty data.
+        Unknown suffix, unreadable or malformed file, non-numeric or empty data, or an
+        array of several columns with neither ``column`` nor ``pool``.
     """
+    arr = _load_array(path, key)
+    return select_sample(arr, str(path), column=column, pool=pool)[0]
+
+
+def select_sample(
+    arr: npt.NDArray[Any], name: str, *, column: int | None = None, pool: bool = False
+) -> tuple[npt.NDArray[np.float64], str | None]:
+    """The sample of ``arr`` as a flat float array, and a note saying what was taken.
+
+    The note is None when the array is one sample already (one non-trivial axis).
+    """
+    if column is not None and pool:
+        raise UsageError("--column and --pool exclude each other: give one")
+    shape = tuple(int(n) for n in arr.shape)
+    if column is not None:
+        if arr.ndim != 2:
+            raise UsageError(f"--column needs a 2-D array; {name} holds one of shape {shape}")
+        if not 0 <= column < shape[1]:
+            raise UsageError(
+                f"--column {column} is not a column of {name}: shape {shape}, columns 0 to "
+                f"{shape[1] - 1}"
+            )
+        note = f"column {column} of a {shape} array ({shape[0]} values)"
+        return np.asarray(arr[:, column], dtype=np.float64), note
+    if sum(n > 1 for n in shape) <= 1:
+        return np.asarray(arr, dtype=np.float64).ravel(), None
+    if pool:
+        note = f"pooled the {arr.size} entries of a {shape} array as one sample"
+        return np.asarray(arr, dtype=np.float64).ravel(), note
+    hint = "--column J for one column, or --pool for all entries as one sample"
+    if arr.ndim != 2:
+        hint = "--pool for all entries as one sample"
+    raise UsageError(f"{name} holds an array of shape {shape}, not one sample: choose {hint}")
+
+
+def _load_array(path: str | Path, key: str | None) -> npt.NDArray[Any]:
+    """The array in ``path``, checked to be real numbers and non-empty (any shape)."""
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in SUFFIXES:
@@ -128,7 +181,7 @@ def load_sample(path: str | Path, key: str | None = None) -> npt.NDArray[np.floa
     if arr.size == 0:
         shape = f" (an array of shape {arr.shape})" if arr.ndim > 1 else ""
         raise UsageError(f"{path}: holds no numbers{shape}")
-    return np.asarray(arr, dtype=np.float64).ravel()
+    return arr
 
 
 def _estimate(x: npt.NDArray[np.float64], method: str, seed: int) -> TailEstimate:
@@ -250,12 +303,20 @@ def tail_index(
     key: str | None = None,
     plot: str | None = None,
     seed: int = 0,
+    column: int | None = None,
+    pool: bool = False,
     out: TextIO,
 ) -> int:
-    """Estimate the tail index of the numbers in ``file``; print it; optionally plot."""
+    """Estimate the tail index of the numbers in ``file``; print it; optionally plot.
+
+    ``column`` and ``pool`` choose the sample of an array of several columns (see the
+    module notes); what was taken is printed as a note.
+    """
     if plot is not None:
         _check_plot_target(plot, file)
-    x = load_sample(file, key)
+    if column is not None and pool:
+        raise UsageError("--column and --pool exclude each other: give one")
+    x, taken = select_sample(_load_array(file, key), file, column=column, pool=pool)
     estimate = _estimate(x, method, seed)
     low, high = estimate.ci
     out.write(
@@ -265,6 +326,8 @@ def tail_index(
     route = estimate.settings.get("route")
     if route is not None:
         out.write(f"auto route: {route} (estimator {estimate.settings.get('estimator')})\n")
+    if taken is not None:
+        out.write(f"note: {taken}\n")
     for warning in estimate.warnings:
         out.write(f"warning: {warning}\n")
     # What "auto" found and put into its answer (a joined interval, an infinite upper

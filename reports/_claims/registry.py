@@ -26,6 +26,7 @@ REGISTRY: tuple[tuple[str, str], ...] = (
     ("compress.rate", "heavytail.reports._claims.compress_rate"),
     ("prune.ensembles", "heavytail.reports._claims.prune_ensembles"),
     ("sgd.tail", "heavytail.reports._claims.sgd_tail"),
+    ("sgd.offline", "heavytail.reports._claims.sgd_offline"),
     ("estimators.calibration", "heavytail.reports._claims.estimators_calibration"),
     ("meanfield.chaos", "heavytail.reports._claims.meanfield_chaos"),
     ("meanfield.noise_compress", "heavytail.reports._claims.meanfield_noise_compress"),

@@ -5,7 +5,10 @@ sweep driver and :func:`heavytail.reports.verify` submit work the same way:
 
 - ``"local"``: a ``ProcessPoolExecutor`` of ``jobs`` processes started with "spawn"
   (each with one BLAS thread); with ``jobs=1``, ``None`` is yielded and the caller runs
-  the work in its own process, one item after the other.
+  the work in its own process, one item after the other. Each worker dies with the
+  process that started it (:func:`die_with_parent`): a driver killed with SIGKILL, which
+  runs no clean-up, leaves no worker running, and the multiprocessing resource tracker,
+  which ends when the last process holding its pipe is gone, ends too.
 - ``"dask"``: ``distributed.Client(address).get_executor()``; without an address, a
   ``LocalCluster`` of ``jobs`` worker processes with one thread each is started for the
   duration of the block. Dask re-runs the task of a worker that dies on another worker
@@ -30,6 +33,7 @@ import contextlib
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -45,6 +49,7 @@ __all__ = [
     "check_dask_address",
     "check_dask_scheduler",
     "default_jobs",
+    "die_with_parent",
     "open_executor",
 ]
 
@@ -66,6 +71,30 @@ def default_jobs() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+#: Seconds between two looks of a worker's watchdog at its parent.
+PARENT_POLL = 0.5
+
+
+def die_with_parent(parent: int, poll: float = PARENT_POLL) -> None:
+    """Make this process end when ``parent`` (the process that started it) is gone.
+
+    A worker initializer. A daemon thread compares ``os.getppid()`` with ``parent``
+    every ``poll`` seconds and ends the process with ``os._exit(1)`` once they differ
+    (the parent died, the process was re-parented). Linux's ``PR_SET_PDEATHSIG`` is not
+    used: it fires when the *thread* that started the worker ends, and a pool's workers
+    may be started from a thread that ends before the pool does.
+    """
+    if os.getppid() != parent:  # already orphaned while starting
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="heavytail-parent-watch", daemon=True).start()
 
 
 @contextmanager
@@ -114,7 +143,10 @@ def open_executor(
 
         with single_threaded_blas():  # the pool's workers inherit the environment
             pool = ProcessPoolExecutor(
-                max_workers=n, mp_context=multiprocessing.get_context("spawn")
+                max_workers=n,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=die_with_parent,
+                initargs=(os.getpid(),),
             )
         try:
             yield pool

@@ -386,18 +386,18 @@ def measure(params: NoiseCompressSize, rng: np.random.Generator) -> Evidence[Noi
     )
     n_max = params.widths[-1]
     for alpha, typ in CELLS:
-        gauss = removable[(GAUSSIAN, typ)]
-        half = gauss.size // 2
+        gauss_rm = removable[(GAUSSIAN, typ)]
+        half = gauss_rm.size // 2
         book.check(
             f"alpha = {alpha:g}, type {typ}, n = {n_max}: removable fraction at squared "
             f"error {WAN_SQUARED_ERROR:g}, heavy minus Gaussian",
             0.0,
-            welch_difference(removable[(alpha, typ)], gauss, level),
+            welch_difference(removable[(alpha, typ)], gauss_rm, level),
             REMOVABLE_RULE,
             Control(
                 f"type {typ}; null control: Gaussian-noise runs, one half minus the other",
                 0.0,
-                welch_difference(gauss[:half], gauss[half:], level),
+                welch_difference(gauss_rm[:half], gauss_rm[half:], level),
                 kind=ControlKind.NULL,
             ),
             Control(
@@ -629,7 +629,7 @@ def findings(evidence: Evidence[NoiseCompressData]) -> str:
         f"Mean removable fraction at squared error {WAN_SQUARED_ERROR:g} (n = "
         f"{d.widths[-1]:,}): " + "; ".join(said) + "."
     )
-    verdicts = {}
+    verdicts: dict[str, list[str]] = {}
     for check in evidence.checks:
         if "removable" in check.label:
             verdicts.setdefault("removable", []).append(check.verdict.value)

@@ -21,6 +21,8 @@ from scipy.special import expit
 
 from heavytail.simulate import MeanFieldNoise, MeanFieldRecording, Teacher, mean_field_sgd
 
+from .._reference import positive_stable, symmetric_stable
+
 FloatArray = npt.NDArray[np.float64]
 
 # The kernels sum in other orders than numpy's products (blocks of units, four partial
@@ -35,30 +37,6 @@ PHI = {
     "sigmoid": (expit, lambda z: expit(z) * expit(-z)),
     "identity": (lambda z: z, np.ones_like),
 }
-
-
-def _symmetric_stable(gen: np.random.Generator, alpha: float) -> float:
-    v = math.pi * ((gen.random() - 0.5) + 2.0**-54)
-    w = gen.standard_exponential()
-    w = w if w > 0.0 else 2.0**-64
-    return float(
-        math.sin(alpha * v)
-        / math.cos(v) ** (1.0 / alpha)
-        * (math.cos((1.0 - alpha) * v) / w) ** ((1.0 - alpha) / alpha)
-    )
-
-
-def _positive_stable(gen: np.random.Generator, a: float) -> float:
-    if a == 1.0:
-        return 1.0
-    u = math.pi * (gen.random() + 2.0**-54)
-    w = gen.standard_exponential()
-    w = w if w > 0.0 else 2.0**-64
-    return float(
-        math.sin(a * u)
-        / math.sin(u) ** (1.0 / a)
-        * (math.sin((1.0 - a) * u) / w) ** ((1.0 - a) / a)
-    )
 
 
 def _inputs(gen: np.random.Generator, size: Any, law: str) -> FloatArray:
@@ -145,21 +123,19 @@ def _replay(n: int, dim: int, seed: int, **kw: Any) -> tuple[FloatArray, FloatAr
                     w = (
                         w
                         + s
-                        * np.array([_symmetric_stable(unit, noise.alpha) for _ in range(n)])[
-                            :, None
-                        ]
+                        * np.array([symmetric_stable(unit, noise.alpha) for _ in range(n)])[:, None]
                     )
                 elif noise.noise_type == 2:
                     w = w + s * np.array(
                         [
-                            [_symmetric_stable(unit, noise.alpha) for _ in range(dim)]
+                            [symmetric_stable(unit, noise.alpha) for _ in range(dim)]
                             for _ in range(n)
                         ]
                     )
                 else:
                     rows = []
                     for _ in range(n):
-                        c = math.sqrt(2.0 * _positive_stable(unit, noise.alpha / 2))
+                        c = math.sqrt(2.0 * positive_stable(unit, noise.alpha / 2))
                         rows.append([c * unit.standard_normal() for _ in range(dim)])
                     w = w + s * np.array(rows)
             if train_a:

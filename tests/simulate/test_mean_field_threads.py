@@ -9,9 +9,7 @@ prints a SHA-256 of every output array.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+from .._reference import run_script_with_threads
 
 SCRIPT = r"""
 import hashlib, sys, warnings
@@ -47,21 +45,9 @@ for seed in map(int, sys.argv[1:]):
 
 
 def _run(numba_threads: int, blas_threads: int, *seeds: int) -> list[str]:
-    env = {
-        **os.environ,
-        "NUMBA_NUM_THREADS": str(numba_threads),
-        "OPENBLAS_NUM_THREADS": str(blas_threads),
-    }
-    out = subprocess.run(
-        [sys.executable, "-c", SCRIPT, *map(str, seeds)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
+    return run_script_with_threads(
+        SCRIPT, seeds, NUMBA_NUM_THREADS=numba_threads, OPENBLAS_NUM_THREADS=blas_threads
     )
-    lines = out.stdout.strip().splitlines()
-    assert lines[0] == f"threads {numba_threads}"
-    return lines[1:]
 
 
 def test_bit_identical_across_thread_counts() -> None:

@@ -31,6 +31,8 @@ from heavytail.simulate import (
 from heavytail.simulate._sgd_linear_kernel import sgd_kernel
 from heavytail.theory import DivergenceWarning, InvalidArgumentError, sgd_lyapunov_exponent
 
+from .._reference import positive_stable, symmetric_stable
+
 FloatArray = npt.NDArray[np.float64]
 
 # Agreement with the reference: the kernel sums in a different order than numpy's
@@ -48,30 +50,6 @@ class ChainRef:
     x: FloatArray
     path: list[FloatArray]
     diverged_at: int
-
-
-def _symmetric_stable(gen: np.random.Generator, alpha: float) -> float:
-    v = math.pi * ((gen.random() - 0.5) + 2.0**-54)
-    w = gen.standard_exponential()
-    w = w if w > 0.0 else 2.0**-64
-    return float(
-        math.sin(alpha * v)
-        / math.cos(v) ** (1.0 / alpha)
-        * (math.cos((1.0 - alpha) * v) / w) ** ((1.0 - alpha) / alpha)
-    )
-
-
-def _positive_stable(gen: np.random.Generator, a: float) -> float:
-    if a == 1.0:
-        return 1.0
-    u = math.pi * (gen.random() + 2.0**-54)
-    w = gen.standard_exponential()
-    w = w if w > 0.0 else 2.0**-64
-    return float(
-        math.sin(a * u)
-        / math.sin(u) ** (1.0 / a)
-        * (math.sin((1.0 - a) * u) / w) ** ((1.0 - a) / a)
-    )
 
 
 def _draw_points(
@@ -131,9 +109,9 @@ def reference_chain(
             kind, alpha, scale = inject
             factor = scale * eta ** (1.0 / alpha)
             if kind == "iid":
-                x = x + factor * np.array([_symmetric_stable(gen, alpha) for _ in range(dim)])
+                x = x + factor * np.array([symmetric_stable(gen, alpha) for _ in range(dim)])
             else:
-                r = math.sqrt(2.0 * _positive_stable(gen, 0.5 * alpha))
+                r = math.sqrt(2.0 * positive_stable(gen, 0.5 * alpha))
                 x = x + factor * r * gen.standard_normal(dim)
         if not np.all(np.abs(x) <= bound):
             return ChainRef(x=np.full(dim, np.nan), path=path, diverged_at=k)

@@ -9,11 +9,9 @@ prints a SHA-256 of every output array.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import numpy as np
+
+from .._reference import run_script_with_threads
 
 SCRIPT = r"""
 import hashlib, sys, warnings
@@ -48,17 +46,7 @@ for seed in map(int, sys.argv[1:]):
 
 
 def _run_with_threads(n: int, *seeds: int) -> list[str]:
-    env = {**os.environ, "NUMBA_NUM_THREADS": str(n)}
-    out = subprocess.run(
-        [sys.executable, "-c", SCRIPT, *map(str, seeds)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    lines = out.stdout.strip().splitlines()
-    assert lines[0] == f"threads {n}"
-    return lines[1:]
+    return run_script_with_threads(SCRIPT, seeds, NUMBA_NUM_THREADS=n)
 
 
 def test_bit_identical_across_thread_counts() -> None:

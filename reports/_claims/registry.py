@@ -29,6 +29,7 @@ REGISTRY: tuple[tuple[str, str], ...] = (
     ("sgd.offline", "heavytail.reports._claims.sgd_offline"),
     ("estimators.calibration", "heavytail.reports._claims.estimators_calibration"),
     ("meanfield.chaos", "heavytail.reports._claims.meanfield_chaos"),
+    ("meanfield.chaos_heavy", "heavytail.reports._claims.meanfield_chaos_heavy"),
     ("meanfield.noise_compress", "heavytail.reports._claims.meanfield_noise_compress"),
     ("bound.compression", "heavytail.reports._claims.bound_compression"),
     ("meanfield.sgd_heavy", "heavytail.reports._claims.meanfield_sgd_heavy"),

@@ -28,6 +28,8 @@ from heavytail.theory._auto_policy import AUTO_POLICY, AutoPolicy
 from heavytail.theory._stable_gof import StableGoodnessOfFit
 from heavytail.theory._stable_tail_check import StableTailCheck
 
+from ._checks import tail_check
+
 P = AUTO_POLICY
 
 
@@ -47,14 +49,9 @@ def _gof(q: float, threshold: float = P.gof_threshold) -> StableGoodnessOfFit:
 def _tail(
     hill_z: float = -1.0, hill_rmse: float = 0.05, hill_k: int | None = 500
 ) -> StableTailCheck:
-    return StableTailCheck(
+    return tail_check(
         z=-1.0,
-        k=1000,
-        xi_data=0.7,
         xi_null_mean=0.72,
-        xi_null_sd=0.02,
-        replicates=40,
-        flagged=False,
         hill_k=hill_k,
         hill_z=hill_z,
         hill_xi_data=0.68,

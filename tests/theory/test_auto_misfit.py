@@ -24,6 +24,8 @@ from heavytail.theory._auto_policy import AUTO_POLICY
 from heavytail.theory._stable_gof import StableGoodnessOfFit
 from heavytail.theory._stable_tail_check import StableTailCheck
 
+from ._checks import tail_check
+
 P = AUTO_POLICY
 
 
@@ -32,17 +34,9 @@ def _gof(q: float) -> StableGoodnessOfFit:
 
 
 def _tail(hill_z: float, flagged: bool = False, extreme_z: float = math.nan) -> StableTailCheck:
-    return StableTailCheck(
-        z=0.0,
-        k=1000,
-        xi_data=0.7,
-        xi_null_mean=0.7,
-        xi_null_sd=0.02,
-        replicates=40,
+    return tail_check(
         flagged=flagged,
-        hill_k=500,
         hill_z=hill_z,
-        hill_xi_data=0.7,
         hill_rmse=0.5,  # the second look's gate shut: only the support decides
         extreme_k=100,
         extreme_z=extreme_z,

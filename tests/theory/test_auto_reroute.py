@@ -23,6 +23,8 @@ from heavytail.theory._auto_policy import AUTO_POLICY
 from heavytail.theory._stable_gof import StableGoodnessOfFit
 from heavytail.theory._stable_tail_check import StableTailCheck, stable_tail_check
 
+from ._checks import tail_check
+
 GOF_THRESHOLD = AUTO_POLICY.gof_threshold
 REROUTE_HILL_RMSE = AUTO_POLICY.reroute_hill_rmse
 REROUTE_Z = AUTO_POLICY.reroute_z
@@ -33,14 +35,9 @@ def _gof(q: float) -> StableGoodnessOfFit:
 
 
 def _tail(hill_z: float, hill_rmse: float, hill_k: int | None = 500) -> StableTailCheck:
-    return StableTailCheck(
+    return tail_check(
         z=-1.0,
-        k=1000,
-        xi_data=0.7,
         xi_null_mean=0.72,
-        xi_null_sd=0.02,
-        replicates=40,
-        flagged=False,
         hill_k=hill_k,
         hill_z=hill_z,
         hill_xi_data=0.68,

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from scipy import optimize
 
+from heavytail.theory import StableGoodnessOfFit
 from heavytail.theory._auto import (
     RouteDecision,
     RouteReason,
@@ -25,7 +26,6 @@ from heavytail.theory._auto import (
     stable_law_fits,
 )
 from heavytail.theory._auto_policy import AUTO_POLICY, AutoPolicy
-from heavytail.theory._stable_gof import StableGoodnessOfFit
 from heavytail.theory._stable_tail_check import StableTailCheck
 
 from ._checks import tail_check

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from heavytail.theory import estimate_tail_index, sample_stable
+from heavytail.theory import StableGoodnessOfFit, estimate_tail_index, sample_stable
 from heavytail.theory._auto import (
     MisfitReason,
     RouteReason,
@@ -21,7 +21,6 @@ from heavytail.theory._auto import (
     stable_support_fits,
 )
 from heavytail.theory._auto_policy import AUTO_POLICY
-from heavytail.theory._stable_gof import StableGoodnessOfFit
 from heavytail.theory._stable_tail_check import StableTailCheck
 
 from ._checks import tail_check

@@ -17,10 +17,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from heavytail.theory import estimate_tail_index, fit_stable_quantiles, sample_stable
+from heavytail.theory import (
+    StableGoodnessOfFit,
+    estimate_tail_index,
+    fit_stable_quantiles,
+    sample_stable,
+)
 from heavytail.theory._auto import RouteReason, combined_z, decide_route
 from heavytail.theory._auto_policy import AUTO_POLICY
-from heavytail.theory._stable_gof import StableGoodnessOfFit
 from heavytail.theory._stable_tail_check import StableTailCheck, stable_tail_check
 
 from ._checks import tail_check

@@ -424,8 +424,16 @@ def sgd_linear_regression(
 
     dataset = None
     if shared_dataset:
-        features = sigma * data_gen.standard_normal((m, dim))
-        dataset = Dataset(features, features @ xs + noise_std * data_gen.standard_normal(m))
+        with np.errstate(over="ignore", invalid="ignore"):
+            features = sigma * data_gen.standard_normal((m, dim))
+            labels = features @ xs + noise_std * data_gen.standard_normal(m)
+        if not (np.isfinite(features).all() and np.isfinite(labels).all()):
+            raise InvalidArgumentError(
+                "the shared data set overflows a double: `sigma`, `x_star` or `noise_std` is "
+                f"too large (sigma = {sigma:g}, max |x_star| = {np.max(np.abs(xs)):g}, "
+                f"noise_std = {noise_std:g})"
+            )
+        dataset = Dataset(features, labels)
 
     trajectory = None
     every = None if recording is None else recording.trajectory_every

@@ -7,6 +7,7 @@ the Figure.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -154,7 +155,11 @@ def survival_figure(
             f"[{_fmt(float(row['entries_ci_low']))}, {_fmt(float(row['entries_ci_high']))}]",
         )
         axis.legend(loc="lower left")
-        footnote(fig, f"{w.size:,} entries; estimate from {int(row['entries_n']):,} of them")
+        used = f"{w.size:,} entries; estimate from {int(row['entries_n']):,} of them"
+        match = re.search(r"(\d+) disjoint subsamples", str(row.get("entries_method", "")))
+        if match:  # large layers: the median of disjoint subsamples, the union interval
+            used += f" ({match.group(1)} disjoint subsamples)"
+        footnote(fig, used)
     return fig
 
 

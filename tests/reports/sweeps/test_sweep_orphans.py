@@ -7,6 +7,7 @@ them (it ends when the last process holding its pipe is gone).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -87,8 +88,6 @@ def test_workers_and_the_resource_tracker_die_with_a_killed_driver(tmp_path: Pat
         survivors = sorted(pid for pid in spawned if _alive(pid))
         assert not survivors, f"processes of the killed sweep still running: {survivors}"
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.wait(timeout=30)

@@ -21,6 +21,12 @@ block size estimates the same 1/alpha without bias (Mohammadi, Mohammadpour & Og
 they differ only in variance, and K1 = 10 is within 2% of the smallest variance
 (theory/_block_sum.py, ``DEFAULT_BLOCK_SIZE``). The fixed block size is what gives each
 order its delta-method interval.
+
+The papers' own number is given beside it, computed exactly as ``est_alpha`` does
+(:func:`paper_block_sum_alpha`): on the same row orders, the median over their block
+sizes of the multivariate block-sum estimate, capped at 2 inside each order, then the
+median over the orders (``alpha_paper``); and the same without the cap
+(``alpha_paper_uncapped``). It carries no interval, as in the papers.
 """
 
 from __future__ import annotations
@@ -38,7 +44,13 @@ from heavytail._lib._rng import RngLike, as_generator
 from heavytail._lib._validation import check_int
 from heavytail.theory import block_sum_estimator
 
-__all__ = ["MIN_CALIBRATED_ROWS", "MIN_ROWS", "RowsTailIndex", "rows_tail_index"]
+__all__ = [
+    "MIN_CALIBRATED_ROWS",
+    "MIN_ROWS",
+    "RowsTailIndex",
+    "paper_block_sum_alpha",
+    "rows_tail_index",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -83,6 +95,13 @@ class RowsTailIndex:
         The estimate of each row order.
     block_size : int
         K1 of the block-sum estimator.
+    alpha_paper : float
+        The papers' number on the same row orders: per order, the median over the
+        papers' block sizes capped at 2 (``est_alpha``), then the median over the orders.
+    alpha_paper_uncapped : float
+        The same without the cap.
+    paper_block_sizes : tuple of int
+        The block sizes the papers' rule picks for ``n_rows`` rows.
     """
 
     alpha: float
@@ -95,6 +114,64 @@ class RowsTailIndex:
     warnings: tuple[str, ...]
     alphas: tuple[float, ...]
     block_size: int
+    alpha_paper: float = math.nan
+    alpha_paper_uncapped: float = math.nan
+    paper_block_sizes: tuple[int, ...] = ()
+
+
+def _largest_divisor_at_most(n: int, m: int) -> int:
+    """The papers' ``find_m``: the largest divisor of n that is at most m."""
+    while n % m != 0:
+        m -= 1
+    return m
+
+
+def paper_block_sizes(n_rows: int) -> tuple[int, ...]:
+    """The block sizes of the papers' ``est_alpha`` for ``n_rows`` rows.
+
+    Each of 2, 5, 10, 20, 50, 100, 500, 1000 up to n_rows / 2, rounded down to a divisor
+    of n_rows, and the largest divisor at most sqrt(n_rows); [2, 5] for 10 rows. A size
+    of 1 (n_rows prime) is dropped: a block of one row estimates nothing, and the papers'
+    code stops there with an assertion.
+    """
+    if n_rows == 10:
+        return (2, 5)
+    sizes = {
+        _largest_divisor_at_most(n_rows, c)
+        for c in (2, 5, 10, 20, 50, 100, 500, 1000)
+        if c <= n_rows / 2
+    }
+    root = _largest_divisor_at_most(n_rows, int(math.sqrt(n_rows)))
+    if root > 1:
+        sizes.add(root)
+    sizes.discard(1)
+    return tuple(sorted(sizes))
+
+
+def paper_block_sum_alpha(rows: FloatArray, *, cap: bool = True) -> float:
+    """The papers' ``est_alpha`` on a matrix whose rows are in the order given.
+
+    For each block size m of :func:`paper_block_sizes`, the rows are summed in
+    consecutive blocks of m, and 1/alpha is (mean log ||block sum|| - mean log ||row||) /
+    log m (``alpha_estimator_multi``, with its eps = 2^-52 inside the logarithms); the
+    median over the block sizes is returned, capped at 2 when ``cap`` is true.
+    """
+    x = np.asarray(rows, dtype=np.float64)
+    n = x.shape[0]
+    sizes = paper_block_sizes(n)
+    if not sizes:
+        raise InvalidArgumentError(
+            f"`weight` has {n} rows, a prime number: the papers' block sizes need a divisor"
+        )
+    eps = float(np.spacing(1.0))
+    x_log = float(np.mean(np.log(np.linalg.norm(x, axis=1) + eps)))
+    estimates = []
+    for m in sizes:
+        blocks = x.reshape(n // m, m, -1).sum(axis=1)
+        y_log = float(np.mean(np.log(np.linalg.norm(blocks, axis=1) + eps)))
+        estimates.append(1.0 / ((y_log - x_log) / math.log(m)))
+    alpha = float(np.median(estimates))
+    return min(alpha, CAP) if cap else alpha
 
 
 def _as_matrix(weight: Any) -> FloatArray:
@@ -215,8 +292,14 @@ def rows_tail_index(
     highs: list[float] = []
     warnings: list[str] = []
     block_size = 10
+    papers: list[float] = []
+    papers_uncapped: list[float] = []
     for _ in range(n_permutations):
-        est = block_sum_estimator(centred[gen.permutation(n_rows)])
+        ordered = centred[gen.permutation(n_rows)]
+        est = block_sum_estimator(ordered)
+        if paper_block_sizes(n_rows):
+            papers_uncapped.append(paper_block_sum_alpha(ordered, cap=False))
+            papers.append(min(papers_uncapped[-1], CAP))
         block_size = int(est.settings["block_size"])
         alphas.append(est.alpha)
         lows.append(est.ci[0])
@@ -248,4 +331,7 @@ def rows_tail_index(
         warnings=tuple(dict.fromkeys(warnings)),
         alphas=tuple(alphas),
         block_size=block_size,
+        alpha_paper=float(np.median(papers)) if papers else math.nan,
+        alpha_paper_uncapped=float(np.median(papers_uncapped)) if papers else math.nan,
+        paper_block_sizes=paper_block_sizes(n_rows),
     )

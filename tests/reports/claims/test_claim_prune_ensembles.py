@@ -5,10 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from heavytail.reports._claims.prune_ensembles import CLAIM, METHODS, PruneSize
+from heavytail.reports._claims.prune_ensembles import (
+    CLAIM,
+    METHODS,
+    PruneSize,
+    quantile_columns_matrix,
+)
 from heavytail.reports._kit.claim import Evidence
 from heavytail.reports._kit.stats import mean_interval
-from heavytail.reports._kit.verdict import Measurement, Verdict
+from heavytail.reports._kit.verdict import ControlKind, Measurement, Verdict
 from heavytail.theory import InvalidArgumentError, elliptic_layer_matrix, prunable_fraction
 
 
@@ -21,10 +26,46 @@ def test_checks_and_controls(evidence: Evidence) -> None:
     labels = [c.label for c in evidence.checks]
     assert len(labels) == 6 + 3 + 2
     assert not [c.label for c in evidence.checks if c.verdict is not Verdict.AGREE]
-    escaped = [c.label for c in evidence.controls if c.verdict is not Verdict.DISAGREE]
-    assert not escaped, escaped
-    assert len(evidence.controls) == 11
+    assert [c.trend for c in evidence.checks] == [True] * 6 + [False] * 5
+    assert [c.sanity for c in evidence.checks] == [False] * 9 + [True] * 2
+    kinds = [c.kind for c in evidence.controls]
+    assert kinds.count(ControlKind.MIRROR) == 6  # 'no rise': the opposite rule
+    assert kinds.count(ControlKind.ALTERNATIVE) == 3 + 2
+    assert kinds.count(ControlKind.NULL) == kinds.count(ControlKind.POSITIVE) == len(METHODS)
+    failed = [c.label for c in evidence.controls if not c.passed]
+    assert not failed, failed
+    assert len(evidence.controls) == 6 + 5 + 2 * len(METHODS)
     assert evidence.verdict is Verdict.AGREE
+
+
+def test_positive_controls_are_detected(evidence: Evidence) -> None:
+    """Column scales at the quantiles of a tail-index-alpha law: the rise is built in."""
+    positives = [c for c in evidence.controls if c.kind is ControlKind.POSITIVE]
+    for c in positives:
+        assert c.verdict is Verdict.AGREE, c.label
+        assert c.measurement.high < -0.5
+    assert evidence.power_shown
+
+
+def test_null_controls_are_rejected(evidence: Evidence) -> None:
+    """Permuted alphas: no association by construction, the interval holds 0."""
+    nulls = [c for c in evidence.controls if c.kind is ControlKind.NULL]
+    for c in nulls:
+        assert c.verdict is not Verdict.AGREE, c.label
+        assert c.measurement.low < 0.0 < c.measurement.high
+
+
+def test_quantile_columns_matrix_concentrates_mass_as_alpha_falls() -> None:
+    g = np.random.default_rng(0)
+    fractions = [
+        prunable_fraction(quantile_columns_matrix(a, 16, 256, g), 0.1, "node")
+        for a in (1.0, 1.5, 2.0)
+    ]
+    assert fractions[0] > fractions[1] > fractions[2]
+    np.testing.assert_array_equal(
+        quantile_columns_matrix(2.0, 4, 8, np.random.default_rng(1)),
+        np.random.default_rng(1).standard_normal((4, 8)),
+    )
 
 
 def test_the_one_layer_rule_rejects_the_independent_gain(evidence: Evidence) -> None:

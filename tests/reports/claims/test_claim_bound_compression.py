@@ -1,4 +1,5 @@
-"""Claim bound.compression: its controls are rejected, its rules have power, its numbers add up."""
+"""Claim bound.compression: both sides of the prediction, controls of every kind, numbers
+recomputed."""
 
 from __future__ import annotations
 
@@ -8,27 +9,34 @@ import numpy as np
 import pytest
 
 from heavytail.reports._claims.bound_compression import (
+    BELOW_RULE,
     CLAIM,
-    HEAVY_RULE,
+    GAUSS,
+    KAPPA_RULE,
+    LIGHT,
+    LOG2_KAPPA_PAYS,
     MIN_LOG_RATIO,
+    NOISE_FACTOR,
     NOISES,
+    NULL,
+    PLANTED,
     SLOPE_RULE,
     VALIDITY_RULE,
     BoundSize,
     _test_sets,
     _train,
     network_outputs,
+    noise_only_weights,
     noise_scale,
+    planted,
 )
 from heavytail.reports._kit.claim import Evidence
 from heavytail.reports._kit.stats import mean_interval
-from heavytail.reports._kit.verdict import Measurement, Verdict
-from heavytail.theory import InvalidArgumentError
+from heavytail.reports._kit.verdict import ControlKind, Measurement, Verdict
+from heavytail.theory import InvalidArgumentError, compression_bound
 
-#: A tiny grid (seconds) whose smallest m = 100 makes the networks overfit clearly: the
-#: pooled gap there is 0.04 [0.017, 0.062] at seed 0 (0.055 and 0.044 at seeds 1, 2), so
-#: the control "test loss <= train loss" is refuted with room to spare.
-TINY = BoundSize((32, 128), (100, 3_000), 4, 300, 1_000)
+#: A tiny grid (seconds).
+TINY = BoundSize((32, 128), (1_024, 4_096), 4, 200, 500)
 
 
 @pytest.fixture(scope="module")
@@ -36,109 +44,141 @@ def evidence() -> Evidence:
     return CLAIM.run(TINY, rng=0)
 
 
-def _control(ev: Evidence, words: str) -> list:
+def _controls(ev: Evidence, words: str) -> list:
     found = [c for c in ev.controls if words in c.label]
     assert found, words
     return found
 
 
-def test_controls_are_rejected(evidence: Evidence) -> None:
-    """Every control but the reversed ordering is refuted by the same rule as its check."""
-    for words in ("test loss <= train loss", "slope 0 in m", "slope 0 in n", "non-vacuous"):
-        for control in _control(evidence, words):
-            assert control.verdict is Verdict.DISAGREE, control.label
-    (gap,) = _control(evidence, "test loss <= train loss")
-    assert gap.measurement.low > 0.0  # the measured gap is positive, interval included
+def test_every_control_has_a_kind_and_positive_and_null_controls_pass(evidence: Evidence) -> None:
+    """The planted controls are detected, the Gaussian-against-Gaussian nulls are not
+    agreed with, and every trend check has both a positive and a null control."""
+    kinds = {c.kind for c in evidence.controls}
+    assert {ControlKind.POSITIVE, ControlKind.NULL, ControlKind.ALTERNATIVE} <= kinds
+    for c in _controls(evidence, "planted"):
+        assert c.kind is ControlKind.POSITIVE
+        assert c.verdict is Verdict.AGREE, c.label  # detected
+    for c in _controls(evidence, "other seed"):
+        assert c.kind is ControlKind.NULL
+        assert c.passed and c.verdict is not Verdict.AGREE, c.label
+    assert evidence.power_shown
+    trends = [c for c in evidence.checks if c.trend]
+    assert len(trends) == 4
 
 
-def test_validity_holds_and_its_measurement_is_the_worst_point(evidence: Evidence) -> None:
-    """Reference computation: the largest mean(test - train - bound) over the points, each
-    interval at the Bonferroni level over the points."""
+def test_planted_network_makes_pruning_pay() -> None:
+    """Positive control built from first principles: a Gaussian noise-only network with
+    a planted few-unit mass keeps about sqrt(n) units, and its bound is far below the
+    unplanted one; the unplanted one keeps every unit at this n."""
+    w, a = noise_only_weights(1_024, 2.0, 5)
+    wp, ap = planted(w, a)
+    np.testing.assert_array_equal(wp, w)
+    assert np.count_nonzero(ap == a) == math.ceil(math.sqrt(1_024))
+    kw = {"input_radius": math.sqrt(8), "m": 300, "delta": 0.05, "margin": 0.5, "phi": "tanh"}
+    full, plant = compression_bound(w, a, **kw), compression_bound(wp, ap, **kw)
+    assert full.kappa == 1.0
+    assert plant.kept <= 2 * math.ceil(math.sqrt(1_024))
+    assert plant.gap_bound < 0.5 * full.gap_bound
+
+
+def test_noise_only_law_is_paired_and_has_the_stated_scale() -> None:
+    """One seed: the same W_0 and a_0 for every alpha; the summed noise has scale
+    NOISE_FACTOR / sqrt(d): at alpha = 2 (N(0, 2) per unit scale) the coordinates'
+    variance is 1/d + 2 NOISE_FACTOR^2 / d within 5%."""
+    w8, a8 = noise_only_weights(4_096, 0.8, 11)
+    w2, a2 = noise_only_weights(4_096, 2.0, 11)
+    np.testing.assert_array_equal(a8, a2)
+    assert not np.array_equal(w8, w2)
+    assert w2.var() == pytest.approx((1 + 2 * NOISE_FACTOR**2) / 8, rel=0.05)
+
+
+def test_two_sided_checks_recompute(evidence: Evidence) -> None:
+    """The ratio checks are paired means of log(bound / Gaussian bound) at the largest
+    width; the kappa checks the mean of log2 kappa less the threshold."""
     d = evidence.data
-    validity = evidence.checks[0]
-    assert validity.verdict is Verdict.AGREE
-    assert validity.prediction == 0.0
-    excess = (d.test_loss - d.train_loss - d.gap_bound).reshape(-1, TINY.replicates)
-    level = 1.0 - (1.0 - validity.measurement.level) / excess.shape[0]
-    ref = [mean_interval(x, level=level) for x in excess]
-    assert validity.measurement.estimate == max(m.estimate for m in ref)
-    assert validity.measurement.low == max(m.low for m in ref)
-    assert validity.measurement.high == max(m.high for m in ref)
-    np.testing.assert_allclose(d.value, d.train_loss + d.gap_bound, rtol=1e-15)
+    (light,) = [c for c in evidence.checks if c.label.startswith("trained, α = 0.8: bound")]
+    ref = mean_interval(
+        np.log(d.gap_bound[LIGHT, -1] / d.gap_bound[GAUSS, -1]), level=light.measurement.level
+    )
+    assert light.measurement == ref
+    (kap,) = [c for c in evidence.checks if c.label.startswith("noise-only law, α = 0.8: pruning")]
+    ref = mean_interval(np.log2(d.law_kappa[LIGHT, -1]) - LOG2_KAPPA_PAYS, level=ref.level)
+    assert kap.measurement == ref
+    # The null runs are Gaussian on another seed: not the same numbers as the Gaussian.
+    assert not np.array_equal(d.gap_bound[NULL], d.gap_bound[GAUSS])
+    assert np.all(d.gap_bound[PLANTED] < d.gap_bound[GAUSS])
 
 
-def test_validity_rule_rejects_a_bound_below_the_gap() -> None:
-    """Power: a gap whose interval lies above the bound is a disagreement; one that
-    straddles it is not an agreement."""
+def test_rules_have_power() -> None:
+    """Each rule agrees with an interval on its side, disagrees with one on the other, and
+    the kappa rule rejects kappa = 1 (all units kept) and accepts one grid step below."""
+    below, above = Measurement(-0.2, -0.3, -0.1), Measurement(0.2, 0.1, 0.3)
+    assert BELOW_RULE.judge(0.0, below) is Verdict.AGREE
+    assert BELOW_RULE.judge(0.0, above) is Verdict.DISAGREE
+    keep_all = Measurement.exact(0.0 - LOG2_KAPPA_PAYS)
+    assert KAPPA_RULE.judge(0.0, Measurement(keep_all.estimate, 0.25, 0.25, 0.99)) is (
+        Verdict.DISAGREE
+    )
+    step = math.log2(math.ceil(2**-0.5 * 64) / 64) - LOG2_KAPPA_PAYS
+    assert KAPPA_RULE.judge(0.0, Measurement(step, step, step, 0.99)) is Verdict.AGREE
     assert VALIDITY_RULE.judge(0.0, Measurement(0.2, 0.1, 0.3)) is Verdict.DISAGREE
-    assert VALIDITY_RULE.judge(0.0, Measurement(0.05, -0.05, 0.1)) is Verdict.INCONCLUSIVE
-    assert VALIDITY_RULE.judge(0.0, Measurement(-0.5, -0.6, -0.4)) is Verdict.AGREE
 
 
-def test_heavy_ordering_is_paired_and_its_rule_has_power(evidence: Evidence) -> None:
-    """The check is the mean over replicates of the grid-averaged log ratio of the paired
-    runs; the rule accepts a clearly lower heavy-tailed bound, rejects a clearly higher
-    one, and the reversed control is the same interval mirrored."""
+def test_validity_is_a_sanity_check_and_holds(evidence: Evidence) -> None:
+    validity = evidence.checks[0]
+    assert validity.sanity and validity.verdict is Verdict.AGREE
     d = evidence.data
-    check = evidence.checks[1]
-    per_rep = np.log(d.gap_bound[0] / d.gap_bound[1]).mean(axis=(0, 1))
-    assert check.measurement == mean_interval(per_rep, level=check.measurement.level)
-    (reversed_,) = _control(evidence, "reversed ordering")
-    assert reversed_.measurement.estimate == -check.measurement.estimate
-    assert reversed_.measurement.low == -check.measurement.high
-    assert HEAVY_RULE.judge(0.0, Measurement(-0.2, -0.3, -0.1)) is Verdict.AGREE
-    assert HEAVY_RULE.judge(0.0, Measurement(0.2, 0.1, 0.3)) is Verdict.DISAGREE
-    # A check and its reversed control cannot both agree.
-    assert not (check.verdict is Verdict.AGREE and reversed_.verdict is Verdict.AGREE)
+    excess = (d.test_loss - d.train_loss - d.gap_bound[: len(NOISES)]).reshape(-1, TINY.replicates)
+    level = 1.0 - (1.0 - validity.measurement.level) / excess.shape[0]
+    assert validity.measurement.estimate == max(mean_interval(x, level).estimate for x in excess)
 
 
-def test_heavy_and_gaussian_runs_share_data_and_initialisation() -> None:
-    """Common random numbers: one seed gives both noises the same training set and first
-    draws; the forward pass used on the fresh test sets is the simulator's."""
-    heavy = _train(16, 50, NOISES[0][1], TINY, 7)
-    gauss = _train(16, 50, NOISES[1][1], TINY, 7)
+def test_slope_tolerance_premise_holds(evidence: Evidence) -> None:
+    """The slope tolerance assumes a log count per parameter of at least MIN_LOG_RATIO at
+    kappa = 1; the slope rule rejects slope 0 and a slope off by twice the tolerance."""
+    d = evidence.data
+    assert np.all(d.log_ratio[: len(NOISES)][d.kappa[: len(NOISES)] == 1.0] >= MIN_LOG_RATIO)
+    off = 0.5 + 2 * SLOPE_RULE.tolerance
+    assert SLOPE_RULE.judge(0.5, Measurement(off, off - 0.01, off + 0.01)) is Verdict.DISAGREE
+    assert SLOPE_RULE.judge(0.0, Measurement(0.48, 0.47, 0.49)) is Verdict.DISAGREE
+
+
+def test_noises_share_data_and_initialisation() -> None:
+    heavy = _train(16, NOISES[LIGHT][1], TINY, 7)
+    gauss = _train(16, NOISES[GAUSS][1], TINY, 7)
     assert heavy.x_train is not None and gauss.x_train is not None
     np.testing.assert_array_equal(heavy.x_train, gauss.x_train)
-    assert not np.array_equal(heavy.w, gauss.w)  # the noise differs
-    x, y = _test_sets(TINY, 3)
-    assert x.shape == (TINY.replicates, TINY.test_size, 8)
-    assert set(np.unique(y)) == {-1.0, 1.0}
-    np.testing.assert_allclose(np.linalg.norm(x, axis=2), math.sqrt(8), rtol=1e-12)
+    assert not np.array_equal(heavy.w, gauss.w)
+    x, _ = _test_sets(TINY, 3)
     for r in range(TINY.replicates):
         np.testing.assert_allclose(
             network_outputs(heavy.w[r], heavy.a[r], x[r]), heavy.outputs(x[r])[r], rtol=1e-12
         )
 
 
-def test_slope_tolerance_premise_holds(evidence: Evidence) -> None:
-    """The slope tolerance assumes a log count per parameter of at least MIN_LOG_RATIO;
-    the slope rule rejects the controls' slope 0 and a slope off by twice the tolerance."""
-    assert np.all(evidence.data.log_ratio >= MIN_LOG_RATIO)
-    off = -0.5 + 2 * SLOPE_RULE.tolerance
-    assert SLOPE_RULE.judge(-0.5, Measurement(off, off - 0.01, off + 0.01)) is Verdict.DISAGREE
-    assert SLOPE_RULE.judge(0.0, Measurement(-0.48, -0.49, -0.47)) is Verdict.DISAGREE
-    assert SLOPE_RULE.judge(-0.5, Measurement(-0.48, -0.49, -0.47)) is Verdict.AGREE
-
-
-def test_noise_scale_matches_the_initial_coordinate_scale() -> None:
-    steps = 500
-    sigma = noise_scale(steps)
-    assert math.isclose(sigma * (0.1 * steps) ** (1 / NOISES[0][1]), 1 / math.sqrt(8))
+def test_noise_scale() -> None:
+    for alpha in (0.8, 1.5, 2.0):
+        sigma = noise_scale(500, alpha)
+        assert math.isclose(sigma * (0.1 * 500) ** (1 / alpha), NOISE_FACTOR / math.sqrt(8))
 
 
 def test_sizes_are_checked() -> None:
     with pytest.raises(InvalidArgumentError, match="widths"):
-        BoundSize((64,), (300, 1000), 3, 10, 10)
-    with pytest.raises(InvalidArgumentError, match="sample_sizes"):
-        BoundSize((64, 128), (1000, 300), 3, 10, 10)
-    with pytest.raises(InvalidArgumentError, match="sample_sizes"):
-        BoundSize((64, 128), (8, 300), 3, 10, 10)
+        BoundSize((64,), (128, 256), 3, 10, 10)
+    with pytest.raises(InvalidArgumentError, match="law_widths"):
+        BoundSize((64, 128), (256, 128), 3, 10, 10)
+
+
+def test_findings_and_statement(evidence: Evidence) -> None:
+    text = CLAIM.findings_of(evidence)
+    assert evidence.verdict.value in text and "planted control" in text
+    assert "Found" not in CLAIM.statement
 
 
 def test_same_seed_same_numbers(evidence: Evidence) -> None:
     again = CLAIM.run(TINY, rng=0)
     assert again.checks == evidence.checks
-    np.testing.assert_array_equal(again.data.gap_bound, evidence.data.gap_bound)
+    np.testing.assert_array_equal(again.data.law_bound, evidence.data.law_bound)
 
 
 def test_figure(evidence: Evidence) -> None:
@@ -147,4 +187,3 @@ def test_figure(evidence: Evidence) -> None:
     assert len(axes) == 4
     assert all(ax.get_legend() is not None for ax in axes)
     assert "d = 8" in fig.get_supxlabel()
-    assert evidence.checks[1].verdict.value in axes[2].get_title()

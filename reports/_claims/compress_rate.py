@@ -249,7 +249,10 @@ CLAIM = Claim(
         "1/p - 1/alpha within "
         f"{SLOPE_RULE_TOLERANCE} (the known second-order term makes finite-n slopes "
         f"slightly shallower). alpha stays at or below {max(ALPHAS):g} because near p the "
-        "approach is too slow to measure."
+        "approach is too slow to measure. Each check predicts the value of an exponent, "
+        "not a sign or an ordering, so none is a trend check; its control is an "
+        "alternative on the same fit, the slope predicted for alpha + "
+        f"{CONTROL_SHIFT:g}, which must be rejected."
     ),
     formula="σ_k(x)_p / ‖x‖_p ≍ n^(1/p − 1/α) · O_P(1),  k = ⌈κ n⌉,  α < p",
     source=(

@@ -10,7 +10,7 @@ from scipy import integrate, stats
 
 from heavytail.reports._claims.compress_limit import CLAIM, KAPPAS, LAWS, LimitData, LimitSize
 from heavytail.reports._kit.claim import Evidence
-from heavytail.reports._kit.verdict import Verdict
+from heavytail.reports._kit.verdict import ControlKind, Verdict
 
 # Large enough for the rules to have power (every control rejected), small enough for a
 # test: 12 replicates of 1e5 entries per law (smoke size is smaller: machinery only).
@@ -98,3 +98,14 @@ def test_figure(evidence: Evidence) -> None:
     assert CLAIM.figure(evidence, grid) is other
     with pytest.raises(ValueError, match="4 Axes"):
         CLAIM.figure(evidence, grid[0])
+
+
+def test_controls_are_alternatives_that_count_and_checks_are_values(evidence: Evidence) -> None:
+    """Nearby wrong predictions on the checks' own measurements: alternatives, which count
+    and must be rejected (disagree); the checks predict values, not trends."""
+    assert evidence.controls
+    for control in evidence.controls:
+        assert control.kind is ControlKind.ALTERNATIVE and control.counts
+        assert control.passed is (control.verdict is Verdict.DISAGREE)
+    assert evidence.controls_rejected
+    assert not any(c.trend or c.sanity for c in evidence.checks)

@@ -13,7 +13,7 @@ from heavytail.reports._claims.compress_rate import (
     slope_rule,
 )
 from heavytail.reports._kit.claim import Evidence
-from heavytail.reports._kit.verdict import Verdict
+from heavytail.reports._kit.verdict import ControlKind, Verdict
 
 # Large enough for the rules to have power (every control rejected): 150 replicates per
 # alpha up to n = 1e4 (smoke size is smaller: machinery only).
@@ -72,3 +72,14 @@ def test_figure(evidence: Evidence) -> None:
     assert any("control" in label for label in labels)
     assert evidence.data.params == POWERED
     assert evidence.data.slope.shape == (len(POWERED.alphas),)
+
+
+def test_controls_are_alternatives_that_count_and_checks_are_values(evidence: Evidence) -> None:
+    """Nearby wrong predictions on the checks' own measurements: alternatives, which count
+    and must be rejected (disagree); the checks predict values, not trends."""
+    assert evidence.controls
+    for control in evidence.controls:
+        assert control.kind is ControlKind.ALTERNATIVE and control.counts
+        assert control.passed is (control.verdict is Verdict.DISAGREE)
+    assert evidence.controls_rejected
+    assert not any(c.trend or c.sanity for c in evidence.checks)

@@ -26,7 +26,7 @@ from heavytail.reports._claims.estimators_calibration import (
 )
 from heavytail.reports._kit.claim import Evidence
 from heavytail.reports._kit.stats import family_level
-from heavytail.reports._kit.verdict import Measurement, Verdict
+from heavytail.reports._kit.verdict import ControlKind, Measurement, Verdict
 from heavytail.theory import InvalidArgumentError
 
 
@@ -83,7 +83,10 @@ def test_every_control_is_rejected(controls: Evidence) -> None:
     shifted data (silent wrong answers) must fail the very rules "auto" is judged by."""
     assert len(controls.controls) == 3
     for control in controls.controls:
+        # Null controls (known-bad estimators): rejected = not agree; here they disagree.
+        assert control.kind is ControlKind.NULL
         assert control.verdict is Verdict.DISAGREE, (control.label, control.measurement)
+        assert control.passed
     assert controls.controls_rejected
     rules = {c.rule for c in controls.checks}
     assert {c.rule for c in controls.controls} <= rules

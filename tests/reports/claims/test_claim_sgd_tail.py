@@ -15,7 +15,7 @@ from heavytail.reports._claims.sgd_tail import (
     hill_at_fraction,
 )
 from heavytail.reports._kit.claim import Evidence
-from heavytail.reports._kit.verdict import Verdict
+from heavytail.reports._kit.verdict import ControlKind, Verdict
 from heavytail.theory import InvalidArgumentError, sgd_tail_index
 
 # Two settings with b = 2, so that both controls apply. 20,000 chains give k = 200
@@ -156,3 +156,14 @@ def test_figure(evidence: Evidence) -> None:
     assert "chains" in fig.get_supxlabel()
     labels = left.get_legend_handles_labels()[1]
     assert any("control" in lab for lab in labels) and "measured = predicted" in labels
+
+
+def test_controls_are_alternatives_that_count_and_checks_are_values(evidence: Evidence) -> None:
+    """Nearby wrong predictions on the checks' own measurements: alternatives, which count
+    and must be rejected (disagree); the checks predict values, not trends."""
+    assert evidence.controls
+    for control in evidence.controls:
+        assert control.kind is ControlKind.ALTERNATIVE and control.counts
+        assert control.passed is (control.verdict is Verdict.DISAGREE)
+    assert evidence.controls_rejected
+    assert not any(c.trend or c.sanity for c in evidence.checks)

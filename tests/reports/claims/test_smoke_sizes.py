@@ -41,8 +41,15 @@ WORK: dict[str, Callable[[Any], float]] = {
         + len(s.finite_sizes) * s.finite_chains * s.finite_steps
     ),
     "estimators.calibration": _calibration,
+    # Unit-steps of every replicate: shared-batch widths and independent-batch widths.
+    "meanfield.chaos": lambda s: float(
+        (sum(s.widths) + sum(s.control_widths)) * s.replicates * s.n_steps
+    ),
+    # The same for each cell (alpha, noise type); the controls draw no steps.
+    "meanfield.chaos_heavy": lambda s: float(4 * sum(s.widths) * s.replicates * s.n_steps),
     # Network-steps: at these widths a step's cost is mostly fixed overhead, not its flops.
-    "nn.trend": lambda s: float(len(s.archs) * len(s.etas) * s.seeds * s.max_steps),
+    # (batch size, eta, seed) networks, each up to max_steps steps.
+    "nn.trend": lambda s: float(len(s.batch_sizes) * s.n_eta * s.seeds * s.max_steps),
 }
 
 #: Quick takes about 5 CPU-minutes for all claims (278 s in the quick report at seed 0);

@@ -27,7 +27,7 @@ from .nn_trend_measure import (
     POS_ALPHA,
     TrendData,
     TrendSize,
-    fisher_spearman,
+    combined_spearman,
     layer_table,
     measure,
     median_interval,
@@ -44,8 +44,8 @@ __all__ = [
     "MNIST_ENV",
     "TrendData",
     "TrendSize",
+    "combined_spearman",
     "findings",
-    "fisher_spearman",
     "median_interval",
     "permuted_within",
 ]
@@ -92,58 +92,64 @@ def _rho(m: tuple[float, float, float]) -> str:
 
 
 def findings(evidence: Evidence[TrendData]) -> str:
-    """What the run found, from its numbers."""
+    """What the run found, from its numbers: convergence, the per-layer estimates, each
+    check's correlation, the reported two-sided and partial correlations, the controls."""
     d = evidence.data
     used, total = network_count(d)
-    out = [
-        f"{used} of {total} networks met the stop rule; edges "
-        + ", ".join(f"b = {b}: η = {e:.3g}" for b, e in d.edges.items())
-        + "."
-    ]
+    edges = ", ".join(f"b = {b}: η = {e:.3g}" for b, e in d.edges.items())
+    out = [f"{used} of {total} networks met the stop rule (divergence edges {edges})."]
     if d.preconditions:
         out.append(
-            "Precondition failed, so the verdict is inconclusive: "
+            "A precondition failed, so every trend check is inconclusive: "
             + "; ".join(d.preconditions)
             + "."
         )
-    by: dict[str, list[str]] = {}
-    for c in evidence.checks:
-        by.setdefault(c.verdict.value, []).append(c.label)
-    out.append("Checks: " + ", ".join(f"{len(v)} {k}" for k, v in sorted(by.items())) + ".")
     for row in layer_table(d):
-        parts = [f"b = {row['b']}, {row['layer']}:"]
+        parts = []
         for est in ESTIMATORS:
             v = row[est]
-            mark = " (below calibrated range)" if row[f"{est}_below"] else ""
-            if v is not None:
-                parts.append(f"{est} median {v[0]:.2f} [{v[1]:.2f}-{v[2]:.2f}]{mark}")
-        parts.append(f"prunable {row['prunable']:.2f}, ||W-W0||/||W0|| {row['distance']:.2f}")
-        out.append(" ".join(parts[:1]) + " " + "; ".join(parts[1:]) + ".")
-    for lab, e, lo, hi in zip(
-        d.checks, d.correlations.estimate, d.correlations.low, d.correlations.high, strict=True
-    ):
-        out.append(f"{lab}: {_rho((e, lo, hi))}.")
-    for lab, e, lo, hi in zip(
-        d.reported,
-        d.reported_values.estimate,
-        d.reported_values.low,
-        d.reported_values.high,
-        strict=True,
-    ):
-        out.append(f"{lab} (reported): {_rho((e, lo, hi))}.")
-    detected = [c for c in evidence.controls if c.kind.value == "positive"]
+            if v is None:
+                continue
+            mark = ", below its calibrated range" if row[f"{est}_below"] else ""
+            parts.append(f"{est} {v[0]:.2f} ({v[1]:.2f}-{v[2]:.2f}; n = {row[f'{est}_n']:,}{mark})")
+        out.append(
+            f"b = {row['b']}, {row['layer']}: median α by "
+            + ", ".join(parts)
+            + f"; prunable {row['prunable']:.2f}; ||W - W0|| / ||W0|| {row['distance']:.2f}."
+        )
+    verdicts = [c.verdict.value for c in evidence.checks]
+    out.append(
+        "Checks: "
+        + ", ".join(f"{verdicts.count(v)} {v}" for v in ("agree", "disagree", "inconclusive"))
+        + "."
+    )
+    for c in evidence.checks:
+        if c.verdict is not Verdict.INCONCLUSIVE:
+            m = c.measurement
+            out.append(
+                f"{c.label}: {m.estimate:.2f} [{m.low:.2f}, {m.high:.2f}], {c.verdict.value}."
+            )
+    rep = d.reported_values
+    shown = [
+        f"{lab}: {_rho((e, lo, hi))}"
+        for lab, e, lo, hi in zip(d.reported, rep.estimate, rep.low, rep.high, strict=True)
+        if (lo, hi) != (-1.0, 1.0)
+    ]
+    if shown:
+        out.append("Reported (two-sided): " + "; ".join(shown) + ".")
+    positive = [c for c in evidence.controls if c.kind.value == "positive"]
     out.append(
         "Positive controls: "
-        + ", ".join(
-            f"{_rho((c.measurement.estimate, c.measurement.low, c.measurement.high))} {c.outcome}"
-            for c in detected
+        + "; ".join(
+            f"{c.label.split(': ', 1)[0]} ({c.label.rsplit('(', 1)[-1].rstrip(')')}): "
+            f"{_rho((c.measurement.estimate, c.measurement.low, c.measurement.high))}, "
+            f"{c.outcome}"
+            for c in positive
         )
         + "."
     )
     nulls = [c for c in evidence.controls if c.kind.value == "null"]
     out.append(f"Null controls rejected: {sum(c.passed for c in nulls)} of {len(nulls)}.")
-    if evidence.verdict is not Verdict.AGREE:
-        out.append(f"Verdict {evidence.verdict.value}: {evidence.reason}.")
     return " ".join(out)
 
 
@@ -258,9 +264,11 @@ CLAIM = Claim(
         "by side: the paper's block-sum estimator on rows (capped at 2 and uncapped), "
         "'auto' on the entries with its interval, and the row-norm index, each with its "
         "sample size and a mark below its calibrated range. Checks, within each b and "
-        "layer, Spearman's ρ per seed combined by a Fisher-z average: ρ(η/b, α) < 0 with "
+        "layer, Spearman's ρ per seed, averaged over the seeds with an interval from its "
+        "null variance: ρ(η/b, α) < 0 with "
         "the paper's estimator and with 'auto'; ρ(α, prunable fraction) < 0; and the "
-        f"median α (auto) < {HEAVY:g} (heavy tails). Reported, two-sided: ρ(α, gap) and "
+        f"median α (auto) < {HEAVY:g} (heavy tails), judged only on layers within auto's "
+        "calibrated range (10,000 entries or more). Reported, two-sided: ρ(α, gap) and "
         "partial correlations of α with the prunable fraction and the gap holding η/b or "
         "the distance from init fixed. Preconditions (else inconclusive): at least "
         f"{MIN_CONVERGED:.0%} of networks converge and each layer's median "

@@ -3,10 +3,14 @@ the per-layer estimators side by side, and the correlations within each batch si
 
 The correlation statistic (one for every check, control and reported number): within one
 batch size b and one layer, Spearman's rho over the networks of each seed (its step
-sizes), then the seeds combined by a Fisher-z average weighted by n_s - 3 - k (k = 1 for a
-partial correlation, 0 otherwise), with the Bonett-Wright variance (1 + r^2 / 2) /
-(n_s - 3 - k) of each seed's z. The interval is the normal one on z at the claim's
-Bonferroni level, mapped back by tanh: deterministic, so that the verdict has no
+sizes), then the mean over the seeds weighted by their numbers of networks n_s. Its
+interval is normal, mean +- z * se, with se^2 = sum n_s^2 / (n_s - 1 - k) / (sum n_s)^2:
+the exact variance of Spearman's rho under no association, 1 / (n_s - 1) (1 / (n_s - 2)
+for a partial correlation, k = 1), which bounds its variance under the alternatives met
+here (it shrinks like (1 - rho^2)^2 as |rho| grows). At the claim's Bonferroni level, cut
+to [-1, 1]. A Fisher-z average was tried first and rejected: with 4-6 networks per seed a
+seed whose ranks agree perfectly has an infinite z, and a null control (eta/b permuted)
+then came out as a detection. The interval is deterministic, so that the verdict has no
 resampling noise. A partial Spearman correlation is the Pearson correlation of the ranks'
 residuals after a linear fit on the ranks of the variable held fixed.
 """
@@ -64,7 +68,7 @@ POS_ALPHA = (1.9, 1.4)
 #: Null control of the tail-index check: Gaussian layers (alpha = 2) of the same shape;
 #: 12 draws give the median a finite order-statistic interval at levels up to 1 - 2^-11.
 NULL_TAIL_DRAWS = 12
-#: Below this many networks per seed a seed gives no correlation (Fisher z needs n > 3).
+#: Below this many networks per seed a seed gives no correlation.
 MIN_PER_SEED = 4
 
 FALL = Rule(Relation.AT_MOST, 0.0, "")
@@ -203,7 +207,7 @@ def _spearman(x: FloatArray, y: FloatArray, given: FloatArray | None) -> float:
     return _corr(ex, ey)
 
 
-def fisher_spearman(
+def combined_spearman(
     x: npt.ArrayLike,
     y: npt.ArrayLike,
     groups: npt.ArrayLike,
@@ -211,7 +215,7 @@ def fisher_spearman(
     level: float,
     given: npt.ArrayLike | None = None,
 ) -> Measurement:
-    """Spearman's rho within each group, combined by a Fisher-z average (module notes).
+    """Spearman's rho within each group, combined over the groups (module notes).
 
     Pairs with a non-finite value are dropped; a group with fewer than MIN_PER_SEED (+1
     for a partial correlation) pairs is skipped. With no group left, the estimate is 0
@@ -232,16 +236,14 @@ def fisher_spearman(
         if n < MIN_PER_SEED + k:
             continue
         r = _spearman(xs[m], ys[m], None if zs is None else zs[m])
-        r = float(np.clip(r, -0.999999, 0.999999))
-        w = n - 3 - k
-        num += w * math.atanh(r)
-        den += w
-        var += w * (1.0 + r * r / 2.0)
+        num += n * r
+        den += n
+        var += n * n / (n - 1 - k)
     if den == 0:
         return Measurement(0.0, *UNINFORMATIVE, level=level)
-    z, se = num / den, math.sqrt(var) / den
+    rho, se = num / den, math.sqrt(var) / den
     q = float(stats.norm.ppf(0.5 + level / 2.0))
-    return Measurement(math.tanh(z), math.tanh(z - q * se), math.tanh(z + q * se), level=level)
+    return Measurement(rho, max(rho - q * se, -1.0), min(rho + q * se, 1.0), level=level)
 
 
 def median_interval(values: npt.ArrayLike, *, level: float) -> Measurement:
@@ -515,14 +517,14 @@ def measure(params: TrendSize, rng: np.random.Generator) -> Evidence[TrendData]:
             target = POS_ALPHA[0] + (POS_ALPHA[1] - POS_ALPHA[0]) * t
             width = sample_size["rows"][hidden]
             syn = _synthetic_alpha(target, (width, width), est, pos_rng)
-            pos[est] = fisher_spearman(x_eta[all_b], syn, seed[all_b], level=level)
+            pos[est] = combined_spearman(x_eta[all_b], syn, seed[all_b], level=level)
             positives.append(pos[est])
         for j, name in enumerate(layers):
             tag = f"b = {b}, {name}"
             for est, what in ((PAPER_EST, "paper's block-sum, capped"), (CALIBRATED_EST, "auto")):
                 y = alpha[est].estimate[in_b, j]
-                m = fisher_spearman(x_eta[in_b], y, seed[in_b], level=level)
-                null = fisher_spearman(
+                m = combined_spearman(x_eta[in_b], y, seed[in_b], level=level)
+                null = combined_spearman(
                     permuted_within(x_eta[in_b], seed[in_b], null_rng),
                     y,
                     seed[in_b],
@@ -547,8 +549,8 @@ def measure(params: TrendSize, rng: np.random.Generator) -> Evidence[TrendData]:
                 values.append(m)
             a_cal = alpha[CALIBRATED_EST].estimate[in_b, j]
             pr = prunable[in_b, j]
-            m = fisher_spearman(a_cal, pr, seed[in_b], level=level)
-            null = fisher_spearman(
+            m = combined_spearman(a_cal, pr, seed[in_b], level=level)
+            null = combined_spearman(
                 permuted_within(a_cal, seed[in_b], null_rng), pr, seed[in_b], level=level
             )
             label = f"{tag}: heavier tails prune more: ρ(α auto, prunable)"
@@ -564,7 +566,12 @@ def measure(params: TrendSize, rng: np.random.Generator) -> Evidence[TrendData]:
             values.append(m)
             # Tail-index check: median over the networks of the calibrated estimate.
             heavy = median_interval(a_cal, level=level)
+            if below[CALIBRATED_EST][j]:
+                # "auto" has no measured coverage below 10,000 entries: shown, not judged.
+                heavy = Measurement(heavy.estimate, -math.inf, math.inf, level=level)
             label = f"{tag}: heavy tails, α (auto) < 2: median over the networks"
+            if below[CALIBRATED_EST][j]:
+                label += " (below auto's calibrated range: not judged)"
             book.check(
                 label,
                 HEAVY,
@@ -589,7 +596,7 @@ def measure(params: TrendSize, rng: np.random.Generator) -> Evidence[TrendData]:
                 ("ρ(η/b, distance)", x_eta[in_b], d, None),
             ):
                 rep_labels.append(f"{tag}: {text}")
-                rep_values.append(fisher_spearman(xv, yv, seed[in_b], level=level, given=given))
+                rep_values.append(combined_spearman(xv, yv, seed[in_b], level=level, given=given))
 
     data = TrendData(
         batch_size=bsz,
@@ -637,8 +644,8 @@ def measure(params: TrendSize, rng: np.random.Generator) -> Evidence[TrendData]:
         },
         preconditions="met" if not failed else "; ".join(failed),
         correlation=(
-            "within b and layer: Spearman rho per seed, Fisher-z average weighted by "
-            "n - 3 - k, Bonett-Wright variance (1 + r^2/2)/(n - 3 - k), normal interval on z"
+            "within b and layer: Spearman rho per seed, mean over seeds weighted by n_s, "
+            "normal interval with the null variance 1/(n_s - 1 - k) per seed"
         ),
         reported={
             lab: [m.estimate, m.low, m.high] for lab, m in zip(rep_labels, rep_values, strict=True)

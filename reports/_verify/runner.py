@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +20,7 @@ from heavytail._lib._validation import check_choice, check_int
 from .._claims.registry import claim_ids, get_claim
 from .._kit.claim import SIZE_NAMES, Evidence
 from .._kit.verdict import Verdict
+from .._parallel.executors import open_executor
 from .._parallel.threads import single_threaded_blas
 
 __all__ = [
@@ -109,11 +110,24 @@ class VerifyRun:
         return int(any(r.verdict is Verdict.DISAGREE for r in self.results))
 
 
-def _executor(jobs: int) -> Executor:
-    import multiprocessing
-
-    # "spawn": each worker starts clean, so no lock or thread pool is inherited mid-use.
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+def _run_on(
+    pool: Executor | None,
+    ids: Sequence[str],
+    size: str,
+    seed: int,
+    collect: Callable[[ClaimResult], None],
+) -> None:
+    """Run the claims ``ids`` on ``pool`` (None: here, one after the other)."""
+    if pool is None:
+        for claim_id in ids:
+            collect(run_claim(claim_id, size, seed))
+        return
+    with single_threaded_blas():  # a pool's workers may start on submission
+        futures: list[Future[ClaimResult]] = [
+            pool.submit(run_claim, claim_id, size, seed) for claim_id in ids
+        ]
+    for future in as_completed(futures):
+        collect(future.result())
 
 
 def verify(
@@ -160,21 +174,13 @@ def verify(
         if on_done is not None:
             on_done(result)
 
-    if executor is None and jobs == 1:
-        for claim_id in ids:
-            collect(run_claim(claim_id, size, seed))
+    if executor is None:
+        # The one local pool of the package (spawned workers, one BLAS thread each, that
+        # die with this process); None for one job: the claims run here, in order.
+        with open_executor("local", jobs=min(jobs, len(ids))) as local:
+            _run_on(local, ids, size, seed, collect)
     else:
-        pool = executor if executor is not None else _executor(min(jobs, len(ids)))
-        try:
-            with single_threaded_blas():  # the local pool's workers start on submission
-                futures: list[Future[ClaimResult]] = [
-                    pool.submit(run_claim, claim_id, size, seed) for claim_id in ids
-                ]
-            for future in as_completed(futures):
-                collect(future.result())
-        finally:
-            if executor is None:
-                pool.shutdown(cancel_futures=True)
+        _run_on(executor, ids, size, seed, collect)
     results = tuple(done[i] for i in ids)
     return VerifyRun(results, size, seed, time.perf_counter() - start, jobs)
 

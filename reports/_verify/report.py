@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .._claims.registry import all_claims, get_claim
+from .._claims.registry import all_claims
 from .._kit.claim import Evidence
 from .._kit.verdict import Check, ControlCheck, Rule, Verdict
 from .runner import ClaimResult, VerifyRun
@@ -102,7 +102,7 @@ def results_record(
     claims = []
     for result in run.results:
         ev = result.evidence
-        claim = get_claim(result.claim_id)
+        claim = run.claim(result.claim_id)
         decisive = ev.decisive
         claims.append(
             {
@@ -275,8 +275,8 @@ def _which(labels: list[str]) -> str:
     return f"{labels[0]}, ... ({len(labels)} checks)"
 
 
-def _md_claim(result: ClaimResult, figures: list[str]) -> list[str]:
-    claim = get_claim(result.claim_id)
+def _md_claim(run: VerifyRun, result: ClaimResult, figures: list[str]) -> list[str]:
+    claim = run.claim(result.claim_id)
     ev: Evidence = result.evidence
     n_dis = sum(c.verdict is Verdict.DISAGREE for c in ev.checks)
     n_inc = sum(c.verdict is Verdict.INCONCLUSIVE for c in ev.checks)
@@ -360,18 +360,18 @@ def _markdown(run: VerifyRun, figures: Mapping[str, list[str]]) -> str:
         counting = r.evidence.counting_controls
         n_rej = sum(c.passed for c in counting)
         lines.append(
-            f"| [`{r.claim_id}`](#{_anchor(r.claim_id)}) | **{r.verdict.value}** | {d.label} "
+            f"| [`{r.claim_id}`](#{_anchor(run, r.claim_id)}) | **{r.verdict.value}** | {d.label} "
             f"| {d.rule.relation.value} {_fmt(d.prediction)} | {_interval(d)} "
             f"| {n_rej}/{len(counting)} | {_duration(r.seconds)} |"
         )
     lines.append("")
     for r in run.results:
-        lines += _md_claim(r, list(figures.get(r.claim_id, [])))
+        lines += _md_claim(run, r, list(figures.get(r.claim_id, [])))
     return "\n".join(lines)
 
 
-def _anchor(claim_id: str) -> str:
-    title = get_claim(claim_id).title
+def _anchor(run: VerifyRun, claim_id: str) -> str:
+    title = run.claim(claim_id).title
     text = f"{claim_id}: {title}".lower()
     keep = "".join(ch for ch in text if ch.isalnum() or ch in " -_")
     return keep.replace(" ", "-")
@@ -396,7 +396,7 @@ def write_report(run: VerifyRun, out: str | Path) -> ReportFiles:
     figures: dict[str, list[str]] = {}
     written: list[Path] = []
     for result in run.results:
-        claim = get_claim(result.claim_id)
+        claim = run.claim(result.claim_id)
         with style():
             note = f"heavytail verify --size {run.size} --seed {run.seed}"
             fig = claim.figure(result.evidence, note=note)

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from heavytail._lib._errors import InvalidArgumentError
 from heavytail._lib._validation import check_choice, check_int
 
 from .._claims.registry import claim_ids, get_claim
-from .._kit.claim import SIZE_NAMES, Evidence
+from .._kit.claim import SIZE_NAMES, Claim, Evidence
 from .._kit.verdict import Verdict
 from .._parallel.executors import open_executor
 from .._parallel.threads import single_threaded_blas
@@ -73,9 +75,15 @@ class ClaimResult:
         return self.evidence.verdict
 
 
-def run_claim(claim_id: str, size: str, seed: int) -> ClaimResult:
-    """Run one registered claim at ``size`` with the stream derived from ``seed``."""
-    claim = get_claim(claim_id)
+def run_claim(
+    claim_id: str, size: str, seed: int, claim: Claim[Any, Any] | None = None
+) -> ClaimResult:
+    """Run one claim at ``size`` with the stream derived from ``seed`` and its id.
+
+    ``claim``: the claim itself (one not in the registry); None looks ``claim_id`` up in
+    the registry (in the worker, so that only the id travels).
+    """
+    claim = get_claim(claim_id) if claim is None else claim
     rng = np.random.default_rng(claim_seed_sequence(seed, claim_id))
     start = time.perf_counter()
     evidence = claim.run(size, rng)
@@ -96,6 +104,9 @@ class VerifyRun:
         Wall-clock seconds of the whole run.
     jobs : int
         Workers used (does not change any number).
+    registry : mapping or None
+        The claims by id when the run was given its own (see :func:`verify`); None for
+        the package's registry.
     """
 
     results: tuple[ClaimResult, ...]
@@ -103,6 +114,11 @@ class VerifyRun:
     seed: int
     seconds: float
     jobs: int
+    registry: Mapping[str, Claim[Any, Any]] | None = None
+
+    def claim(self, claim_id: str) -> Claim[Any, Any]:
+        """The claim behind ``claim_id``: from the run's own registry, if it had one."""
+        return get_claim(claim_id) if self.registry is None else self.registry[claim_id]
 
     @property
     def exit_status(self) -> int:
@@ -116,15 +132,20 @@ def _run_on(
     size: str,
     seed: int,
     collect: Callable[[ClaimResult], None],
+    registry: Mapping[str, Claim[Any, Any]] | None,
 ) -> None:
     """Run the claims ``ids`` on ``pool`` (None: here, one after the other)."""
+
+    def own(claim_id: str) -> Claim[Any, Any] | None:
+        return None if registry is None else registry[claim_id]
+
     if pool is None:
         for claim_id in ids:
-            collect(run_claim(claim_id, size, seed))
+            collect(run_claim(claim_id, size, seed, own(claim_id)))
         return
     with single_threaded_blas():  # a pool's workers may start on submission
         futures: list[Future[ClaimResult]] = [
-            pool.submit(run_claim, claim_id, size, seed) for claim_id in ids
+            pool.submit(run_claim, claim_id, size, seed, own(claim_id)) for claim_id in ids
         ]
     for future in as_completed(futures):
         collect(future.result())
@@ -138,6 +159,7 @@ def verify(
     jobs: int = 1,
     executor: Executor | None = None,
     on_done: Callable[[ClaimResult], None] | None = None,
+    registry: Mapping[str, Claim[Any, Any]] | None = None,
 ) -> VerifyRun:
     """Run claims and collect their results.
 
@@ -157,6 +179,9 @@ def verify(
         ``get_executor()``. It must be able to pickle :func:`run_claim`'s arguments.
     on_done : callable or None
         Called with each result as it finishes (progress display).
+    registry : mapping of str to Claim, or None
+        Claims by id to run instead of the package's registered ones (a claim of one's
+        own, or a test's); with a process pool its claims must pickle.
 
     Returns
     -------
@@ -165,7 +190,7 @@ def verify(
     size = check_choice(size, "size", SIZE_NAMES)
     seed = check_int(seed, "seed", low=0)
     jobs = check_int(jobs, "jobs", low=1)
-    ids = _selected(claims)
+    ids = _selected(claims, registry)
     start = time.perf_counter()
     done: dict[str, ClaimResult] = {}
 
@@ -178,19 +203,27 @@ def verify(
         # The one local pool of the package (spawned workers, one BLAS thread each, that
         # die with this process); None for one job: the claims run here, in order.
         with open_executor("local", jobs=min(jobs, len(ids))) as local:
-            _run_on(local, ids, size, seed, collect)
+            _run_on(local, ids, size, seed, collect, registry)
     else:
-        _run_on(executor, ids, size, seed, collect)
+        _run_on(executor, ids, size, seed, collect, registry)
     results = tuple(done[i] for i in ids)
-    return VerifyRun(results, size, seed, time.perf_counter() - start, jobs)
+    return VerifyRun(results, size, seed, time.perf_counter() - start, jobs, registry)
 
 
-def _selected(claims: Iterable[str] | None) -> list[str]:
+def _selected(
+    claims: Iterable[str] | None, registry: Mapping[str, Claim[Any, Any]] | None
+) -> list[str]:
+    known = list(claim_ids()) if registry is None else list(registry)
     if claims is None:
-        return list(claim_ids())
+        return known
     ids: list[str] = []
     for claim_id in claims:
-        get_claim(claim_id)  # raises, listing the valid ids
+        if registry is None:
+            get_claim(claim_id)  # raises, listing the valid ids
+        elif claim_id not in registry:
+            raise InvalidArgumentError(
+                f"unknown claim {claim_id!r}; the claims are: {', '.join(known)}"
+            )
         if claim_id not in ids:
             ids.append(claim_id)
     return ids

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import heavytail.reports._verify.report as report
 import heavytail.reports._verify.runner as runner
 from heavytail.reports._cli.main import main
 from heavytail.theory import sample_stable
@@ -79,7 +78,6 @@ def test_verify_exit_status_and_outputs(
 ) -> None:
     toys = {"compress.rate": toy_claim("compress.rate", truth=truth)}
     monkeypatch.setattr(runner, "get_claim", toys.__getitem__)
-    monkeypatch.setattr(report, "get_claim", toys.__getitem__)
     out = tmp_path / "report"
     argv = ["verify", "--size", "smoke", "--claim", "compress.rate", "--out", str(out), "--quiet"]
     assert main([*argv, "--jobs", "1"]) == status
@@ -307,7 +305,6 @@ def test_verify_refuses_an_empty_out(
 ) -> None:
     toys = {"compress.rate": toy_claim("compress.rate", truth=0.0)}
     monkeypatch.setattr(runner, "get_claim", toys.__getitem__)
-    monkeypatch.setattr(report, "get_claim", toys.__getitem__)
     monkeypatch.chdir(tmp_path)
     for out in ("", "  "):
         argv = ["verify", "--size", "smoke", "--claim", "compress.rate", "--quiet", "--out", out]

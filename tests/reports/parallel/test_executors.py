@@ -168,7 +168,6 @@ def test_verify_executor_dask_runs_the_claims_on_the_opened_executor(
     from contextlib import contextmanager
 
     import heavytail.reports._parallel.executors as executors
-    import heavytail.reports._verify.report as report
     import heavytail.reports._verify.runner as runner
     from heavytail.reports._cli.main import main
 
@@ -176,7 +175,6 @@ def test_verify_executor_dask_runs_the_claims_on_the_opened_executor(
 
     toys = {"compress.rate": toy_claim("compress.rate", truth=0.0)}
     monkeypatch.setattr(runner, "get_claim", toys.__getitem__)
-    monkeypatch.setattr(report, "get_claim", toys.__getitem__)
     opened: list[tuple[str, int | None, str | None]] = []
     submitted: list[str] = []
 

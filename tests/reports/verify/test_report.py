@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 
 import pytest
 
-import heavytail.reports._verify.report as report
-import heavytail.reports._verify.runner as runner
 from heavytail.reports._verify.report import (
     ReportFiles,
     results_record,
@@ -27,16 +24,8 @@ TOYS = {
 
 
 @pytest.fixture(scope="module")
-def toys() -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(runner, "get_claim", TOYS.__getitem__)
-        mp.setattr(report, "get_claim", TOYS.__getitem__)
-        yield
-
-
-@pytest.fixture(scope="module")
-def written(toys: None, tmp_path_factory: pytest.TempPathFactory) -> tuple[VerifyRun, ReportFiles]:
-    run = verify(["compress.limit", "compress.rate"], size="smoke", seed=7)
+def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[VerifyRun, ReportFiles]:
+    run = verify(["compress.limit", "compress.rate"], size="smoke", seed=7, registry=TOYS)
     return run, write_report(run, tmp_path_factory.mktemp("report"))
 
 
@@ -92,10 +81,10 @@ def test_report_md_reads_alone(written: tuple[VerifyRun, ReportFiles]) -> None:
     assert "size smoke, seed 7" in table
 
 
-@pytest.mark.usefixtures("toys")
 def test_same_seed_same_record() -> None:
     def numbers(seed: int) -> list[object]:
-        claims = results_record(verify(["compress.limit"], size="smoke", seed=seed))["claims"]
+        run = verify(["compress.limit"], size="smoke", seed=seed, registry=TOYS)
+        claims = results_record(run)["claims"]
         return [{k: v for k, v in c.items() if k != "seconds"} for c in claims]
 
     assert numbers(1) == numbers(1)

@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-import heavytail.reports._verify.runner as runner
 from heavytail.reports._claims.registry import REGISTRY, claim_ids, get_claim
 from heavytail.reports._verify.report import results_record
 from heavytail.reports._verify.runner import claim_seed_sequence, verify
@@ -56,12 +55,9 @@ def test_same_numbers_in_process_and_in_a_worker_process() -> None:
     assert (one.jobs, two.jobs) == (1, 2)
 
 
-def test_results_come_in_registry_order_whatever_finishes_first(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_results_come_in_registry_order_whatever_finishes_first() -> None:
     slow, fast = toy_claim("compress.limit", delay=0.3), toy_claim("compress.rate")
     toys = {"compress.limit": slow, "compress.rate": fast}
-    monkeypatch.setattr(runner, "get_claim", toys.__getitem__)
     done: list[str] = []
     with ThreadPoolExecutor(max_workers=2) as pool:
         run = verify(
@@ -70,21 +66,21 @@ def test_results_come_in_registry_order_whatever_finishes_first(
             seed=0,
             executor=pool,
             on_done=lambda r: done.append(r.claim_id),
+            registry=toys,
         )
     assert done == ["compress.rate", "compress.limit"]  # the fast one finished first
     assert [r.claim_id for r in run.results] == ["compress.rate", "compress.limit"]
     # Each claim's numbers are those of its own stream, in whatever order it ran.
-    alone = verify(["compress.limit"], size="smoke", seed=0)
+    alone = verify(["compress.limit"], size="smoke", seed=0, registry=toys)
     assert alone.results[0].evidence.checks == run.results[1].evidence.checks
 
 
-def test_exit_status_is_one_when_a_claim_disagrees(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_exit_status_is_one_when_a_claim_disagrees() -> None:
     toys = {
         "compress.limit": toy_claim("compress.limit"),
         "compress.rate": toy_claim("compress.rate", truth=5.0),  # predicted 0: wrong
     }
-    monkeypatch.setattr(runner, "get_claim", toys.__getitem__)
-    run = verify(["compress.limit", "compress.rate"], size="smoke", seed=0)
+    run = verify(["compress.limit", "compress.rate"], size="smoke", seed=0, registry=toys)
     assert [r.verdict.value for r in run.results] == ["agree", "disagree"]
     assert run.exit_status == 1
 
@@ -109,3 +105,11 @@ def test_worker_processes_get_one_blas_thread(monkeypatch: pytest.MonkeyPatch) -
         assert os.environ["MKL_NUM_THREADS"] == "3"
     assert "OPENBLAS_NUM_THREADS" not in os.environ and "OMP_NUM_THREADS" not in os.environ
     assert os.environ["MKL_NUM_THREADS"] == "3"
+
+
+def test_a_claim_outside_the_registry_is_refused_by_name() -> None:
+    toys = {"toy.mean": toy_claim("compress.rate")}
+    with pytest.raises(InvalidArgumentError, match=r"unknown claim 'compress\.rate'.*toy\.mean"):
+        verify(["compress.rate"], size="smoke", registry=toys)
+    # Control: the id the registry holds runs.
+    assert verify(["toy.mean"], size="smoke", registry=toys).results[0].claim_id == "toy.mean"

@@ -9,7 +9,8 @@ last hidden layer's units (each row one unit's outgoing weights); a convolution 
 
 - ``rows``: the papers' multivariate block-sum estimate on the rows
   (:func:`heavytail.nn.rows_tail_index`: column medians subtracted, median over
-  ``n_permutations`` row orders, uncapped and capped at 2). Sample size: the rows.
+  ``n_permutations`` row orders, uncapped and capped at 2 at block size 10, and the
+  papers' own number, the median over their block sizes). Sample size: the rows.
 - ``entries``: "auto" (:func:`heavytail.theory.estimate_tail_index`) on the entries of
   that matrix after its column medians are subtracted, read from their median (the
   papers' ``a_ind``), with its 95% interval. Sample size: the entries, or a uniform
@@ -138,6 +139,8 @@ class LayerTails:
             "orientation": self.orientation,
             "rows_alpha": r.alpha if r else math.nan,
             "rows_alpha_capped": r.alpha_capped if r else math.nan,
+            "rows_alpha_paper": r.alpha_paper if r else math.nan,
+            "rows_alpha_paper_uncapped": r.alpha_paper_uncapped if r else math.nan,
             "rows_ci_low": (r.ci if r else nan2)[0],
             "rows_ci_high": (r.ci if r else nan2)[1],
             "rows_n": self.n_rows,

@@ -103,7 +103,8 @@ def test_prunable_and_distance(
 def test_frame_and_network(tails: tuple[LayerTails, ...]) -> None:
     frame = tails_frame(tails)
     assert list(frame["layer"]) == ["a", "b", "c"]
-    for col in ("rows_alpha", "rows_alpha_capped", "entries_alpha", "norms_alpha",
+    for col in ("rows_alpha", "rows_alpha_capped", "rows_alpha_paper", "entries_alpha",
+                "norms_alpha",
                 "rows_n", "entries_n", "norms_n", "rows_below_calibrated",
                 "entries_below_calibrated", "norms_below_calibrated", "prunable_magnitude",
                 "distance_from_init"):  # fmt: skip

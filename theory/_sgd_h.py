@@ -33,11 +33,26 @@ import numpy as np
 import numpy.typing as npt
 from scipy import optimize
 
+from heavytail._lib._doc import fill_doc
 from heavytail._lib._errors import EstimationError, InvalidArgumentError, NoStationaryLawError
 from heavytail._lib._validation import check_int, check_real
 
 from ._sgd_quadrature import Setting, log_h, log_h_one
 from ._sgd_quadrature import rho as rho_of
+
+_FRAGMENTS = {
+    "setting_parameters": """\
+eta : float
+    Step size, > 0, with c = eta sigma^2 / b >= 5.56e-309 (1/c finite).
+batch_size : int
+    Batch size b >= 1, with b + d - 1 <= 2,000,000 (the range in which
+    the quadrature keeps its accuracy; see the module docstring).
+dim : int, optional
+    Dimension d >= 1.
+sigma : float, optional
+    Standard deviation of each data coordinate, > 0.
+""",
+}
 
 __all__ = [
     "S_MAX",
@@ -217,6 +232,7 @@ def sgd_h(
     return logh
 
 
+@fill_doc(_FRAGMENTS)
 def sgd_lyapunov_exponent(eta: Any, batch_size: Any, *, dim: Any = 1, sigma: Any = 1.0) -> float:
     r"""Top Lyapunov exponent rho of online SGD on least squares with Gaussian data.
 
@@ -230,15 +246,7 @@ def sgd_lyapunov_exponent(eta: Any, batch_size: Any, *, dim: Any = 1, sigma: Any
 
     Parameters
     ----------
-    eta : float
-        Step size, > 0, with c = eta sigma^2 / b >= 5.56e-309 (1/c finite).
-    batch_size : int
-        Batch size b >= 1, with b + d - 1 <= 2,000,000 (the range in which
-        the quadrature keeps its accuracy; see the module docstring).
-    dim : int, optional
-        Dimension d >= 1.
-    sigma : float, optional
-        Standard deviation of each data coordinate, > 0.
+    %(setting_parameters)s
 
     Returns
     -------
@@ -282,6 +290,7 @@ def sgd_variance_threshold(batch_size: Any, *, dim: Any = 1) -> float:
     return 2.0 * b / (b + d + 1)
 
 
+@fill_doc(_FRAGMENTS)
 def sgd_tail_index(eta: Any, batch_size: Any, *, dim: Any = 1, sigma: Any = 1.0) -> float:
     r"""Tail index alpha of the stationary law of online SGD on least squares.
 
@@ -292,15 +301,7 @@ def sgd_tail_index(eta: Any, batch_size: Any, *, dim: Any = 1, sigma: Any = 1.0)
 
     Parameters
     ----------
-    eta : float
-        Step size, > 0, with c = eta sigma^2 / b >= 5.56e-309 (1/c finite).
-    batch_size : int
-        Batch size b >= 1, with b + d - 1 <= 2,000,000 (the range in which
-        the quadrature keeps its accuracy; see the module docstring).
-    dim : int, optional
-        Dimension d >= 1.
-    sigma : float, optional
-        Standard deviation of each data coordinate, > 0.
+    %(setting_parameters)s
 
     Returns
     -------

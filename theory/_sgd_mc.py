@@ -35,9 +35,30 @@ import numpy as np
 import numpy.typing as npt
 from scipy import optimize, stats
 
+from heavytail._lib._doc import fill_doc
 from heavytail._lib._errors import EstimationError, InvalidArgumentError, NoStationaryLawError
 from heavytail._lib._rng import RngLike, spawn_generators
 from heavytail._lib._validation import check_int, check_real
+
+_FRAGMENTS = {
+    "mc_parameters": """\
+cov : array_like
+    The data covariance Sigma: a symmetric positive definite d x d matrix, or a 1-D
+    array of d positive variances (a diagonal covariance). Only its eigenvalues matter.
+    The isotropic case of :func:`sgd_h` is ``cov = sigma**2 * np.ones(d)``.
+n_particles : int, optional
+    Particles N per replicate, >= 2. The bias is O(1/N^2).
+n_steps : int, optional
+    Steps averaged after the burn-in, >= 1.
+burn_in : int, optional
+    Steps discarded first, >= 0, while the particles' directions reach their law.
+n_replicates : int, optional
+    Independent replicates R >= 2; the standard error comes from their spread.
+rng : int, Generator, SeedSequence or None, optional
+    Randomness (keyword-only). Replicates use independent child streams spawned from
+    it, so the same ``rng`` gives the same numbers.
+""",
+}
 
 __all__ = [
     "S_MAX_MONTE_CARLO",
@@ -301,6 +322,7 @@ def _summarise(
 # Public functions
 
 
+@fill_doc(_FRAGMENTS)
 def sgd_log_h_monte_carlo(
     s: Any,
     eta: Any,
@@ -330,21 +352,7 @@ def sgd_log_h_monte_carlo(
         Step size, > 0.
     batch_size : int
         Batch size b >= 1.
-    cov : array_like
-        The data covariance Sigma: a symmetric positive definite d x d matrix, or a 1-D
-        array of d positive variances (a diagonal covariance). Only its eigenvalues matter.
-        The isotropic case of :func:`sgd_h` is ``cov = sigma**2 * np.ones(d)``.
-    n_particles : int, optional
-        Particles N per replicate, >= 2. The bias is O(1/N^2).
-    n_steps : int, optional
-        Steps averaged after the burn-in, >= 1.
-    burn_in : int, optional
-        Steps discarded first, >= 0, while the particles' directions reach their law.
-    n_replicates : int, optional
-        Independent replicates R >= 2; the standard error comes from their spread.
-    rng : int, Generator, SeedSequence or None, optional
-        Randomness (keyword-only). Replicates use independent child streams spawned from
-        it, so the same ``rng`` gives the same numbers.
+    %(mc_parameters)s
 
     Returns
     -------
@@ -378,6 +386,7 @@ def sgd_log_h_monte_carlo(
     )
 
 
+@fill_doc(_FRAGMENTS)
 def sgd_lyapunov_exponent_monte_carlo(
     eta: Any,
     batch_size: Any,
@@ -403,21 +412,7 @@ def sgd_lyapunov_exponent_monte_carlo(
         Step size, > 0.
     batch_size : int
         Batch size b >= 1.
-    cov : array_like
-        The data covariance Sigma: a symmetric positive definite d x d matrix, or a 1-D
-        array of d positive variances (a diagonal covariance). Only its eigenvalues matter.
-        The isotropic case of :func:`sgd_h` is ``cov = sigma**2 * np.ones(d)``.
-    n_particles : int, optional
-        Particles N per replicate, >= 2. The bias is O(1/N^2).
-    n_steps : int, optional
-        Steps averaged after the burn-in, >= 1.
-    burn_in : int, optional
-        Steps discarded first, >= 0, while the particles' directions reach their law.
-    n_replicates : int, optional
-        Independent replicates R >= 2; the standard error comes from their spread.
-    rng : int, Generator, SeedSequence or None, optional
-        Randomness (keyword-only). Replicates use independent child streams spawned from
-        it, so the same ``rng`` gives the same numbers.
+    %(mc_parameters)s
 
     Returns
     -------
@@ -429,6 +424,7 @@ def sgd_lyapunov_exponent_monte_carlo(
     return _summarise("rho", [run.rho for run in runs], 1.0, setup.settings())
 
 
+@fill_doc(_FRAGMENTS)
 def sgd_tail_index_monte_carlo(
     eta: Any,
     batch_size: Any,
@@ -456,21 +452,7 @@ def sgd_tail_index_monte_carlo(
         Step size, > 0.
     batch_size : int
         Batch size b >= 1.
-    cov : array_like
-        The data covariance Sigma: a symmetric positive definite d x d matrix, or a 1-D
-        array of d positive variances (a diagonal covariance). Only its eigenvalues matter.
-        The isotropic case of :func:`sgd_h` is ``cov = sigma**2 * np.ones(d)``.
-    n_particles : int, optional
-        Particles N per replicate, >= 2. The bias is O(1/N^2).
-    n_steps : int, optional
-        Steps averaged after the burn-in, >= 1.
-    burn_in : int, optional
-        Steps discarded first, >= 0, while the particles' directions reach their law.
-    n_replicates : int, optional
-        Independent replicates R >= 2; the standard error comes from their spread.
-    rng : int, Generator, SeedSequence or None, optional
-        Randomness (keyword-only). Replicates use independent child streams spawned from
-        it, so the same ``rng`` gives the same numbers.
+    %(mc_parameters)s
 
     Returns
     -------

@@ -12,8 +12,7 @@ from scipy.special import gammaincinv
 
 from heavytail._lib._errors import EstimationError, InvalidArgumentError
 
-from ._center import apply_center, check_center
-from ._kselect import KGrid, TailFit, resolve_k, stability_warnings
+from ._kselect import KGrid, TailFit, stability_warnings, tail_sample
 from ._order_stats import (
     TopOrderStatistics,
     log_spacings,
@@ -155,10 +154,7 @@ def hill_estimator(
     >>> bool(est.ci[0] < 2.0 < est.ci[1])
     True
     """
-    data, centring = apply_center(x, check_center(center))
-    mags = sample_magnitudes(data, min_size=2)
-    k_val, top, settings = resolve_k(mags, k, k_grid, HILL_FIT)
-    settings.update(centring)
+    mags, k_val, top, settings = tail_sample(x, center, k, k_grid, HILL_FIT, min_size=2)
     xi = float(np.mean(log_spacings(top, k_val)))
     alpha = 1.0 / xi
     low, high = _hill_interval(alpha, k_val)

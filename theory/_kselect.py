@@ -34,6 +34,7 @@ import numpy.typing as npt
 from heavytail._lib._errors import EstimationError, InvalidArgumentError
 from heavytail._lib._validation import check_choice, check_int, check_real
 
+from ._center import apply_center, check_center
 from ._order_stats import TopOrderStatistics, check_k, sample_magnitudes, top_order_statistics
 
 __all__ = [
@@ -332,6 +333,22 @@ def resolve_k(
     if top is None or top.values.size < need:
         top = top_order_statistics(mags, need)
     return k_val, top, settings
+
+
+def tail_sample(
+    x: Any, center: Any, k: Any, k_grid: Any, fit: TailFit, *, min_size: int
+) -> tuple[FloatArray, int, TopOrderStatistics, dict[str, Any]]:
+    """The common start of an order-statistics estimator.
+
+    Centre ``x`` as ``center`` asks, take the magnitudes (at least ``min_size``), then
+    validate or choose k (:func:`resolve_k`). Returns the magnitudes, k, enough top order
+    statistics and the settings (the centring's included).
+    """
+    data, centring = apply_center(x, check_center(center))
+    mags = sample_magnitudes(data, min_size=min_size)
+    k_val, top, settings = resolve_k(mags, k, k_grid, fit)
+    settings.update(centring)
+    return mags, k_val, top, settings
 
 
 def stability_warnings(

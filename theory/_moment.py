@@ -11,9 +11,8 @@ from scipy.special import ndtri
 
 from heavytail._lib._errors import EstimationError
 
-from ._center import apply_center, check_center
-from ._kselect import KGrid, TailFit, resolve_k, stability_warnings
-from ._order_stats import TopOrderStatistics, log_spacings, sample_magnitudes
+from ._kselect import KGrid, TailFit, stability_warnings, tail_sample
+from ._order_stats import TopOrderStatistics, log_spacings
 from ._result import TailEstimate
 
 __all__ = ["MOMENT_FIT", "moment_estimator"]
@@ -133,10 +132,7 @@ def moment_estimator(
     >>> bool(est.ci[0] < 2.0 < est.ci[1])
     True
     """
-    data, centring = apply_center(x, check_center(center))
-    mags = sample_magnitudes(data, min_size=3)
-    k_val, top, settings = resolve_k(mags, k, k_grid, MOMENT_FIT)
-    settings.update(centring)
+    mags, k_val, top, settings = tail_sample(x, center, k, k_grid, MOMENT_FIT, min_size=3)
     d = log_spacings(top, k_val)
     if np.all(d == d[0]):
         raise EstimationError(

@@ -11,9 +11,8 @@ from scipy.special import ndtri
 
 from heavytail._lib._errors import EstimationError
 
-from ._center import apply_center, check_center
-from ._kselect import KGrid, TailFit, resolve_k, stability_warnings
-from ._order_stats import TopOrderStatistics, sample_magnitudes
+from ._kselect import KGrid, TailFit, stability_warnings, tail_sample
+from ._order_stats import TopOrderStatistics
 from ._result import TailEstimate
 
 __all__ = ["PICKANDS_FIT", "pickands_estimator", "pickands_se_xi"]
@@ -124,10 +123,7 @@ def pickands_estimator(
     >>> bool(est.ci[0] < 1.0 < est.ci[1])
     True
     """
-    data, centring = apply_center(x, check_center(center))
-    mags = sample_magnitudes(data, min_size=4)
-    k_val, top, settings = resolve_k(mags, k, k_grid, PICKANDS_FIT)
-    settings.update(centring)
+    mags, k_val, top, settings = tail_sample(x, center, k, k_grid, PICKANDS_FIT, min_size=4)
     v = top.values
     a, b, c = float(v[k_val - 1]), float(v[2 * k_val - 1]), float(v[4 * k_val - 1])
     if a == b or b == c:

@@ -325,7 +325,7 @@ def draw(evidence: Evidence[ChaosHeavyData], axes: Sequence[Axes]) -> Caption:
         yscale="log",
         xlabel="width n",
         ylabel="n · Var of the outputs across replicates",
-        title="Outputs under stable noise: n Var flat in n",
+        title="Outputs under stable noise: n Var against n (chaos: flat)",
     )
     width_ticks(var_ax, d.widths)
     var_ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=6.5)

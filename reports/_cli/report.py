@@ -3,39 +3,26 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any, TextIO
+from typing import TextIO
 
-__all__ = ["COMMAND", "register", "run"]
+from .command import Command
+from .common import EXIT_OK, UsageError, add_out, check_out
 
-COMMAND = "report"
+__all__ = ["COMMAND"]
 
 
-def register(sub: Any) -> None:
-    """Add the ``report`` subcommand to ``sub`` (argparse subparsers)."""
-    parser = sub.add_parser(
-        COMMAND,
-        help="tables and figures from a sweep's results store",
-        description=(
-            "Write tidy CSV tables (runs, summary over seeds, failed runs) and the standard "
-            "figures (tail index vs eta/b, prunable fraction and gap vs tail index, error vs "
-            "width) of whatever STORE holds; figures whose columns are missing are listed as "
-            "skipped. The store is only read."
-        ),
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``report``."""
     parser.add_argument("store", metavar="STORE", help="a results store written by `sweep`")
-    parser.add_argument(
-        "--out", default="sweep-report", metavar="DIR", help="output folder (default sweep-report)"
-    )
+    add_out(parser, "sweep-report", say_default=True)
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Run the ``report`` command; return the exit status."""
     from .._sweeps.report import write_sweep_report
     from .._sweeps.store import StoreError
-    from .main import UsageError
 
-    if not args.out.strip():
-        raise UsageError(f"--out must name a folder, got {args.out!r}")
+    check_out(args.out)  # write_sweep_report makes the folder once the store is read
     try:
         files = write_sweep_report(args.store, args.out)
     except StoreError as exc:
@@ -57,4 +44,18 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             "sweep killed while writing (or being written by one running now); they were "
             "not read, and can be deleted when no sweep is running on this store.\n"
         )
-    return 0
+    return EXIT_OK
+
+
+COMMAND = Command(
+    name="report",
+    help="tables and figures from a sweep's results store",
+    description=(
+        "Write tidy CSV tables (runs, summary over seeds, failed runs) and the standard "
+        "figures (tail index vs eta/b, prunable fraction and gap vs tail index, error vs "
+        "width) of whatever STORE holds; figures whose columns are missing are listed as "
+        "skipped. The store is only read."
+    ),
+    add_arguments=add_arguments,
+    run=run,
+)

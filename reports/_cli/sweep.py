@@ -10,49 +10,21 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
-from .main import _positive_int
+from .command import Command
+from .common import EXIT_DISAGREE, EXIT_OK, UsageError, add_executor_arguments, checked_address
 
-__all__ = ["COMMAND", "register", "run"]
-
-COMMAND = "sweep"
+__all__ = ["COMMAND"]
 
 
-def register(sub: Any) -> None:
-    """Add the ``sweep`` subcommand to ``sub`` (argparse subparsers)."""
-    parser = sub.add_parser(
-        COMMAND,
-        help="run a grid of experiments into a SQLite store (resumable)",
-        description=(
-            "Run every grid point of CONFIG.toml (see docs/sweeps.md) that the store does not "
-            "hold yet, and record each run as it finishes. Run it again after an interruption: "
-            "finished runs are skipped. Exit status 1 if some runs failed (the others ran)."
-        ),
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``sweep``."""
     parser.add_argument("config", metavar="CONFIG.toml", help="the sweep's configuration")
     parser.add_argument(
         "--store",
         metavar="FILE.sqlite",
         help="results store (default: CONFIG's name with .sqlite, in the current folder)",
     )
-    parser.add_argument(
-        "--executor",
-        choices=("local", "dask"),
-        default="local",
-        help="local process pool (default) or Dask distributed",
-    )
-    parser.add_argument(
-        "--address",
-        metavar="ADDR",
-        help="Dask scheduler, e.g. tcp://host:8786 (default: a local Dask cluster); it must "
-        "accept a connection and answer within 5 s each, or the sweep stops with exit 2",
-    )
-    parser.add_argument(
-        "--jobs",
-        type=_positive_int,
-        default=None,
-        help="worker processes (default: the CPUs; 1 runs in this process); "
-        "the numbers do not depend on it",
-    )
+    add_executor_arguments(parser, jobs_default="the CPUs; 1 runs in this process")
     parser.add_argument(
         "--retry-failed", action="store_true", help="run again the runs recorded as failed"
     )
@@ -61,18 +33,12 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Run the ``sweep`` command; return the exit status."""
-    from .._parallel.executors import ExecutorError, check_dask_address
+    from .._parallel.executors import ExecutorError
     from .._sweeps.config import SweepConfigError, load_sweep_config
     from .._sweeps.store import StoreError
-    from .main import UsageError
 
-    if args.address is not None and args.executor != "dask":
-        raise UsageError("--address needs --executor dask")
-    if args.address is not None:
-        try:
-            check_dask_address(args.address, "--address")
-        except ExecutorError as exc:
-            raise UsageError(str(exc)) from None
+    # The form only: run_sweep asks the scheduler, before it makes the store.
+    address = checked_address(args.executor, args.address, reach=False)
     try:
         config = load_sweep_config(args.config)
     except SweepConfigError as exc:
@@ -110,7 +76,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             store,
             executor=args.executor,
             jobs=args.jobs,
-            address=args.address,
+            address=address,
             retry_failed=args.retry_failed,
             on_plan=on_plan,
             on_record=on_record,
@@ -133,4 +99,17 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             "(--retry-failed runs them again)\n"
         )
     out.write(f"Store: {summary.store}\n")
-    return int(summary.failed + summary.failed_skipped > 0)
+    return EXIT_DISAGREE if summary.failed + summary.failed_skipped > 0 else EXIT_OK
+
+
+COMMAND = Command(
+    name="sweep",
+    help="run a grid of experiments into a SQLite store (resumable)",
+    description=(
+        "Run every grid point of CONFIG.toml (see docs/sweeps.md) that the store does not "
+        "hold yet, and record each run as it finishes. Run it again after an interruption: "
+        "finished runs are skipped. Exit status 1 if some runs failed (the others ran)."
+    ),
+    add_arguments=add_arguments,
+    run=run,
+)

@@ -15,6 +15,7 @@ column or row (shape (n, 1) or (1, n)) is one sample and needs neither.
 
 from __future__ import annotations
 
+import argparse
 import io
 import math
 import os
@@ -28,14 +29,22 @@ from typing import TYPE_CHECKING, Any, TextIO
 import numpy as np
 import numpy.typing as npt
 
-from .main import EXIT_OK, UsageError
+from .command import Command
+from .common import EXIT_OK, UsageError, add_seed, non_negative_int
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from heavytail.theory import TailEstimate
 
-__all__ = ["SUFFIXES", "load_sample", "select_sample", "tail_index", "tail_index_figure"]
+__all__ = [
+    "COMMAND",
+    "SUFFIXES",
+    "load_sample",
+    "select_sample",
+    "tail_index",
+    "tail_index_figure",
+]
 
 SUFFIXES = (".npy", ".npz", ".csv", ".txt")
 
@@ -342,3 +351,59 @@ def tail_index(
             raise UsageError(f"cannot write --plot {plot!r}: {exc.strerror}") from None
         out.write(f"plot: {plot}\n")
     return EXIT_OK
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``tail-index``."""
+    parser.add_argument("file", metavar="FILE", help="a .npy, .npz, .csv or .txt file")
+    parser.add_argument(
+        "--method",
+        default="auto",
+        metavar="M",
+        help="auto (default), hill, pickands, moment, block_sum or quantile",
+    )
+    parser.add_argument("--key", metavar="NAME", help="the array to use in a .npz with several")
+    parser.add_argument(
+        "--plot", metavar="OUT.png", help="write a Hill plot and a survival-function plot"
+    )
+    add_seed(parser, "seed of the bootstrap")
+    parser.add_argument(
+        "--column",
+        type=non_negative_int,
+        default=None,
+        metavar="J",
+        help="use column J (from 0) of a 2-D array, e.g. one column of a table",
+    )
+    parser.add_argument(
+        "--pool",
+        action="store_true",
+        help="use every entry of an array of several columns as one sample (e.g. a weight "
+        "matrix); the output says so",
+    )
+
+
+def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Run ``heavytail tail-index`` with parsed ``args``; return the exit status."""
+    return tail_index(
+        args.file,
+        method=args.method,
+        key=args.key,
+        plot=args.plot,
+        seed=args.seed,
+        column=args.column,
+        pool=args.pool,
+        out=out,
+    )
+
+
+COMMAND = Command(
+    name="tail-index",
+    help="estimate the tail index of the numbers in a file",
+    description=(
+        "Estimate the tail index alpha of |X| from a .npy, .npz, .csv or .txt file "
+        "(the file is only read). An array of several columns is refused unless "
+        "--column or --pool says which numbers are the sample."
+    ),
+    add_arguments=add_arguments,
+    run=run,
+)

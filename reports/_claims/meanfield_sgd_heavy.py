@@ -121,7 +121,7 @@ class SgdHeavySize:
 
 
 SIZES = {
-    "smoke": SgdHeavySize((128, 256), ETAS, 8, 100, 200),
+    "smoke": SgdHeavySize((100, 128), ETAS, 8, 50, 100),
     "quick": SgdHeavySize((128, 256, 1024), ETAS, 16, 500, 200),
     "full": SgdHeavySize((128, 256, 1024, 4096), ETAS, 32, 2_000, 1_000),
 }

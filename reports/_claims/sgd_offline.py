@@ -95,7 +95,7 @@ class OfflineSize:
 
 
 SIZES = {
-    "smoke": OfflineSize((10, 100), 4, 400, 2, 100),
+    "smoke": OfflineSize((10, 100), 4, 300, 2, 100),
     "quick": OfflineSize((10, 50, 250), 8, 2_000, 4, 300),
     "full": OfflineSize((10, 30, 100, 300, 1_000), 20, 10_000, 10, 1_000),
 }

@@ -19,6 +19,7 @@ from .nn_trend_measure import (
     CALIBRATED_EST,
     EPS,
     ESTIMATORS,
+    GPU_ARCH,
     HEAVY,
     MIN_CONVERGED,
     MIN_DISTANCE,
@@ -261,7 +262,8 @@ CLAIM = Claim(
         f"Quick: {_Q.arch} on scikit-learn's digits, b in {number_set(_Q.batch_sizes)}, "
         f"{_Q.n_eta} step sizes per b, {_Q.seeds} seeds, target loss {_Q.target_loss:g}; full: "
         f"{_F.arch} on mnist5k (real MNIST), b in {number_set(_F.batch_sizes)}, {_F.n_eta} "
-        f"step sizes per b, {_F.seeds} seeds. Per layer, never averaged over layers, side "
+        f"step sizes per b, {_F.seeds} seeds ({GPU_ARCH} on a GPU, on full MNIST where "
+        f"${MNIST_ENV} names it). Per layer, never averaged over layers, side "
         "by side: the paper's block-sum estimator on rows (capped at 2 and uncapped), "
         "'auto' on the entries with its interval, and the row-norm index, each with its "
         "sample size and a mark below its calibrated range. Checks, within each b and "

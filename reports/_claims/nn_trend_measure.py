@@ -334,6 +334,23 @@ def _device(params: TrendSize) -> str:
     return "cuda" if params.device == "auto" and torch.cuda.is_available() else "cpu"
 
 
+#: On a GPU, the full size runs the paper's width (fcn4-2048), on the user's full MNIST
+#: when ``$HEAVYTAIL_MNIST_DIR`` names it (else on mnist5k).
+GPU_ARCH = "fcn4-2048-nobias"
+
+
+def resolve(params: TrendSize) -> TrendSize:
+    """``params`` as run here: with ``device="auto"`` and a GPU, the paper's width and,
+    where the user has it, full MNIST."""
+    import dataclasses
+    import os
+
+    if _device(params) != "cuda":
+        return params
+    data = "mnist" if os.environ.get(MNIST_ENV) else params.data
+    return dataclasses.replace(params, arch=GPU_ARCH, data=data)
+
+
 @dataclass(frozen=True)
 class _Trained:
     run: Any
@@ -431,6 +448,7 @@ def _synthetic_alpha(
 
 def measure(params: TrendSize, rng: np.random.Generator) -> Evidence[TrendData]:
     """Train the grid by the paper's protocol; estimate each layer's tails; correlate."""
+    params = resolve(params)
     seed0 = int(rng.integers(2**20))
     tails_rng, null_rng, pos_rng, gauss_rng = rng.spawn(4)
     with _torch_threads(1):

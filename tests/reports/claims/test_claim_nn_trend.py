@@ -133,6 +133,7 @@ def test_statement_quotes_no_measured_number() -> None:
                 if isinstance(w, int | float) and not isinstance(w, bool):
                     allowed |= {f"{w:g}", f"{w}", f"{1 - w:g}", f"{w:.0%}".rstrip("%")}
     allowed |= {f"{a:g}" for a in (*M.POS_ALPHA, M.HEAVY, M.MIN_DISTANCE)}
+    allowed |= set(re.findall(r"\d+", M.GPU_ARCH))
     allowed |= {"80", "10", "000", "2021", "2023", "5", "1", "4", "0", "2", "3"}
     numbers = set(re.findall(r"\d+(?:\.\d+)?(?:e-?\d+)?", CLAIM.statement))
     assert numbers <= allowed, numbers - allowed
@@ -148,3 +149,20 @@ def test_sizes_meet_the_replication_regime() -> None:
     assert span >= 1.5
     with pytest.raises(Exception, match="data"):
         TrendSize("fcn3-8-nobias", "synthetic", (8,), 4, 1.0, 0.5, 2, 10, 0.1, 1, 1, 1, 10)
+
+
+def test_on_a_gpu_full_runs_the_papers_width_on_full_mnist_where_the_user_has_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import torch
+
+    full = SIZES["full"]
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert M.resolve(full) is full
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.delenv(M.MNIST_ENV, raising=False)
+    assert (M.resolve(full).arch, M.resolve(full).data) == (M.GPU_ARCH, "mnist5k")
+    monkeypatch.setenv(M.MNIST_ENV, "/some/folder")
+    assert M.resolve(full).data == "mnist"
+    # Quick and smoke stay on the CPU whatever the machine.
+    assert M.resolve(SIZES["quick"]) is SIZES["quick"]

@@ -496,7 +496,7 @@ def measure(params: TrendSize, rng: np.random.Generator) -> Evidence[TrendData]:
         failed.append(
             f"{int(conv.sum())} of {n_net} networks converged, fewer than {MIN_CONVERGED:.0%}"
         )
-    if moved is None or np.any(~(moved >= MIN_DISTANCE)):
+    if moved is not None and np.any(~(moved >= MIN_DISTANCE)):
         failed.append(
             "a layer's median ||W - W0|| / ||W0|| is below "
             f"{MIN_DISTANCE:g}: the weights did not move from their initialisation"

@@ -112,7 +112,7 @@ def test_trend_checks_are_marked_and_each_is_within_b_and_layer(smoke: Evidence)
 
 
 def test_failed_precondition_makes_the_verdict_inconclusive(smoke: Evidence) -> None:
-    """Smoke's networks cannot meet its stop rule in 300 steps at every eta: the
+    """Smoke's networks cannot meet its stop rule (100% training accuracy) in 150 steps: the
     precondition fails, and every trend check is inconclusive with [-1, 1]."""
     if not smoke.data.preconditions:
         pytest.skip("smoke met its preconditions at this seed")

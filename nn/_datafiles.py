@@ -469,8 +469,8 @@ def mnist5k(
 
     Examples
     --------
-    >>> data = mnist5k()  # doctest: +SKIP
-    >>> data.name, data.n_train, data.n_test, data.in_shape  # doctest: +SKIP
+    >>> data = mnist5k()
+    >>> data.name, data.n_train, data.n_test, data.in_shape
     ('mnist5k', 4000, 1000, (784,))
     """
     frac = check_real(

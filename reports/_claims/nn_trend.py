@@ -113,6 +113,8 @@ def findings(evidence: Evidence[TrendData]) -> str:
                 continue
             mark = ", below its calibrated range" if row[f"{est}_below"] else ""
             parts.append(f"{est} {v[0]:.2f} ({v[1]:.2f}-{v[2]:.2f}; n = {row[f'{est}_n']:,}{mark})")
+        if not parts:
+            continue
         out.append(
             f"b = {row['b']}, {row['layer']}: median α by "
             + ", ".join(parts)
@@ -232,6 +234,10 @@ def draw(evidence: Evidence[TrendData], axes: Sequence[Axes]) -> Caption:
         ylabel="train − test accuracy",
         title="Generalization gap against the tail index",
     )
+    from matplotlib.ticker import NullFormatter
+
+    for ax in (tail_ax, auto_ax):
+        ax.xaxis.set_minor_formatter(NullFormatter())
     for ax in axes:
         ax.legend(loc="best", fontsize=5)
     used, total = network_count(d)

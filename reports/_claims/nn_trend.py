@@ -68,7 +68,9 @@ SIZES = {
         "fcn3-64-nobias", "digits", (16, 64), 6, 0.8, 0.7, 3, 300, 1e-2, 200, 1, 100, 4_000
     ),
     # Full: the paper's regime at CPU scale: real MNIST (mnist5k), a 4-layer bias-free FCN
-    # of width 256, b in {50, 100} as the paper, 6 step sizes per b.
+    # of width 256, b in {50, 100} as the paper, 6 step sizes per b, 3 seeds (with 2 seeds
+    # even a perfect correlation in every seed stays inside the interval at the level of
+    # 32 checks: the positive control was not detected).
     "full": TrendSize(
         "fcn4-256-nobias",
         "mnist5k",
@@ -76,7 +78,7 @@ SIZES = {
         6,
         1.3,
         0.5,
-        2,
+        3,
         300,
         1e-3,
         500,

@@ -166,3 +166,28 @@ def test_on_a_gpu_full_runs_the_papers_width_on_full_mnist_where_the_user_has_it
     assert M.resolve(full).data == "mnist"
     # Quick and smoke stay on the CPU whatever the machine.
     assert M.resolve(SIZES["quick"]) is SIZES["quick"]
+
+
+@pytest.mark.parametrize("size", ["quick", "full"])
+def test_a_perfect_fall_in_every_seed_is_detectable_at_the_sizes_level(size: str) -> None:
+    """Power by design: with every network of the grid converged and the ranks agreeing
+    perfectly in every seed, the FALL rule agrees at the Bonferroni level of the size's
+    checks (4 per layer and batch size). With 2 seeds x 6 step sizes it did not (the
+    interval's top was 0.0002): the full size then had no power at all."""
+    from heavytail.nn import build_model
+    from heavytail.reports._kit.stats import family_level
+
+    p = SIZES[size]
+    in_shape = (64,) if p.data == "digits" else (784,)
+    n_layers = sum(
+        1
+        for v in build_model(p.arch, in_shape=in_shape, n_classes=10, rng=0).state_dict().values()
+        if v.ndim >= 2
+    )
+    level = family_level(4 * n_layers * len(p.batch_sizes))
+    x, g = _grid(p.n_eta, p.seeds)
+    assert M.FALL.judge(0.0, M.combined_spearman(x, -x, g, level=level)) is Verdict.AGREE
+    # Control: the same perfect data over 2 seeds (the earlier full size) is not detected.
+    x2, g2 = _grid(p.n_eta, 2)
+    m2 = M.combined_spearman(x2, -x2, g2, level=family_level(32))
+    assert M.FALL.judge(0.0, m2) is not Verdict.AGREE

@@ -7,11 +7,12 @@ interval is normal, mean +- z * se, with se^2 = sum n_s^2 / (n_s - 1 - k) / (sum
 the exact variance of Spearman's rho under no association, 1 / (n_s - 1) (1 / (n_s - 2)
 for a partial correlation, k = 1); under association the variance is usually smaller (it
 shrinks roughly like (1 - rho^2)^2 as |rho| grows), so the interval is approximate and
-errs wide. At the claim's Bonferroni level, cut to [-1, 1]. A Fisher-z average was tried first and rejected: with 4-6 networks per seed a
-seed whose ranks agree perfectly has an infinite z, and a null control (eta/b permuted)
-then came out as a detection. The interval is deterministic, so that the verdict has no
-resampling noise. A partial Spearman correlation is the Pearson correlation of the ranks'
-residuals after a linear fit on the ranks of the variable held fixed.
+errs wide. At the claim's Bonferroni level, cut to [-1, 1]. A Fisher-z average was tried
+first and rejected: with 4-6 networks per seed a seed whose ranks agree perfectly has an
+infinite z, and a null control (eta/b permuted) then came out as a detection. The
+interval is deterministic, so that the verdict has no resampling noise. A partial
+Spearman correlation is the Pearson correlation of the ranks' residuals after a linear
+fit on the ranks of the variable held fixed.
 """
 
 from __future__ import annotations

@@ -28,10 +28,8 @@ A whole claim: the mean of N(0, 1) draws is 0, with the control "the mean is 1".
 >>> from collections.abc import Sequence
 >>> from dataclasses import dataclass
 >>> import numpy as np
->>> from heavytail.reports._kit.claim import Caption, Claim, Evidence
->>> from heavytail.reports._kit.book import CheckBook, Control, FigureData
->>> from heavytail.reports._kit.stats import mean_interval
->>> from heavytail.reports._kit.verdict import Relation, Rule
+>>> from heavytail.reports import Caption, CheckBook, Claim, Control, Evidence, FigureData
+>>> from heavytail.reports import Relation, Rule, mean_interval
 >>> @dataclass(frozen=True)
 ... class MeanSize:
 ...     n: int

@@ -15,10 +15,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from heavytail.reports._kit.book import CheckBook, Control, FigureData
-from heavytail.reports._kit.claim import Caption, Claim, Evidence
-from heavytail.reports._kit.stats import mean_interval
-from heavytail.reports._kit.verdict import Relation, Rule
+from heavytail.reports import (
+    Caption,
+    CheckBook,
+    Claim,
+    Control,
+    Evidence,
+    FigureData,
+    Relation,
+    Rule,
+    mean_interval,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from heavytail.reports import Evidence, Measurement, Verdict, mean_interval
 from heavytail.reports._claims.bound_compression import (
     BELOW_RULE,
     CLAIM,
@@ -30,9 +31,7 @@ from heavytail.reports._claims.bound_compression import (
     noise_scale,
     planted,
 )
-from heavytail.reports._kit.claim import Evidence
-from heavytail.reports._kit.stats import mean_interval
-from heavytail.reports._kit.verdict import ControlKind, Measurement, Verdict
+from heavytail.reports._kit.verdict import ControlKind
 from heavytail.theory import InvalidArgumentError, compression_bound
 
 #: A tiny grid (seconds).

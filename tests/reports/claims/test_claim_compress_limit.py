@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
+from heavytail.reports import Evidence, Verdict
 from heavytail.reports._claims.compress_limit import CLAIM, KAPPAS, LAWS, LimitData, LimitSize
-from heavytail.reports._kit.claim import Evidence
-from heavytail.reports._kit.verdict import ControlKind, Verdict
+from heavytail.reports._kit.verdict import ControlKind
 
 # Large enough for the rules to have power (every control rejected), small enough for a
 # test: 12 replicates of 1e5 entries per law (smoke size is smaller: machinery only).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from heavytail.reports import Evidence, Verdict
 from heavytail.reports._claims.compress_rate import (
     ALPHAS,
     CLAIM,
@@ -12,8 +13,7 @@ from heavytail.reports._claims.compress_rate import (
     RateSize,
     slope_rule,
 )
-from heavytail.reports._kit.claim import Evidence
-from heavytail.reports._kit.verdict import ControlKind, Verdict
+from heavytail.reports._kit.verdict import ControlKind
 
 # Large enough for the rules to have power (every control rejected): 150 replicates per
 # alpha up to n = 1e4 (smoke size is smaller: machinery only).

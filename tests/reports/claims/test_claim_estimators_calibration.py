@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from heavytail.reports import Evidence, Measurement, Verdict, family_level
 from heavytail.reports._claims.calibration_cases import (
     ABS_TOL,
     CASES,
@@ -24,9 +25,7 @@ from heavytail.reports._claims.estimators_calibration import (
     clopper_pearson,
     rmse_interval,
 )
-from heavytail.reports._kit.claim import Evidence
-from heavytail.reports._kit.stats import family_level
-from heavytail.reports._kit.verdict import ControlKind, Measurement, Verdict
+from heavytail.reports._kit.verdict import ControlKind
 from heavytail.theory import InvalidArgumentError
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from heavytail.reports import Evidence, Verdict
 from heavytail.reports._claims.meanfield_chaos import (
     CLAIM,
     CONTROL_SLOPES,
@@ -12,8 +13,7 @@ from heavytail.reports._claims.meanfield_chaos import (
     ChaosSize,
     power_half_width,
 )
-from heavytail.reports._kit.claim import Evidence
-from heavytail.reports._kit.verdict import ControlKind, Verdict
+from heavytail.reports._kit.verdict import ControlKind
 from heavytail.theory import InvalidArgumentError
 
 # Small enough for seconds, large enough for the rule to have power (every control

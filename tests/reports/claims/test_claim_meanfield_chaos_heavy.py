@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from heavytail.reports import Evidence, Verdict, claim_ids, get_claim
 from heavytail.reports._claims.meanfield_chaos import CONTROL_SLOPES
 from heavytail.reports._claims.meanfield_chaos_heavy import (
     CELLS,
@@ -14,9 +15,7 @@ from heavytail.reports._claims.meanfield_chaos_heavy import (
     ChaosHeavySize,
     independent_units,
 )
-from heavytail.reports._claims.registry import claim_ids, get_claim
-from heavytail.reports._kit.claim import Evidence
-from heavytail.reports._kit.verdict import ControlKind, Verdict
+from heavytail.reports._kit.verdict import ControlKind
 from heavytail.theory import InvalidArgumentError
 
 # Small enough for seconds, large enough for the rule to have power at seed 0: six

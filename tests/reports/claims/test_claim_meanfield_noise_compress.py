@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from heavytail.reports import Evidence, Measurement, Verdict
 from heavytail.reports._claims.meanfield_noise_compress import (
     ALPHAS,
     CELLS,
@@ -20,8 +21,7 @@ from heavytail.reports._claims.meanfield_noise_compress import (
     iid_slope_table,
     predicted_slope,
 )
-from heavytail.reports._kit.claim import Evidence
-from heavytail.reports._kit.verdict import ControlKind, Measurement, Verdict
+from heavytail.reports._kit.verdict import ControlKind
 from heavytail.theory import InvalidArgumentError
 
 # A few seconds: widths 32..2048, 32 replicates. The alpha = 1.5 rates, the Gaussian

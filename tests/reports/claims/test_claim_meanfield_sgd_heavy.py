@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from heavytail.reports import Evidence, Measurement, Verdict
 from heavytail.reports._claims.meanfield_sgd_heavy import (
     BATCH,
     CLAIM,
@@ -20,8 +21,7 @@ from heavytail.reports._claims.meanfield_sgd_heavy import (
     ks_distance,
     tail_interval,
 )
-from heavytail.reports._kit.claim import Evidence
-from heavytail.reports._kit.verdict import ControlKind, Measurement, Verdict
+from heavytail.reports._kit.verdict import ControlKind
 from heavytail.theory import InvalidArgumentError, estimate_tail_index, sample_stable
 
 #: A small grid below the edge: the norms still grow between T and 2T. The widest width

@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from heavytail.reports import Evidence, Verdict
 from heavytail.reports._claims import nn_trend_measure as M
 from heavytail.reports._claims.nn_trend import CLAIM, SIZES, TrendSize
-from heavytail.reports._kit.claim import Evidence
-from heavytail.reports._kit.verdict import Verdict
 
 LEVEL = 0.998  # about the Bonferroni level of quick's 24 checks
 
@@ -175,7 +174,7 @@ def test_a_perfect_fall_in_every_seed_is_detectable_at_the_sizes_level(size: str
     checks (4 per layer and batch size). With 2 seeds x 6 step sizes it did not (the
     interval's top was 0.0002): the full size then had no power at all."""
     from heavytail.nn import build_model
-    from heavytail.reports._kit.stats import family_level
+    from heavytail.reports import family_level
 
     p = SIZES[size]
     in_shape = (64,) if p.data == "digits" else (784,)

@@ -5,15 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from heavytail.reports import Evidence, Measurement, Verdict, mean_interval
 from heavytail.reports._claims.prune_ensembles import (
     CLAIM,
     METHODS,
     PruneSize,
     quantile_columns_matrix,
 )
-from heavytail.reports._kit.claim import Evidence
-from heavytail.reports._kit.stats import mean_interval
-from heavytail.reports._kit.verdict import ControlKind, Measurement, Verdict
+from heavytail.reports._kit.verdict import ControlKind
 from heavytail.theory import InvalidArgumentError, elliptic_layer_matrix, prunable_fraction
 
 

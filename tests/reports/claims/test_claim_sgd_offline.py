@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from heavytail.reports._claims.registry import claim_ids, get_claim
+from heavytail.reports import Evidence, Measurement, Verdict, claim_ids, get_claim
 from heavytail.reports._claims.sgd_offline import (
     CLAIM,
     EQUAL_RULE,
@@ -12,8 +12,7 @@ from heavytail.reports._claims.sgd_offline import (
     OfflineData,
     OfflineSize,
 )
-from heavytail.reports._kit.claim import Evidence
-from heavytail.reports._kit.verdict import ControlKind, Measurement, Verdict
+from heavytail.reports._kit.verdict import ControlKind
 from heavytail.theory import InvalidArgumentError
 
 # A few seconds: m in {10, 250}, 6 datasets of 1,000 chains.

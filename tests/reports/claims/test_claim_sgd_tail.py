@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy.special import gammaincinv
 
+from heavytail.reports import Evidence, Verdict
 from heavytail.reports._claims.sgd_tail import (
     CLAIM,
     CONTROL_ETA_FACTOR,
@@ -14,8 +15,7 @@ from heavytail.reports._claims.sgd_tail import (
     SgdTailSize,
     hill_at_fraction,
 )
-from heavytail.reports._kit.claim import Evidence
-from heavytail.reports._kit.verdict import ControlKind, Verdict
+from heavytail.reports._kit.verdict import ControlKind
 from heavytail.theory import InvalidArgumentError, sgd_tail_index
 
 # Two settings with b = 2, so that both controls apply. 20,000 chains give k = 200

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from heavytail.reports import claims_table
-from heavytail.reports._claims.registry import claim_ids
+from heavytail.reports import claim_ids, claims_table
 
 README = Path(__file__).resolve().parents[3] / "README.md"
 

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
+from heavytail.reports import claim_ids, get_claim
 from heavytail.reports._claims.calibration_cases import TARGET_N
 from heavytail.reports._claims.compress_limit import LAWS, LimitSize
 from heavytail.reports._claims.compress_rate import ALPHAS, RateSize
 from heavytail.reports._claims.estimators_calibration import CalibrationSize, _cases
-from heavytail.reports._claims.registry import claim_ids, get_claim
 from heavytail.reports._claims.sgd_offline import CONTROL_ETAS
 
 

@@ -7,8 +7,7 @@ import re
 
 import pytest
 
-from heavytail.reports import get_claim
-from heavytail.reports._claims.registry import claim_ids
+from heavytail.reports import claim_ids, get_claim
 
 # Words that only a report of a run's outcome uses: a finding, a verdict, a seed, a count
 # of networks or runs that came out one way.

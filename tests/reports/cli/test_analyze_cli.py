@@ -12,12 +12,12 @@ import pytest
 import torch
 
 from heavytail.nn import analyze, build_model
+from heavytail.reports import main
 from heavytail.reports._cli.analyze_figures import (
     prunable_figure,
     survival_figure,
     tail_index_figure,
 )
-from heavytail.reports._cli.main import main
 
 
 def _checkpoint(tmp_path: Path, spec: str = "fcn2-16") -> Path:

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import torch
 
-from heavytail.reports._cli.main import main
+from heavytail.reports import main
 
 
 def _help(capsys: pytest.CaptureFixture[str]) -> str:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import heavytail.reports._verify.runner as runner
-from heavytail.reports._cli.main import main
+from heavytail.reports import main
 from heavytail.theory import sample_stable
 
 from .._toy import toy_claim
@@ -90,7 +90,7 @@ def test_verify_exit_status_and_outputs(
 
 
 def test_claims_lists_every_claim(capsys: pytest.CaptureFixture[str]) -> None:
-    from heavytail.reports._claims.registry import claim_ids
+    from heavytail.reports import claim_ids
 
     assert main(["claims"]) == 0
     out = capsys.readouterr().out

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from heavytail.reports import main
 from heavytail.reports._cli.command import Command
-from heavytail.reports._cli.main import COMMANDS, build_parser, main
+from heavytail.reports._cli.main import COMMANDS, build_parser
 
 CLI = Path(__file__).resolve().parents[3] / "reports" / "_cli"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from heavytail.reports._cli.main import main
+from heavytail.reports import main
 
 TOY = 'experiment = "toy"\n[grid]\nx = [0, 1, 2]\nfail = [false, true]\n'
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from heavytail.reports._cli.main import main
+from heavytail.reports import main
 from heavytail.theory import estimate_tail_index
 
 

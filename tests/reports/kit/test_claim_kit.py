@@ -10,18 +10,22 @@ import numpy as np
 import pytest
 
 import heavytail.reports._kit.book as kit
-from heavytail.reports._kit.book import (
+from heavytail.reports import (
+    Caption,
+    Check,
     CheckBook,
+    Claim,
     Control,
+    Evidence,
     FigureData,
     Intervals,
-    and_list,
-    number_set,
-    number_word,
-    power_of_ten,
+    Layout,
+    Measurement,
+    Relation,
+    Rule,
+    Verdict,
 )
-from heavytail.reports._kit.claim import Caption, Claim, Evidence, Layout
-from heavytail.reports._kit.verdict import Check, Measurement, Relation, Rule, Verdict
+from heavytail.reports._kit.book import and_list, number_set, number_word, power_of_ten
 from heavytail.theory import InvalidArgumentError
 
 from .._toy import CONTROL_SHIFT, RULE, SIZES, ToyData, ToySize, toy_claim

@@ -11,9 +11,18 @@ from dataclasses import dataclass
 
 import pytest
 
-from heavytail.reports import CheckBook, Control, Evidence, Measurement, Relation, Rule, Verdict
+from heavytail.reports import (
+    Check,
+    CheckBook,
+    Control,
+    Evidence,
+    Measurement,
+    Relation,
+    Rule,
+    Verdict,
+)
 from heavytail.reports._kit.claim import default_findings
-from heavytail.reports._kit.verdict import Check, ControlCheck, ControlKind
+from heavytail.reports._kit.verdict import ControlCheck, ControlKind
 from heavytail.theory import InvalidArgumentError
 
 # A trend check: the correlation is negative (the whole interval below 0).

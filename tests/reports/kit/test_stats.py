@@ -7,13 +7,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from heavytail.reports._kit.stats import (
-    family_level,
-    fit_rate,
-    kendall_trend,
-    mean_interval,
-    spearman_by_group,
-)
+from heavytail.reports import family_level, fit_rate, kendall_trend, mean_interval
+from heavytail.reports._kit.stats import spearman_by_group
 from heavytail.theory import InvalidArgumentError
 
 X = np.geomspace(100, 1e5, 8)

@@ -8,9 +8,9 @@ import pickle
 import numpy as np
 import pytest
 
-from heavytail.reports._kit.claim import Evidence
-from heavytail.reports._kit.verdict import (
+from heavytail.reports import (
     Check,
+    Evidence,
     Measurement,
     Relation,
     Rule,

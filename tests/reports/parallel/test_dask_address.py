@@ -20,11 +20,8 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from heavytail.reports._parallel.executors import (
-    DASK_CONNECT_TIMEOUT,
-    ExecutorError,
-    open_executor,
-)
+from heavytail.reports import open_executor
+from heavytail.reports._parallel.executors import DASK_CONNECT_TIMEOUT, ExecutorError
 
 HEAVYTAIL = Path(sys.executable).parent / "heavytail"
 #: The guard on a whole command: the connect and handshake bound plus the interpreter's

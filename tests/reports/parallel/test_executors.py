@@ -15,9 +15,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from heavytail.reports import ResultStore, SweepSummary, open_executor, run_sweep, sweep_config
+from heavytail.reports import (
+    ResultStore,
+    SweepSummary,
+    get_experiment,
+    open_executor,
+    run_sweep,
+    sweep_config,
+)
 from heavytail.reports._parallel.executors import ExecutorError
-from heavytail.reports._sweeps.experiment import get_experiment
 
 distributed = pytest.importorskip("distributed")
 
@@ -169,7 +175,7 @@ def test_verify_executor_dask_runs_the_claims_on_the_opened_executor(
 
     import heavytail.reports._parallel.executors as executors
     import heavytail.reports._verify.runner as runner
-    from heavytail.reports._cli.main import main
+    from heavytail.reports import main
 
     from .._toy import toy_claim
 

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from heavytail.reports import ResultStore, StoreError
-from heavytail.reports._cli.main import main
+from heavytail.reports import ResultStore, StoreError, main
 
 
 def _foreign(path: Path) -> str:

@@ -17,8 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from heavytail.reports import SweepConfigError, get_experiment, sweep_config
-from heavytail.reports._cli.main import main
+from heavytail.reports import SweepConfigError, get_experiment, main, sweep_config
 from heavytail.theory import InvalidArgumentError
 
 # (experiment, setting, bad value, the bound the message must state)

@@ -7,13 +7,14 @@ import re
 
 import pytest
 
-from heavytail.reports._verify.report import (
+from heavytail.reports import (
     ReportFiles,
+    VerifyRun,
     results_record,
     summary_table,
+    verify,
     write_report,
 )
-from heavytail.reports._verify.runner import VerifyRun, verify
 
 from .._toy import toy_claim
 

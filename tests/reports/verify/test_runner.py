@@ -8,9 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from heavytail.reports._claims.registry import REGISTRY, claim_ids, get_claim
-from heavytail.reports._verify.report import results_record
-from heavytail.reports._verify.runner import claim_seed_sequence, verify
+from heavytail.reports import claim_ids, claim_seed_sequence, get_claim, results_record, verify
+from heavytail.reports._claims.registry import REGISTRY
 from heavytail.theory import InvalidArgumentError
 
 from .._toy import toy_claim

@@ -34,14 +34,18 @@ BoolArray = npt.NDArray[np.bool_]
 
 #: Relative error at which the prunable fractions are read (Barsbey et al., Figure 1).
 EPS = 0.1
-#: Estimators, per layer: the papers' block-sum on the rows as they report it (capped at
+#: Estimators, per layer: the papers' est_alpha on the rows as they report it (capped at
 #: 2) and uncapped; "auto" on the column-centred entries; "auto" on the row norms.
 ESTIMATORS = ("rows_capped", "rows", "entries", "norms")
 ESTIMATOR_TEXT = {
-    "rows_capped": "the papers' multivariate block-sum estimator on each layer's rows "
-    "(rows = units; the output layer transposed; column medians subtracted; median over 5 "
-    "row orders), capped at 2 as they report it",
-    "rows": "the same block-sum estimate, uncapped",
+    "rows_capped": "the papers' est_alpha on each layer's rows (rows = units; the output "
+    "layer transposed; column medians subtracted): per row order, the median over their "
+    "block sizes (2, 5, 10, 20, 50, 100, 500, 1000 up to n/2, rounded down to divisors, and "
+    "the largest divisor <= sqrt(n)) of the multivariate block-sum estimate, capped at 2 "
+    "within each order, then the median over 5 row orders; a point estimate, no interval "
+    "(the papers give none)",
+    "rows": "the same est_alpha without the cap at 2 (median over block sizes, then over "
+    "the 5 orders); no interval",
     "entries": "heavytail's 'auto' on the column-centred entries, with its 95% interval "
     "(calibrated from 10,000 entries)",
     "norms": "'auto' on the row norms (the papers' alpha_hat_norms)",
@@ -140,8 +144,8 @@ class TrendData(FigureData):
         Train minus test accuracy of the averaged network.
     layers : tuple of str
     alpha : dict of str to Intervals, shape (networks, layers) each
-        Per estimator (ESTIMATORS); the block-sum estimates carry the interval of the
-        median row order, "auto" its bootstrap interval.
+        Per estimator (ESTIMATORS); the papers' est_alpha has no interval (low = high =
+        the estimate), "auto" carries its bootstrap interval.
     sample_size : dict of str to tuple of int
         Per estimator, each layer's sample size.
     below_calibrated : dict of str to tuple of bool
@@ -311,11 +315,9 @@ def _alpha_of(t: Any, est: str) -> tuple[float, float, float]:
     if est in ("rows", "rows_capped"):
         if t.rows is None:
             return nan3
-        a = t.rows.alpha_capped if est == "rows_capped" else t.rows.alpha
-        lo, hi = t.rows.ci
-        if est == "rows_capped":
-            lo, hi = min(lo, 2.0), min(hi, 2.0)
-        return a, min(lo, a), max(hi, a)
+        # The papers' est_alpha exactly; it has no interval, so none is claimed for it.
+        a = t.rows.alpha_paper if est == "rows_capped" else t.rows.alpha_paper_uncapped
+        return a, a, a
     if est == "entries":
         return t.entries_alpha, t.entries_ci[0], t.entries_ci[1]
     return t.norms_alpha, t.norms_ci[0], t.norms_ci[1]
@@ -446,7 +448,7 @@ def measure(params: TrendSize, rng: np.random.Generator) -> Evidence[TrendData]:
             positives.append(pos[est])
         for j, name in enumerate(layers):
             tag = f"b = {b}, {name}"
-            for est, what in ((PAPER_EST, "paper's block-sum, capped"), (CALIBRATED_EST, "auto")):
+            for est, what in ((PAPER_EST, "paper's est_alpha, capped"), (CALIBRATED_EST, "auto")):
                 y = alpha[est].estimate[in_b, j]
                 m = combined_spearman(x_eta[in_b], y, seed[in_b], level=level)
                 null = combined_spearman(

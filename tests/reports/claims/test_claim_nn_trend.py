@@ -190,3 +190,34 @@ def test_a_perfect_fall_in_every_seed_is_detectable_at_the_sizes_level(size: str
     x2, g2 = _grid(p.n_eta, 2)
     m2 = M.combined_spearman(x2, -x2, g2, level=family_level(32))
     assert M.FALL.judge(0.0, m2) is not Verdict.AGREE
+
+
+def test_papers_estimator_columns_are_rows_tail_index_alpha_paper() -> None:
+    """The "rows_capped" and "rows" columns are the papers' est_alpha exactly:
+    rows_tail_index's alpha_paper and alpha_paper_uncapped on the same row orders, with
+    no interval (low = high = the estimate). Control: on Student t (df 3) rows, which are
+    not stable, est_alpha (median over the papers' block sizes) differs from the block-sum
+    at the single block size K1 = 10 (alpha_capped), so the test tells the two apart."""
+    import torch
+
+    from heavytail.nn import layer_tails, rows_tail_index
+
+    g = np.random.default_rng(0)
+    state = {
+        "hidden.weight": torch.from_numpy(g.standard_t(3, (200, 64))),
+        "out.weight": torch.from_numpy(g.normal(size=(10, 200))),
+    }
+    tails = layer_tails(state, rng=7)
+    # layer_tails gives each layer one child stream and the row orders its first child.
+    streams = np.random.default_rng(7).spawn(len(state))
+    for j, (t, w, gen) in enumerate(zip(tails, state.values(), streams, strict=True)):
+        direct = rows_tail_index(w, output_layer=j == len(state) - 1, rng=gen.spawn(4)[0])
+        assert t.rows.alphas == direct.alphas  # the same row orders
+        a, a_u = direct.alpha_paper, direct.alpha_paper_uncapped
+        # Capping each order at 2 then taking the median is the median capped at 2.
+        assert np.isfinite(a_u) and a == min(a_u, 2.0)
+        assert M._alpha_of(t, "rows_capped") == (a, a, a)
+        assert M._alpha_of(t, "rows") == (a_u, a_u, a_u)
+    hidden = tails[0].rows
+    assert hidden.alpha_paper < 2.0 and hidden.alpha_capped < 2.0
+    assert M._alpha_of(tails[0], "rows_capped")[0] != hidden.alpha_capped

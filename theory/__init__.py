@@ -35,12 +35,14 @@ from ._generalization import CompressionBound as CompressionBound
 from ._generalization import bounded_loss as bounded_loss
 from ._generalization import compression_bound as compression_bound
 from ._generalization import default_kappas as default_kappas
+from ._generalization_prune import network_output as network_output
 from ._hill import HillPlot as HillPlot
 from ._hill import hill_estimator as hill_estimator
 from ._hill import hill_plot as hill_plot
 from ._kselect import K_SENSITIVITY_THRESHOLDS as K_SENSITIVITY_THRESHOLDS
 from ._kselect import KGrid as KGrid
 from ._kselect import KSelection as KSelection
+from ._kselect import k_of_fraction as k_of_fraction
 from ._kselect import k_sensitivity as k_sensitivity
 from ._kselect import select_k as select_k
 from ._moment import moment_estimator as moment_estimator
@@ -102,10 +104,12 @@ __all__ = [
     "hill_plot",
     "iid_columns_matrix",
     "iid_entries_matrix",
+    "k_of_fraction",
     "k_sensitivity",
     "limit_relative_error",
     "matched_kappas",
     "moment_estimator",
+    "network_output",
     "parameter_count",
     "pdf_exponent_from_tail_index",
     "pickands_estimator",

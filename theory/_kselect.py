@@ -42,6 +42,7 @@ __all__ = [
     "KGrid",
     "KSelection",
     "TailFit",
+    "k_of_fraction",
     "k_sensitivity",
     "select",
     "select_k",
@@ -300,6 +301,48 @@ def sensitivity_warning(value: float, method: str, k_lo: int, k_hi: int) -> str 
         f"the estimate depends strongly on k: over k in [{k_lo}, {k_hi}] the {method} "
         f"estimate of 1/alpha spans {value:.1f} standard errors (threshold {threshold:g})"
     )
+
+
+def k_of_fraction(n: Any, fraction: Any, *, minimum: int = 1) -> int:
+    """The number of top order statistics in a fraction of a sample: round(fraction n).
+
+    The one rule by which heavytail turns "Hill on the top fraction" into a k (the claims
+    and the sweeps use it alike).
+
+    Parameters
+    ----------
+    n : int
+        Sample size, >= 1.
+    fraction : float
+        In (0, 1].
+    minimum : int, optional
+        The smallest k the estimator accepts (1 for Hill's, 2 where a spread is needed).
+
+    Returns
+    -------
+    int
+        k = round(fraction n) (half to even, Python's ``round``).
+
+    Raises
+    ------
+    InvalidArgumentError
+        When ``fraction`` is outside (0, 1], or k < ``minimum``: the fraction is too small
+        for ``n`` (never raised silently to ``minimum``).
+
+    Examples
+    --------
+    >>> k_of_fraction(1000, 0.1)
+    100
+    """
+    n = check_int(n, "n", low=1)
+    fraction = check_real(fraction, "fraction", low=0.0, high=1.0, low_open=True)
+    k = round(fraction * n)
+    if k < minimum:
+        raise InvalidArgumentError(
+            f"`fraction` = {fraction!r} of n = {n} gives k = {k}; the estimator needs "
+            f"k >= {minimum}: use a `fraction` of at least {minimum / n:.3g}"
+        )
+    return k
 
 
 def resolve_k(

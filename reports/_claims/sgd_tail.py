@@ -18,6 +18,7 @@ from heavytail.theory import (
     DivergenceWarning,
     InvalidArgumentError,
     hill_estimator,
+    k_of_fraction,
     sgd_tail_index,
     sgd_variance_threshold,
 )
@@ -200,7 +201,7 @@ def hill_at_fraction(magnitudes: npt.ArrayLike, k_fraction: float, level: float)
     departure from Pareto is the claim's tolerance.
     """
     x = np.asarray(magnitudes, dtype=np.float64)
-    k = max(1, round(k_fraction * x.size))
+    k = k_of_fraction(x.size, k_fraction)
     est = hill_estimator(x, k=k)
     low = est.alpha * gammaincinv(k, (1.0 - level) / 2.0) / k
     high = est.alpha * gammaincinv(k, (1.0 + level) / 2.0) / k

@@ -408,3 +408,19 @@ def test_candidate_count_grows_logarithmically() -> None:
     # Negative control: an exhaustive grid's count grows linearly, failing the bound.
     full = [KGrid(dense_up_to=n).candidates(1, n - 1).size for n in (1_000, 10_000)]
     assert not full[1] - full[0] <= 119
+
+
+def test_k_of_fraction_rounds_and_refuses_too_small_a_fraction() -> None:
+    from heavytail.theory import InvalidArgumentError, k_of_fraction
+
+    assert k_of_fraction(1000, 0.1) == 100
+    assert k_of_fraction(1000, 0.0125) == 12  # 12.5 rounds half to even
+    assert k_of_fraction(10, 1.0) == 10
+    # At the bound: minimum / n always gives k = minimum.
+    assert k_of_fraction(7, 2 / 7, minimum=2) == 2
+    with pytest.raises(InvalidArgumentError, match=r"`fraction` = 0\.1 of n = 10 gives k = 1"):
+        k_of_fraction(10, 0.1, minimum=2)
+    with pytest.raises(InvalidArgumentError, match="`fraction`"):
+        k_of_fraction(10, 0.0)
+    with pytest.raises(InvalidArgumentError, match="`n`"):
+        k_of_fraction(0, 0.5)

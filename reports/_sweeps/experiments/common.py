@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from heavytail._lib._errors import InvalidArgumentError
+from heavytail.theory import k_of_fraction
 
 from ..experiment import Setting
 
@@ -26,14 +27,16 @@ STABLE_INDEX: dict[str, Any] = {"low": 0, "high": 2, "low_open": True, "off": 0}
 
 
 def hill_k(fraction: float, n: int, of: str) -> int:
-    """k = floor(``fraction`` n), refused (never raised to 2) when below 2; ``of``: what n is."""
-    k = int(fraction * n)
-    if k < 2:
+    """k = round(``fraction`` n) (:func:`heavytail.theory.k_of_fraction`, the rule the claims
+    use too), refused (never raised to 2) when below 2; ``of``: what n is."""
+    try:
+        return k_of_fraction(n, fraction, minimum=2)
+    except InvalidArgumentError:
+        k = round(fraction * n)
         raise InvalidArgumentError(
             f"hill_fraction = {fraction!r} of the {n} magnitudes ({of}) gives k = {k}; "
             f"Hill's estimator needs k >= 2, so hill_fraction >= {2 / n:.3g}"
-        )
-    return k
+        ) from None
 
 
 def common_settings() -> tuple[Setting, ...]:

@@ -41,9 +41,10 @@ Against WeightWatcher: ``.venv/bin/python benchmarks/bench_analyze.py ww [width]
 [repeats]`` times ``analyze(model, rng=0, n_jobs=threads)`` (weights only: every column,
 the spectral ones included) against ``weightwatcher.WeightWatcher(model=model).analyze()``
 (its defaults) on FCN4-<width> at its default initialisation (``build_model("fcn4-2048")``,
-PyTorch's default uniform init, seed 0), in one process, alternating the two, ``repeats``
-times (default 3), and prints the medians and the ratio heavytail / WeightWatcher (below 1:
-heavytail is faster), with both tables' spectral columns side by side. Both sides get the
+PyTorch's default uniform init, seed 0), in one process, alternating the two (the order
+rotates from round to round), ``repeats`` times (default 3), and prints the medians and the
+ratio heavytail / WeightWatcher (below 1: heavytail is faster), with both tables' spectral
+columns side by side. Both sides get the
 same ``threads``: torch's and the BLAS libraries' thread count, and heavytail's number of
 layers analysed at once. WeightWatcher is a benchmark-only dependency
 (``.venv/bin/pip install -c constraints.txt weightwatcher``); without it this mode says so
@@ -52,19 +53,19 @@ and exits 0.
 
 from __future__ import annotations
 
-import datetime
 import math
 import os
 import sys
-import time
+from functools import partial
 
 import numpy as np
 import numpy.typing as npt
 import scipy.linalg
 import torch
+from _harness import best_times, timed, utc_stamp
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
-from heavytail.nn import analyze, build_model, layer_weights
+from heavytail.nn import analyze, build_model, layer_weights, torch_threads
 from heavytail.theory import sample_stable
 
 FloatArray = npt.NDArray[np.float64]
@@ -84,6 +85,11 @@ def reference_block_sum(rows: FloatArray, gen: np.random.Generator, orders: int 
         log_x = np.log(np.linalg.norm(x, axis=1))
         xis.append((log_y.mean() - log_x.mean()) / math.log(k1))
     return 1.0 / float(np.mean(xis))
+
+
+def rows_alpha(rows: FloatArray, gen: np.random.Generator) -> float:
+    """The reference block-sum estimate, or nan for fewer than 20 rows."""
+    return reference_block_sum(rows, gen) if rows.shape[0] >= 20 else math.nan
 
 
 Outcome = dict[str, list[tuple[float, bool]]]
@@ -134,23 +140,22 @@ def run_weightwatcher(width: int, threads: int, repeats: int) -> None:
     model = build_model(f"fcn4-{width}", in_shape=(784,), n_classes=10, rng=0)
     n_params = sum(w.numel() for w in layer_weights(model).values())
     load = os.getloadavg()[0]
-    print(f"bench_analyze ww  {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC")
+    print(f"bench_analyze ww  {utc_stamp()}")
     print(
         f"FCN4-{width} at default init: {n_params:,} weights; {os.cpu_count()} CPUs, "
         f"{threads} thread(s) each side; load average {load:.2f} at start; "
         f"weightwatcher {weightwatcher.__version__}, torch {torch.__version__}"
     )
-    ours: list[float] = []
-    theirs: list[float] = []
-    table = ww_table = None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        table = analyze(model, rng=0, progress=False, n_jobs=threads)
-        ours.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        ww_table = weightwatcher.WeightWatcher(model=model).analyze()
-        theirs.append(time.perf_counter() - start)
-    h, w = float(np.median(ours)), float(np.median(theirs))
+    times = best_times(
+        [
+            lambda: analyze(model, rng=0, progress=False, n_jobs=threads),
+            lambda: weightwatcher.WeightWatcher(model=model).analyze(),
+        ],
+        repeats,
+    )
+    ours, theirs = times.rounds
+    h, w = times.median
+    table, ww_table = times.values
     print(f"heavytail analyze: median {h:.2f} s of {', '.join(f'{t:.2f}' for t in ours)}")
     print(f"WeightWatcher analyze: median {w:.2f} s of {', '.join(f'{t:.2f}' for t in theirs)}")
     print(f"ratio heavytail / WeightWatcher: {h / w:.2f}  (target <= 1.0)")
@@ -175,15 +180,13 @@ def main() -> None:
         width = int(sys.argv[2]) if len(sys.argv) > 2 else 2048
         threads = int(sys.argv[3]) if len(sys.argv) > 3 else 1
         repeats = int(sys.argv[4]) if len(sys.argv) > 4 else 3
-        torch.set_num_threads(threads)
-        with threadpool_limits(threads):
+        with torch_threads(threads), threadpool_limits(threads):
             run_weightwatcher(width, threads, repeats)
         return
     width = int(sys.argv[1]) if len(sys.argv) > 1 else 2048
     n_ratios = int(sys.argv[2]) if len(sys.argv) > 2 else 20
     threads = int(sys.argv[3]) if len(sys.argv) > 3 else 1
-    torch.set_num_threads(threads)
-    with threadpool_limits(threads):
+    with torch_threads(threads), threadpool_limits(threads):
         run(width, n_ratios)
 
 
@@ -197,27 +200,23 @@ def run(width: int, n_ratios: int) -> None:
             tensor.copy_(torch.from_numpy(draw.reshape(tensor.shape)))
     weights = {k: v.double().numpy() for k, v in layer_weights(model).items()}
     n_params = sum(w.size for w in weights.values())
-    print(f"bench_analyze  {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC")
+    print(f"bench_analyze  {utc_stamp()}")
     print(
         f"FCN4-{width}: {n_params:,} weights; eps = {EPS}; reference grid {n_ratios} ratios; "
         f"{os.cpu_count()} CPUs, {torch.get_num_threads()} thread(s)"
     )
 
-    start = time.perf_counter()
-    table = analyze(model, eps=EPS, rng=0, progress=False)
-    heavytail_s = time.perf_counter() - start
+    heavytail_s, table = timed(lambda: analyze(model, eps=EPS, rng=0, progress=False))
     print(f"heavytail analyze: {heavytail_s:.2f} s (all columns, 4 layers)")
 
     gen = np.random.default_rng(0)
     block_s = prune_s = 0.0
     agree = True
     for (name, w), (_, row) in zip(weights.items(), table.iterrows(), strict=True):
-        start = time.perf_counter()
-        alpha = reference_block_sum(w, gen) if w.shape[0] >= 20 else math.nan
-        block_s += time.perf_counter() - start
-        start = time.perf_counter()
-        ref = reference_prunable(w, ratios)
-        prune_s += time.perf_counter() - start
+        t, alpha = timed(partial(rows_alpha, w, gen))
+        block_s += t
+        t, ref = timed(partial(reference_prunable, w, ratios))
+        prune_s += t
         # heavytail's fraction is the largest removable: every grid point removing at most
         # that much passes, every one removing more fails.
         agree &= all(ok == (f <= row[f"prunable_{m}"] + 1e-12) for m in ref for f, ok in ref[m])

@@ -23,17 +23,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime
 import io
 import math
-import os
-import time
 import warnings
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 import numpy as np
+from _harness import best_times, machine
 
 import heavytail.theory as theory
 from heavytail.theory import sample_stable
@@ -66,13 +64,9 @@ def _powerlaw(x: Any) -> float:
 
 
 def best_time(fn: Callable[[], float], repeats: int) -> tuple[float, float]:
-    """Best wall-clock time of ``fn`` over ``repeats`` calls, in seconds, and its last value."""
-    best, value = math.inf, math.nan
-    for _ in range(repeats):
-        start = time.perf_counter()
-        value = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, value
+    """Best wall-clock seconds of ``fn`` over ``repeats`` calls, and its last value."""
+    t = best_times([fn], repeats)
+    return t.best[0], t.values[0]
 
 
 def main() -> None:
@@ -86,7 +80,7 @@ def main() -> None:
     hill = _hill()
     print(
         f"bench_hill: symmetric {ALPHA}-stable data, heavytail best of {args.repeats}, "
-        f"powerlaw 1 run, cores = {os.cpu_count()}, date = {datetime.date.today().isoformat()}"
+        f"powerlaw 1 run, {machine()}"
     )
     hill(sample_stable(ALPHA, 1000, rng=0))  # warm-up: first-call costs are not timed
     _powerlaw(sample_stable(ALPHA, 300, rng=0))  # likewise: imports powerlaw and mpmath

@@ -40,9 +40,7 @@ networks: a smoke test, not a measurement.
 from __future__ import annotations
 
 import argparse
-import datetime
 import math
-import os
 import time
 from collections.abc import Callable
 from functools import partial
@@ -51,6 +49,7 @@ from typing import Any
 import numba
 import numpy as np
 import numpy.typing as npt
+from _harness import best_times, machine
 from numba import prange
 from numba.typed import List as TypedList
 
@@ -165,31 +164,11 @@ def reference(n: int, d: int, b: int, reps: int, steps: int, seed: int) -> float
 # ---------------------------------------------------------------------------- timing
 
 
-def best_times(fns: list[Callable[[], object]], repeats: int) -> tuple[list[float], list[float]]:
-    """Best wall-clock and CPU seconds of each function over ``repeats`` rounds, calls
-    interleaved with an order that rotates from round to round."""
-    wall = [math.inf] * len(fns)
-    cpu = [math.inf] * len(fns)
-    for r in range(repeats):
-        order = list(range(len(fns)))
-        order = order[r % len(fns) :] + order[: r % len(fns)]
-        for i in order:
-            start, start_cpu = time.perf_counter(), time.process_time()
-            fns[i]()
-            wall[i] = min(wall[i], time.perf_counter() - start)
-            cpu[i] = min(cpu[i], time.process_time() - start_cpu)
-    return wall, cpu
-
-
 def dgemm_rate(size: int = 2048, repeats: int = 3) -> float:
     """GFLOP/s of numpy's dgemm on two size x size matrices (all BLAS threads)."""
     gen = np.random.default_rng(0)
     a, c = gen.standard_normal((size, size)), gen.standard_normal((size, size))
-    best = math.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        a @ c
-        best = min(best, time.perf_counter() - start)
+    best = best_times([lambda: a @ c], repeats).best[0]
     return 2 * size**3 / best / 1e9
 
 
@@ -291,9 +270,11 @@ def main() -> None:
     import torch
 
     print(
-        f"bench_mean_field: {steps} steps, best of {repeats}, cores = {os.cpu_count()}, "
-        f"numba threads = {numba.get_num_threads()}, torch threads = "
-        f"{torch.get_num_threads()}, date = {datetime.date.today().isoformat()}"
+        f"bench_mean_field: {steps} steps, best of {repeats}, "
+        + machine(
+            f"numba threads = {numba.get_num_threads()}",
+            f"torch threads = {torch.get_num_threads()}",
+        )
         + (" (quick: not a measurement)" if args.quick else "")
     )
     rate = dgemm_rate()
@@ -321,7 +302,8 @@ def main() -> None:
             partial(floor, *shape, reps, steps, 1),
             partial(reference, *shape, ref_k, steps, 1),
         ]
-        (ht, fl, ref), (c_ht, c_fl, c_ref) = best_times(fns, repeats)
+        times = best_times(fns, repeats)
+        (ht, fl, ref), (c_ht, c_fl, c_ref) = times.best, times.best_cpu
         ref *= reps / ref_k
         c_ref *= reps / ref_k
         flops = 4.0 * b * n * d * steps * reps

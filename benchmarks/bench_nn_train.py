@@ -60,14 +60,12 @@ CUDA float32 products run in full float32 (torch's default, TF32 off) in every w
 from __future__ import annotations
 
 import argparse
-import datetime
 import functools
 import itertools
-import math
-import time
 from collections.abc import Callable
 from typing import Any
 
+import _harness
 import numpy as np
 import torch
 
@@ -79,6 +77,7 @@ from heavytail.nn import (
     build_model,
     digits,
     teacher_student,
+    torch_threads,
     train,
     train_ensemble,
 )
@@ -255,19 +254,9 @@ def floor(
 
 
 def best_times(fns: list[Callable[[], object]], repeats: int, device: torch.device) -> list[float]:
-    """Best wall-clock seconds of each function over ``repeats`` rounds, calls interleaved
-    with an order that rotates from round to round."""
-    wall = [math.inf] * len(fns)
-    for r in range(repeats):
-        order = list(range(len(fns)))
-        order = order[r % len(fns) :] + order[: r % len(fns)]
-        for i in order:
-            sync(device)
-            start = time.perf_counter()
-            fns[i]()
-            sync(device)
-            wall[i] = min(wall[i], time.perf_counter() - start)
-    return wall
+    """Best wall-clock seconds of each function over ``repeats`` rounds (the harness's
+    interleaving), the device synchronised around each call."""
+    return _harness.best_times(fns, repeats, sync=functools.partial(sync, device)).best
 
 
 def run_single(
@@ -392,9 +381,7 @@ CLAIM_BATCH = 8
 
 
 def run_claim(args: argparse.Namespace, dev: torch.device, dt: torch.dtype) -> None:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # as the claim trains
-    try:
+    with torch_threads(1):  # as the claim trains
         data = digits(rng=0, device=dev, dtype=dt)
         s = args.steps
         etas = [float(v) for v in np.linspace(0.1, 0.4, CLAIM_MEMBERS)]
@@ -407,36 +394,40 @@ def run_claim(args: argparse.Namespace, dev: torch.device, dt: torch.dtype) -> N
             f"training images), b = {CLAIM_BATCH}, {s} steps, one torch thread"
         )
         compare_ensemble(data, [CLAIM_SPEC], etas, kw, args.repeats, dev, True)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def run_target(args: argparse.Namespace, dev: torch.device, dt: torch.dtype) -> None:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # as the claim trains
-    try:
+    with torch_threads(1):  # as the claim trains
         data = digits(rng=0, device=dev, dtype=dt)
         step_sizes = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4)
         etas = [e for e in step_sizes for _ in range(6)]
         seeds = [s for _ in step_sizes for s in range(6)]
-        times, steps = [], []
-        for _ in range(args.repeats):
-            start = time.perf_counter()
-            res = train_ensemble(
-                "fcn3-64-nobias", data, etas=etas, seeds=seeds, batch_size=8, max_steps=4000,
-                stop=StopRule(train_loss=0.01), average_last=100, eval_every=250,
-                device=dev, dtype=dt, progress=False,
-            )  # fmt: skip
-            sync(dev)
-            times.append(time.perf_counter() - start)
-            steps = [m.steps for m in res.members]
+        times = _harness.best_times(
+            [
+                lambda: train_ensemble(
+                    "fcn3-64-nobias",
+                    data,
+                    etas=etas,
+                    seeds=seeds,
+                    batch_size=8,
+                    max_steps=4000,
+                    stop=StopRule(train_loss=0.01),
+                    average_last=100,
+                    eval_every=250,
+                    device=dev,
+                    dtype=dt,
+                    progress=False,
+                )
+            ],
+            args.repeats,
+            sync=functools.partial(sync, dev),
+        )
+        steps = [m.steps for m in times.values[0].members]
         print(
             f"\ntarget: {len(etas)} networks fcn3-64-nobias on digits to training loss 0.01, "
-            f"one torch thread: best of {args.repeats} {min(times):.2f} s; steps per member "
+            f"one torch thread: best of {args.repeats} {times.best[0]:.2f} s; steps per member "
             f"mean {np.mean(steps):.0f}, largest {max(steps)}"
         )
-    finally:
-        torch.set_num_threads(threads)
 
 
 def main() -> None:
@@ -480,7 +471,7 @@ def main() -> None:
     dt = getattr(torch, args.dtype)
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu"
     print(
-        f"bench_nn_train {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, "
+        f"bench_nn_train {_harness.utc_stamp()}, "
         f"torch {torch.__version__}, device {dev} ({name}), {args.dtype}, "
         f"{torch.get_num_threads()} CPU threads"
     )

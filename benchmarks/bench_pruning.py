@@ -31,16 +31,15 @@ Run: ``nice -n 10 .venv/bin/python benchmarks/bench_pruning.py [d] [n_kappas]``.
 
 from __future__ import annotations
 
-import datetime
 import math
-import os
 import sys
-import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import scipy.linalg
+from _harness import best_times, machine, timed
 
 from heavytail.theory import pruning_curve
 
@@ -96,19 +95,10 @@ REFERENCES: dict[str, Callable[[FloatArray, FloatArray], FloatArray]] = {
 }
 
 
-def timed(fn: Callable[[], FloatArray]) -> tuple[float, FloatArray]:
-    start = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - start, out
-
-
-def timed_best(fn: Callable[[], FloatArray], repeats: int) -> tuple[float, float, FloatArray]:
+def timed_best(fn: Callable[[], Any], repeats: int) -> tuple[float, float, Any]:
     """First and best wall-clock time of ``repeats`` calls, and the last output."""
-    times = []
-    for _ in range(repeats):
-        t, out = timed(fn)
-        times.append(t)
-    return times[0], min(times), out
+    t = best_times([fn], repeats)
+    return t.rounds[0][0], t.best[0], t.values[0]
 
 
 REPEATS = 3
@@ -118,10 +108,7 @@ def main(d: int = 4096, n_kappas: int = 20) -> None:
     """Print, per method, both times, their ratio, and the largest difference."""
     w = np.random.default_rng(0).standard_cauchy((d, d))
     kappas = np.arange(1, n_kappas + 1) / n_kappas
-    print(
-        f"bench_pruning: {d} x {d} Cauchy matrix, {n_kappas} kappas, cores = "
-        f"{os.cpu_count()}, date = {datetime.date.today().isoformat()}"
-    )
+    print(f"bench_pruning: {d} x {d} Cauchy matrix, {n_kappas} kappas, {machine()}")
     print(
         f"{'method':>10} {'ht first s':>11} {'ht best s':>10} {'reference s':>12} "
         f"{'ratio':>7} {'cold ratio':>11} {'max |diff|':>11}"

@@ -11,14 +11,11 @@ Run: ``.venv/bin/python benchmarks/bench_sample_stable.py [n] [repeats]``.
 
 from __future__ import annotations
 
-import datetime
-import os
 import sys
-import time
-from collections.abc import Callable
 from functools import partial
 
 import numpy as np
+from _harness import best_times, machine
 from scipy import stats
 
 from heavytail.theory import sample_stable
@@ -27,32 +24,14 @@ _LEVY = type(stats.levy_stable)(name="levy_stable")
 _LEVY.parameterization = "S1"
 
 
-def best_times(fns: list[Callable[[], object]], repeats: int) -> list[float]:
-    """Best wall-clock time of each of ``fns`` over ``repeats`` rounds, in seconds.
-
-    The functions are called in turn within each round, so that a change in the
-    machine's load affects all of them alike.
-    """
-    best = [np.inf] * len(fns)
-    for _ in range(repeats):
-        for i, fn in enumerate(fns):
-            start = time.perf_counter()
-            fn()
-            best[i] = min(best[i], time.perf_counter() - start)
-    return [float(b) for b in best]
-
-
 def main(n: int = 10_000_000, repeats: int = 3) -> None:
     """Print the timings and their ratio for each (alpha, beta)."""
-    print(
-        f"bench_sample_stable: n = {n:.0e}, best of {repeats}, cores = {os.cpu_count()}, "
-        f"date = {datetime.date.today().isoformat()}"
-    )
+    print(f"bench_sample_stable: n = {n:.0e}, best of {repeats}, {machine()}")
     print(f"{'alpha':>6} {'beta':>5} {'heavytail s':>12} {'scipy s':>9} {'ratio':>6}")
     for alpha, beta in ((1.5, 0.0), (1.5, 0.5)):
         ours = partial(sample_stable, alpha, n, beta=beta, rng=1)
         ref = partial(_LEVY.rvs, alpha, beta, size=n, random_state=np.random.default_rng(1))
-        t_ours, t_ref = best_times([ours, ref], repeats)
+        t_ours, t_ref = best_times([ours, ref], repeats).best
         print(f"{alpha:>6} {beta:>5} {t_ours:>12.3f} {t_ref:>9.3f} {t_ref / t_ours:>6.2f}")
 
 

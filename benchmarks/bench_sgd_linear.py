@@ -50,10 +50,7 @@ measurement.
 from __future__ import annotations
 
 import argparse
-import datetime
 import math
-import os
-import time
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -61,6 +58,7 @@ from typing import Any
 import numba
 import numpy as np
 import numpy.typing as npt
+from _harness import best_times, machine
 from numba import prange
 from numba.typed import List as TypedList
 
@@ -126,26 +124,6 @@ def heavytail_general(n_chains: int, n_steps: int, b: int, dim: int, seed: int) 
         _sgd_linear.online_1d_kernel = fast
 
 
-def best_times(fns: list[Callable[[], object]], repeats: int) -> tuple[list[float], list[float]]:
-    """Best wall-clock and best CPU time of each of ``fns`` over ``repeats`` rounds (s).
-
-    CPU time is the process's, summed over its threads (``time.process_time``). The
-    functions are called in turn within each round, in an order that rotates from round
-    to round, so that a change in the machine's load affects all of them alike.
-    """
-    wall = [math.inf] * len(fns)
-    cpu = [math.inf] * len(fns)
-    for r in range(repeats):
-        order = list(range(len(fns)))
-        order = order[r % len(fns) :] + order[: r % len(fns)]
-        for i in order:
-            start, start_cpu = time.perf_counter(), time.process_time()
-            fns[i]()
-            wall[i] = min(wall[i], time.perf_counter() - start)
-            cpu[i] = min(cpu[i], time.process_time() - start_cpu)
-    return wall, cpu
-
-
 def with_threads(n: int, fn: Callable[[], object]) -> Callable[[], object]:
     def run() -> object:
         numba.set_num_threads(n)
@@ -168,8 +146,7 @@ def main() -> None:
     threads = MAX_THREADS
     print(
         f"bench_sgd_linear: {n_steps} steps, eta = {ETA}, best of {repeats}, "
-        f"cores = {os.cpu_count()}, numba threads = {threads}, "
-        f"date = {datetime.date.today().isoformat()}"
+        + machine(f"numba threads = {threads}")
         + (" (quick: not a measurement)" if args.quick else "")
     )
     if threads < 2:
@@ -207,7 +184,8 @@ def main() -> None:
             ]
             if dim == 1:
                 fns.append(with_threads(1, partial(heavytail_general, n, n_steps, b, dim, 1)))
-            wall, cpu = best_times(fns, repeats)
+            times = best_times(fns, repeats)
+            wall, cpu = times.best, times.best_cpu
             ht1, ht2, fl1, fl2, ref = wall[:5]
             c_ht1, c_ht2, c_fl1, c_fl2, c_ref = cpu[:5]
             if dim == 1:

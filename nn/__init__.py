@@ -9,6 +9,7 @@ from ._data import teacher_student as teacher_student
 from ._datafiles import load_cifar as load_cifar
 from ._datafiles import load_mnist as load_mnist
 from ._datafiles import mnist5k as mnist5k
+from ._device import torch_threads as torch_threads
 from ._ensemble import train_ensemble as train_ensemble
 from ._layer_tails import LayerTails as LayerTails
 from ._layer_tails import layer_tails as layer_tails
@@ -76,6 +77,7 @@ __all__: list[str] = [
     "symmetric_stable",
     "tails_frame",
     "teacher_student",
+    "torch_threads",
     "train",
     "train_ensemble",
     "train_grid",

@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -19,8 +21,9 @@ import torch
 
 from heavytail._lib._errors import InvalidArgumentError
 from heavytail._lib._rng import RngLike, as_generator
+from heavytail._lib._validation import check_int
 
-__all__ = ["as_device", "as_dtype", "torch_generator"]
+__all__ = ["as_device", "as_dtype", "torch_generator", "torch_threads"]
 
 _PURPOSES = {"init": 0, "train": 1, "data": 2}
 
@@ -57,6 +60,30 @@ def as_device(device: Any, name: str = "device") -> torch.device:
             )
         return torch.device("cuda", index)
     raise InvalidArgumentError(f"`{name}` must be a CPU or CUDA device, got {device!r}")
+
+
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run the block with ``torch.set_num_threads(n)``, then restore the previous count.
+
+    The count is restored also when the block raises. One thread gives the same numbers
+    on any machine and does not oversubscribe the cores beside other worker processes.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from heavytail.nn import torch_threads
+    >>> with torch_threads(1):
+    ...     torch.get_num_threads()
+    1
+    """
+    n = check_int(n, "n", low=1)
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def as_dtype(dtype: Any, name: str = "dtype") -> torch.dtype:

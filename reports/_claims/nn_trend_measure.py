@@ -7,8 +7,6 @@ The statistics are in :mod:`.nn_trend_stats`.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -185,20 +183,6 @@ class TrendData(FigureData):
 # -------------------------------------------------------------------------- training
 
 
-@contextmanager
-def _torch_threads(n: int) -> Iterator[None]:
-    """One torch thread while the claim runs: the same numbers on any machine, and no
-    oversubscription beside the other claims' workers."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 MNIST_ENV = "HEAVYTAIL_MNIST_DIR"
 
 
@@ -352,10 +336,12 @@ def _synthetic_alpha(
 
 def measure(params: TrendSize, rng: np.random.Generator) -> Evidence[TrendData]:
     """Train the grid by the paper's protocol; estimate each layer's tails; correlate."""
+    from heavytail.nn import torch_threads
+
     params = resolve(params)
     seed0 = int(rng.integers(2**20))
     tails_rng, null_rng, pos_rng, gauss_rng = rng.spawn(4)
-    with _torch_threads(1):
+    with torch_threads(1):  # the same numbers on any machine; no oversubscription
         trained = train_networks(params, seed0)
         run = trained.run
         tails = _tails(run, params, tails_rng)

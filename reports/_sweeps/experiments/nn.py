@@ -17,9 +17,8 @@ with the thread count.
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -33,18 +32,6 @@ from .common import POSITIVE, STABLE_INDEX, Setting, common_settings, hill_k
 __all__ = ["EXPERIMENTS", "nn_train"]
 
 
-@contextlib.contextmanager
-def _one_torch_thread() -> Iterator[None]:
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def nn_train(config: Mapping[str, Any]) -> ExperimentOutput:
     """Train ``fcn<depth>-<width>`` and measure its averaged weights (see the module notes).
 
@@ -54,7 +41,14 @@ def nn_train(config: Mapping[str, Any]) -> ExperimentOutput:
     ``prunable_fraction`` of the first layer's entries when they are finite. Arrays: the
     averaged weights, named after the state dict with dots as underscores.
     """
-    from heavytail.nn import InjectedNoise, build_model, digits, teacher_student, train
+    from heavytail.nn import (
+        InjectedNoise,
+        build_model,
+        digits,
+        teacher_student,
+        torch_threads,
+        train,
+    )
 
     seed = config["seed"]
     if config["data"] == "digits":
@@ -77,7 +71,7 @@ def nn_train(config: Mapping[str, Any]) -> ExperimentOutput:
             sigma=config["noise_sigma"],
             layers=config["noise_layers"],
         )
-    with _one_torch_thread():
+    with torch_threads(1):
         model = build_model(spec, in_shape=data.in_shape, n_classes=data.n_classes, rng=seed)
         result = train(
             model,

@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import time
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -49,7 +48,7 @@ from typing import Any
 import numba
 import numpy as np
 import numpy.typing as npt
-from _harness import best_times, machine
+from _harness import best_times, machine, timed
 from numba import prange
 from numba.typed import List as TypedList
 
@@ -240,15 +239,13 @@ def matmul_variants(steps: int) -> None:
         block = max(1, min(n, max(16, 2**18 // (b * d))))  # heavytail's unit block
         _blas(x, w, dm, z, g, block, 1)
         cols = []
-        start = time.perf_counter()
-        _blas(x, w, dm, z, g, block, steps)
-        cols.append((time.perf_counter() - start) / steps * 1e3)
+        t, _ = timed(partial(_blas, x, w, dm, z, g, block, steps))
+        cols.append(t / steps * 1e3)
         ref_z = x @ w.T
         for block in (128, 512, n):
             _loops(x, wt, dm, z, gt, block, 1)
-            start = time.perf_counter()
-            _loops(x, wt, dm, z, gt, block, steps)
-            cols.append((time.perf_counter() - start) / steps * 1e3)
+            t, _ = timed(partial(_loops, x, wt, dm, z, gt, block, steps))
+            cols.append(t / steps * 1e3)
             assert np.allclose(z, ref_z) and np.allclose(gt.T, dm.T @ x)
             z = np.empty((b, n))
         print(f"{name:>8} | {cols[0]:>7.3f} | " + " | ".join(f"{c:>11.3f}" for c in cols[1:]))

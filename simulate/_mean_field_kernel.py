@@ -166,9 +166,24 @@ def _make_work(n: int, dim: int, b: int, m: int, k: int, params: Params) -> Work
 
 
 @kernel()
-def _forward(x: FloatArray, w: FloatArray, z: FloatArray) -> None:
-    """z = x w^T (BLAS)."""
+def _block_sums(
+    act: Any,
+    x: FloatArray,
+    w: FloatArray,
+    a: FloatArray,
+    z: FloatArray,
+    phi: FloatArray,
+    dphi: FloatArray,
+    sums: FloatArray,
+) -> None:
+    """The forward pass of one block of units (rows of ``w``, entries of ``a``) at the
+    rows x_p of ``x``: z = x w^T (BLAS), phi = phi(z), dphi = phi'(z), and
+    sums[p] = sum_i a_i phi_pi in fixed order. The network output f(x_p) is the blocks'
+    sums added in block order, over n; training and evaluation both go through here."""
     np.dot(x, w.T, z)
+    for p in range(x.shape[0]):
+        act(z[p], phi[p], dphi[p])
+        sums[p] = fixed_dot(a, phi[p])
 
 
 @kernel()
@@ -191,10 +206,12 @@ def _outputs(
 ) -> None:
     """f[p] = (1/n) sum_i a_i phi(w_i . x_p) for the rows of x, units block by block.
 
-    The sum is the blocks' fixed-order sums added in block order, as in a step.
+    The sum is the blocks' fixed-order sums (:func:`_block_sums`) added in block order,
+    as in a step.
     """
     rows = x.shape[0]
     n = w.shape[0]
+    sums = np.empty(rows)
     for p in range(rows):
         f[p] = 0.0
     for i0 in range(0, n, block):
@@ -203,10 +220,9 @@ def _outputs(
         z = ez[:size].reshape((rows, i1 - i0))
         phi = ephi[:size].reshape((rows, i1 - i0))
         dphi = edphi[:size].reshape((rows, i1 - i0))
-        _forward(x, w[i0:i1], z)
+        _block_sums(act, x, w[i0:i1], a[i0:i1], z, phi, dphi, sums)
         for p in range(rows):
-            act(z[p], phi[p], dphi[p])
-            f[p] += fixed_dot(a[i0:i1], phi[p])
+            f[p] += sums[p]
     for p in range(rows):
         f[p] /= n
 
@@ -244,18 +260,14 @@ def _evaluate(
 def _block_forward(
     modes: Modes, w: FloatArray, a: FloatArray, work: Work, j: Index, nb: int
 ) -> None:
-    """Units [j nb, (j + 1) nb): Z = X_B W^T, phi, phi', and work.fpart[j, p]."""
+    """Units [j nb, (j + 1) nb) at the batch: Z = X_B W^T, phi, phi', and work.fpart[j, p]."""
     b = work.xb.shape[0]
     i0 = j * nb
     i1 = min(i0 + nb, w.shape[0])
     z = work.z[b * i0 : b * i1].reshape((b, i1 - i0))
     phi = work.phi[b * i0 : b * i1].reshape((b, i1 - i0))
     dphi = work.dphi[b * i0 : b * i1].reshape((b, i1 - i0))
-    _forward(work.xb, w[i0:i1], z)
-    ab = a[i0:i1]
-    for p in range(b):
-        modes.act(z[p], phi[p], dphi[p])
-        work.fpart[j, p] = fixed_dot(ab, phi[p])
+    _block_sums(modes.act, work.xb, w[i0:i1], a[i0:i1], z, phi, dphi, work.fpart[j])
 
 
 @kernel()

@@ -138,13 +138,61 @@ def dropped_path_mass(v: FloatArray, ks: IntArray) -> FloatArray:
     return np.asarray(tails[n - np.asarray(ks, dtype=np.intp)], dtype=np.float64)
 
 
-def network_output(W: FloatArray, a: FloatArray | None, X: FloatArray, phi: str) -> FloatArray:
-    """f(x) = (1/n) sum_i a_i phi(w_i . x) for each row x of X (a_i = 1 when a is None)."""
+#: Rows of X per product X W^T in :func:`network_output`: at most this many multiply-adds,
+#: below the size at which OpenBLAS starts threads (the simulator's own rule).
+_CHUNK_MULTIPLY_ADDS = 2**18
+
+
+def network_output(W: Any, a: Any, X: Any, phi: str = "tanh") -> FloatArray:
+    """Outputs f(x) = (1/n) sum_i a_i phi(w_i . x) of a mean-field two-layer network.
+
+    The network of docs/theory.md, section 6, in numpy (the simulator's compiled version
+    is :meth:`heavytail.simulate.MeanFieldRun.outputs`).
+
+    Parameters
+    ----------
+    W : array_like, shape (n, d)
+        First layer; row i is unit i's weights w_i.
+    a : array_like, shape (n,), or None
+        Second layer; None for a fixed second layer, a_i = 1.
+    X : array_like, shape (m, d)
+        Inputs, one per row.
+    phi : {"tanh", "relu", "sigmoid", "identity"}
+        The activation; the sigmoid is computed in a form that does not overflow.
+
+    Returns
+    -------
+    ndarray, shape (m,)
+        f(x_p) for each row x_p of X. Rows are taken in chunks whose product with W^T
+        has at most 2^18 multiply-adds, each computed as phi(X_chunk W^T) a / n.
+
+    Raises
+    ------
+    InvalidArgumentError
+        For malformed or non-finite input, an unknown ``phi``, or outputs that overflow
+        the double range.
+    """
     check_choice(phi, "phi", ACTIVATIONS)
-    n = W.shape[0]
-    h = activation_values(X @ W.T, phi)
-    weights = np.ones(n) if a is None else a
-    return np.asarray(h @ weights / n, dtype=np.float64)
+    w, av = check_network(W, a)
+    n, d = w.shape
+    x = as_sample(X, "X", ndim=2)
+    if x.shape[1] != d:
+        raise InvalidArgumentError(f"`X` must have {d} columns (as `W`), got {x.shape[1]}")
+    weights = np.ones(n) if av is None else av
+    rows = max(1, _CHUNK_MULTIPLY_ADDS // (n * d))
+    out = np.empty(x.shape[0])
+    for start in range(0, x.shape[0], rows):
+        chunk = x[start : start + rows]
+        with np.errstate(over="ignore", invalid="ignore"):  # the sums: checked below
+            z = chunk @ w.T
+        h = activation_values(z, phi)  # raises no warning, even at z = +-inf or NaN
+        with np.errstate(over="ignore", invalid="ignore"):
+            out[start : start + chunk.shape[0]] = h @ weights / n
+    if not np.all(np.isfinite(out)):
+        raise InvalidArgumentError(
+            "the network outputs of `W`, `a` and `X` overflow the double range"
+        )
+    return out
 
 
 def pruned_output(

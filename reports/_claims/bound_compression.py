@@ -19,6 +19,7 @@ from heavytail.theory import (
     InvalidArgumentError,
     bounded_loss,
     compression_bound,
+    network_output,
     sample_stable,
 )
 
@@ -36,7 +37,6 @@ __all__ = [
     "BoundData",
     "BoundSize",
     "findings",
-    "network_outputs",
     "noise_only_weights",
     "noise_scale",
     "planted",
@@ -272,21 +272,6 @@ def planted(w: FloatArray, a: FloatArray) -> tuple[FloatArray, FloatArray]:
     return w, out
 
 
-def network_outputs(w: FloatArray, a: FloatArray, x: FloatArray) -> FloatArray:
-    """f(x_p) = (1/n) sum_i a_i tanh(w_i . x_p) of one network, shape (len(x),).
-
-    Rows of x are taken in chunks whose product with W has at most 2^18 multiply-adds,
-    below the size at which OpenBLAS starts threads (the simulator's own rule).
-    """
-    n, d = w.shape
-    rows = max(1, 2**18 // (n * d))
-    out = np.empty(x.shape[0])
-    for start in range(0, x.shape[0], rows):
-        chunk = x[start : start + rows]
-        out[start : start + chunk.shape[0]] = np.tanh(chunk @ w.T) @ a / n
-    return out
-
-
 def _ramp(outputs: FloatArray, y: FloatArray) -> float:
     return float(bounded_loss(outputs, y, margin=MARGIN).mean())
 
@@ -404,7 +389,7 @@ def measure(params: BoundSize, rng: np.random.Generator) -> Evidence[BoundData]:
                 if f_train is not None:
                     train = _ramp(f_train[r], run.y_train)
                     train_loss[e, i, r] = train
-                    out = network_outputs(run.w[r], run.a[r], x_test[r])
+                    out = network_output(run.w[r], run.a[r], x_test[r], "tanh")
                     test_loss[e, i, r] = _ramp(out, y_test[r])
                 b = _bound(run.w[r], run.a[r], train)
                 gap_bound[e, i, r], kappa[e, i, r] = b.gap_bound, b.kappa

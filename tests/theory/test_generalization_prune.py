@@ -20,12 +20,11 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from heavytail.theory import bounded_loss, compression_bound
+from heavytail.theory import InvalidArgumentError, bounded_loss, compression_bound, network_output
 from heavytail.theory._generalization_prune import (
     ACTIVATIONS,
     activation_values,
     dropped_path_mass,
-    network_output,
     path_mass,
     pruned_output,
     unit_order,
@@ -154,6 +153,35 @@ def test_sup_norm_search_reaches_the_bound_on_aligned_units(phi: str) -> None:
     found = adversarial_sup(W, a, k, phi, radius, rng)
     assert found <= eps * (1.0 + REL_SLACK)
     assert found >= 0.95 * eps, (phi, found, eps)
+
+
+@pytest.mark.parametrize("phi", PHIS)
+def test_network_output_in_row_chunks_is_the_mean_field_formula(phi: str) -> None:
+    """f(x) = (1/n) sum_i a_i phi(w_i . x): 64 x 64 weights make chunks of 64 rows, so 200
+    rows take four chunks (the last one short); each row is the formula's, to rounding."""
+    rng = np.random.default_rng(23)
+    n, d = 64, 64
+    W, a = _random_network(rng, n, d)
+    X = rng.standard_normal((200, d)) / np.sqrt(d)
+    expected = np.mean(a * activation_values(X @ W.T, phi), axis=1)
+    f = network_output(W, a, X, phi)
+    assert f.shape == (200,)
+    np.testing.assert_allclose(f, expected, rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(
+        network_output(W, None, X, phi), network_output(W, np.ones(n), X, phi)
+    )
+    # each chunk's rows are the rows of the whole product: the last chunk alone agrees
+    np.testing.assert_allclose(network_output(W, a, X[192:], phi), f[192:], rtol=1e-14, atol=0)
+
+
+def test_network_output_refuses_bad_input() -> None:
+    W, a = _random_network(np.random.default_rng(0), 5, 3)
+    with pytest.raises(InvalidArgumentError, match="`X` must have 3 columns"):
+        network_output(W, a, np.ones((4, 2)), "tanh")
+    with pytest.raises(InvalidArgumentError, match="`phi` must be one of"):
+        network_output(W, a, np.ones((4, 3)), "softplus")
+    with pytest.raises(InvalidArgumentError, match="`a` must have one entry per row"):
+        network_output(W, a[:4], np.ones((4, 3)), "tanh")
 
 
 def test_pruned_output_matches_the_difference_formula() -> None:

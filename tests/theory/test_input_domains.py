@@ -611,6 +611,17 @@ CASES = [
         bound,
         examples=40,
     ),
+    Case(
+        "network_output",
+        _kw(
+            W=matrices(5),
+            a=st.one_of(st.none(), float_arrays(max_size=5)),
+            X=matrices(5),
+            phi=st.sampled_from(("tanh", "relu", "sigmoid", "identity", "bogus")),
+        ),
+        samples_of(lambda kw: (np.shape(kw["X"])[0],)),
+        examples=40,
+    ),
 ]
 
 

@@ -30,6 +30,7 @@ from heavytail.theory import (
     DivergenceWarning,
     NoStationaryLawError,
     estimate_tail_index,
+    network_output,
     prunable_fraction,
     sgd_tail_index,
 )
@@ -100,14 +101,9 @@ def sgd_linear(config: Mapping[str, Any]) -> ExperimentOutput:
     return metrics, {"iterates": np.asarray(run.iterates)}
 
 
-def _activation(name: str, z: FloatArray) -> FloatArray:
-    if name == "tanh":
-        return np.tanh(z)
-    if name == "relu":
-        return np.maximum(z, 0.0)
-    if name == "sigmoid":
-        return 1.0 / (1.0 + np.exp(-z))
-    return z
+def replicate_outputs(w: FloatArray, a: FloatArray, x: FloatArray, activation: str) -> FloatArray:
+    """f_r(x_p) of each replicate r (w: (R, n, d), a: (R, n)) at each row of x: (R, len(x))."""
+    return np.stack([network_output(w[r], a[r], x, activation) for r in range(w.shape[0])])
 
 
 def meanfield_sgd(config: Mapping[str, Any]) -> ExperimentOutput:
@@ -158,8 +154,7 @@ def meanfield_sgd(config: Mapping[str, Any]) -> ExperimentOutput:
         metrics["train_loss"] = float(np.mean(run.train_loss[ok, -1]))
         metrics["gap"] = float(metrics["test_loss"]) - float(metrics["train_loss"])
     if config["loss"] == "logistic" and test_size > 0:
-        pre = np.einsum("rnd,td->rtn", run.w[ok], run.x_test)
-        out = np.mean(run.a[ok][:, None, :] * _activation(config["activation"], pre), axis=2)
+        out = replicate_outputs(run.w[ok], run.a[ok], run.x_test, config["activation"])
         metrics["test_error"] = float(np.mean(np.sign(out) != run.y_test[None, :]))
     return metrics, {"w": np.asarray(run.w), "a": np.asarray(run.a)}
 

@@ -26,13 +26,12 @@ from heavytail.reports._claims.bound_compression import (
     BoundSize,
     _test_sets,
     _train,
-    network_outputs,
     noise_only_weights,
     noise_scale,
     planted,
 )
 from heavytail.reports._kit.verdict import ControlKind
-from heavytail.theory import InvalidArgumentError, compression_bound
+from heavytail.theory import InvalidArgumentError, compression_bound, network_output
 
 #: A tiny grid (seconds).
 TINY = BoundSize((32, 128), (1_024, 4_096), 4, 200, 500)
@@ -151,7 +150,9 @@ def test_noises_share_data_and_initialisation() -> None:
     x, _ = _test_sets(TINY, 3)
     for r in range(TINY.replicates):
         np.testing.assert_allclose(
-            network_outputs(heavy.w[r], heavy.a[r], x[r]), heavy.outputs(x[r])[r], rtol=1e-12
+            network_output(heavy.w[r], heavy.a[r], x[r], "tanh"),
+            heavy.outputs(x[r])[r],
+            rtol=1e-12,
         )
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 import pytest
 
 from heavytail.reports import Setting, experiment_names, get_experiment
-from heavytail.theory import InvalidArgumentError
+from heavytail.reports._sweeps.experiments.sim import replicate_outputs
+from heavytail.theory import InvalidArgumentError, network_output
 
 TINY: dict[str, dict[str, Any]] = {
     "sgd.linear": {"n_chains": 300, "n_steps": 60, "eta": 0.5},
@@ -57,3 +59,22 @@ def test_setting_checks() -> None:
         Setting("x", "list", [], "bad")  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError, match="the default of 'n' must be of type int"):
         Setting("n", "int", 1.5, "bad")
+
+
+def test_meanfield_test_outputs_with_a_large_sigmoid_argument_stay_finite() -> None:
+    """The outputs behind ``test_error``: a pre-activation of +-1000 gives sigmoid 1 and 0
+    (f = 1/2 here) with no warning; the control, 1 / (1 + exp(-z)), overflows there."""
+    w = np.array([[[1000.0], [-1000.0]], [[2.0], [-2.0]]])  # (R = 2, n = 2, d = 1)
+    a = np.ones((2, 2))
+    x = np.array([[1.0], [0.5]])
+    with warnings.catch_warnings(), np.errstate(over="warn", divide="warn", invalid="warn"):
+        warnings.simplefilter("error")
+        out = replicate_outputs(w, a, x, "sigmoid")
+    assert out.shape == (2, 2)
+    assert np.all(np.isfinite(out))
+    assert out[0, 0] == 0.5  # (sigmoid(1000) + sigmoid(-1000)) / 2 = (1 + 0) / 2
+    for r in range(2):
+        np.testing.assert_array_equal(out[r], network_output(w[r], a[r], x, "sigmoid"))
+    with pytest.warns(RuntimeWarning, match="overflow"), np.errstate(over="warn"):
+        old = 1.0 / (1.0 + np.exp(-(x @ w[0].T)))
+    assert old[0, 1] == 0.0  # the right limit, reached through exp(1000) = inf

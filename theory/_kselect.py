@@ -336,6 +336,7 @@ def k_of_fraction(n: Any, fraction: Any, *, minimum: int = 1) -> int:
     """
     n = check_int(n, "n", low=1)
     fraction = check_real(fraction, "fraction", low=0.0, high=1.0, low_open=True)
+    minimum = check_int(minimum, "minimum", low=1)
     k = round(fraction * n)
     if k < minimum:
         raise InvalidArgumentError(

@@ -244,6 +244,10 @@ def estimate(value: Any, kwargs: dict[str, Any]) -> None:
     check_estimate(value)
 
 
+def _k_in_range(k: Any, kwargs: dict[str, Any]) -> None:
+    assert isinstance(k, int) and kwargs["minimum"] <= k <= kwargs["n"], (k, kwargs)
+
+
 def samples_of(shape_of: Callable[[dict[str, Any]], tuple[int, ...]]) -> Callable[..., None]:
     def check(value: Any, kwargs: dict[str, Any]) -> None:
         assert isinstance(value, np.ndarray) and value.shape == shape_of(kwargs)
@@ -610,6 +614,11 @@ CASES = [
         ),
         bound,
         examples=40,
+    ),
+    Case(
+        "k_of_fraction",
+        _kw(n=BIG_INTS, fraction=KAPPAS, minimum=counts(5)),
+        _k_in_range,
     ),
     Case(
         "network_output",

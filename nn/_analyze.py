@@ -154,7 +154,12 @@ def _rows(
         )
     except (EstimationError, InvalidArgumentError) as exc:
         out = _Estimate.missing(str(exc), n).columns("rows")
-        out.update(rows_alpha_capped=math.nan, rows_orientation="", rows_below_calibrated=True)
+        out.update(
+            rows_alpha_capped=math.nan,
+            rows_alpha_paper=math.nan,
+            rows_orientation="",
+            rows_below_calibrated=True,
+        )
         return out
     method = (
         f"block_sum (rows as vectors, column medians subtracted, median over "
@@ -165,6 +170,7 @@ def _rows(
     ).columns("rows")
     out.update(
         rows_alpha_capped=est.alpha_capped,
+        rows_alpha_paper=est.alpha_paper,
         rows_orientation=est.orientation,
         rows_below_calibrated=est.below_calibrated_range,
     )
@@ -279,8 +285,10 @@ def analyze(
       torch stores it (out, in), each row one unit's incoming weights; for the last layer
       (the network's output layer) the transpose, each row one hidden unit's outgoing
       weights; column medians subtracted; the median over ``n_permutations`` random row
-      orders. ``rows_alpha`` is uncapped, ``rows_alpha_capped`` = min(alpha, 2) is the
-      papers' report, ``rows_orientation`` says what the rows are and
+      orders. ``rows_alpha`` is uncapped, ``rows_alpha_capped`` = min(alpha, 2);
+      ``rows_alpha_paper`` is the papers' own number (their ``est_alpha``: the median
+      over their block sizes, capped at 2 within each row order, then the median over
+      the orders; no interval), ``rows_orientation`` says what the rows are and
       ``rows_below_calibrated`` marks fewer than 1000 rows. Needs at least 20 rows.
     - ``norms``: "auto" (``center="median"``) on the Euclidean norms of the rows of W as
       stored (out, in). Needs at least 100 rows.

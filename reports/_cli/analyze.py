@@ -190,8 +190,8 @@ def format_table(table: pd.DataFrame) -> str:
             "shape": table["shape"],
             "alpha entries": [_estimate(r, "entries") for _, r in table.iterrows()],
             "alpha rows": [_rows(r) for _, r in table.iterrows()],
-            "rows capped": table["rows_alpha_capped"].map(_fmt)
-            if "rows_alpha_capped" in table.columns
+            "papers' alpha": table["rows_alpha_paper"].map(_fmt)
+            if "rows_alpha_paper" in table.columns
             else "n/a",
             "orientation": table["rows_orientation"].map(_orientation)
             if "rows_orientation" in table.columns
@@ -257,7 +257,8 @@ def format_spectral_table(table: pd.DataFrame) -> str | None:
 
 _LEGEND = (
     "alpha rows: the papers' block-sum estimate on the rows (* fewer than 1000 rows, below "
-    "its calibrated range); rows capped = min(alpha, 2), as the papers report; orientation: "
+    "its calibrated range); papers' alpha: their own number on the same rows (the median "
+    "over their block sizes, capped at 2, as they report it); orientation: "
     "out x in as torch stores it, or the output layer transposed. alpha_ww: "
     "WeightWatcher's convention, 1 + the tail index of the eigenvalues of W^T W, with 1 + "
     "its interval; MP spikes: eigenvalues above the Marchenko-Pastur edge."

@@ -82,7 +82,7 @@ def test_a_plain_sequential_is_matched_by_order_and_said_so(
     first = table.iloc[0]
     ww = f"{first['spectral_alpha_ww']:.3g} [{1 + first['spectral_ci_low']:.3g}, "
     assert ww in printed
-    assert "rows capped" in printed and "orientation" in printed
+    assert "papers' alpha" in printed and "orientation" in printed
     assert "layers.0" in printed  # the architecture's name beside the checkpoint's
 
 

@@ -374,6 +374,32 @@ def slope_label(fit: VarianceSlope) -> str:
     return f"s = {s.estimate:+.2f} [{s.low:+.2f}, {s.high:+.2f}]"
 
 
+def draw_slopes(
+    ax: Axes, slopes: Sequence[Measurement], labels: Sequence[str], level: float
+) -> None:
+    """The fitted slopes of log n Var with their intervals, one row each, against the
+    prediction 0 and the alternative controls ±1 (shared with meanfield.chaos_heavy)."""
+    iv = Intervals.of(slopes)
+    ys = np.arange(len(iv))
+    ax.errorbar(
+        iv.estimate,
+        ys,
+        xerr=iv.yerr,
+        color=PALETTE[0],
+        linestyle="none",
+        label=f"fitted asymptotic slope ({level:.4g} interval)",
+        **MEASURED,
+    )
+    ax.axvline(0.0, **PREDICTED, label="chaos: 0")
+    for c in CONTROL_SLOPES:
+        ax.axvline(c, color=PALETTE[1], linestyle=":", linewidth=1.2)
+    ax.set(
+        yticks=ys,
+        yticklabels=list(labels),
+        xlabel="slope s of log n Var in log n (fit with a 1/n term)",
+    )
+
+
 def draw(evidence: Evidence[ChaosData], axes: Sequence[Axes]) -> Caption:
     """n Var against n; the slopes; n x pair covariance; the one-unit law's distance."""
     var_ax, slope_ax, cov_ax, law_ax = axes
@@ -410,28 +436,10 @@ def draw(evidence: Evidence[ChaosData], axes: Sequence[Axes]) -> Caption:
         "positive: step 0\nweights",
     ]
     fits = (d.outputs_fit, d.weights_fit, d.control_fit, d.init_outputs_fit, d.init_weights_fit)
-    slopes = Intervals.of(f.slope for f in fits)
-    ys = np.arange(len(fits))
-    slope_ax.errorbar(
-        slopes.estimate,
-        ys,
-        xerr=slopes.yerr,
-        color=PALETTE[0],
-        linestyle="none",
-        label=f"fitted asymptotic slope ({level:.4g} interval)",
-        **MEASURED,
-    )
-    slope_ax.axvline(0.0, **PREDICTED, label="chaos: 0")
-    for c in CONTROL_SLOPES:
-        slope_ax.axvline(c, color=PALETTE[1], linestyle=":", linewidth=1.2)
+    draw_slopes(slope_ax, [f.slope for f in fits], labels, level)
     slope_ax.plot([], [], color=PALETTE[1], linestyle=":", label="controls: ±1")
     slope_ax.set(
-        yticks=ys,
-        yticklabels=labels,
-        xlim=(-1.4, 1.6),
-        ylim=(-0.6, len(fits) + 0.2),
-        xlabel="slope s of log n Var in log n (fit with a 1/n term)",
-        title="Slopes against the predictions",
+        xlim=(-1.4, 1.6), ylim=(-0.6, len(fits) + 0.2), title="Slopes against the predictions"
     )
     slope_ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=6.5)
 

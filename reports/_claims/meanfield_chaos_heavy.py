@@ -17,13 +17,14 @@ from heavytail.theory import InvalidArgumentError, sample_elliptic_stable, sampl
 
 from .._kit.book import CheckBook, Control, FigureData, Intervals, and_list, number_set
 from .._kit.claim import Caption, Claim, Evidence, Layout
-from .._kit.style import MEASURED, PALETTE, PREDICTED
+from .._kit.style import MEASURED, PALETTE
 from .._kit.verdict import ControlKind, Measurement
 from .meanfield_chaos import (
     CONTROL_SLOPES,
     N_PROBE,
     RULE,
     chaos_findings,
+    draw_slopes,
     log_interval,
     power_half_width,
     probe_outputs,
@@ -339,26 +340,8 @@ def draw(evidence: Evidence[ChaosHeavyData], axes: Sequence[Axes]) -> Caption:
             (f"{tag} positive", d.positive_outputs_fit[i]),
             (f"{tag} null", d.null_fit[i]),
         ]
-    slopes = Intervals.of(f.slope for _, f in rows)
-    ys = np.arange(len(rows))
-    slope_ax.errorbar(
-        slopes.estimate,
-        ys,
-        xerr=slopes.yerr,
-        color=PALETTE[0],
-        linestyle="none",
-        label=f"fitted asymptotic slope ({level:.4g} interval)",
-        **MEASURED,
-    )
-    slope_ax.axvline(0.0, **PREDICTED, label="chaos: 0")
-    for c in CONTROL_SLOPES:
-        slope_ax.axvline(c, color=PALETTE[1], linestyle=":", linewidth=1.2)
-    slope_ax.set(
-        yticks=ys,
-        yticklabels=[r for r, _ in rows],
-        xlabel="slope s of log n Var in log n (fit with a 1/n term)",
-        title="Slopes against the prediction 0",
-    )
+    draw_slopes(slope_ax, [f.slope for _, f in rows], [r for r, _ in rows], level)
+    slope_ax.set(title="Slopes against the prediction 0")
     slope_ax.tick_params(axis="y", labelsize=6)
     slope_ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=6.5)
     return Caption(

@@ -16,7 +16,14 @@ from heavytail.theory import k_of_fraction
 
 from ..experiment import Setting
 
-__all__ = ["POSITIVE", "STABLE_INDEX", "Setting", "common_settings", "hill_k"]
+__all__ = [
+    "POSITIVE",
+    "STABLE_INDEX",
+    "Setting",
+    "common_settings",
+    "hill_k",
+    "noise_alpha_setting",
+]
 
 #: A step size or a scale: > 0 (``sgd_linear_regression``, ``mean_field_sgd``,
 #: ``heavytail.nn.train``, ``InjectedNoise.scale``).
@@ -37,6 +44,18 @@ def hill_k(fraction: float, n: int, of: str) -> int:
             f"hill_fraction = {fraction!r} of the {n} magnitudes ({of}) gives k = {k}; "
             f"Hill's estimator needs k >= 2, so hill_fraction >= {2 / n:.3g}"
         ) from None
+
+
+def noise_alpha_setting() -> Setting:
+    """``noise_alpha``: the injected noise's stable index, in (0, 2], or 0 for none (every
+    experiment that injects noise declares it the same way)."""
+    return Setting(
+        "noise_alpha",
+        "float",
+        0.0,
+        "injected stable noise index, in (0, 2]; 0: none",
+        **STABLE_INDEX,
+    )
 
 
 def common_settings() -> tuple[Setting, ...]:

@@ -27,7 +27,7 @@ from heavytail._lib._errors import InvalidArgumentError
 from heavytail.theory import estimate_tail_index, prunable_fraction
 
 from ..experiment import Experiment, ExperimentOutput, MetricValue
-from .common import POSITIVE, STABLE_INDEX, Setting, common_settings, hill_k
+from .common import POSITIVE, Setting, common_settings, hill_k, noise_alpha_setting
 
 __all__ = ["EXPERIMENTS", "nn_train"]
 
@@ -151,13 +151,7 @@ EXPERIMENTS = (
             Setting("batch_size", "int", 32, "batch size, in [1, n_train]", low=1),
             Setting("max_steps", "int", 1000, "SGD steps, >= 1", low=1),
             Setting("eval_every", "int", 500, "steps between evaluations, >= 1", low=1),
-            Setting(
-                "noise_alpha",
-                "float",
-                0.0,
-                "injected stable noise index, in (0, 2]; 0: none",
-                **STABLE_INDEX,
-            ),
+            noise_alpha_setting(),
             Setting("noise_sigma", "float", 0.0, "injected noise scale, >= 0", low=0),
             Setting("noise_kind", "int", 1, "Wan et al.'s noise type, 1 to 3", low=1, high=3),
             Setting(

@@ -36,7 +36,7 @@ from heavytail.theory import (
 )
 
 from ..experiment import Experiment, ExperimentOutput, MetricValue
-from .common import POSITIVE, STABLE_INDEX, Setting, common_settings, hill_k
+from .common import POSITIVE, Setting, common_settings, hill_k, noise_alpha_setting
 
 __all__ = ["EXPERIMENTS", "meanfield_sgd", "sgd_linear"]
 
@@ -192,13 +192,7 @@ EXPERIMENTS = (
             Setting("n_chains", "int", 2000, "independent chains, >= 1", low=1),
             Setting("n_steps", "int", 1000, "SGD steps per chain, >= 1", low=1),
             Setting("dataset_size", "int", 0, "points per chain's dataset; 0: online", low=0),
-            Setting(
-                "noise_alpha",
-                "float",
-                0.0,
-                "injected stable noise index, in (0, 2]; 0: none",
-                **STABLE_INDEX,
-            ),
+            noise_alpha_setting(),
             Setting("noise_scale", "float", 1.0, "scale of the injected noise, > 0", **POSITIVE),
             Setting("noise_kind", "str", "iid", "injected noise kind", choices=("iid", "elliptic")),
             *common_settings(),
@@ -229,13 +223,7 @@ EXPERIMENTS = (
             Setting("label_noise", "float", 0.1, "label noise std, >= 0", low=0),
             Setting("dataset_size", "int", 500, "training points; 0: online", low=0),
             Setting("test_size", "int", 1000, "test points, >= 0", low=0),
-            Setting(
-                "noise_alpha",
-                "float",
-                0.0,
-                "injected stable noise index, in (0, 2]; 0: none",
-                **STABLE_INDEX,
-            ),
+            noise_alpha_setting(),
             Setting("noise_scale", "float", 1.0, "scale of the injected noise, > 0", **POSITIVE),
             Setting("noise_type", "int", 1, "Wan et al.'s noise type, 1 to 3", low=1, high=3),
             *common_settings(),

@@ -8,12 +8,23 @@ A claim is one module ``heavytail.reports._claims.<name>`` that defines a module
    ``"full"``), and the module constants that define the grid. The claim's statement is
    built from these constants (with :func:`number_set`, :func:`and_list`, ...), so that
    the text and the grid cannot drift apart.
-2. ``measure(params, rng) -> Evidence[Data]``: draws from ``rng`` only, and records each
-   check with its negative controls in a :class:`CheckBook`. The book gives the
-   simultaneous (Bonferroni) level of the claim's intervals, and its
+2. ``measure(params, rng) -> Evidence[Data]``, composed of three functions with one job
+   each:
+
+   - running the grid, ``params, rng -> Grid``: a frozen dataclass of the raw
+     measurements, with named fields. It alone draws from ``rng`` (where the judge
+     resamples, the grid hands it the generator to resample with); no interval, no book.
+   - judging, ``grid, book -> ...``: it first declares its checks,
+     :meth:`CheckBook.declare` with their labels, which sets the simultaneous
+     (Bonferroni) level :attr:`CheckBook.level` from their number; then it computes the
+     intervals at that level and records each check with its controls
+     (:meth:`CheckBook.check`). It returns what the figure shows of the judging, if
+     anything (the intervals).
+   - the figure's data, ``grid (+ the judged intervals) -> Data``.
+
    :meth:`CheckBook.evidence` records the settings (the parameters, the extra settings
-   given, the interval level) and checks that the level was set for the number of
-   checks made.
+   given, the interval level) and checks that the checks made on sampled data are those
+   declared, so that the level is right for them.
 3. A frozen dataclass of figure data, subclass of :class:`FigureData` (its arrays are
    made read-only), with named fields instead of columns read back by index;
    :class:`Intervals` holds estimates with their intervals.
@@ -33,17 +44,24 @@ A whole claim: the mean of N(0, 1) draws is 0, with the control "the mean is 1".
 >>> @dataclass(frozen=True)
 ... class MeanSize:
 ...     n: int
+>>> @dataclass(frozen=True)
+... class MeanGrid:
+...     x: np.ndarray
 >>> @dataclass(frozen=True, eq=False)
 ... class MeanData(FigureData):
 ...     x: np.ndarray
 >>> RULE = Rule(Relation.EQUAL, 0.0, "", max_width=0.5,
 ...             width_reason="half the distance to the control's prediction")
->>> def measure(params: MeanSize, rng: np.random.Generator) -> Evidence[MeanData]:
-...     book = CheckBook(params, n_checks=1)
-...     x = rng.normal(0.0, 1.0, params.n)
-...     m = mean_interval(x, level=book.level)
+>>> def run_grid(params: MeanSize, rng: np.random.Generator) -> MeanGrid:
+...     return MeanGrid(rng.normal(0.0, 1.0, params.n))
+>>> def judge(grid: MeanGrid, book: CheckBook) -> None:
+...     level = book.declare(["mean"])
+...     m = mean_interval(grid.x, level=level)
 ...     book.check("mean", 0.0, m, RULE, Control("control: mean 1", 1.0))
-...     return book.evidence(MeanData(x), law="N(0, 1)")
+>>> def measure(params: MeanSize, rng: np.random.Generator) -> Evidence[MeanData]:
+...     grid, book = run_grid(params, rng), CheckBook(params)
+...     judge(grid, book)
+...     return book.evidence(MeanData(grid.x), law="N(0, 1)")
 >>> def draw(ev: Evidence[MeanData], axes: Sequence) -> Caption:
 ...     (panel,) = axes
 ...     panel.hist(ev.data.x, bins=20)
@@ -60,6 +78,16 @@ A whole claim: the mean of N(0, 1) draws is 0, with the control "the mean is 1".
 {'n': 1000, 'law': 'N(0, 1)', 'interval_level': 0.95}
 >>> CLAIM.figure(ev, note="seed 0").get_suptitle()
 'toy.mean: the mean is 0'
+
+A check on sampled data that was not declared is refused when it is recorded:
+
+>>> book = CheckBook(MeanSize(10))
+>>> round(book.declare(["a", "b"]), 4)
+0.975
+>>> book.check("c", 0.0, mean_interval([0.1, -0.2, 0.3], level=book.level), RULE)
+Traceback (most recent call last):
+    ...
+RuntimeError: check 'c' on sampled data was not declared; declared: ['a', 'b']
 """
 
 from __future__ import annotations
@@ -213,33 +241,77 @@ class Control:
 class CheckBook:
     """A claim's checks, each recorded with its negative controls, and its settings.
 
+    The level of the intervals is set for the checks the claim makes on sampled data:
+    either by the judge, which declares them by label (:meth:`declare`) before it
+    computes any interval, or by a count given here (``n_checks``).
+
     Parameters
     ----------
     params : dataclass instance
         The parameters of the run; :meth:`evidence` records their fields as settings.
-    n_checks : int
-        How many checks the claim makes on sampled data. Their intervals are simultaneous
-        at ``family``: each at :attr:`level` (Bonferroni). Exact checks (measurement
-        level 1) do not count.
+    n_checks : int or None
+        How many checks the claim makes on sampled data, or None to :meth:`declare`
+        them. Their intervals are simultaneous at ``family``: each at :attr:`level`
+        (Bonferroni). Exact checks (measurement level 1) do not count.
     family : float
         Coverage of the claim's intervals together, in (0, 1).
-
-    Attributes
-    ----------
-    level : float
-        The level of each interval, ``1 - (1 - family) / n_checks``.
     """
 
-    def __init__(self, params: object, n_checks: int, *, family: float = 0.95) -> None:
+    def __init__(
+        self, params: object, n_checks: int | None = None, *, family: float = 0.95
+    ) -> None:
         if not dataclasses.is_dataclass(params) or isinstance(params, type):
             raise InvalidArgumentError(
                 f"`params` must be a dataclass instance, got {type(params).__name__}"
             )
-        self.level = family_level(n_checks, family)
         self._params: Any = params
-        self._n_checks = int(n_checks)
+        self._family = family
+        self._level: float | None = None
+        self._n_checks: int | None = None
+        self._declared: tuple[str, ...] | None = None
         self._checks: list[Check] = []
         self._controls: list[ControlCheck] = []
+        if n_checks is not None:
+            self._level = family_level(n_checks, family)
+            self._n_checks = int(n_checks)
+
+    @property
+    def level(self) -> float:
+        """The level of each interval, ``1 - (1 - family) / n``, n the number of checks.
+
+        Raises
+        ------
+        RuntimeError
+            If the checks were neither declared nor counted yet.
+        """
+        if self._level is None:
+            raise RuntimeError("the checks must be declared before the level is read")
+        return self._level
+
+    def declare(self, labels: Iterable[str]) -> float:
+        """Declare the labels of the checks to be made on sampled data; their level.
+
+        Each check recorded later on sampled data must carry one of these labels, and
+        :meth:`evidence` requires every one of them to be recorded once, so that the
+        number of checks, and the level, follow from what the judge checks.
+
+        Raises
+        ------
+        InvalidArgumentError
+            If ``labels`` is empty or repeats a label.
+        RuntimeError
+            If the checks were already declared or counted.
+        """
+        names = tuple(labels)
+        if self._level is not None:
+            raise RuntimeError("the checks were already declared or counted")
+        if len(set(names)) != len(names):
+            repeated = sorted({n for n in names if names.count(n) > 1})
+            raise InvalidArgumentError(f"check labels must be unique, got repeated {repeated}")
+        self._level = family_level(len(names), self._family)
+        self._n_checks = len(names)
+        self._declared = names
+        return self._level
 
     def check(
         self,
@@ -258,6 +330,11 @@ class CheckBook:
         no evidence for *agree*). See :class:`~heavytail.reports._kit.verdict.Check`.
         """
         check = Check(label, prediction, measurement, rule, trend=trend, sanity=sanity)
+        declared = self._declared
+        if declared is not None and measurement.level < 1.0 and label not in declared:
+            raise RuntimeError(
+                f"check {label!r} on sampled data was not declared; declared: {list(declared)}"
+            )
         self._checks.append(check)
         for c in controls:
             m = measurement if c.measurement is None else c.measurement
@@ -294,20 +371,30 @@ class CheckBook:
         Raises
         ------
         RuntimeError
-            If the number of checks on sampled data is not ``n_checks``, or one of them
-            has an interval at another level than :attr:`level`: the Bonferroni level
-            would be wrong.
+            If the checks on sampled data are not those declared (each once) or not
+            ``n_checks`` of them, or one of them has an interval at another level than
+            :attr:`level`: the Bonferroni level would be wrong.
         """
+        level = self.level
         sampled = [c for c in self._checks if c.measurement.level < 1.0]
-        if len(sampled) != self._n_checks:
+        if self._declared is not None:
+            made = [c.label for c in sampled]
+            if sorted(made) != sorted(self._declared):
+                missing = [n for n in self._declared if n not in made]
+                repeated = sorted({n for n in made if made.count(n) > 1})
+                raise RuntimeError(
+                    f"the checks made on sampled data are not those declared: missing "
+                    f"{missing}, made more than once {repeated}"
+                )
+        elif len(sampled) != self._n_checks:
             raise RuntimeError(
                 f"the claim made {len(sampled)} checks on sampled data; its level was set "
                 f"for n_checks = {self._n_checks}"
             )
-        odd = [c.label for c in sampled if c.measurement.level != self.level]
+        odd = [c.label for c in sampled if c.measurement.level != level]
         if odd:
-            raise RuntimeError(f"checks with an interval not at level {self.level:.6g}: {odd}")
-        recorded = {**dataclasses.asdict(self._params), **settings, "interval_level": self.level}
+            raise RuntimeError(f"checks with an interval not at level {level:.6g}: {odd}")
+        recorded = {**dataclasses.asdict(self._params), **settings, "interval_level": level}
         return Evidence(tuple(self._checks), tuple(self._controls), data, recorded)
 
 

@@ -118,6 +118,39 @@ def test_book_counts_its_checks() -> None:
         CheckBook(params, n_checks=0)
 
 
+def test_book_sets_its_level_from_the_declared_checks() -> None:
+    """A judge declares its checks by label: the level follows from their number, a check
+    on sampled data outside them is refused, and the evidence needs each one once."""
+    book = CheckBook(ToySize(10))
+    with pytest.raises(RuntimeError, match="declared before"):
+        _ = book.level
+    assert book.declare(["a", "b", "c"]) == pytest.approx(1 - 0.05 / 3)
+    assert book.level == pytest.approx(1 - 0.05 / 3)
+    with pytest.raises(RuntimeError, match="already declared"):
+        book.declare(["a"])
+    with pytest.raises(RuntimeError, match="'d' on sampled data was not declared"):
+        book.check("d", 0.0, _m(book.level), RULE)
+    book.check("exact, not declared", 0.0, Measurement.exact(0.0), RULE)  # exact: free
+    book.check("a", 0.0, _m(book.level), RULE)
+    book.check("b", 0.0, _m(book.level), RULE)
+    book.check("b", 0.0, _m(book.level), RULE)
+    with pytest.raises(RuntimeError, match=r"missing \['c'\], made more than once \['b'\]"):
+        book.evidence(None)
+    done = CheckBook(ToySize(10))
+    done.declare(["b", "a"])
+    done.check("a", 0.0, _m(done.level), RULE)
+    done.check("b", 0.0, _m(done.level), RULE)
+    assert done.evidence(None).settings["interval_level"] == pytest.approx(0.975)
+    with pytest.raises(InvalidArgumentError, match="repeated \\['x'\\]"):
+        CheckBook(ToySize(10)).declare(["x", "y", "x"])
+    with pytest.raises(InvalidArgumentError, match="n_checks"):
+        CheckBook(ToySize(10)).declare([])
+    with pytest.raises(RuntimeError, match="already declared or counted"):
+        CheckBook(ToySize(10), n_checks=1).declare(["a"])
+    with pytest.raises(RuntimeError, match="declared before"):
+        CheckBook(ToySize(10)).evidence(None)
+
+
 def test_book_records_controls_and_settings() -> None:
     book = CheckBook(ToySize(7), n_checks=1)
     other = Measurement.exact(2.0)

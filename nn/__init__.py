@@ -10,6 +10,9 @@ from ._datafiles import load_cifar as load_cifar
 from ._datafiles import load_mnist as load_mnist
 from ._datafiles import mnist5k as mnist5k
 from ._device import torch_threads as torch_threads
+from ._divergence_edge import EdgeScan as EdgeScan
+from ._divergence_edge import bracket_edge as bracket_edge
+from ._divergence_edge import divergence_edge as divergence_edge
 from ._ensemble import train_ensemble as train_ensemble
 from ._layer_tails import LayerTails as LayerTails
 from ._layer_tails import layer_tails as layer_tails
@@ -19,13 +22,10 @@ from ._models import FCN as FCN
 from ._models import build_model as build_model
 from ._noise import InjectedNoise as InjectedNoise
 from ._noise import symmetric_stable as symmetric_stable
-from ._protocol import EdgeScan as EdgeScan
 from ._protocol import EtaGrid as EtaGrid
 from ._protocol import GridRun as GridRun
 from ._protocol import Protocol as Protocol
-from ._protocol import bracket_edge as bracket_edge
 from ._protocol import distance_from_init as distance_from_init
-from ._protocol import divergence_edge as divergence_edge
 from ._protocol import eta_grid as eta_grid
 from ._protocol import train_grid as train_grid
 from ._prune_torch import PruneResult as PruneResult
@@ -38,7 +38,7 @@ from ._result import load_result as load_result
 from ._result import load_state as load_state
 from ._rows import RowsTailIndex as RowsTailIndex
 from ._rows import rows_tail_index as rows_tail_index
-from ._train import StopRule as StopRule
+from ._stopping import StopRule as StopRule
 from ._train import train as train
 
 __all__: list[str] = [

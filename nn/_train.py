@@ -13,21 +13,20 @@ as a DataLoader with ``drop_last=True`` does).
 
 The host reads values from the device only at evaluations, every ``eval_every`` steps and
 at ``max_steps``: minibatch losses are summed on the device in between. The stopping rule
-is checked at evaluations, on the current iterate's loss and accuracy over the whole
-training set. Barsbey et al.'s rule (their main.py) is ``StopRule(train_loss=5e-5,
-train_accuracy=1.0, all_targets=True, then_steps=10_000)`` with ``average_last=1000``:
-both targets met at an evaluation, then 10x the averaging window more steps, and the
-network analysed is the mean of the last 1,000 iterates.
+(:class:`StopRule`, in ``_stopping.py``) is checked at evaluations, on the current iterate's
+loss and accuracy over the whole training set. Barsbey et al.'s rule (their main.py) is
+``StopRule(train_loss=5e-5, train_accuracy=1.0, all_targets=True, then_steps=10_000)``
+with ``average_last=1000``: both targets met at an evaluation, then 10x the averaging
+window more steps, and the network analysed is the mean of the last 1,000 iterates.
 """
 
 from __future__ import annotations
 
 import copy
-import math
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -43,71 +42,12 @@ from ._data import Dataset
 from ._device import as_device, as_dtype, torch_generator
 from ._noise import InjectedNoise, NoisePlan
 from ._result import HISTORY_COLUMNS, TrainResult
+from ._stopping import StopRule, TargetsMet, decide
 
-__all__ = ["StopRule", "train"]
+__all__ = ["train"]
 
 EVAL_CHUNK = 8192
 """Rows per forward pass when a whole split is evaluated."""
-
-
-@dataclass(frozen=True)
-class StopRule:
-    """When a run stops before ``max_steps``; checked at every evaluation.
-
-    The papers train "until convergence": to a training accuracy (Wan et al. 2024: 95%)
-    or a training loss (Barsbey et al. 2021), the whole training set being evaluated.
-
-    Attributes
-    ----------
-    train_loss : float or None
-        "converged" once the current iterate's mean cross-entropy on the training set is
-        <= this (> 0).
-    train_accuracy : float or None
-        "converged" once its training accuracy is >= this (in (0, 1]).
-    chance_after : int or None
-        "diverged" if, at an evaluation at step >= this, the training accuracy is at chance
-        or below: no better than always answering the most frequent training label.
-
-    all_targets : bool
-        False: any one target given is enough. True: the targets are met only at an
-        evaluation where every target given holds (Barsbey et al.: training loss < 5e-5 and
-        100% training accuracy).
-    then_steps : int
-        K >= 0: once the targets are met, the run goes on for K more steps and only then
-        ends as "converged" (Barsbey et al.: 10x the averaging window, so that the averaged
-        iterates are those of a converged run). K must be a multiple of ``eval_every``, so
-        that the run ends exactly K steps after the evaluation that met the targets. If
-        ``max_steps`` comes first, the run ends as "step_limit" and its message says when
-        the targets were met.
-
-    A non-finite loss (minibatch or whole training set) always ends the run as "diverged",
-    during the K steps too. With no target, a run that does not diverge ends at
-    ``max_steps`` ("step_limit").
-    """
-
-    train_loss: float | None = None
-    train_accuracy: float | None = None
-    chance_after: int | None = None
-    all_targets: bool = False
-    then_steps: int = 0
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.all_targets, bool):
-            raise InvalidArgumentError(
-                f"`all_targets` must be a bool, got {type(self.all_targets).__name__}"
-            )
-        check_int(self.then_steps, "then_steps", low=0)
-        if self.then_steps and self.train_loss is None and self.train_accuracy is None:
-            raise InvalidArgumentError(
-                "`then_steps` counts steps after the targets are met: give `train_loss` or "
-                "`train_accuracy` too"
-            )
-        if self.train_loss is not None:
-            check_real(self.train_loss, "train_loss", low=0.0, low_open=True)
-        if self.train_accuracy is not None:
-            check_real(self.train_accuracy, "train_accuracy", low=0.0, high=1.0, low_open=True)
-        if self.chance_after is not None:
-            check_int(self.chance_after, "chance_after", low=1)
 
 
 # ---------------------------------------------------------------------------------------
@@ -273,6 +213,28 @@ def split_stats(
     return total
 
 
+class SplitSums(NamedTuple):
+    """One network's sums over the whole training and test sets at one evaluation.
+
+    Losses are summed cross-entropies, ``*_correct`` the numbers of examples classified
+    correctly (floats, as :func:`split_stats` returns them).
+    """
+
+    train_loss: float
+    train_correct: float
+    test_loss: float
+    test_correct: float
+
+    def metrics(self, n_train: int, n_test: int) -> dict[str, float]:
+        """Mean losses and accuracies, the metric fields of :class:`TrainResult`."""
+        return {
+            "train_loss": self.train_loss / n_train,
+            "train_accuracy": self.train_correct / n_train,
+            "test_loss": self.test_loss / n_test,
+            "test_accuracy": self.test_correct / n_test,
+        }
+
+
 def settings_dict(
     *,
     eta: float | None,
@@ -312,81 +274,6 @@ def settings_dict(
     }
 
 
-def targets_met(row: dict[str, float], stop: StopRule) -> str | None:
-    """The targets of ``stop`` that ``row`` meets, in words; None if they are not met."""
-    checks = []
-    if stop.train_loss is not None:
-        checks.append(
-            (
-                row["train_loss"] <= stop.train_loss,
-                f"train loss {row['train_loss']:.4g} <= {stop.train_loss:g}",
-            )
-        )
-    if stop.train_accuracy is not None:
-        checks.append(
-            (
-                row["train_accuracy"] >= stop.train_accuracy,
-                f"train accuracy {row['train_accuracy']:.4g} >= {stop.train_accuracy:g}",
-            )
-        )
-    hits = [text for ok, text in checks if ok]
-    if not hits or (stop.all_targets and len(hits) < len(checks)):
-        return None
-    return " and ".join(hits) if stop.all_targets else hits[0]
-
-
-Met = tuple[int, str]
-"""(step, words) of the evaluation at which a run first met its targets."""
-
-
-def decide(
-    step: int,
-    max_steps: int,
-    row: dict[str, float],
-    stop: StopRule,
-    chance: float,
-    met: Met | None = None,
-) -> tuple[str | None, str, Met | None]:
-    """(status or None to go on, message, targets met) after the evaluation ``row``.
-
-    ``met`` is what an earlier evaluation met, None if the targets have not been met yet;
-    it is returned updated.
-    """
-    if not (math.isfinite(row["batch_loss"]) and math.isfinite(row["train_loss"])):
-        return "diverged", f"non-finite loss at step {step}", met
-    if met is None:
-        words = targets_met(row, stop)
-        if words is not None:
-            met = (step, f"{words} at step {step}")
-            if stop.then_steps == 0:
-                return "converged", met[1], met
-    if met is not None:
-        since, words = met
-        if step - since >= stop.then_steps:
-            return "converged", f"{words}, then {step - since} more steps", met
-        if step == max_steps:
-            return (
-                "step_limit",
-                f"reached max_steps = {max_steps}, {step - since} of the {stop.then_steps} "
-                f"steps after {words}",
-                met,
-            )
-        return None, "", met
-    if (
-        stop.chance_after is not None
-        and step >= stop.chance_after
-        and row["train_accuracy"] <= chance
-    ):
-        return (
-            "diverged",
-            f"train accuracy {row['train_accuracy']:.4g} at chance ({chance:.4g}) at step {step}",
-            met,
-        )
-    if step == max_steps:
-        return "step_limit", f"reached max_steps = {max_steps}", met
-    return None, "", met
-
-
 def history_frame(rows: list[dict[str, float]]) -> pd.DataFrame:
     """The history DataFrame, columns HISTORY_COLUMNS."""
     return pd.DataFrame(
@@ -398,17 +285,10 @@ def history_frame(rows: list[dict[str, float]]) -> pd.DataFrame:
 
 
 def eval_row(
-    step: int, batch_loss: float, stats: Sequence[float], n_train: int, n_test: int
+    step: int, batch_loss: float, sums: SplitSums, n_train: int, n_test: int
 ) -> dict[str, float]:
-    """One history row from the four summed statistics (train loss, correct, test ...)."""
-    return {
-        "step": step,
-        "batch_loss": batch_loss,
-        "train_loss": stats[0] / n_train,
-        "train_accuracy": stats[1] / n_train,
-        "test_loss": stats[2] / n_test,
-        "test_accuracy": stats[3] / n_test,
-    }
+    """One history row (columns HISTORY_COLUMNS) of the evaluation at ``step``."""
+    return {"step": step, "batch_loss": batch_loss, **sums.metrics(n_train, n_test)}
 
 
 def progress_bar(total: int, enabled: bool, desc: str) -> Any:
@@ -551,8 +431,8 @@ def train(
     perm = torch.empty(0, dtype=torch.int64, device=dev)
     rows: list[dict[str, float]] = []
     status, message, last_eval, j = "step_limit", "", 0, 0
-    met: Met | None = None
-    stats: list[float] = []
+    met: TargetsMet | None = None
+    sums: SplitSums | None = None
     averaged: list[torch.Tensor] = []
     bar = progress_bar(max_steps, show_progress(progress), "train")
     t = 0
@@ -573,14 +453,15 @@ def train(
             if t != schedule.evals[j]:
                 continue
             with torch.no_grad():
-                stats = torch.cat(
+                values = torch.cat(
                     [
                         split_stats(net, data.x_train, data.y_train),
                         split_stats(net, data.x_test, data.y_test),
                         loss_sum.reshape(1),
                     ]
                 ).tolist()
-            row = eval_row(t, stats[4] / (t - last_eval), stats, n, data.n_test)
+            sums, batch_loss_sum = SplitSums(*values[:4]), values[4]
+            row = eval_row(t, batch_loss_sum / (t - last_eval), sums, n, data.n_test)
             rows.append(row)
             loss_sum.zero_()
             bar.update(t - last_eval)
@@ -599,16 +480,19 @@ def train(
     if schedule.single(j):
         # the window holds the last step only: the averaged network is the current iterate,
         # which the last evaluation has just measured (the same computation, same numbers)
-        metrics = stats[:4]
+        assert sums is not None
+        metrics = sums
     else:
         with torch.no_grad():
             torch._foreach_copy_(params, averaged)
-            metrics = torch.cat(
-                [
-                    split_stats(net, data.x_train, data.y_train),
-                    split_stats(net, data.x_test, data.y_test),
-                ]
-            ).tolist()
+            metrics = SplitSums(
+                *torch.cat(
+                    [
+                        split_stats(net, data.x_train, data.y_train),
+                        split_stats(net, data.x_test, data.y_test),
+                    ]
+                ).tolist()
+            )
     return TrainResult(
         final_state=final_state,
         averaged_state=avg_state,
@@ -616,10 +500,7 @@ def train(
         status=status,
         steps=t,
         message=message,
-        train_loss=metrics[0] / n,
-        train_accuracy=metrics[1] / n,
-        test_loss=metrics[2] / data.n_test,
-        test_accuracy=metrics[3] / data.n_test,
+        **metrics.metrics(n, data.n_test),
         settings={
             "model": str(getattr(model, "spec", None) or type(model).__name__),
             **settings_dict(

@@ -205,27 +205,52 @@ def _lengths(params: LimitSize) -> np.ndarray:
     return np.unique(np.round(grid).astype(np.int64))
 
 
-def measure(params: LimitSize, rng: np.random.Generator) -> Evidence[LimitData]:
-    """Simulate the error curves of the four laws and judge them against G_p(kappa)."""
+@dataclass(frozen=True)
+class LimitGrid:
+    """The relative errors of every law's replicates, at each length and kappa.
+
+    ``errors[law, replicate, j, c]`` is the error of the first ``n[j]`` entries of one
+    vector at ``KAPPAS[c]``.
+    """
+
+    n: npt.NDArray[np.int64]
+    errors: npt.NDArray[np.float64]
+    params: LimitSize
+
+
+def run_grid(params: LimitSize, rng: np.random.Generator) -> LimitGrid:
+    """One vector of length ``n_max`` per law and replicate, and the errors of its prefixes."""
     ns = _lengths(params)
-    limits = _limits()
-    book = CheckBook(params, n_checks=len(LAWS) * len(KAPPAS))
-    means = np.empty((len(LAWS), ns.size, len(KAPPAS)))
-    lows, highs = np.empty_like(means), np.empty_like(means)
+    errors = np.empty((len(LAWS), params.replicates, ns.size, len(KAPPAS)))
     for i, (law, stream) in enumerate(zip(LAWS, rng.spawn(len(LAWS)), strict=True)):
-        errors = np.empty((params.replicates, ns.size, len(KAPPAS)))
         for r, g in enumerate(stream.spawn(params.replicates)):
             x = law.sample(g, int(ns[-1]))
             for j, n in enumerate(ns):
-                errors[r, j] = relative_error_curve(x[:n], KAPPAS, P)
-        for j in range(ns.size):
-            for c in range(len(KAPPAS)):
-                m = mean_interval(errors[:, j, c], level=book.level)
-                means[i, j, c], lows[i, j, c], highs[i, j, c] = m.estimate, m.low, m.high
-        rule = law_rule(i, int(ns[-1]), limits)
+                errors[i, r, j] = relative_error_curve(x[:n], KAPPAS, P)
+    return LimitGrid(ns, errors, params)
+
+
+def _label(law: Law, kappa: float) -> str:
+    return f"{law.label}, κ = {kappa:g}"
+
+
+def judge(grid: LimitGrid, book: CheckBook) -> Intervals:
+    """One check per law and kappa at ``n_max``; the mean errors at every length."""
+    level = book.declare(_label(law, kappa) for law in LAWS for kappa in KAPPAS)
+    limits = _limits()
+    n_laws, n_lengths, n_kappas = len(LAWS), grid.n.size, len(KAPPAS)
+    error = Intervals.of(
+        mean_interval(grid.errors[i, :, j, c], level=level)
+        for i in range(n_laws)
+        for j in range(n_lengths)
+        for c in range(n_kappas)
+    ).reshape(n_laws, n_lengths, n_kappas)
+    for i, law in enumerate(LAWS):
+        rule = law_rule(i, int(grid.n[-1]), limits)
         for c, kappa in enumerate(KAPPAS):
-            at_max = Measurement(means[i, -1, c], lows[i, -1, c], highs[i, -1, c], level=book.level)
-            label = f"{law.label}, κ = {kappa:g}"
+            at = (i, -1, c)
+            at_max = Measurement(error.estimate[at], error.low[at], error.high[at], level=level)
+            label = _label(law, kappa)
             other = LAWS[int(limits.nearest_law[i, c])].label
             controls = [
                 Control(f"{label}: limit of the {other} law instead", float(limits.nearest[i, c]))
@@ -233,9 +258,21 @@ def measure(params: LimitSize, rng: np.random.Generator) -> Evidence[LimitData]:
             if kappa == COMPRESSIBLE_CONTROL_KAPPA:
                 controls.append(Control(f"{label}: compressible (limit 0)", 0.0))
             book.check(label, float(limits.g[i, c]), at_max, rule, *controls)
+    return error
+
+
+def figure_data(grid: LimitGrid, error: Intervals) -> LimitData:
+    """The mean errors with their intervals, and the limits they tend to."""
+    return LimitData(grid.n, _limits().g, error, grid.params)
+
+
+def measure(params: LimitSize, rng: np.random.Generator) -> Evidence[LimitData]:
+    """Simulate the error curves of the four laws and judge them against G_p(kappa)."""
+    grid, book = run_grid(params, rng), CheckBook(params)
+    error = judge(grid, book)
     return book.evidence(
-        LimitData(ns, limits.g, Intervals(means, lows, highs), params),
-        n=ns,
+        figure_data(grid, error),
+        n=grid.n,
         p=P,
         kappas=KAPPAS,
         laws="N(0,1); Laplace(0,1); Student t(5); Pareto P(X>t)=t^-3, t>=1",

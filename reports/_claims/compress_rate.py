@@ -13,7 +13,7 @@ from heavytail.theory import compressibility_exponent, relative_error, sample_st
 
 from .._kit.book import CheckBook, Control, FigureData, Intervals, number_set
 from .._kit.claim import Caption, Claim, Evidence, Layout
-from .._kit.stats import fit_rate
+from .._kit.stats import RateFit, fit_rate
 from .._kit.style import MEASURED, PALETTE, PREDICTED
 from .._kit.verdict import Relation, Rule
 
@@ -133,38 +133,71 @@ def _errors(x: np.ndarray, ns: np.ndarray, kappa: float, p: float) -> np.ndarray
     return np.array([relative_error(x[:n], kappa, p) for n in ns])
 
 
-def measure(params: RateSize, rng: np.random.Generator) -> Evidence[RateData]:
-    """Simulate replicate error curves, fit their slopes, and judge them."""
+@dataclass(frozen=True)
+class RateGrid:
+    """The errors of every replicate: ``errors[a, r, j]`` for ``params.alphas[a]``,
+    replicate r and the prefix of length ``n[j]``."""
+
+    n: npt.NDArray[np.int64]
+    errors: npt.NDArray[np.float64]
+    params: RateSize
+
+
+def run_grid(params: RateSize, rng: np.random.Generator) -> RateGrid:
+    """One stable vector of length ``n_max`` per alpha and replicate; its prefixes' errors."""
     ns = _sizes(params)
-    book = CheckBook(params, n_checks=len(params.alphas))
-    streams = rng.spawn(len(params.alphas))
-    curves, slopes, replicate_slopes = [], [], []
-    for alpha, stream in zip(params.alphas, streams, strict=True):
-        reps = stream.spawn(params.replicates)
-        errs = np.array(
-            [
-                _errors(sample_stable(alpha, params.n_max, rng=g), ns, params.kappa, params.p)
-                for g in reps
-            ]
-        )
-        fit = fit_rate(ns, errs, level=book.level)
+    errors = [
+        [
+            _errors(sample_stable(alpha, params.n_max, rng=g), ns, params.kappa, params.p)
+            for g in stream.spawn(params.replicates)
+        ]
+        for alpha, stream in zip(params.alphas, rng.spawn(len(params.alphas)), strict=True)
+    ]
+    return RateGrid(ns, np.array(errors), params)
+
+
+def _label(alpha: float) -> str:
+    return f"alpha = {alpha:g}"
+
+
+def judge(grid: RateGrid, book: CheckBook) -> list[RateFit]:
+    """The fitted slope of each alpha against 1/p - 1/alpha; the fits."""
+    p, alphas = grid.params.p, grid.params.alphas
+    level = book.declare(_label(alpha) for alpha in alphas)
+    fits = [fit_rate(grid.n, errs, level=level) for errs in grid.errors]
+    for alpha, fit in zip(alphas, fits, strict=True):
         wrong = alpha + CONTROL_SHIFT
         book.check(
-            f"alpha = {alpha:g}",
-            predicted_slope(alpha, params.p),
+            _label(alpha),
+            predicted_slope(alpha, p),
             fit.slope,
-            slope_rule(alpha, params.p),
+            slope_rule(alpha, p),
             Control(
                 f"alpha = {alpha:g} data, slope predicted for alpha = {wrong:g}",
-                predicted_slope(wrong, params.p),
+                predicted_slope(wrong, p),
             ),
         )
-        curves.append(np.quantile(errs, [0.1, 0.5, 0.9], axis=0))
-        slopes.append(fit.slope)
-        replicate_slopes.append(fit.replicate_slopes)
+    return fits
+
+
+def figure_data(grid: RateGrid, fits: Sequence[RateFit]) -> RateData:
+    """Error quantiles over replicates, and the fitted slopes."""
+    return RateData(
+        grid.n,
+        np.quantile(grid.errors, [0.1, 0.5, 0.9], axis=1).transpose(1, 0, 2),
+        Intervals.of(f.slope for f in fits),
+        np.array([f.replicate_slopes for f in fits]),
+        grid.params,
+    )
+
+
+def measure(params: RateSize, rng: np.random.Generator) -> Evidence[RateData]:
+    """Simulate replicate error curves, fit their slopes, and judge them."""
+    grid, book = run_grid(params, rng), CheckBook(params)
+    fits = judge(grid, book)
     return book.evidence(
-        RateData(ns, np.array(curves), Intervals.of(slopes), np.array(replicate_slopes), params),
-        n=ns,
+        figure_data(grid, fits),
+        n=grid.n,
         data="symmetric alpha-stable (S1, scale 1), nested prefixes per replicate",
         fit="OLS of log error on log n, cluster-robust by replicate (statsmodels)",
     )

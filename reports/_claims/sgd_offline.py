@@ -147,42 +147,76 @@ def _hill(eta: float, n_chains: int, n_steps: int, m: int | None, seed: int) -> 
     return hill_at_fraction(np.abs(run.iterates[:, 0]), K_FRACTION, 0.95).estimate
 
 
-def measure(params: OfflineSize, rng: np.random.Generator) -> Evidence[OfflineData]:
-    """Run offline SGD on datasets of each size, online references and the controls."""
-    ms = np.array(params.dataset_sizes, dtype=np.int64)
+@dataclass(frozen=True)
+class OfflineGrid:
+    """Hill's index of every run (rows: datasets), and the streams of the bootstraps.
+
+    ``apparent[i, j]``: offline on dataset i of size ``dataset_sizes[j]``; ``online[i]``:
+    online at ETA; ``control[i, j]``: online at ``CONTROL_ETAS[j]``; ``null[i, j]``: online
+    at ETA in place of ``dataset_sizes[j]``. ``resample_rngs``: the generators of the
+    judge's bootstraps (trend, positive control, null control).
+    """
+
+    apparent: FloatArray
+    online: FloatArray
+    control: FloatArray
+    null: FloatArray
+    resample_rngs: tuple[np.random.Generator, ...]
+    params: OfflineSize
+
+
+def run_grid(params: OfflineSize, rng: np.random.Generator) -> OfflineGrid:
+    """Offline SGD on datasets of each size, the online references and the controls."""
+    ms = params.dataset_sizes
     r = params.datasets
-    seeds = rng.integers(0, 2**63, size=(4, r, max(ms.size, len(CONTROL_ETAS))))
+    seeds = rng.integers(0, 2**63, size=(4, r, max(len(ms), len(CONTROL_ETAS))))
     n, on_steps = params.n_chains, params.min_steps
-    apparent = np.array(
-        [
-            [_hill(ETA, n, params.steps(int(m)), int(m), seeds[0, i, j]) for j, m in enumerate(ms)]
-            for i in range(r)
-        ]
+    apparent = [
+        [_hill(ETA, n, params.steps(m), m, seeds[0, i, j]) for j, m in enumerate(ms)]
+        for i in range(r)
+    ]
+    online = [_hill(ETA, n, on_steps, None, seeds[1, i, 0]) for i in range(r)]
+    control = [
+        [_hill(e, n, on_steps, None, seeds[2, i, j]) for j, e in enumerate(CONTROL_ETAS)]
+        for i in range(r)
+    ]
+    null = [
+        [_hill(ETA, n, on_steps, None, seeds[3, i, j]) for j in range(len(ms))] for i in range(r)
+    ]
+    return OfflineGrid(
+        np.array(apparent),
+        np.array(online),
+        np.array(control),
+        np.array(null),
+        resample_rngs=tuple(rng.spawn(3)),
+        params=params,
     )
-    online = np.array([_hill(ETA, n, on_steps, None, seeds[1, i, 0]) for i in range(r)])
-    control = np.array(
-        [
-            [_hill(e, n, on_steps, None, seeds[2, i, j]) for j, e in enumerate(CONTROL_ETAS)]
-            for i in range(r)
-        ]
-    )
-    null = np.array(
-        [[_hill(ETA, n, on_steps, None, seeds[3, i, j]) for j in range(ms.size)] for i in range(r)]
-    )
-    book = CheckBook(params, n_checks=2)
-    ref = float(online.mean())
-    boot = rng.spawn(3)
-    x = np.log(ms.astype(np.float64))
-    trend = kendall_trend(x, np.abs(apparent - ref), level=book.level, rng=boot[0])
+
+
+_TREND_LABEL = "ordering: Kendall τ(log m, |apparent index − online index|) over the datasets"
+
+
+def _equal_label(ms: Sequence[int]) -> str:
+    return f"at m = {ms[-1]}: mean apparent index − mean online index"
+
+
+def judge(grid: OfflineGrid, book: CheckBook) -> None:
+    """The ordering with its positive and null controls; the equality at the largest m."""
+    ms = grid.params.dataset_sizes
+    level = book.declare([_TREND_LABEL, _equal_label(ms)])
+    ref = float(grid.online.mean())
+    trend_rng, positive_rng, null_rng = grid.resample_rngs
+    x = np.log(np.array(ms, dtype=np.float64))
+    trend = kendall_trend(x, np.abs(grid.apparent - ref), level=level, rng=trend_rng)
     positive = kendall_trend(
         np.arange(len(CONTROL_ETAS), dtype=np.float64),
-        np.abs(control - ref),
-        level=book.level,
-        rng=boot[1],
+        np.abs(grid.control - ref),
+        level=level,
+        rng=positive_rng,
     )
-    null_m = kendall_trend(x, np.abs(null - ref), level=book.level, rng=boot[2])
+    null_m = kendall_trend(x, np.abs(grid.null - ref), level=level, rng=null_rng)
     book.check(
-        "ordering: Kendall τ(log m, |apparent index − online index|) over the datasets",
+        _TREND_LABEL,
         0.0,
         trend,
         TREND_RULE,
@@ -201,11 +235,10 @@ def measure(params: OfflineSize, rng: np.random.Generator) -> Evidence[OfflineDa
         ),
         trend=True,
     )
-    diff = _difference(apparent[:, -1], online, book.level)
     book.check(
-        f"at m = {ms[-1]}: mean apparent index − mean online index",
+        _equal_label(ms),
         0.0,
-        diff,
+        _difference(grid.apparent[:, -1], grid.online, level),
         EQUAL_RULE,
         Control(
             f"alternative: the apparent index {ALTERNATIVE_OFFSET:g} above the online one",
@@ -213,24 +246,34 @@ def measure(params: OfflineSize, rng: np.random.Generator) -> Evidence[OfflineDa
             kind=ControlKind.ALTERNATIVE,
         ),
     )
-    data = OfflineData(
-        dataset_sizes=ms,
-        apparent=apparent,
-        online=online,
-        control=control,
-        null=null,
+
+
+def figure_data(grid: OfflineGrid) -> OfflineData:
+    """Every run's index, and the online prediction."""
+    return OfflineData(
+        dataset_sizes=np.array(grid.params.dataset_sizes, dtype=np.int64),
+        apparent=grid.apparent,
+        online=grid.online,
+        control=grid.control,
+        null=grid.null,
         online_prediction=sgd_tail_index(ETA, 1, dim=1),
-        params=params,
+        params=grid.params,
     )
+
+
+def measure(params: OfflineSize, rng: np.random.Generator) -> Evidence[OfflineData]:
+    """Run offline SGD on datasets of each size, online references and the controls."""
+    grid, book = run_grid(params, rng), CheckBook(params)
+    judge(grid, book)
     return book.evidence(
-        data,
+        figure_data(grid),
         eta=ETA,
         batch_size=1,
         dim=1,
         sigma=1.0,
         k_fraction=K_FRACTION,
         control_etas=CONTROL_ETAS,
-        steps={int(m): params.steps(int(m)) for m in ms},
+        steps={m: params.steps(m) for m in params.dataset_sizes},
         model="x_0 = 0, a ~ N(0, 1), y = N(0, 1); offline: one shared dataset of m points, "
         "each epoch reshuffled, b = 1",
     )

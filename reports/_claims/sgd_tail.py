@@ -291,52 +291,91 @@ class SgdTailData(FigureData):
     params: SgdTailSize
 
 
-def measure(params: SgdTailSize, rng: np.random.Generator) -> Evidence[SgdTailData]:
-    """Simulate every setting, estimate the tail index of ||x||, and judge."""
-    book = CheckBook(params, n_checks=len(params.settings))
+@dataclass(frozen=True)
+class SgdTailGrid:
+    """The norms of the final iterates of the chains that did not diverge.
+
+    ``norms[i]`` and ``diverged[i]`` belong to ``params.settings[i]`` (online);
+    ``finite_norms[i]`` and ``finite_diverged[i]`` to ``params.finite_sizes[i]``.
+    """
+
+    norms: tuple[FloatArray, ...]
+    diverged: tuple[int, ...]
+    finite_norms: tuple[FloatArray, ...]
+    finite_diverged: tuple[int, ...]
+    params: SgdTailSize
+
+
+def run_grid(params: SgdTailSize, rng: np.random.Generator) -> SgdTailGrid:
+    """Every online setting's chains, then the finite-sum setting's at each dataset size."""
     online_rng, finite_rng = rng.spawn(2)
-    measured, predicted, eta_control, heuristic, diverged = [], [], [], [], []
-    for s, g in zip(params.settings, online_rng.spawn(len(params.settings)), strict=True):
-        norms, n_div = _simulate(s, params.n_chains, params.n_steps, g, None)
-        m = hill_at_fraction(norms, params.k_fraction, book.level)
-        pred, ctrl, heur = s.prediction(), _eta_control(s), _heuristic(s)
-        what = "threshold: α = 2 at ησ² = 2b/(b+d+1)" if s.threshold else "α = sgd_tail_index"
+    online = [
+        _simulate(s, params.n_chains, params.n_steps, g, None)
+        for s, g in zip(params.settings, online_rng.spawn(len(params.settings)), strict=True)
+    ]
+    finite = [
+        _simulate(params.finite_setting, params.finite_chains, params.finite_steps, g, size)
+        for size, g in zip(
+            params.finite_sizes, finite_rng.spawn(len(params.finite_sizes)), strict=True
+        )
+    ]
+    return SgdTailGrid(
+        tuple(norms for norms, _ in online),
+        tuple(n_div for _, n_div in online),
+        tuple(norms for norms, _ in finite),
+        tuple(n_div for _, n_div in finite),
+        params,
+    )
+
+
+def _what(s: Setting) -> str:
+    what = "threshold: α = 2 at ησ² = 2b/(b+d+1)" if s.threshold else "α = sgd_tail_index"
+    return f"{s.label}; {what}"
+
+
+def judge(grid: SgdTailGrid, book: CheckBook) -> list[Measurement]:
+    """Hill's index of each online setting against its prediction; the measurements."""
+    settings = grid.params.settings
+    level = book.declare(_what(s) for s in settings)
+    measured = [hill_at_fraction(x, grid.params.k_fraction, level) for x in grid.norms]
+    for s, m in zip(settings, measured, strict=True):
+        pred, ctrl = s.prediction(), _eta_control(s)
         eta_label = f"{s.label}; control: α predicted for η × {CONTROL_ETA_FACTOR:g}"
         controls = [Control(eta_label, ctrl)]
         if s.batch_size > 1 or s.dim > 1:
-            controls.append(Control(f"{s.label}; control: α as a function of ησ²/b alone", heur))
-        book.check(f"{s.label}; {what}", pred, m, _rule(pred, ctrl), *controls)
-        measured.append(m)
-        predicted.append(pred)
-        eta_control.append(ctrl)
-        heuristic.append(heur)
-        diverged.append(n_div)
+            controls.append(
+                Control(f"{s.label}; control: α as a function of ησ²/b alone", _heuristic(s))
+            )
+        book.check(_what(s), pred, m, _rule(pred, ctrl), *controls)
+    return measured
 
-    finite = []
-    finite_div = []
-    fs = params.finite_setting
-    for size, g in zip(
-        params.finite_sizes, finite_rng.spawn(len(params.finite_sizes)), strict=True
-    ):
-        norms, n_div = _simulate(fs, params.finite_chains, params.finite_steps, g, size)
-        finite_div.append(n_div)
-        finite.append(hill_at_fraction(norms, params.k_fraction, FINITE_LEVEL))
 
-    data = SgdTailData(
-        settings=params.settings,
-        predicted=np.array(predicted),
+def figure_data(grid: SgdTailGrid, measured: Sequence[Measurement]) -> SgdTailData:
+    """The judged indices with the controls' predictions; the finite-sum panel at
+    FINITE_LEVEL."""
+    s = grid.params
+    finite = [hill_at_fraction(x, s.k_fraction, FINITE_LEVEL) for x in grid.finite_norms]
+    return SgdTailData(
+        settings=s.settings,
+        predicted=np.array([st.prediction() for st in s.settings]),
         measured=Intervals.of(measured),
-        eta_control=np.array(eta_control),
-        heuristic=np.array(heuristic),
-        diverged=np.array(diverged, dtype=np.int64),
-        finite_sizes=np.array(params.finite_sizes, dtype=np.int64),
+        eta_control=np.array([_eta_control(st) for st in s.settings]),
+        heuristic=np.array([_heuristic(st) for st in s.settings]),
+        diverged=np.array(grid.diverged, dtype=np.int64),
+        finite_sizes=np.array(s.finite_sizes, dtype=np.int64),
         finite=Intervals.of(finite),
-        finite_diverged=np.array(finite_div, dtype=np.int64),
-        finite_prediction=fs.prediction(),
-        params=params,
+        finite_diverged=np.array(grid.finite_diverged, dtype=np.int64),
+        finite_prediction=s.finite_setting.prediction(),
+        params=s,
     )
+
+
+def measure(params: SgdTailSize, rng: np.random.Generator) -> Evidence[SgdTailData]:
+    """Simulate every setting, estimate the tail index of ||x||, and judge."""
+    grid, book = run_grid(params, rng), CheckBook(params)
+    measured = judge(grid, book)
     return book.evidence(
-        data,
+        figure_data(grid, measured),
         quantity="||x_n||, the Euclidean norm of the final iterate, over chains",
         estimator="Hill at k = k_fraction * n (exact Gamma interval, Pareto tail)",
         model="x_0 = 0, a ~ N(0, σ² I_d), y = a·0 + N(0, 1), fresh batch each step",

@@ -21,10 +21,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """Print every registered claim: id, title, statement, formula and source."""
+    """Print every claim (of ``args.registry``, or the package's): id, title, statement,
+    formula and source."""
     from .._claims.registry import all_claims
 
-    for claim in all_claims():
+    registry = getattr(args, "registry", None)
+    for claim in all_claims() if registry is None else registry.values():
         out.write(f"{claim.id}: {claim.title}\n")
         out.write(_wrap(claim.statement) + "\n")
         out.write(_wrap("Formula: " + claim.formula) + "\n")

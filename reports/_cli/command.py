@@ -32,7 +32,9 @@ class Command:
         Adds the command's arguments to its subparser.
     run
         ``run(args, out, err)``: runs the command with the parsed ``args``, writing to
-        ``out`` (results) and ``err`` (progress); returns the exit status.
+        ``out`` (results) and ``err`` (progress); returns the exit status. Besides the
+        command's own arguments, ``args.registry`` holds the claims by id that
+        :func:`heavytail.reports.main` was given, or None for the package's registry.
     description
         The paragraph of ``heavytail NAME --help`` (default: none).
     formatter_class

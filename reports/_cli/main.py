@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from . import analyze, claims, report, sweep, tail_index, verify
 from .command import Command
 from .common import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE, Parser, UsageError
+
+if TYPE_CHECKING:
+    from .._kit.claim import Claim
 
 __all__ = ["COMMANDS", "UsageError", "main"]
 
@@ -45,11 +49,20 @@ def build_parser(commands: Sequence[Command] = COMMANDS) -> Parser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the status."""
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    registry: Mapping[str, Claim[Any, Any]] | None = None,
+) -> int:
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the status.
+
+    ``registry``: the claims, by id, that ``verify`` runs and reports and ``claims``
+    lists, instead of the package's (None); the commands read it as ``args.registry``.
+    """
     by_name = {command.name: command for command in COMMANDS}
     try:
         args = build_parser().parse_args(argv)
+        args.registry = registry
         return int(by_name[args.command].run(args, sys.stdout, sys.stderr))
     except UsageError as exc:
         sys.stderr.write(f"heavytail: error: {exc}\n")

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import TextIO
+from collections.abc import Mapping
+from typing import Any, TextIO
 
 from .command import Command
 from .common import (
@@ -43,11 +44,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_executor_arguments(parser, jobs_default="one per claim, at most the number of CPUs")
 
 
-def _selected(claims: list[str] | None) -> list[str]:
-    """The claims to run, in order, each once; an unknown id is refused."""
+def _selected(claims: list[str] | None, registry: Mapping[str, Any] | None) -> list[str]:
+    """The claims to run, in order, each once; an id not in the registry is refused."""
     from .._claims.registry import claim_ids
 
-    known = claim_ids()
+    known = claim_ids() if registry is None else list(registry)
     selected: list[str] = []
     for claim_id in claims or known:
         if claim_id not in known:
@@ -59,7 +60,8 @@ def _selected(claims: list[str] | None) -> list[str]:
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Run ``heavytail verify`` with parsed ``args``; return the exit status."""
-    selected = _selected(args.claim)
+    registry = getattr(args, "registry", None)
+    selected = _selected(args.claim, registry)
     # Before the output folder is made: a bad address leaves nothing behind.
     address = checked_address(args.executor, args.address, reach=True)
     folder = prepare_out(args.out)
@@ -81,16 +83,28 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             bar.update()
 
         if args.executor == "local":
-            outcome = verify(selected, size=args.size, seed=args.seed, jobs=jobs, on_done=done)
+            outcome = verify(
+                selected,
+                size=args.size,
+                seed=args.seed,
+                jobs=jobs,
+                on_done=done,
+                registry=registry,
+            )
         else:
             try:
                 with open_executor("dask", jobs=jobs, address=address) as pool:
                     outcome = verify(
-                        selected, size=args.size, seed=args.seed, executor=pool, on_done=done
+                        selected,
+                        size=args.size,
+                        seed=args.seed,
+                        executor=pool,
+                        on_done=done,
+                        registry=registry,
                     )
             except ExecutorError as exc:
                 raise UsageError(str(exc)) from None
-    files = write_report(outcome, folder)
+    files = write_report(outcome, folder, registry=registry)
     out.write(summary_table(outcome) + "\n\n")
     out.write(f"Report: {files.report}\nResults: {files.results}\nFigures: {folder / 'figures'}\n")
     return outcome.exit_status

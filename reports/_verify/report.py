@@ -9,6 +9,7 @@ the settings used and the seconds taken. Unbounded interval ends are written as
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import platform
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from .._claims.registry import all_claims
-from .._kit.claim import Evidence
+from .._kit.claim import Claim, Evidence
 from .._kit.verdict import Check, ControlCheck, Rule, Verdict
 from .runner import ClaimResult, VerifyRun
 
@@ -386,10 +387,28 @@ class ReportFiles:
     figures: tuple[Path, ...]
 
 
-def write_report(run: VerifyRun, out: str | Path) -> ReportFiles:
-    """Write report.md, results.json and figures/<claim>.png and .pdf under ``out``."""
+def write_report(
+    run: VerifyRun,
+    out: str | Path,
+    *,
+    registry: Mapping[str, Claim[Any, Any]] | None = None,
+) -> ReportFiles:
+    """Write report.md, results.json and figures/<claim>.png and .pdf under ``out``.
+
+    Parameters
+    ----------
+    run : VerifyRun
+        What :func:`heavytail.reports.verify` returned.
+    out : str or Path
+        The folder (made if missing).
+    registry : mapping of str to Claim, or None
+        The claims of ``run`` by id, for their statements and figures; None: the
+        registry ``run`` was given (``verify(..., registry=)``), else the package's.
+    """
     from .._kit.style import style
 
+    if registry is not None:
+        run = dataclasses.replace(run, registry=registry)
     folder = Path(out)
     fig_dir = folder / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)

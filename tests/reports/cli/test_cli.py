@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import heavytail.reports._verify.runner as runner
 from heavytail.reports import main
 from heavytail.theory import sample_stable
 
@@ -73,20 +72,25 @@ def test_verify_exit_status_and_outputs(
     status: int,
     verdict: str,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     toys = {"compress.rate": toy_claim("compress.rate", truth=truth)}
-    monkeypatch.setattr(runner, "get_claim", toys.__getitem__)
     out = tmp_path / "report"
     argv = ["verify", "--size", "smoke", "--claim", "compress.rate", "--out", str(out), "--quiet"]
-    assert main([*argv, "--jobs", "1"]) == status
+    assert main([*argv, "--jobs", "1"], registry=toys) == status
     captured = capsys.readouterr()
     assert "compress.rate" in captured.out and f"{verdict}".upper() in captured.out.upper()
     assert captured.err == ""  # --quiet: no progress bar
     record = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert record["claims"][0]["verdict"] == verdict and record["exit_status"] == status
     assert (out / "report.md").is_file() and (out / "figures" / "compress.rate.png").is_file()
+
+
+def test_claims_lists_the_registry_it_is_given(capsys: pytest.CaptureFixture[str]) -> None:
+    toy = toy_claim("toy.only", truth=0.0)
+    assert main(["claims"], registry={toy.id: toy}) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"toy.only: {toy.title}\n") and "compress.rate" not in out
 
 
 def test_claims_lists_every_claim(capsys: pytest.CaptureFixture[str]) -> None:
@@ -304,11 +308,10 @@ def test_verify_refuses_an_empty_out(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     toys = {"compress.rate": toy_claim("compress.rate", truth=0.0)}
-    monkeypatch.setattr(runner, "get_claim", toys.__getitem__)
     monkeypatch.chdir(tmp_path)
     for out in ("", "  "):
         argv = ["verify", "--size", "smoke", "--claim", "compress.rate", "--quiet", "--out", out]
-        assert main(argv) == 2
+        assert main(argv, registry=toys) == 2
         _one_error_line(capsys, "--out must name a folder")
     assert list(tmp_path.iterdir()) == []  # nothing written into the current folder
 

@@ -167,20 +167,18 @@ def test_verify_executor_dask_runs_the_claims_on_the_opened_executor(
 ) -> None:
     """`verify --executor dask --address A` opens that executor and runs every claim on it.
 
-    A thread pool stands in for the Dask client here (so that the stand-in claim, patched
-    into this process, is found); the sweep tests above run real Dask clusters.
+    A thread pool stands in for the Dask client here, and a stand-in claim, given as the
+    registry, for the real one; the sweep tests above run real Dask clusters.
     """
     from concurrent.futures import ThreadPoolExecutor
     from contextlib import contextmanager
 
     import heavytail.reports._parallel.executors as executors
-    import heavytail.reports._verify.runner as runner
     from heavytail.reports import main
 
     from .._toy import toy_claim
 
     toys = {"compress.rate": toy_claim("compress.rate", truth=0.0)}
-    monkeypatch.setattr(runner, "get_claim", toys.__getitem__)
     opened: list[tuple[str, int | None, str | None]] = []
     submitted: list[str] = []
 
@@ -203,7 +201,8 @@ def test_verify_executor_dask_runs_the_claims_on_the_opened_executor(
     argv = ["verify", "--size", "smoke", "--claim", "compress.rate", "--quiet"]
     address = "tcp://10.0.0.5:8786"
     out = tmp_path / "report"
-    assert main([*argv, "--out", str(out), "--executor", "dask", "--address", address]) == 0
+    argv += ["--out", str(out), "--executor", "dask", "--address", address]
+    assert main(argv, registry=toys) == 0
     assert opened == [("dask", 1, address)] and submitted == ["compress.rate"]
     assert "compress.rate" in capsys.readouterr().out
     assert (out / "results.json").is_file()

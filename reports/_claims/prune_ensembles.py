@@ -176,8 +176,35 @@ class PruneData(FigureData):
     params: PruneSize
 
 
-def measure(params: PruneSize, rng: np.random.Generator) -> Evidence[PruneData]:
-    """Draw the three ensembles, measure prunable fractions and the ordering, and judge."""
+@dataclass(frozen=True)
+class PruneGrid:
+    """The prunable fractions and orderings of every matrix, and the controls' matrices.
+
+    ``fractions[e, r, a, m]``: ensemble e, replicate r, ``alphas[a]``, method m;
+    ``gap_max`` and ``gap_min`` (2, columns): the largest and smallest (magnitude - node,
+    singular - node) over all matrices at each matched budget; ``node_errors`` and
+    ``other_errors``: the first replicate's errors keeping n/10 columns; ``positive`` and
+    ``permuted`` (replicate, alpha, method): the positive control's fractions and the
+    i.i.d.-entries fractions with the alphas permuted. ``trend_rng`` and ``control_rng``
+    are the generators of the judge's bootstraps (of the checks, of the controls).
+    """
+
+    alphas: npt.NDArray[np.float64]
+    columns: npt.NDArray[np.int64]
+    fractions: npt.NDArray[np.float64]
+    gap_max: npt.NDArray[np.float64]
+    gap_min: npt.NDArray[np.float64]
+    node_errors: npt.NDArray[np.float64]
+    other_errors: npt.NDArray[np.float64]
+    positive: npt.NDArray[np.float64]
+    permuted: npt.NDArray[np.float64]
+    trend_rng: np.random.Generator
+    control_rng: np.random.Generator
+    params: PruneSize
+
+
+def run_grid(params: PruneSize, rng: np.random.Generator) -> PruneGrid:
+    """Draw the three ensembles and the controls' matrices; prune every matrix."""
     alphas = np.array(params.alphas)
     if alphas.size < 3 or alphas[-1] != 2.0 or np.any(alphas[:-1] >= 2.0):
         raise InvalidArgumentError(
@@ -186,9 +213,7 @@ def measure(params: PruneSize, rng: np.random.Generator) -> Evidence[PruneData]:
         )
     n_alpha, reps = alphas.size, params.replicates
     columns = np.unique(np.geomspace(1, params.n, params.columns_grid).astype(np.int64))
-    # fractions[e, r, a, m]: ensemble e, replicate r, alpha a, method m.
     fractions = np.empty((len(ENSEMBLES), reps, n_alpha, len(METHODS)))
-    # Largest and smallest (magnitude - node, singular - node) over all matrices.
     gap_max = np.full((2, columns.size), -np.inf)
     gap_min = np.full((2, columns.size), np.inf)
     node_errs, other_errs = [], []  # a sample of matched pairs for the figure
@@ -207,18 +232,58 @@ def measure(params: PruneSize, rng: np.random.Generator) -> Evidence[PruneData]:
                     other_errs.append(
                         [pruning_curve(w, [kap[m]], m)[0] for m in ("magnitude", "singular")]
                     )
+    # The controls of the trends, on a stream of their own: the checks' numbers do not
+    # depend on them.
+    ctrl_rng = rng.spawn(1)[0]
+    positive = np.empty((reps, n_alpha, len(METHODS)))
+    for r, rep_stream in enumerate(ctrl_rng.spawn(reps)):
+        for a, g in enumerate(rep_stream.spawn(n_alpha)):
+            positive[r, a] = _fractions(
+                quantile_columns_matrix(float(alphas[a]), params.d, params.n, g)
+            )
+    # Permuted labels: each replicate's i.i.d.-entries fractions assigned to the alphas in
+    # a random order, so that no association with alpha is left.
+    order = np.argsort(ctrl_rng.random((reps, n_alpha)), axis=1)
+    permuted = np.take_along_axis(fractions[0], order[:, :, None], axis=1)
+    return PruneGrid(
+        alphas,
+        columns,
+        fractions,
+        gap_max,
+        gap_min,
+        np.array(node_errs),
+        np.array(other_errs),
+        positive,
+        permuted,
+        trend_rng=rng,
+        control_rng=ctrl_rng,
+        params=params,
+    )
 
-    # Two trends and one layer difference per method; the ordering checks are exact.
-    book = CheckBook(params, n_checks=3 * len(METHODS))
+
+def _trend_label(e: int, method: Method) -> str:
+    return f"{ENSEMBLES[e][1]}, {method}: Kendall τ(alpha, prunable fraction)"
+
+
+def _layer_label(method: Method) -> str:
+    return f"one elliptic layer, {method}: prunable fraction minus the Gaussian's"
+
+
+def judge(grid: PruneGrid, book: CheckBook) -> tuple[Intervals, Intervals]:
+    """Two trends and one layer difference per method, the exact orderings, the trends'
+    controls; the trends and the layer differences."""
+    level = book.declare(
+        [*(_trend_label(e, m) for e in range(2) for m in METHODS), *map(_layer_label, METHODS)]
+    )
+    alphas, fractions, n_boot = grid.alphas, grid.fractions, grid.params.n_boot
     trends = []
     for e in range(2):
-        label_e = ENSEMBLES[e][1]
         for m, method in enumerate(METHODS):
             tau = kendall_trend(
-                alphas, fractions[e, :, :, m], level=book.level, n_boot=params.n_boot, rng=rng
+                alphas, fractions[e, :, :, m], level=level, n_boot=n_boot, rng=grid.trend_rng
             )
             trends.append(tau)
-            label = f"{label_e}, {method}: Kendall τ(alpha, prunable fraction)"
+            label = _trend_label(e, method)
             book.check(label, 0.0, tau, TREND_RULE, trend=True)
             # The opposite rule on the same interval: shown, not counted.
             book.control(
@@ -231,9 +296,9 @@ def measure(params: PruneSize, rng: np.random.Generator) -> Evidence[PruneData]:
     for m, method in enumerate(METHODS):
         diff = fractions[2][:, heavy, m].mean(axis=1) - gauss[:, m]
         naive = fractions[1][:, heavy, m].mean(axis=1) - gauss[:, m]
-        diff_m = mean_interval(diff, level=book.level)
+        diff_m = mean_interval(diff, level=level)
         layer_diffs.append(diff_m)
-        label = f"one elliptic layer, {method}: prunable fraction minus the Gaussian's"
+        label = _layer_label(method)
         book.check(
             label,
             0.0,
@@ -242,44 +307,29 @@ def measure(params: PruneSize, rng: np.random.Generator) -> Evidence[PruneData]:
             Control(label + "; control: the gain of i.i.d. elliptic columns", float(naive.mean())),
         )
 
-    n_mats = len(ENSEMBLES) * reps * n_alpha
-    where = f"max over {n_mats} matrices and {columns.size} matched budgets"
+    n_mats = fractions.shape[0] * fractions.shape[1] * fractions.shape[2]
+    where = f"max over {n_mats} matrices and {grid.columns.size} matched budgets"
     for i, other in enumerate(("magnitude", "singular")):
         book.check(
             f"{other} error - node error, {where}",
             0.0,
-            Measurement.exact(float(gap_max[i].max())),
+            Measurement.exact(float(grid.gap_max[i].max())),
             ORDER_RULE,
             # The reversed ordering, node <= other, judged by the same rule.
             Control(
                 f"node error - {other} error, {where}; control: reversed ordering",
                 0.0,
-                Measurement.exact(float(-gap_min[i].min())),
+                Measurement.exact(float(-grid.gap_min[i].min())),
             ),
             sanity=True,  # a derived inequality, true for every matrix
         )
-    # Null and positive controls of the trends, after every draw above (a spawned stream,
-    # so that the checks' numbers do not depend on them).
-    ctrl_rng = rng.spawn(1)[0]
-    positive = np.empty((reps, n_alpha, len(METHODS)))
-    for r, rep_stream in enumerate(ctrl_rng.spawn(reps)):
-        for a, g in enumerate(rep_stream.spawn(n_alpha)):
-            w = quantile_columns_matrix(float(alphas[a]), params.d, params.n, g)
-            positive[r, a] = _fractions(w)
-    # Permuted labels: each replicate's i.i.d.-entries fractions assigned to the alphas in
-    # a random order, so that no association with alpha is left.
-    order = np.argsort(ctrl_rng.random((reps, n_alpha)), axis=1)
-    permuted = np.take_along_axis(fractions[0], order[:, :, None], axis=1)
-    null_taus, positive_taus = [], []
     for m, method in enumerate(METHODS):
         null_tau = kendall_trend(
-            alphas, permuted[:, :, m], level=book.level, n_boot=params.n_boot, rng=ctrl_rng
+            alphas, grid.permuted[:, :, m], level=level, n_boot=n_boot, rng=grid.control_rng
         )
         pos_tau = kendall_trend(
-            alphas, positive[:, :, m], level=book.level, n_boot=params.n_boot, rng=ctrl_rng
+            alphas, grid.positive[:, :, m], level=level, n_boot=n_boot, rng=grid.control_rng
         )
-        null_taus.append(null_tau)
-        positive_taus.append(pos_tau)
         book.control(
             f"{method}: null control, {NULL_PROSE}: Kendall τ(alpha, prunable fraction) <= 0",
             0.0,
@@ -295,19 +345,30 @@ def measure(params: PruneSize, rng: np.random.Generator) -> Evidence[PruneData]:
             TREND_RULE,
             kind=ControlKind.POSITIVE,
         )
-    data = PruneData(
-        alphas,
-        fractions,
-        Intervals.of(trends).reshape(2, len(METHODS)),
-        Intervals.of(layer_diffs),
-        np.array(node_errs),
-        np.array(other_errs),
-        params,
+    return Intervals.of(trends).reshape(2, len(METHODS)), Intervals.of(layer_diffs)
+
+
+def figure_data(grid: PruneGrid, trend: Intervals, layer_diff: Intervals) -> PruneData:
+    """The fractions, the judged trends and layer differences, the ordering's pairs."""
+    return PruneData(
+        grid.alphas,
+        grid.fractions,
+        trend,
+        layer_diff,
+        grid.node_errors,
+        grid.other_errors,
+        grid.params,
     )
+
+
+def measure(params: PruneSize, rng: np.random.Generator) -> Evidence[PruneData]:
+    """Draw the three ensembles, measure prunable fractions and the ordering, and judge."""
+    grid, book = run_grid(params, rng), CheckBook(params)
+    trend, layer_diff = judge(grid, book)
     return book.evidence(
-        data,
+        figure_data(grid, trend, layer_diff),
         eps=EPS,
-        columns_checked=columns,
+        columns_checked=grid.columns,
         ensembles="theory.iid_entries_matrix, iid_columns_matrix, elliptic_layer_matrix",
         trend="Kendall tau-b, replicates resampled whole (percentile bootstrap)",
     )

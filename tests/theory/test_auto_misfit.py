@@ -1,7 +1,8 @@
 """The stable route in doubt: one-sided data, skewed fits, tails that disagree.
 
 theory/_auto.py (``stable_support_fits``, ``stable_misfit``, ``RouteReason.ONE_SIDED``)
-and the join of the stable route's interval with the tail route's in theory/_estimate.py.
+and the join of the stable route's interval with the tail route's in
+theory/_auto_stable_route.py.
 """
 
 from __future__ import annotations

@@ -18,8 +18,10 @@ from heavytail.theory import (
     sample_stable,
     stable_goodness_of_fit,
 )
+from heavytail.theory._auto_estimate import auto_estimator
 from heavytail.theory._auto_policy import AUTO_POLICY
-from heavytail.theory._estimate import _combine_stable, _disagreement, auto_estimator
+from heavytail.theory._auto_route import _disagreement
+from heavytail.theory._auto_stable_route import _combine_stable
 
 COMBINE_RHO = AUTO_POLICY.combine_rho
 GOF_THRESHOLD = AUTO_POLICY.gof_threshold
@@ -177,10 +179,10 @@ def test_auto_combines_only_when_the_two_stable_estimates_agree(
     # Negative control: a block-sum estimate 30% off (many standard errors) is not
     # averaged in; the quantile fit stands alone, with its bootstrap interval, and the
     # disagreement is reported.
-    import heavytail.theory._estimate as estimate_module
+    import heavytail.theory._auto_stable_route as stable_route
 
     monkeypatch.setattr(
-        estimate_module, "block_sum_estimator", lambda data: _fake(1.95, 0.005, "block_sum")
+        stable_route, "block_sum_estimator", lambda data: _fake(1.95, 0.005, "block_sum")
     )
     alone = estimate_tail_index(x, rng=0)
     assert "combined" not in alone.settings

@@ -9,7 +9,7 @@ import pytest
 
 from heavytail.theory import estimate_tail_index, fit_stable_quantiles, sample_stable
 from heavytail.theory._auto_policy import AUTO_POLICY
-from heavytail.theory._estimate import _xi_se_deterministic
+from heavytail.theory._auto_route import _xi_se_deterministic
 from heavytail.theory._stable_tail_check import StableTailCheck, stable_tail_check
 
 

@@ -19,20 +19,13 @@ from heavytail.reports._cli.analyze_figures import (
     tail_index_figure,
 )
 
+from ._errors import one_error_line
+
 
 def _checkpoint(tmp_path: Path, spec: str = "fcn2-16") -> Path:
     path = tmp_path / "net.pt"
     torch.save(build_model(spec, in_shape=(64,), n_classes=10, rng=0).state_dict(), path)
     return path
-
-
-def _one_error_line(capsys: pytest.CaptureFixture[str], *needles: str) -> None:
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("heavytail: error: ")
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
 
 
 def test_weights_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -75,7 +68,7 @@ def test_payload_in_checkpoint_never_runs(
     with open(path, "wb") as handle:
         pickle.dump({"w.weight": Payload()}, handle)
     assert main(["analyze", str(path), "--out", str(tmp_path / "o")]) == 2
-    _one_error_line(capsys, "evil.pt")
+    one_error_line(capsys, "evil.pt")
     assert not marker.exists()
 
 
@@ -111,7 +104,7 @@ def test_every_bad_input_is_one_line_and_exit_2(
         if "--out" not in argv:
             argv = [*argv, "--out", str(tmp_path / "o"), "--quiet"]
         assert main(argv) == 2, argv
-        _one_error_line(capsys, *needles)
+        one_error_line(capsys, *needles)
 
 
 def test_figures_take_an_axis_and_return_the_figure() -> None:

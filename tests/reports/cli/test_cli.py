@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -16,18 +18,9 @@ from heavytail.reports import main
 from heavytail.theory import sample_stable
 
 from .._toy import toy_claim
+from ._errors import one_error_line
 
 HEAVYTAIL = Path(sys.executable).parent / "heavytail"
-
-
-def _one_error_line(capsys: pytest.CaptureFixture[str], *needles: str) -> None:
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("heavytail: error: ")
-    assert "Traceback" not in err
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
 
 
 def test_console_script_bad_arguments_exit_2_without_traceback() -> None:
@@ -56,14 +49,14 @@ def test_bad_arguments(
     argv: list[str], needles: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(argv) == 2
-    _one_error_line(capsys, *needles)
+    one_error_line(capsys, *needles)
 
 
 def test_verify_out_must_be_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
     assert main(["verify", "--claim", "compress.rate", "--out", str(blocker)]) == 2
-    _one_error_line(capsys, "not a folder")
+    one_error_line(capsys, "not a folder")
 
 
 @pytest.mark.parametrize(("truth", "status", "verdict"), [(0.0, 0, "agree"), (5.0, 1, "disagree")])
@@ -118,9 +111,22 @@ def _snapshot(path: Path) -> tuple[bytes, int]:
     return path.read_bytes(), path.stat().st_mtime_ns
 
 
-def _age(path: Path) -> None:
-    """Set the mtime in the past, so that any write would visibly change it."""
+@contextlib.contextmanager
+def _left_alone(path: Path) -> Iterator[None]:
+    """Check that the block leaves ``path`` as it was: its bytes and its mtime, set in the
+    past first, so that any write would visibly change it."""
     os.utime(path, ns=(1_000_000_000_000_000_000, 1_000_000_000_000_000_000))
+    before = _snapshot(path)
+    yield
+    assert _snapshot(path) == before
+
+
+@pytest.fixture
+def sample_file(sample: np.ndarray, tmp_path: Path) -> Path:
+    """``sample`` saved as data.npy."""
+    path = tmp_path / "data.npy"
+    np.save(path, sample)
+    return path
 
 
 @pytest.mark.parametrize("suffix", [".npy", ".csv", ".txt", ".npz"])
@@ -134,30 +140,25 @@ def test_tail_index_reads_every_format_read_only(
         np.savez(path, w=sample, other=sample[:10])
     else:
         np.savetxt(path, sample, delimiter="," if suffix == ".csv" else " ")
-    _age(path)
-    before = _snapshot(path)
-    key = ["--key", "w"] if suffix == ".npz" else []
-    assert main(["tail-index", str(path), "--method", "hill", *key]) == 0
-    out = capsys.readouterr().out
-    assert out.startswith("alpha = ") and "method hill" in out and "n = 5000" in out
-    estimate = float(out.split()[2])
-    assert 1.2 < estimate < 2.2  # Hill on stable(1.5) data, n = 5000: biased up, not absurd
-    assert _snapshot(path) == before
+    with _left_alone(path):
+        key = ["--key", "w"] if suffix == ".npz" else []
+        assert main(["tail-index", str(path), "--method", "hill", *key]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith("alpha = ") and "method hill" in out and "n = 5000" in out
+        estimate = float(out.split()[2])
+        assert 1.2 < estimate < 2.2  # Hill on stable(1.5) data, n = 5000: biased up, not absurd
 
 
 def test_tail_index_plot(
-    sample: np.ndarray, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    sample_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = tmp_path / "data.npy"
-    np.save(path, sample)
-    _age(path)
-    before = _snapshot(path)
-    plot = tmp_path / "tail.png"
-    assert main(["tail-index", str(path), "--plot", str(plot)]) == 0
-    out = capsys.readouterr().out
-    assert "auto route:" in out and f"plot: {plot}" in out
-    assert plot.stat().st_size > 10_000
-    assert _snapshot(path) == before
+    path = sample_file
+    with _left_alone(path):
+        plot = tmp_path / "tail.png"
+        assert main(["tail-index", str(path), "--plot", str(plot)]) == 0
+        out = capsys.readouterr().out
+        assert "auto route:" in out and f"plot: {plot}" in out
+        assert plot.stat().st_size > 10_000
 
 
 def test_tail_index_prints_why_the_interval_is_unbounded(
@@ -250,43 +251,37 @@ def test_tail_index_failures_exit_2_and_leave_the_file_alone(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = _write_bad(tmp_path, name)
-    _age(path)
-    before = _snapshot(path)
-    assert main(["tail-index", str(path), *extra]) == 2
-    _one_error_line(capsys, needle)
-    assert _snapshot(path) == before
+    with _left_alone(path):
+        assert main(["tail-index", str(path), *extra]) == 2
+        one_error_line(capsys, needle)
 
 
 def test_tail_index_bad_method_and_plot_onto_the_input(
-    sample: np.ndarray, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    sample_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = tmp_path / "data.npy"
-    np.save(path, sample)
-    _age(path)
-    before = _snapshot(path)
-    assert main(["tail-index", str(path), "--method", "bogus"]) == 2
-    _one_error_line(capsys, "`method` must be one of")
-    link = tmp_path / "alias.png"
-    link.symlink_to(path)
-    assert main(["tail-index", str(path), "--plot", str(link)]) == 2
-    _one_error_line(capsys, "must not name the input file")
-    hard = tmp_path / "hard.png"
-    os.link(path, hard)
-    assert main(["tail-index", str(path), "--plot", str(hard)]) == 2
-    _one_error_line(capsys, "must not name the input file")
-    missing_folder = tmp_path / "nowhere" / "p.png"
-    assert main(["tail-index", str(path), "--plot", str(missing_folder)]) == 2
-    _one_error_line(capsys, "does not exist")
-    assert _snapshot(path) == before
+    path = sample_file
+    with _left_alone(path):
+        assert main(["tail-index", str(path), "--method", "bogus"]) == 2
+        one_error_line(capsys, "`method` must be one of")
+        link = tmp_path / "alias.png"
+        link.symlink_to(path)
+        assert main(["tail-index", str(path), "--plot", str(link)]) == 2
+        one_error_line(capsys, "must not name the input file")
+        hard = tmp_path / "hard.png"
+        os.link(path, hard)
+        assert main(["tail-index", str(path), "--plot", str(hard)]) == 2
+        one_error_line(capsys, "must not name the input file")
+        missing_folder = tmp_path / "nowhere" / "p.png"
+        assert main(["tail-index", str(path), "--plot", str(missing_folder)]) == 2
+        one_error_line(capsys, "does not exist")
     assert main(["tail-index", str(tmp_path)]) == 2  # a folder
-    _one_error_line(capsys, "unsupported file type")
+    one_error_line(capsys, "unsupported file type")
 
 
 def test_tail_index_refuses_an_unwritable_plot_before_estimating(
-    sample: np.ndarray, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    sample_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = tmp_path / "data.npy"
-    np.save(path, sample)
+    path = sample_file
     folder_target = tmp_path / "taken.png"
     folder_target.mkdir()
     blocker = tmp_path / "afile"
@@ -312,7 +307,7 @@ def test_verify_refuses_an_empty_out(
     for out in ("", "  "):
         argv = ["verify", "--size", "smoke", "--claim", "compress.rate", "--quiet", "--out", out]
         assert main(argv, registry=toys) == 2
-        _one_error_line(capsys, "--out must name a folder")
+        one_error_line(capsys, "--out must name a folder")
     assert list(tmp_path.iterdir()) == []  # nothing written into the current folder
 
 

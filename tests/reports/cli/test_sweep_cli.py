@@ -9,16 +9,9 @@ import pytest
 
 from heavytail.reports import main
 
+from ._errors import one_error_line
+
 TOY = 'experiment = "toy"\n[grid]\nx = [0, 1, 2]\nfail = [false, true]\n'
-
-
-def _one_error_line(capsys: pytest.CaptureFixture[str], *needles: str) -> None:
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("heavytail: error: ") and "Traceback" not in err
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
 
 
 def test_sweep_then_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -78,7 +71,7 @@ def test_bad_config_is_one_line_exit_2(
     config = tmp_path / "bad.toml"
     config.write_text(text)
     assert main(["sweep", str(config), "--store", str(tmp_path / "s.sqlite")]) == 2
-    _one_error_line(capsys, "bad.toml", *needles)
+    one_error_line(capsys, "bad.toml", *needles)
     assert not (tmp_path / "s.sqlite").exists()  # checked before anything was created
 
 
@@ -90,17 +83,17 @@ def test_bad_store_or_options_are_one_line_exit_2(
     notes = tmp_path / "notes.txt"
     notes.write_text("hello\n")
     assert main(["sweep", str(config), "--store", str(notes)]) == 2
-    _one_error_line(capsys, "is not a SQLite file")
+    one_error_line(capsys, "is not a SQLite file")
     assert main(["sweep", str(config), "--store", str(tmp_path / "no" / "s.sqlite")]) == 2
-    _one_error_line(capsys, "does not exist")
+    one_error_line(capsys, "does not exist")
     assert main(["sweep", str(config), "--address", "tcp://127.0.0.1:1"]) == 2
-    _one_error_line(capsys, "--address needs --executor dask")
+    one_error_line(capsys, "--address needs --executor dask")
     assert main(["verify", "--address", "tcp://127.0.0.1:1"]) == 2
-    _one_error_line(capsys, "--address needs --executor dask")
+    one_error_line(capsys, "--address needs --executor dask")
     assert main(["report", str(tmp_path / "absent.sqlite")]) == 2
-    _one_error_line(capsys, "does not exist")
+    one_error_line(capsys, "does not exist")
     assert main(["report", str(notes)]) == 2
-    _one_error_line(capsys, "is not a SQLite file")
+    one_error_line(capsys, "is not a SQLite file")
     assert notes.read_text() == "hello\n"
 
 
@@ -110,7 +103,7 @@ def test_a_config_that_is_not_utf8_is_one_line(
     config = tmp_path / "latin1.toml"
     config.write_bytes('experiment = "toy"\ndescription = "café"\n'.encode("latin-1"))
     assert main(["sweep", str(config), "--store", str(tmp_path / "s.sqlite"), "--quiet"]) == 2
-    _one_error_line(capsys, str(config), "UTF-8", "line 2")
+    one_error_line(capsys, str(config), "UTF-8", "line 2")
     assert not (tmp_path / "s.sqlite").exists()
 
 
@@ -132,5 +125,5 @@ def test_a_store_with_damaged_json_is_one_line_naming_the_file_and_the_run(
     conn.close()
     report = tmp_path / "rep"
     assert main(["report", str(store), "--out", str(report)]) == 2
-    _one_error_line(capsys, str(store), key, column)
+    one_error_line(capsys, str(store), key, column)
     assert not report.exists()  # nothing half-written

@@ -11,21 +11,14 @@ import pytest
 from heavytail.reports import main
 from heavytail.theory import estimate_tail_index
 
+from ._errors import one_error_line
+
 
 @pytest.fixture
 def table() -> np.ndarray:
     """Two columns with different tails: Pareto(1.5) and Pareto(4) magnitudes."""
     rng = np.random.default_rng(20250)
     return np.column_stack([rng.pareto(1.5, 4000) + 1.0, rng.pareto(4.0, 4000) + 1.0])
-
-
-def _one_error_line(capsys: pytest.CaptureFixture[str], *needles: str) -> None:
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("heavytail: error: ") and "Traceback" not in err
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
 
 
 @pytest.mark.parametrize("suffix", [".npy", ".csv"])
@@ -38,7 +31,7 @@ def test_a_table_of_several_columns_is_refused_naming_its_shape_and_the_choices(
     else:
         np.savetxt(path, table, delimiter=",")
     assert main(["tail-index", str(path), "--method", "hill"]) == 2
-    _one_error_line(capsys, str(path), "(4000, 2)", "--column", "--pool")
+    one_error_line(capsys, str(path), "(4000, 2)", "--column", "--pool")
 
 
 def test_column_picks_one_column(
@@ -53,7 +46,7 @@ def test_column_picks_one_column(
         assert f"alpha = {expected.alpha:.4g} " in out and f"n = {table.shape[0]})" in out
         assert f"column {j} of a (4000, 2) array" in out
     assert main(["tail-index", str(path), "--column", "2"]) == 2
-    _one_error_line(capsys, "--column 2", "columns 0 to 1")
+    one_error_line(capsys, "--column 2", "columns 0 to 1")
 
 
 def test_pool_estimates_all_entries_and_says_so(
@@ -67,7 +60,7 @@ def test_pool_estimates_all_entries_and_says_so(
     assert f"alpha = {expected.alpha:.4g} " in out and "n = 8000)" in out
     assert "note: pooled the 8000 entries of a (4000, 2) array as one sample" in out
     assert main(["tail-index", str(path), "--pool", "--column", "0"]) == 2
-    _one_error_line(capsys, "--column", "--pool")
+    one_error_line(capsys, "--column", "--pool")
 
 
 def test_a_single_column_or_row_needs_no_choice(
@@ -93,4 +86,4 @@ def test_complex_values_are_one_line(
     else:
         path.write_text("\n".join(str(v) for v in z) + "\n")
     assert main(["tail-index", str(path)]) == 2
-    _one_error_line(capsys, str(path))
+    one_error_line(capsys, str(path))

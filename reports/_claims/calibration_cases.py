@@ -17,20 +17,28 @@ rule of :func:`heavytail.theory.estimate_tail_index` applies to it (docs/estimat
 The targets are stated at n = :data:`TARGET_N`. The laws and their parametrisations are
 those of the calibration table (docs/calibration.py, docs/estimators.md), so that the
 claim ``estimators.calibration`` and the table measure the same thing.
+
+One run of an estimator on a sample is :func:`run_estimator` (a refusal is a NaN alpha);
+the runs of one estimator on one case are :class:`Runs`, which judges each against the
+case (its error, whether its interval covers, whether it is silently wrong).
 """
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from heavytail._lib._validation import check_int
-from heavytail.theory import InvalidArgumentError, sample_stable
+from heavytail.theory import EstimationError, InvalidArgumentError, TailEstimate, sample_stable
+
+from .._kit.book import FigureData
 
 __all__ = [
     "ABS_TOL",
@@ -41,7 +49,10 @@ __all__ = [
     "TARGET_N",
     "WIDE_CASES",
     "CalibrationCase",
+    "Runs",
     "get_case",
+    "run_estimator",
+    "runs_of",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -408,3 +419,58 @@ def get_case(name: str) -> CalibrationCase:
     except KeyError:
         listed = ", ".join(repr(c) for c in _BY_NAME)
         raise InvalidArgumentError(f"`name` must be one of {listed}, got {name!r}") from None
+
+
+@dataclass(frozen=True, eq=False)
+class Runs(FigureData):
+    """One estimator on the runs of one case (NaN alpha: the estimator refused).
+
+    Attributes
+    ----------
+    alpha, low, high : ndarray, shape (run,)
+        The estimate and its 95% interval.
+    n_warnings : ndarray of int, shape (run,)
+        Warnings of each run (a refusal counts as one).
+    """
+
+    alpha: FloatArray
+    low: FloatArray
+    high: FloatArray
+    n_warnings: npt.NDArray[np.int64]
+
+    @property
+    def answered(self) -> npt.NDArray[np.bool_]:
+        return np.isfinite(self.alpha)
+
+    def errors(self, case: CalibrationCase) -> FloatArray:
+        return np.array([case.error(a) for a in self.alpha[self.answered]])
+
+    def covered(self, case: CalibrationCase) -> npt.NDArray[np.bool_]:
+        """Per run: the interval is right (a refusal on a heavy tail is a miss)."""
+        return np.array(
+            [
+                case.covers(lo, hi) if np.isfinite(a) else case.truth != "tail index"
+                for a, lo, hi in zip(self.alpha, self.low, self.high, strict=True)
+            ]
+        )
+
+    def silent_wrong(self, case: CalibrationCase) -> npt.NDArray[np.bool_]:
+        return ~self.covered(case) & (self.n_warnings == 0)
+
+
+def run_estimator(fn: Any, x: FloatArray, **kwargs: Any) -> tuple[float, float, float, int]:
+    """``fn(x, **kwargs)``: its alpha, interval and count of warnings (NaN alpha and one
+    warning more for a refusal)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            est: TailEstimate = fn(x, **kwargs)
+        except EstimationError:
+            return math.nan, math.nan, math.nan, 1 + len(caught)
+    return est.alpha, est.ci[0], est.ci[1], len(est.warnings) + len(caught)
+
+
+def runs_of(rows: list[tuple[float, float, float, int]]) -> Runs:
+    """The rows of :func:`run_estimator` as :class:`Runs`."""
+    arr = np.array(rows, dtype=np.float64).reshape(-1, 4)
+    return Runs(arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3].astype(np.int64))

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import math
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 from heavytail._lib._validation import check_int
 from heavytail.theory import (
-    EstimationError,
     InvalidArgumentError,
-    TailEstimate,
     block_sum_estimator,
     estimate_tail_index,
     hill_estimator,
@@ -24,6 +19,7 @@ from heavytail.theory import (
 
 from .._kit.book import CheckBook, FigureData, Intervals, number_set, power_of_ten
 from .._kit.claim import Caption, Claim, Evidence, Layout
+from .._kit.stats import clopper_pearson, rmse_interval
 from .._kit.style import MEASURED, PALETTE, PREDICTED
 from .._kit.verdict import ControlKind, Measurement, Relation, Rule
 from .calibration_cases import (
@@ -34,7 +30,10 @@ from .calibration_cases import (
     TARGET_N,
     WIDE_CASES,
     CalibrationCase,
+    Runs,
     get_case,
+    run_estimator,
+    runs_of,
 )
 
 if TYPE_CHECKING:
@@ -128,71 +127,9 @@ SIZES = {
 }
 
 
-def clopper_pearson(successes: int, trials: int, level: float) -> Measurement:
-    """The proportion ``successes / trials`` with its exact (Clopper-Pearson) interval."""
-    k = check_int(successes, "successes", low=0)
-    m = check_int(trials, "trials", low=1)
-    if k > m:
-        raise InvalidArgumentError(f"`successes` must be <= `trials` ({m}), got {k}")
-    ci = stats.binomtest(k, m).proportion_ci(confidence_level=level, method="exact")
-    p = k / m
-    return Measurement(p, min(float(ci.low), p), max(float(ci.high), p), level=level)
-
-
-def rmse_interval(
-    errors: npt.ArrayLike, level: float, *, n_boot: int, rng: np.random.Generator
-) -> Measurement:
-    """Root mean square of ``errors`` with a percentile bootstrap interval over runs."""
-    e = np.asarray(errors, dtype=np.float64)
-    if e.ndim != 1 or e.size < 2 or not np.all(np.isfinite(e)):
-        raise InvalidArgumentError("`errors` must be a 1-D array of >= 2 finite values")
-    rmse = float(np.sqrt(np.mean(e * e)))
-    idx = rng.integers(0, e.size, (n_boot, e.size))
-    boots = np.sqrt(np.mean(e[idx] ** 2, axis=1))
-    low, high = np.quantile(boots, [0.5 - level / 2, 0.5 + level / 2])
-    return Measurement(rmse, min(float(low), rmse), max(float(high), rmse), level=level)
-
-
 ACCURACY_RULE = Rule(Relation.AT_MOST, 0.0, "")
 COVERAGE_RULE = Rule(Relation.AT_LEAST, 0.0, "")
 SILENT_RULE = Rule(Relation.AT_MOST, 0.0, "")
-
-
-@dataclass(frozen=True, eq=False)
-class Runs(FigureData):
-    """One estimator on the runs of one case (NaN alpha: the estimator refused).
-
-    Attributes
-    ----------
-    alpha, low, high : ndarray, shape (run,)
-        The estimate and its 95% interval.
-    n_warnings : ndarray of int, shape (run,)
-        Warnings of each run (a refusal counts as one).
-    """
-
-    alpha: FloatArray
-    low: FloatArray
-    high: FloatArray
-    n_warnings: npt.NDArray[np.int64]
-
-    @property
-    def answered(self) -> npt.NDArray[np.bool_]:
-        return np.isfinite(self.alpha)
-
-    def errors(self, case: CalibrationCase) -> FloatArray:
-        return np.array([case.error(a) for a in self.alpha[self.answered]])
-
-    def covered(self, case: CalibrationCase) -> npt.NDArray[np.bool_]:
-        """Per run: the interval is right (a refusal on a heavy tail is a miss)."""
-        return np.array(
-            [
-                case.covers(lo, hi) if np.isfinite(a) else case.truth != "tail index"
-                for a, lo, hi in zip(self.alpha, self.low, self.high, strict=True)
-            ]
-        )
-
-    def silent_wrong(self, case: CalibrationCase) -> npt.NDArray[np.bool_]:
-        return ~self.covered(case) & (self.n_warnings == 0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -238,26 +175,15 @@ class CalibrationData(FigureData):
     params: CalibrationSize
 
 
-def _run(fn: Any, x: FloatArray, **kwargs: Any) -> tuple[float, float, float, int]:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            est: TailEstimate = fn(x, **kwargs)
-        except EstimationError:
-            return math.nan, math.nan, math.nan, 1 + len(caught)
-    return est.alpha, est.ci[0], est.ci[1], len(est.warnings) + len(caught)
-
-
-def _collect(rows: list[tuple[float, float, float, int]]) -> Runs:
-    arr = np.array(rows, dtype=np.float64).reshape(-1, 4)
-    return Runs(arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3].astype(np.int64))
-
-
 def _cases(params: CalibrationSize) -> list[CalibrationCase]:
     if params.cases is not None:
-        return [get_case(name) for name in params.cases]
-    catalogue = (*CASES, *WIDE_CASES) if params.wide else CASES
-    return [c for c in catalogue if c.target != "none"]
+        cases = [get_case(name) for name in params.cases]
+    else:
+        catalogue = (*CASES, *WIDE_CASES) if params.wide else CASES
+        cases = [c for c in catalogue if c.target != "none"]
+    if not any(c.target in ("abs", "rel", "cover", "warn") for c in cases):
+        raise InvalidArgumentError("`cases` must include a case with a target")
+    return cases
 
 
 def _proportion(flags: Sequence[npt.NDArray[np.bool_]], level: float) -> Measurement:
@@ -265,26 +191,31 @@ def _proportion(flags: Sequence[npt.NDArray[np.bool_]], level: float) -> Measure
     return clopper_pearson(sum(int(f.sum()) for f in flags), sum(f.size for f in flags), level)
 
 
-def measure(params: CalibrationSize, rng: np.random.Generator) -> Evidence[CalibrationData]:
-    """Run "auto" (and the controls) on fresh samples of every case, and judge."""
-    cases = _cases(params)
-    accuracy_cases = [c for c in cases if c.target in ("abs", "rel")]
-    cover_cases = [c for c in cases if c.target == "cover"]
-    warn_cases = [c for c in cases if c.target == "warn"]
-    n_checks = (
-        len(accuracy_cases)
-        + (1 if accuracy_cases else 0)
-        + (len(accuracy_cases) if params.per_case_coverage else 0)
-        + (1 if cover_cases else 0)
-        + (len(cover_cases) if params.per_case_coverage else 0)
-        + (1 if warn_cases else 0)
-    )
-    if n_checks == 0:
-        raise InvalidArgumentError("`cases` must include a case with a target")
-    book = CheckBook(params, n_checks=n_checks)
-    level = book.level
-    *streams, boot_rng = rng.spawn(len(cases) + 1)
+@dataclass(frozen=True)
+class CalibrationGrid:
+    """Every run of "auto" and of the controls, and the stream of the bootstraps.
 
+    ``runs[name]``: "auto" on the runs of each case of ``cases``; ``controls[name]``: the
+    control estimator on the same samples (Hill with min-KS k on
+    ACCURACY_CONTROL_CASE, block-sum with its warnings discarded on WARN_CONTROL_CASE);
+    ``resample_rng``: the generator of the judge's RMSE bootstraps.
+    """
+
+    cases: tuple[CalibrationCase, ...]
+    runs: Mapping[str, Runs]
+    controls: Mapping[str, Runs]
+    resample_rng: np.random.Generator
+    params: CalibrationSize
+
+    def with_target(self, *targets: str) -> list[CalibrationCase]:
+        """The cases whose target is one of ``targets``, in catalogue order."""
+        return [c for c in self.cases if c.target in targets]
+
+
+def run_grid(params: CalibrationSize, rng: np.random.Generator) -> CalibrationGrid:
+    """Run "auto" (and the controls) on fresh samples of every case."""
+    cases = _cases(params)
+    *streams, boot_rng = rng.spawn(len(cases) + 1)
     auto: dict[str, Runs] = {}
     control: dict[str, Runs] = {}
     for case, stream in zip(cases, streams, strict=True):
@@ -293,62 +224,96 @@ def measure(params: CalibrationSize, rng: np.random.Generator) -> Evidence[Calib
         for run_rng in stream.spawn(seeds):
             sample_rng, est_rng = run_rng.spawn(2)
             x = case.draw(params.n, sample_rng)
-            rows.append(_run(estimate_tail_index, x, method="auto", rng=est_rng))
+            rows.append(run_estimator(estimate_tail_index, x, method="auto", rng=est_rng))
             if case.name == ACCURACY_CONTROL_CASE:
-                ctrl_rows.append(_run(hill_estimator, x))
+                ctrl_rows.append(run_estimator(hill_estimator, x))
             elif case.name == WARN_CONTROL_CASE:
-                alpha, low, high, _ = _run(block_sum_estimator, x)
+                alpha, low, high, _ = run_estimator(block_sum_estimator, x)
                 ctrl_rows.append((alpha, low, high, 0))  # its warnings discarded
-        auto[case.name] = _collect(rows)
+        auto[case.name] = runs_of(rows)
         if ctrl_rows:
-            control[case.name] = _collect(ctrl_rows)
+            control[case.name] = runs_of(ctrl_rows)
+    return CalibrationGrid(tuple(cases), auto, control, boot_rng, params)
+
+
+def _rmse_label(case: CalibrationCase) -> str:
+    return f"{case.name}: RMSE <= {case.tolerance:.3g}"
+
+
+def _coverage_labels(cases: Sequence[CalibrationCase], pooled: str, per_case: bool) -> list[str]:
+    """The coverage checks of ``cases``: pooled, then (``per_case``) one per case."""
+    if not cases:
+        return []
+    return [pooled, *(f"{c.name}: coverage" for c in cases if per_case)]
+
+
+def _silent_label(cases: Sequence[CalibrationCase]) -> str:
+    return f"silent confidently wrong answers, {' + '.join(c.name for c in cases)}"
+
+
+@dataclass(frozen=True)
+class CalibrationJudged:
+    """What the judge measured: the checks' intervals and the controls'."""
+
+    rmse: Mapping[str, Measurement]
+    coverage: Mapping[str, Measurement]
+    coverage_pooled: Measurement | None
+    silent_wrong: Mapping[str, Measurement]
+    hill_rmse: Measurement | None
+    hill_coverage: Measurement | None
+    block_sum_silent: Measurement | None
+
+
+def judge(grid: CalibrationGrid, book: CheckBook) -> CalibrationJudged:
+    """RMSE per accuracy case, coverage pooled (and per case), silent wrong answers on the
+    traps; the controls on the same samples, judged by the same rules."""
+    accuracy_cases, cover_cases = grid.with_target("abs", "rel"), grid.with_target("cover")
+    warn_cases = grid.with_target("warn")
+    per_case = grid.params.per_case_coverage
+    n_boot, boot_rng, auto = grid.params.n_boot, grid.resample_rng, grid.runs
+    accuracy_pooled = f"coverage, pooled over {len(accuracy_cases)} cases"
+    cover_pooled = f"widened grid: coverage, pooled over {len(cover_cases)} laws"
+    level = book.declare(
+        [
+            *map(_rmse_label, accuracy_cases),
+            *_coverage_labels(accuracy_cases, accuracy_pooled, per_case),
+            *_coverage_labels(cover_cases, cover_pooled, per_case),
+            *([_silent_label(warn_cases)] if warn_cases else []),
+        ]
+    )
 
     rmse = {}
     for case in accuracy_cases:
-        m = rmse_interval(auto[case.name].errors(case), level, n_boot=params.n_boot, rng=boot_rng)
+        m = rmse_interval(auto[case.name].errors(case), level, n_boot=n_boot, rng=boot_rng)
         rmse[case.name] = m
-        book.check(f"{case.name}: RMSE <= {case.tolerance:.3g}", case.tolerance, m, ACCURACY_RULE)
+        book.check(_rmse_label(case), case.tolerance, m, ACCURACY_RULE)
     coverage = {
         c.name: _proportion([auto[c.name].covered(c)], level)
         for c in (*accuracy_cases, *cover_cases)
     }
-    coverage_pooled: Measurement | None = None
-    if accuracy_cases:
-        coverage_pooled = _proportion([auto[c.name].covered(c) for c in accuracy_cases], level)
-        book.check(
-            f"coverage, pooled over {len(accuracy_cases)} cases",
-            COVERAGE_TARGET,
-            coverage_pooled,
-            COVERAGE_RULE,
-        )
-        if params.per_case_coverage:
-            for c in accuracy_cases:
-                book.check(f"{c.name}: coverage", COVERAGE_TARGET, coverage[c.name], COVERAGE_RULE)
-    if cover_cases:
-        book.check(
-            f"widened grid: coverage, pooled over {len(cover_cases)} laws",
-            COVERAGE_TARGET,
-            _proportion([auto[c.name].covered(c) for c in cover_cases], level),
-            COVERAGE_RULE,
-        )
-        if params.per_case_coverage:
-            for c in cover_cases:
-                book.check(f"{c.name}: coverage", COVERAGE_TARGET, coverage[c.name], COVERAGE_RULE)
+    pooled: dict[str, Measurement] = {}
+    for cases, label in ((accuracy_cases, accuracy_pooled), (cover_cases, cover_pooled)):
+        if not cases:
+            continue
+        pooled[label] = _proportion([auto[c.name].covered(c) for c in cases], level)
+        book.check(label, COVERAGE_TARGET, pooled[label], COVERAGE_RULE)
+        for c in cases if per_case else ():
+            book.check(f"{c.name}: coverage", COVERAGE_TARGET, coverage[c.name], COVERAGE_RULE)
     silent = {c.name: _proportion([auto[c.name].silent_wrong(c)], level) for c in warn_cases}
     if warn_cases:
         book.check(
-            f"silent confidently wrong answers, {' + '.join(c.name for c in warn_cases)}",
+            _silent_label(warn_cases),
             SILENT_WRONG_LIMIT,
             _proportion([auto[c.name].silent_wrong(c) for c in warn_cases], level),
             SILENT_RULE,
         )
 
     # The controls: other estimators on the same samples, judged by the same rules.
-    hill, hill_rmse, hill_coverage = control.get(ACCURACY_CONTROL_CASE), None, None
+    hill, hill_rmse, hill_coverage = grid.controls.get(ACCURACY_CONTROL_CASE), None, None
     if hill is not None:
         case = get_case(ACCURACY_CONTROL_CASE)
         if hill.answered.sum() >= 2:
-            hill_rmse = rmse_interval(hill.errors(case), level, n_boot=params.n_boot, rng=boot_rng)
+            hill_rmse = rmse_interval(hill.errors(case), level, n_boot=n_boot, rng=boot_rng)
             book.control(
                 f"control: Hill (min-KS) on {case.name}: RMSE",
                 case.tolerance,
@@ -364,7 +329,7 @@ def measure(params: CalibrationSize, rng: np.random.Generator) -> Evidence[Calib
             COVERAGE_RULE,
             kind=ControlKind.NULL,
         )
-    block_sum, block_sum_silent = control.get(WARN_CONTROL_CASE), None
+    block_sum, block_sum_silent = grid.controls.get(WARN_CONTROL_CASE), None
     if block_sum is not None:
         case = get_case(WARN_CONTROL_CASE)
         block_sum_silent = _proportion([block_sum.silent_wrong(case)], level)
@@ -375,25 +340,47 @@ def measure(params: CalibrationSize, rng: np.random.Generator) -> Evidence[Calib
             SILENT_RULE,
             kind=ControlKind.NULL,
         )
-
-    data = CalibrationData(
-        cases=tuple(c.name for c in cases),
-        runs=auto,
-        rmse=rmse,
-        coverage={c.name: coverage[c.name] for c in accuracy_cases},
-        coverage_pooled=coverage_pooled,
-        wide_coverage={c.name: coverage[c.name] for c in cover_cases},
-        silent_wrong=silent,
-        warned={c.name: float(np.mean(auto[c.name].n_warnings > 0)) for c in warn_cases},
-        hill=hill,
-        hill_rmse=hill_rmse,
-        hill_coverage=hill_coverage,
-        block_sum=block_sum,
-        block_sum_silent=block_sum_silent,
-        params=params,
+    return CalibrationJudged(
+        rmse,
+        coverage,
+        pooled.get(accuracy_pooled),
+        silent,
+        hill_rmse,
+        hill_coverage,
+        block_sum_silent,
     )
+
+
+def figure_data(grid: CalibrationGrid, judged: CalibrationJudged) -> CalibrationData:
+    """The runs of "auto", the judged measurements and the controls' runs."""
+    accuracy_cases, cover_cases = grid.with_target("abs", "rel"), grid.with_target("cover")
+    return CalibrationData(
+        cases=tuple(c.name for c in grid.cases),
+        runs=grid.runs,
+        rmse=judged.rmse,
+        coverage={c.name: judged.coverage[c.name] for c in accuracy_cases},
+        coverage_pooled=judged.coverage_pooled,
+        wide_coverage={c.name: judged.coverage[c.name] for c in cover_cases},
+        silent_wrong=judged.silent_wrong,
+        warned={
+            c.name: float(np.mean(grid.runs[c.name].n_warnings > 0))
+            for c in grid.with_target("warn")
+        },
+        hill=grid.controls.get(ACCURACY_CONTROL_CASE),
+        hill_rmse=judged.hill_rmse,
+        hill_coverage=judged.hill_coverage,
+        block_sum=grid.controls.get(WARN_CONTROL_CASE),
+        block_sum_silent=judged.block_sum_silent,
+        params=grid.params,
+    )
+
+
+def measure(params: CalibrationSize, rng: np.random.Generator) -> Evidence[CalibrationData]:
+    """Run "auto" (and the controls) on fresh samples of every case, and judge."""
+    grid, book = run_grid(params, rng), CheckBook(params)
+    judged = judge(grid, book)
     return book.evidence(
-        data,
+        figure_data(grid, judged),
         estimator='estimate_tail_index(x, "auto", rng=...) at its defaults',
         rmse_interval="percentile bootstrap over runs",
         proportion_interval="Clopper-Pearson (exact binomial)",

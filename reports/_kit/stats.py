@@ -1,4 +1,5 @@
-"""Intervals for claims: replicate means, rate fits, rank-correlation trends.
+"""Intervals for claims: replicate means, rate fits, rank-correlation trends, proportions
+and root mean squares.
 
 Every interval here is computed over independent replicates, so that it reflects the
 spread of whole simulations rather than an asymptotic formula for one of them.
@@ -19,10 +20,12 @@ from .verdict import Measurement
 
 __all__ = [
     "RateFit",
+    "clopper_pearson",
     "family_level",
     "fit_rate",
     "kendall_trend",
     "mean_interval",
+    "rmse_interval",
     "spearman_by_group",
 ]
 
@@ -53,6 +56,31 @@ def mean_interval(values: npt.ArrayLike, level: float = 0.95) -> Measurement:
     return Measurement(mean, mean - half, mean + half, level=lev)
 
 
+def clopper_pearson(successes: int, trials: int, level: float) -> Measurement:
+    """The proportion ``successes / trials`` with its exact (Clopper-Pearson) interval."""
+    k = check_int(successes, "successes", low=0)
+    m = check_int(trials, "trials", low=1)
+    if k > m:
+        raise InvalidArgumentError(f"`successes` must be <= `trials` ({m}), got {k}")
+    ci = stats.binomtest(k, m).proportion_ci(confidence_level=level, method="exact")
+    p = k / m
+    return Measurement(p, min(float(ci.low), p), max(float(ci.high), p), level=level)
+
+
+def rmse_interval(
+    errors: npt.ArrayLike, level: float, *, n_boot: int, rng: np.random.Generator
+) -> Measurement:
+    """Root mean square of ``errors`` with a percentile bootstrap interval over runs."""
+    e = np.asarray(errors, dtype=np.float64)
+    if e.ndim != 1 or e.size < 2 or not np.all(np.isfinite(e)):
+        raise InvalidArgumentError("`errors` must be a 1-D array of >= 2 finite values")
+    rmse = float(np.sqrt(np.mean(e * e)))
+    idx = rng.integers(0, e.size, (n_boot, e.size))
+    boots = np.sqrt(np.mean(e[idx] ** 2, axis=1))
+    low, high = np.quantile(boots, [0.5 - level / 2, 0.5 + level / 2])
+    return Measurement(rmse, min(float(low), rmse), max(float(high), rmse), level=level)
+
+
 @dataclass(frozen=True)
 class RateFit:
     """A power-law rate fitted on replicates: ``log y = intercept + slope * log x``.
@@ -71,6 +99,17 @@ class RateFit:
     slope: Measurement
     intercept: float
     replicate_slopes: FloatArray
+
+
+def _replicate_rows(x: npt.ArrayLike, y: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """``x`` (m,) and ``y`` (R, m), one row per replicate, checked: at least two of each."""
+    xs = as_sample(x, "x", min_size=2)
+    ys = as_sample(y, "y", ndim=2, min_size=2)
+    if ys.shape[1] != xs.size:
+        raise InvalidArgumentError(
+            f"`y` must have one column per entry of `x` ({xs.size}), got {ys.shape[1]}"
+        )
+    return xs, ys
 
 
 def fit_rate(x: npt.ArrayLike, y: npt.ArrayLike, level: float = 0.95) -> RateFit:
@@ -94,12 +133,7 @@ def fit_rate(x: npt.ArrayLike, y: npt.ArrayLike, level: float = 0.95) -> RateFit
     """
     import statsmodels.api as sm
 
-    xs = as_sample(x, "x", min_size=2)
-    ys = as_sample(y, "y", ndim=2, min_size=2)
-    if ys.shape[1] != xs.size:
-        raise InvalidArgumentError(
-            f"`y` must have one column per entry of `x` ({xs.size}), got {ys.shape[1]}"
-        )
+    xs, ys = _replicate_rows(x, y)
     if np.any(xs <= 0) or np.any(ys <= 0):
         raise InvalidArgumentError("`x` and `y` must be positive to fit a power law")
     lev = check_real(level, "level", low=0.0, high=1.0, low_open=True, high_open=True)
@@ -149,12 +183,7 @@ def kendall_trend(
         tau-b of the pooled pairs ``(x_j, y_rj)``; ties in x (the same design value in
         different replicates) are handled by tau-b.
     """
-    xs = as_sample(x, "x", min_size=2)
-    ys = as_sample(y, "y", ndim=2, min_size=2)
-    if ys.shape[1] != xs.size:
-        raise InvalidArgumentError(
-            f"`y` must have one column per entry of `x` ({xs.size}), got {ys.shape[1]}"
-        )
+    xs, ys = _replicate_rows(x, y)
     lev = check_real(level, "level", low=0.0, high=1.0, low_open=True, high_open=True)
     nb = check_int(n_boot, "n_boot", low=100)
     r = ys.shape[0]

@@ -2,7 +2,8 @@
 5 and Figure 1) through heavytail.nn: a larger eta/b gives heavier-tailed layers, which
 prune better (and, they report, generalize better).
 
-The measurement is in :mod:`.nn_trend_measure`; this module holds the sizes, the figure,
+The measurement is in :mod:`.nn_trend_measure` (training in :mod:`.nn_trend_train`,
+statistics in :mod:`.nn_trend_stats`); this module holds the sizes, the figure,
 the findings and the claim.
 """
 
@@ -17,24 +18,19 @@ from .._kit.style import PALETTE
 from .._kit.verdict import Verdict
 from .nn_trend_measure import (
     CALIBRATED_EST,
-    EPS,
     ESTIMATORS,
-    GPU_ARCH,
     HEAVY,
     MIN_CONVERGED,
     MIN_DISTANCE,
-    MNIST_ENV,
     PAPER_EST,
     POS_ALPHA,
     TrendData,
-    TrendSize,
-    combined_spearman,
     layer_table,
     measure,
-    median_interval,
     network_count,
-    permuted_within,
 )
+from .nn_trend_stats import combined_spearman, median_interval, permuted_within
+from .nn_trend_train import EPS, GPU_ARCH, MNIST_ENV, TrendSize
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

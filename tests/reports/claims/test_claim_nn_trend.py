@@ -11,6 +11,7 @@ from scipy import stats
 
 from heavytail.reports import Evidence, Verdict
 from heavytail.reports._claims import nn_trend_measure as M
+from heavytail.reports._claims import nn_trend_train as T
 from heavytail.reports._claims.nn_trend import CLAIM, SIZES, TrendSize
 
 LEVEL = 0.998  # about the Bonferroni level of quick's 24 checks
@@ -54,7 +55,7 @@ def test_positive_control_on_synthetic_stable_layers_is_detected() -> None:
     x, g = _grid(6, 3)
     t = (np.log(x) - np.log(x).min()) / np.ptp(np.log(x))
     alphas = M.POS_ALPHA[0] + (M.POS_ALPHA[1] - M.POS_ALPHA[0]) * t
-    y = M._synthetic_alpha(alphas, (64, 64), ("entries",), np.random.default_rng(0))["entries"]
+    y = T.synthetic_alpha(alphas, (64, 64), ("entries",), np.random.default_rng(0))["entries"]
     m = M.combined_spearman(x, y, g, level=LEVEL)
     assert M.FALL.judge(0.0, m) is Verdict.AGREE
     # Null control: the same layers with eta/b permuted within each seed.
@@ -65,7 +66,7 @@ def test_positive_control_on_synthetic_stable_layers_is_detected() -> None:
 def test_null_control_rejects_no_trend() -> None:
     """Layers of one alpha at every eta/b: no trend, and the FALL rule does not agree."""
     x, g = _grid(6, 3)
-    y = M._synthetic_alpha(np.full(x.size, 1.6), (64, 64), ("entries",), np.random.default_rng(3))[
+    y = T.synthetic_alpha(np.full(x.size, 1.6), (64, 64), ("entries",), np.random.default_rng(3))[
         "entries"
     ]
     assert M.FALL.judge(0.0, M.combined_spearman(x, y, g, level=LEVEL)) is not Verdict.AGREE
@@ -132,7 +133,7 @@ def test_statement_quotes_no_measured_number() -> None:
                 if isinstance(w, int | float) and not isinstance(w, bool):
                     allowed |= {f"{w:g}", f"{w}", f"{1 - w:g}", f"{w:.0%}".rstrip("%")}
     allowed |= {f"{a:g}" for a in (*M.POS_ALPHA, M.HEAVY, M.MIN_DISTANCE)}
-    allowed |= set(re.findall(r"\d+", M.GPU_ARCH))
+    allowed |= set(re.findall(r"\d+", T.GPU_ARCH))
     allowed |= {"80", "10", "000", "2021", "2023", "5", "1", "4", "0", "2", "3"}
     numbers = set(re.findall(r"\d+(?:\.\d+)?(?:e-?\d+)?", CLAIM.statement))
     assert numbers <= allowed, numbers - allowed
@@ -157,14 +158,14 @@ def test_on_a_gpu_full_runs_the_papers_width_on_full_mnist_where_the_user_has_it
 
     full = SIZES["full"]
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    assert M.resolve(full) is full
+    assert T.resolve(full) is full
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.delenv(M.MNIST_ENV, raising=False)
-    assert (M.resolve(full).arch, M.resolve(full).data) == (M.GPU_ARCH, "mnist5k")
-    monkeypatch.setenv(M.MNIST_ENV, "/some/folder")
-    assert M.resolve(full).data == "mnist"
+    monkeypatch.delenv(T.MNIST_ENV, raising=False)
+    assert (T.resolve(full).arch, T.resolve(full).data) == (T.GPU_ARCH, "mnist5k")
+    monkeypatch.setenv(T.MNIST_ENV, "/some/folder")
+    assert T.resolve(full).data == "mnist"
     # Quick and smoke stay on the CPU whatever the machine.
-    assert M.resolve(SIZES["quick"]) is SIZES["quick"]
+    assert T.resolve(SIZES["quick"]) is SIZES["quick"]
 
 
 @pytest.mark.parametrize("size", ["quick", "full"])
@@ -216,8 +217,8 @@ def test_papers_estimator_columns_are_rows_tail_index_alpha_paper() -> None:
         a, a_u = direct.alpha_paper, direct.alpha_paper_uncapped
         # Capping each order at 2 then taking the median is the median capped at 2.
         assert np.isfinite(a_u) and a == min(a_u, 2.0)
-        assert M._alpha_of(t, "rows_capped") == (a, a, a)
-        assert M._alpha_of(t, "rows") == (a_u, a_u, a_u)
+        assert T.alpha_of(t, "rows_capped") == (a, a, a)
+        assert T.alpha_of(t, "rows") == (a_u, a_u, a_u)
     hidden = tails[0].rows
     assert hidden.alpha_paper < 2.0 and hidden.alpha_capped < 2.0
-    assert M._alpha_of(tails[0], "rows_capped")[0] != hidden.alpha_capped
+    assert T.alpha_of(tails[0], "rows_capped")[0] != hidden.alpha_capped

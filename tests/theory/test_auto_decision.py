@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from scipy import optimize
 
-from heavytail.theory import StableGoodnessOfFit
 from heavytail.theory._auto import (
     RouteDecision,
     RouteReason,
@@ -28,7 +27,7 @@ from heavytail.theory._auto import (
 from heavytail.theory._auto_policy import AUTO_POLICY, AutoPolicy
 from heavytail.theory._stable_tail_check import StableTailCheck
 
-from ._checks import tail_check
+from ._checks import fitted_gof, second_look
 
 P = AUTO_POLICY
 
@@ -41,70 +40,52 @@ def _down(v: float) -> float:
     return math.nextafter(v, -math.inf)
 
 
-def _gof(q: float, threshold: float = P.gof_threshold) -> StableGoodnessOfFit:
-    # ``accepted`` as stable_goodness_of_fit sets it; the decision does not read it.
-    return StableGoodnessOfFit(q, threshold, q <= threshold, 1.3, (1.0,))
-
-
-def _tail(
-    hill_z: float = -1.0, hill_rmse: float = 0.05, hill_k: int | None = 500
-) -> StableTailCheck:
-    return tail_check(
-        z=-1.0,
-        xi_null_mean=0.72,
-        hill_k=hill_k,
-        hill_z=hill_z,
-        hill_xi_data=0.68,
-        hill_rmse=hill_rmse,
-    )
-
-
 def _hill_z_at(q: float, target: float) -> float:
     """The tail z < 0 at which combined_z(q, z) = target (combined_z grows with |z|)."""
     return float(optimize.brentq(lambda z: combined_z(q, z) - target, -40.0, 0.0, xtol=1e-15))
 
 
 def test_first_look_rejects_above_the_threshold_or_when_undefined() -> None:
-    undefined = decide_route(_gof(math.inf), None)
+    undefined = decide_route(fitted_gof(math.inf), None)
     assert undefined == RouteDecision("tail", RouteReason.GOF_UNDEFINED)
-    above = decide_route(_gof(_up(P.gof_threshold)), _tail())
+    above = decide_route(fitted_gof(_up(P.gof_threshold)), second_look())
     assert above == RouteDecision("tail", RouteReason.GOF_REJECTS)
     assert not above.rerouted  # rejected at the first look, not by the second
     # Negative control: Q at the threshold passes (Q <= threshold), and with a quiet tail
     # the data stay on the stable route.
-    at = decide_route(_gof(P.gof_threshold), _tail(hill_z=0.0))
+    at = decide_route(fitted_gof(P.gof_threshold), second_look(hill_z=0.0))
     assert at.route == "stable"
-    assert stable_law_fits(_gof(P.gof_threshold))
-    assert not stable_law_fits(_gof(_up(P.gof_threshold)))
-    assert not stable_law_fits(_gof(math.inf))
+    assert stable_law_fits(fitted_gof(P.gof_threshold))
+    assert not stable_law_fits(fitted_gof(_up(P.gof_threshold)))
+    assert not stable_law_fits(fitted_gof(math.inf))
 
 
 @pytest.mark.parametrize(
     "tail",
     [
         None,
-        _tail(hill_k=None),
-        _tail(hill_z=math.nan),
-        _tail(hill_rmse=math.nan),
-        _tail(hill_z=math.inf),
+        second_look(hill_k=None),
+        second_look(hill_z=math.nan),
+        second_look(hill_rmse=math.nan),
+        second_look(hill_z=math.inf),
     ],
     ids=["no tail check", "no Hill k", "z undefined", "RMSE undefined", "z infinite"],
 )
 def test_no_second_look_without_a_finite_tail_statistic(tail: StableTailCheck | None) -> None:
     # Even with a Q that would reject at the second look (20, with z = -3.5 below).
-    decision = decide_route(_gof(20.0), tail)
+    decision = decide_route(fitted_gof(20.0), tail)
     assert decision == RouteDecision("stable", RouteReason.NO_SECOND_LOOK, None)
     # Negative control: the same Q with a finite tail statistic is rerouted.
-    assert decide_route(_gof(20.0), _tail(hill_z=-3.5)).rerouted
+    assert decide_route(fitted_gof(20.0), second_look(hill_z=-3.5)).rerouted
 
 
 def test_gate_hill_rmse_at_and_beyond_the_threshold() -> None:
     strong = -6.0  # combined z far beyond reroute_z with Q = 20
     assert combined_z(20.0, strong) > P.reroute_z + 1
-    open_gate = decide_route(_gof(20.0), _tail(strong, hill_rmse=P.reroute_hill_rmse))
+    open_gate = decide_route(fitted_gof(20.0), second_look(strong, hill_rmse=P.reroute_hill_rmse))
     assert open_gate.route == "tail"
     assert open_gate.reason is RouteReason.BODY_AND_TAIL_REJECT
-    shut = decide_route(_gof(20.0), _tail(strong, hill_rmse=_up(P.reroute_hill_rmse)))
+    shut = decide_route(fitted_gof(20.0), second_look(strong, hill_rmse=_up(P.reroute_hill_rmse)))
     assert shut.route == "stable"
     assert shut.reason is RouteReason.HILL_INACCURATE
     # The z is computed (and recorded) either way.
@@ -122,18 +103,26 @@ def test_combined_z_at_and_beyond_reroute_z(q: float) -> None:
     assert exact == pytest.approx(P.reroute_z, abs=1e-9)  # brentq's root, to xtol
     on = dataclasses.replace(P, reroute_z=exact)
     below = dataclasses.replace(P, reroute_z=_down(exact))
-    assert decide_route(_gof(q), _tail(z_star), on) == dataclasses.replace(at, combined_z=exact)
-    rerouted = decide_route(_gof(q), _tail(z_star), below)
+    assert decide_route(fitted_gof(q), second_look(z_star), on) == dataclasses.replace(
+        at, combined_z=exact
+    )
+    rerouted = decide_route(fitted_gof(q), second_look(z_star), below)
     assert (rerouted.route, rerouted.reason) == ("tail", RouteReason.BODY_AND_TAIL_REJECT)
     # With the default policy: a tail z 1e-6 inside or outside the root.
-    assert decide_route(_gof(q), _tail(z_star + 1e-6)).reason is RouteReason.TAIL_CONSISTENT
-    assert decide_route(_gof(q), _tail(z_star - 1e-6)).reason is RouteReason.BODY_AND_TAIL_REJECT
+    assert (
+        decide_route(fitted_gof(q), second_look(z_star + 1e-6)).reason
+        is RouteReason.TAIL_CONSISTENT
+    )
+    assert (
+        decide_route(fitted_gof(q), second_look(z_star - 1e-6)).reason
+        is RouteReason.BODY_AND_TAIL_REJECT
+    )
 
 
 def test_the_sign_of_the_tail_z_does_not_decide() -> None:
     # A tail heavier than the fitted law's is as much evidence as a lighter one.
-    lighter = decide_route(_gof(20.0), _tail(-3.5))
-    heavier = decide_route(_gof(20.0), _tail(3.5))
+    lighter = decide_route(fitted_gof(20.0), second_look(-3.5))
+    heavier = decide_route(fitted_gof(20.0), second_look(3.5))
     assert lighter == heavier
     assert lighter.rerouted
 
@@ -141,7 +130,7 @@ def test_the_sign_of_the_tail_z_does_not_decide() -> None:
 def test_the_decision_reads_every_threshold_from_its_policy() -> None:
     # Statistics that the default policy reroutes; each field moved past them flips the
     # answer to the reason that field governs.
-    gof, tail = _gof(20.0), _tail(-3.5, 0.05)
+    gof, tail = fitted_gof(20.0), second_look(-3.5, 0.05)
     assert decide_route(gof, tail).reason is RouteReason.BODY_AND_TAIL_REJECT
     cases = {
         "gof_threshold": (19.0, RouteReason.GOF_REJECTS),
@@ -163,7 +152,7 @@ def test_estimators_agree_at_and_beyond_the_threshold() -> None:
 
 def test_decisions_are_pure() -> None:
     # The same statistics give the same decision, and the inputs are left as they were.
-    gof, tail = _gof(20.0), _tail(-3.5)
+    gof, tail = fitted_gof(20.0), second_look(-3.5)
     before = (dataclasses.astuple(gof), dataclasses.astuple(tail))
     assert decide_route(gof, tail) == decide_route(gof, tail)
     assert (dataclasses.astuple(gof), dataclasses.astuple(tail)) == before
@@ -174,13 +163,13 @@ def test_decisions_are_pure() -> None:
 def test_every_reason_is_reachable() -> None:
     # The reasons above, collected: each one is produced by some statistics.
     seen = {
-        decide_route(_gof(math.inf), None).reason,
-        decide_route(_gof(30.0), None).reason,
-        decide_route(_gof(20.0), None).reason,
-        decide_route(_gof(20.0), _tail(-3.5, 0.5)).reason,
-        decide_route(_gof(2.0), _tail(-0.5)).reason,
-        decide_route(_gof(20.0), _tail(-3.5)).reason,
-        decide_route(_gof(2.0), _tail(-0.5), one_sided_alpha=1.2).reason,
+        decide_route(fitted_gof(math.inf), None).reason,
+        decide_route(fitted_gof(30.0), None).reason,
+        decide_route(fitted_gof(20.0), None).reason,
+        decide_route(fitted_gof(20.0), second_look(-3.5, 0.5)).reason,
+        decide_route(fitted_gof(2.0), second_look(-0.5)).reason,
+        decide_route(fitted_gof(20.0), second_look(-3.5)).reason,
+        decide_route(fitted_gof(2.0), second_look(-0.5), one_sided_alpha=1.2).reason,
     }
     assert seen == set(RouteReason)
 

@@ -18,35 +18,19 @@ import pytest
 from scipy import stats
 
 from heavytail.theory import (
-    StableGoodnessOfFit,
     estimate_tail_index,
     fit_stable_quantiles,
     sample_stable,
 )
 from heavytail.theory._auto import RouteReason, combined_z, decide_route
 from heavytail.theory._auto_policy import AUTO_POLICY
-from heavytail.theory._stable_tail_check import StableTailCheck, stable_tail_check
+from heavytail.theory._stable_tail_check import stable_tail_check
 
-from ._checks import tail_check
+from ._checks import fitted_gof, second_look
 
 GOF_THRESHOLD = AUTO_POLICY.gof_threshold
 REROUTE_HILL_RMSE = AUTO_POLICY.reroute_hill_rmse
 REROUTE_Z = AUTO_POLICY.reroute_z
-
-
-def _gof(q: float) -> StableGoodnessOfFit:
-    return StableGoodnessOfFit(q, GOF_THRESHOLD, q <= GOF_THRESHOLD, 1.3, (1.0,))
-
-
-def _tail(hill_z: float, hill_rmse: float, hill_k: int | None = 500) -> StableTailCheck:
-    return tail_check(
-        z=-1.0,
-        xi_null_mean=0.72,
-        hill_k=hill_k,
-        hill_z=hill_z,
-        hill_xi_data=0.68,
-        hill_rmse=hill_rmse,
-    )
 
 
 def test_combined_z_is_stouffer_of_the_body_and_two_sided_tail_p_values() -> None:
@@ -65,21 +49,21 @@ def test_combined_z_is_stouffer_of_the_body_and_two_sided_tail_p_values() -> Non
 
 def test_reroute_needs_strong_evidence_and_an_accurate_hill() -> None:
     # Q = 20 and z = -3.5: combined z about 4.0, beyond 2.576, Hill accurate: reroute.
-    decision = decide_route(_gof(20.0), _tail(-3.5, 0.05))
+    decision = decide_route(fitted_gof(20.0), second_look(-3.5, 0.05))
     assert (decision.route, decision.reason) == ("tail", RouteReason.BODY_AND_TAIL_REJECT)
     assert decision.rerouted
     assert decision.combined_z == combined_z(20.0, -3.5)
     # Negative controls, one condition failing at a time.
     # Hill inaccurate on the fitted law (a stable law near 2): a mistaken switch would
     # cost far more than it gains, so the data stay on the stable route.
-    shut = decide_route(_gof(20.0), _tail(-3.5, REROUTE_HILL_RMSE + 0.01))
+    shut = decide_route(fitted_gof(20.0), second_look(-3.5, REROUTE_HILL_RMSE + 0.01))
     assert (shut.route, shut.reason) == ("stable", RouteReason.HILL_INACCURATE)
     # Weak evidence: a typical stable sample's Q and z.
-    weak = decide_route(_gof(5.0), _tail(-1.5, 0.05))
+    weak = decide_route(fitted_gof(5.0), second_look(-1.5, 0.05))
     assert (weak.route, weak.reason) == ("stable", RouteReason.TAIL_CONSISTENT)
     assert weak.combined_z is not None and weak.combined_z < REROUTE_Z
     # No Hill k (Hill failed on the data): nothing to compare.
-    none = decide_route(_gof(20.0), _tail(-3.5, 0.05, hill_k=None))
+    none = decide_route(fitted_gof(20.0), second_look(-3.5, 0.05, hill_k=None))
     assert (none.route, none.reason, none.combined_z) == (
         "stable",
         RouteReason.NO_SECOND_LOOK,

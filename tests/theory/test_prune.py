@@ -179,18 +179,12 @@ def test_no_input_crashes(
 ) -> None:
     """Any input gives a value in [0, 1] or raises InvalidArgumentError."""
     w = flat[: (flat.size // rows) * rows].reshape(rows, -1) if flat.size >= rows else flat
-    try:
-        e = pruning_error(w, kappa, method, centre=centre)
-    except InvalidArgumentError:
-        pass
-    else:
-        assert 0.0 <= e <= 1.0
-    try:
-        f = prunable_fraction(w, eps, method, centre=centre)
-    except InvalidArgumentError:
-        pass
-    else:
-        assert 0.0 <= f <= 1.0
+    for fn, level in ((pruning_error, kappa), (prunable_fraction, eps)):
+        try:
+            value = fn(w, level, method, centre=centre)
+        except InvalidArgumentError:
+            continue
+        assert 0.0 <= value <= 1.0, fn.__name__
 
 
 # --------------------------------------------------------------------------------------

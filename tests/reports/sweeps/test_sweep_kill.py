@@ -6,10 +6,8 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +15,8 @@ import pandas as pd
 import pytest
 
 from heavytail.reports import ResultStore, run_sweep, sweep_config
+
+from ._watch import wait_for_runs
 
 HEAVYTAIL = Path(sys.executable).parent / "heavytail"
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and sessions")
@@ -46,18 +46,6 @@ def _sweep(config: Path, store: Path) -> subprocess.Popen[str]:
     )
 
 
-def _done(store: Path) -> int:
-    if not store.exists():
-        return 0
-    conn = sqlite3.connect(f"{store.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
-    try:
-        return int(conn.execute("SELECT COUNT(*) FROM runs WHERE status = 'done'").fetchone()[0])
-    except sqlite3.OperationalError:  # the schema is not there yet
-        return 0
-    finally:
-        conn.close()
-
-
 def _final_table(store: Path) -> pd.DataFrame:
     with ResultStore(store) as db:
         assert db.integrity() == "ok"
@@ -83,11 +71,7 @@ def test_sigkill_mid_sweep_then_resume_loses_and_duplicates_nothing(tmp_path: Pa
     data = _write_config(tmp_path / "sweep.toml", xs, sleep=0.05)
     store = tmp_path / "s.sqlite"
     proc = _sweep(tmp_path / "sweep.toml", store)
-    deadline = time.monotonic() + 60
-    while _done(store) < 4:
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "the sweep recorded no 4 runs in 60 s"
-        time.sleep(0.01)
+    wait_for_runs(proc, store, 4, timeout=60, status="done")
     os.killpg(proc.pid, signal.SIGKILL)
     proc.communicate()
     assert proc.returncode == -signal.SIGKILL
@@ -119,11 +103,7 @@ def test_two_sweeps_writing_one_store_at_once_lose_nothing(tmp_path: Path) -> No
     data = _write_config(tmp_path / "b.toml", list(range(6, 18)), sleep=0.1)
     store = tmp_path / "s.sqlite"
     proc = _sweep(tmp_path / "a.toml", store)
-    deadline = time.monotonic() + 60
-    while _done(store) < 1:
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "the other sweep recorded nothing in 60 s"
-        time.sleep(0.01)
+    wait_for_runs(proc, store, 1, timeout=60, status="done")
     mine = run_sweep(sweep_config(data), store, jobs=1)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err

@@ -10,13 +10,14 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from ._watch import wait_for_runs
 
 HEAVYTAIL = Path(sys.executable).parent / "heavytail"
 pytestmark = pytest.mark.skipif(
@@ -48,18 +49,6 @@ def _alive(pid: int) -> bool:
     return stat[stat.rindex(")") + 2] != "Z"
 
 
-def _done(store: Path) -> int:
-    if not store.exists():
-        return 0
-    conn = sqlite3.connect(f"{store.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
-    try:
-        return int(conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
-    except sqlite3.OperationalError:
-        return 0
-    finally:
-        conn.close()
-
-
 def test_workers_and_the_resource_tracker_die_with_a_killed_driver(tmp_path: Path) -> None:
     config = tmp_path / "slow.toml"
     config.write_text(
@@ -73,11 +62,7 @@ def test_workers_and_the_resource_tracker_die_with_a_killed_driver(tmp_path: Pat
         start_new_session=True,  # so that the group can be cleaned up if the test fails
     )
     try:
-        deadline = time.monotonic() + 90
-        while _done(store) < 2:  # the pool is up and running
-            assert proc.poll() is None, "the sweep ended early"
-            assert time.monotonic() < deadline, "the sweep recorded no 2 runs in 90 s"
-            time.sleep(0.05)
+        wait_for_runs(proc, store, 2, timeout=90, poll=0.05)  # the pool is up and running
         spawned = _children(proc.pid)
         assert len(spawned) >= 3  # 2 workers and the resource tracker
         os.kill(proc.pid, signal.SIGKILL)  # the driver alone

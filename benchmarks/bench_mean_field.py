@@ -52,7 +52,7 @@ from _harness import best_times, machine, timed
 from numba import prange
 from numba.typed import List as TypedList
 
-from heavytail.simulate import MeanFieldNoise, Teacher, mean_field_sgd
+from heavytail.simulate import InjectedNoise, MeanFieldData, Teacher, mean_field_sgd
 from heavytail.simulate._numba import kernel
 from heavytail.simulate._stable_kernel import symmetric_stable
 
@@ -73,8 +73,9 @@ WORKLOADS = {  # name: (n, d, b, replicates)
 
 def heavytail(n: int, d: int, b: int, reps: int, steps: int, seed: int) -> FloatArray:
     run = mean_field_sgd(
-        n, d, eta=ETA, batch_size=b, n_steps=steps, n_replicates=reps, test_size=0,
-        injected_noise=MeanFieldNoise(ALPHA, SIGMA, 1), label_noise=LABEL_NOISE, rng=seed,
+        n, d, eta=ETA, batch_size=b, n_steps=steps, n_replicates=reps,
+        data=MeanFieldData(test_size=0, label_noise=LABEL_NOISE),
+        injected_noise=InjectedNoise(ALPHA, SIGMA, "unit"), rng=seed,
     )  # fmt: skip
     return run.w
 

@@ -115,7 +115,7 @@ def heavytail(
     net = build_model(f"fcn{DEPTH}-{width}", in_shape=data.in_shape, n_classes=N_CLASSES, rng=0)
     res = train(
         net, data, eta=ETA, batch_size=BATCH, max_steps=steps, rng=1, device=device,
-        dtype=dtype, noise=InjectedNoise(1, ALPHA, SIGMA), eval_every=eval_every or steps,
+        dtype=dtype, noise=InjectedNoise(ALPHA, SIGMA, "unit"), eval_every=eval_every or steps,
         average_last=1, progress=False,
     )  # fmt: skip
     return res.train_loss
@@ -367,7 +367,7 @@ def run_ensemble(
     e, s = args.members, args.steps
     etas = [float(v) for v in np.linspace(0.005, 0.02, e)]
     kw: dict[str, Any] = {
-        "batch_size": BATCH, "max_steps": s, "noise": InjectedNoise(1, ALPHA, SIGMA),
+        "batch_size": BATCH, "max_steps": s, "noise": InjectedNoise(ALPHA, SIGMA, "unit"),
         "eval_every": s, "average_last": 1, "device": dev, "dtype": dt, "progress": False,
     }  # fmt: skip
     print(f"\nensemble: {e} networks FCN{DEPTH} at once against {e} sequential runs, {s} steps")

@@ -6,18 +6,11 @@ standard Cauchy. This is the law of ``heavytail.theory.sample_stable(alpha, n)``
 
 Wan, Barsbey, Zaidi & Şimşekli (ICML 2024, arXiv 2306.08125) add, after each SGD step,
 ``sigma * eta^(1/alpha) * L`` to the weights, the Euler scheme of an SDE driven by
-alpha-stable Lévy noise (docs/theory.md, section 6). With unit i of a weight tensor being
-its slice ``p[i]`` along the first axis (the incoming weights of output neuron i of a
-linear layer, or filter i of a convolution; a bias has one scalar per unit):
-
-- type 1: one scalar L_i per unit, added to every entry of the unit, ``p[i] += s L_i``;
-- type 2: i.i.d. entries, ``p[i, j] += s L_ij``;
-- type 3: one elliptic (sub-Gaussian) vector per unit, ``L_i = sqrt(2 A_i) G_i``, A_i positive
-  (alpha/2)-stable with E exp(-lambda A) = exp(-lambda^(alpha/2)) and G_i ~ N(0, I):
-  every entry is standard symmetric alpha-stable, but the entries of a unit share A_i
-  (Samorodnitsky & Taqqu 1994, Prop. 2.5.2).
-
-These are the definitions used by heavytail's mean-field simulator (MeanFieldNoise).
+alpha-stable Lévy noise (docs/theory.md, section 6). Unit i of a weight tensor is its
+slice ``p[i]`` along the first axis (the incoming weights of output neuron i of a linear
+layer, or filter i of a convolution; a bias has one scalar per unit). Their three noise
+types are the kinds ``"unit"``, ``"iid"`` and ``"elliptic"`` of :class:`InjectedNoise`,
+the same names and definitions as ``heavytail.simulate.InjectedNoise``.
 Draws are made and transformed in float64 on the device, then cast to the weights' dtype.
 """
 
@@ -30,7 +23,9 @@ from typing import Any
 
 import torch
 
+from heavytail._lib._doc import fill_doc
 from heavytail._lib._errors import InvalidArgumentError
+from heavytail._lib._noise_kinds import NOISE_KINDS_DOC, NoiseKind, check_noise_kind
 from heavytail._lib._rng import RngLike
 from heavytail._lib._validation import check_choice, check_int, check_real
 
@@ -145,46 +140,38 @@ def symmetric_stable(
     return _cms_symmetric(u, w, a).to(dt).reshape(shape)
 
 
+@fill_doc({"kind": NOISE_KINDS_DOC})
 @dataclass(frozen=True)
 class InjectedNoise:
     """Wan et al.'s noise, ``sigma * eta^(1/alpha) * L`` added after every SGD step.
 
     Wan, Barsbey, Zaidi & Şimşekli (ICML 2024, arXiv 2306.08125), section 3 (docs/theory.md,
-    section 6). L is built from standard symmetric alpha-stable variables
-    (E exp(i t X) = exp(-|t|^alpha)); unit i of a parameter tensor is its slice ``p[i]``:
-
-    - ``kind=1``: one scalar L_i per unit added to all its entries (p[i] += s L_i 1);
-    - ``kind=2``: i.i.d. entries L_ij;
-    - ``kind=3``: one elliptic stable vector per unit, L_i = sqrt(2 A_i) G_i
-      (A_i positive (alpha/2)-stable, G_i ~ N(0, I)): entries standard alpha-stable
-      but dependent through A_i.
+    section 6). Unit i of a parameter tensor is its slice ``p[i]`` along the first axis.
 
     Attributes
     ----------
-    kind : {1, 2, 3}
-        Wan et al.'s noise type.
     alpha : float
         Stable index, in (0, 2] (2: Gaussian N(0, 2) entries).
     sigma : float
         Noise scale, >= 0 (0 draws nothing and adds nothing).
+    %(kind)s
     layers : {"all", "first"}
         Which parameters receive noise: all, or those of the first layer (its weight and
         bias), the layer of Wan et al.'s theorem.
 
     Examples
     --------
-    >>> InjectedNoise(kind=1, alpha=1.75, sigma=0.003).scale(0.01)  # 0.003 * 0.01^(1/1.75)
+    >>> InjectedNoise(alpha=1.75, sigma=0.003).scale(0.01)  # 0.003 * 0.01^(1/1.75)
     0.00021...
     """
 
-    kind: int
     alpha: float
     sigma: float
+    kind: NoiseKind = "unit"
     layers: str = "all"
 
     def __post_init__(self) -> None:
-        if isinstance(self.kind, bool) or self.kind not in (1, 2, 3):
-            raise InvalidArgumentError(f"`kind` must be 1, 2 or 3, got {self.kind!r}")
+        check_noise_kind(self.kind)
         alpha = check_real(self.alpha, "alpha", low=0.0, high=2.0, low_open=True)
         object.__setattr__(self, "alpha", alpha)
         object.__setattr__(self, "sigma", check_real(self.sigma, "sigma", low=0.0))
@@ -199,11 +186,12 @@ class NoisePlan:
     """How one draw of injected noise is laid out over a network's parameters.
 
     Built from the parameter names and shapes (in ``named_parameters`` order). Per step it
-    draws, from one torch.Generator, flat float64 blocks (types 1 and 2: N uniforms then N
-    exponentials, N = number of units or of entries; type 3: the same for the A_i, then the
-    normals of all entries), and turns them into one noise tensor per parameter. The
-    transform works on any leading batch shape, so that an ensemble can stack the raw draws
-    of its members (each from its own generator) and transform them at once.
+    draws, from one torch.Generator, flat float64 blocks (kinds "unit" and "iid": N
+    uniforms then N exponentials, N = number of units or of entries; "elliptic": the same
+    for the A_i, then the normals of all entries), and turns them into one noise tensor per
+    parameter. The transform works on any leading batch shape, so that an ensemble can
+    stack the raw draws of its members (each from its own generator) and transform them at
+    once.
     """
 
     def __init__(self, noise: InjectedNoise, named_shapes: Sequence[tuple[str, torch.Size]]):
@@ -231,9 +219,9 @@ class NoisePlan:
     def draw(self, gen: torch.Generator, device: torch.device) -> tuple[torch.Tensor, ...]:
         """The raw float64 draws of one step, in the documented order."""
         kind = self.noise.kind
-        if kind == 1:
+        if kind == "unit":
             return _uniform_exponential(self.n_units, gen, device)
-        if kind == 2:
+        if kind == "iid":
             return _uniform_exponential(self.n_entries, gen, device)
         u, w = _uniform_exponential(self.n_units, gen, device)
         g = torch.randn(self.n_entries, generator=gen, device=device, dtype=torch.float64)
@@ -249,7 +237,7 @@ class NoisePlan:
         """
         kind, alpha = self.noise.kind, self.noise.alpha
         batch = raw[0].shape[:-1]
-        if kind == 3:
+        if kind == "elliptic":
             per_unit = torch.sqrt(2.0 * _kanter_positive(raw[0], raw[1], alpha / 2.0))
         else:
             per_unit = _cms_symmetric(raw[0], raw[1], alpha)
@@ -258,12 +246,12 @@ class NoisePlan:
         else:
             per_unit = per_unit * scale
         out: list[torch.Tensor] = []
-        if kind == 2:
+        if kind == "iid":
             for block, shape in zip(per_unit.split(self.numels, dim=-1), self.shapes, strict=True):
                 out.append(block.reshape(*batch, *shape))
             return out
         blocks = per_unit.split(self.units, dim=-1)
-        gauss = raw[2].split(self.numels, dim=-1) if kind == 3 else (None,) * len(blocks)
+        gauss = raw[2].split(self.numels, dim=-1) if kind == "elliptic" else (None,) * len(blocks)
         for block, g, shape in zip(blocks, gauss, self.shapes, strict=True):
             lead = block.reshape(*batch, *shape[:1], *([1] * max(len(shape) - 1, 0)))
             if g is None:

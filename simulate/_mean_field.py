@@ -10,10 +10,7 @@ from __future__ import annotations
 import copy
 import math
 import warnings
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -22,26 +19,16 @@ from numba.typed import List as TypedList
 
 from heavytail._lib._errors import DivergenceWarning, InvalidArgumentError
 from heavytail._lib._rng import RngLike, spawn_generators
-from heavytail._lib._validation import (
-    as_sample,
-    check_allocation,
-    check_choice,
-    check_int,
-    check_real,
-)
+from heavytail._lib._validation import check_allocation, check_int, check_real
 
-from ._mean_field_kernel import STEPS, EvalSets, Modes, Outputs, Params, Plan, call
+from ._injected_noise import InjectedNoise, noise_factor
+from ._mean_field_call import call
+from ._mean_field_kernel import STEPS, EvalSets, Modes, Outputs, Params, Plan
 from ._mean_field_modes import ACTIVATIONS, BATCHES, LOSSES, NOISES, DataArrays
-from ._mean_field_options import Activation, MeanFieldNoise, MeanFieldRecording, Teacher
+from ._mean_field_options import MeanFieldData, MeanFieldNetwork, MeanFieldRecording
+from ._mean_field_run import MeanFieldRun
 
-__all__ = [
-    "MEAN_FIELD_BOUND",
-    "MeanFieldNoise",
-    "MeanFieldRecording",
-    "MeanFieldRun",
-    "Teacher",
-    "mean_field_sgd",
-]
+__all__ = ["MEAN_FIELD_BOUND", "mean_field_sgd"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -63,121 +50,6 @@ def _unit_block(n: int, b: int, dim: int) -> int:
     return max(1, min(n, max(16, _BLAS_ONE_THREAD // (b * dim))))
 
 
-@dataclass(frozen=True, eq=False)  # arrays: == would be elementwise
-class MeanFieldRun:
-    """Result of :func:`mean_field_sgd`. Arrays are read-only; R = n_replicates.
-
-    Attributes
-    ----------
-    w : ndarray, shape (R, n, dim)
-        Final first layer; row i of replicate r is unit i. NaN for diverged replicates.
-    a : ndarray, shape (R, n)
-        Final second layer (all ones when fixed). NaN for diverged replicates.
-    diverged : ndarray of bool, shape (R,)
-        True for a replicate that left the finite range (see :data:`MEAN_FIELD_BOUND`).
-    divergence_step : ndarray of int, shape (R,)
-        The step at which a replicate diverged, -1 for the others.
-    weight_steps : ndarray of int, shape (K,)
-        Steps of ``w_records`` / ``a_records``.
-    w_records, a_records : ndarray, shapes (R, K, n, dim) and (R, K, n), or None
-        Weights at ``weight_steps``; NaN from a replicate's divergence on.
-    loss_steps : ndarray of int, shape (L,)
-        Steps of the losses and probes.
-    train_loss : ndarray, shape (R, L), or None
-        Mean loss on the training set (finite-sum mode only).
-    test_loss : ndarray, shape (R, L), or None
-        Mean loss on the test set (an estimate of the population loss).
-    probe_outputs : ndarray, shape (R, L, n_probe), or None
-        Network outputs at the first ``n_probe`` test points.
-    x_train, y_train : ndarray, shapes (m, dim) and (m,), or None
-        The training set shared by all replicates (None online).
-    x_test, y_test : ndarray, shapes (test_size, dim) and (test_size,)
-        The test set shared by all replicates.
-    teacher_w, teacher_c : ndarray, shapes (k, dim) and (k,)
-        The teacher's weights.
-    settings : Mapping
-        Every argument as used, plus ``bound``, ``unit_block`` (units per block of the
-        products and sums) and ``driver`` (how replicates and blocks were spread over
-        threads; the numbers do not depend on it).
-    """
-
-    w: FloatArray
-    a: FloatArray
-    diverged: npt.NDArray[np.bool_]
-    divergence_step: npt.NDArray[np.int64]
-    weight_steps: npt.NDArray[np.int64]
-    w_records: FloatArray | None
-    a_records: FloatArray | None
-    loss_steps: npt.NDArray[np.int64]
-    train_loss: FloatArray | None
-    test_loss: FloatArray | None
-    probe_outputs: FloatArray | None
-    x_train: FloatArray | None
-    y_train: FloatArray | None
-    x_test: FloatArray
-    y_test: FloatArray
-    teacher_w: FloatArray
-    teacher_c: FloatArray
-    settings: Mapping[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "settings", MappingProxyType(dict(self.settings)))
-        for value in vars(self).values():
-            if isinstance(value, np.ndarray):
-                value.setflags(write=False)
-
-    @property
-    def n_diverged(self) -> int:
-        """How many replicates diverged."""
-        return int(np.count_nonzero(self.diverged))
-
-    @property
-    def generalization_gap(self) -> FloatArray | None:
-        """test_loss - train_loss, shape (R, L); None unless both were recorded."""
-        if self.train_loss is None or self.test_loss is None:
-            return None
-        return self.test_loss - self.train_loss
-
-    def unit_norms(self, w: npt.ArrayLike | None = None) -> FloatArray:
-        """Euclidean norms ||w_i|| of the units, shape w.shape[:-1] (default: final w).
-
-        These are the column norms of the first layer written as a dim x n matrix, the
-        quantity node pruning ranks (docs/theory.md, section 2).
-        """
-        arr = self.w if w is None else np.asarray(w, dtype=np.float64)
-        return np.sqrt(np.einsum("...j,...j->...", arr, arr))
-
-    def outputs(
-        self, x: npt.ArrayLike, w: npt.ArrayLike | None = None, a: npt.ArrayLike | None = None
-    ) -> FloatArray:
-        """Network outputs f(x_p) of every replicate, shape (R, len(x)).
-
-        ``w`` (R, n, dim) and ``a`` (R, n) default to the final weights; pass a record,
-        e.g. ``w_records[:, j]``, ``a_records[:, j]``, for another step. Replicates whose
-        weights hold NaN (diverged) give NaN.
-        """
-        dim = self.w.shape[2]
-        xs = as_sample(x, "x", ndim=2)
-        if xs.shape[1] != dim:
-            raise InvalidArgumentError(f"`x` must have {dim} columns, got {xs.shape[1]}")
-        ws = self.w if w is None else np.asarray(w, dtype=np.float64)
-        av = self.a if a is None else np.asarray(a, dtype=np.float64)
-        if ws.shape != self.w.shape or av.shape != self.a.shape:
-            raise InvalidArgumentError(
-                f"`w` and `a` must have shapes {self.w.shape} and {self.a.shape}, got "
-                f"{ws.shape} and {av.shape}"
-            )
-        bad = np.asarray(~(np.isfinite(ws).all(axis=(1, 2)) & np.isfinite(av).all(axis=1)))
-        ws = np.ascontiguousarray(np.where(bad[:, None, None], 0.0, ws))
-        av = np.ascontiguousarray(np.where(bad[:, None], 0.0, av))
-        out = np.empty((ws.shape[0], xs.shape[0]))
-        act = ACTIVATIONS[self.settings["activation"]]
-        block = self.settings["unit_block"]
-        call("network_outputs", act, block, ws, av, np.ascontiguousarray(xs), out)
-        out[bad] = np.nan
-        return out
-
-
 def _draw_inputs(gen: np.random.Generator, m: int, dim: int, law: str) -> FloatArray:
     x = gen.standard_normal((m, dim))
     if law == "sphere" and m:
@@ -185,24 +57,18 @@ def _draw_inputs(gen: np.random.Generator, m: int, dim: int, law: str) -> FloatA
     return x
 
 
-def _noise_scale(noise: MeanFieldNoise | None, eta: float) -> float:
-    """sigma * eta^(1/alpha), or 0 without noise."""
-    if noise is None:
-        return 0.0
-    if not isinstance(noise, MeanFieldNoise):
+_Option = TypeVar("_Option", MeanFieldNetwork, MeanFieldData, MeanFieldRecording)
+
+
+def _option(value: Any, cls: type[_Option], name: str) -> _Option:
+    """``value``, or ``cls()`` for None; anything else is refused, naming ``name``."""
+    if value is None:
+        return cls()
+    if not isinstance(value, cls):
         raise InvalidArgumentError(
-            f"`injected_noise` must be a MeanFieldNoise or None, got {type(noise).__name__}"
+            f"`{name}` must be a {cls.__name__} or None, got {type(value).__name__}"
         )
-    # sigma eta^(1/alpha) in log space: for small alpha it can overflow (noise beyond the
-    # divergence bound at every step) or underflow to 0 (noise silently switched off)
-    log_scale = math.log(noise.scale) + math.log(eta) / noise.alpha
-    if not math.log(1e-300) < log_scale < math.log(MEAN_FIELD_BOUND):
-        raise InvalidArgumentError(
-            "`injected_noise` scale sigma * eta^(1/alpha) must be in "
-            f"(1e-300, {MEAN_FIELD_BOUND:g}), got exp({log_scale:.4g}) with "
-            f"alpha = {noise.alpha:g}, eta = {eta:g}"
-        )
-    return math.exp(log_scale)
+    return value
 
 
 def _slots(steps: tuple[int, ...], n_steps: int, name: str) -> npt.NDArray[np.int64]:
@@ -273,18 +139,9 @@ def mean_field_sgd(
     batch_size: int,
     n_steps: int,
     n_replicates: int = 1,
-    activation: Activation = "tanh",
-    loss: Literal["squared", "logistic"] = "squared",
-    train_second_layer: bool = True,
-    second_layer_init: Literal["normal", "ones"] = "normal",
-    first_layer_std: float = 1.0,
-    teacher: Teacher | None = None,
-    label_noise: float = 0.1,
-    inputs: Literal["gaussian", "sphere"] = "gaussian",
-    dataset_size: int | None = None,
-    test_size: int = 1000,
-    batches: Literal["independent", "shared"] = "independent",
-    injected_noise: MeanFieldNoise | None = None,
+    network: MeanFieldNetwork | None = None,
+    data: MeanFieldData | None = None,
+    injected_noise: InjectedNoise | None = None,
     record: MeanFieldRecording | None = None,
     rng: RngLike = None,
 ) -> MeanFieldRun:
@@ -310,19 +167,13 @@ def mean_field_sgd(
               \phi(w_i \cdot x_p),
 
     both from the same (old) weights, so a unit moves O(eta) per step whatever n is.
-    With ``injected_noise`` the first layer then receives sigma eta^(1/alpha) L
+    With ``injected_noise`` the first layer then receives scale eta^(1/alpha) L
     (Wan, Barsbey, Zaidi & Şimşekli, ICML 2024: the Euler scheme of a McKean-Vlasov SDE
-    driven by alpha-stable noise; types in :class:`MeanFieldNoise`).
+    driven by alpha-stable noise; its kinds in :class:`InjectedNoise`).
 
-    Initialisation: w_i i.i.d. N(0, first_layer_std^2 I_d / d); a_i i.i.d. N(0, 1)
-    (``second_layer_init="normal"``) or a_i = 1 (``"ones"``; with
-    ``train_second_layer=False`` this is Wan et al.'s fixed second layer).
-
-    Data: inputs x ~ N(0, I_d) (``inputs="gaussian"``) or uniform on the sphere of
-    radius sqrt(d) (``"sphere"``, bounded inputs). Labels y = f*(x) + label_noise * xi
-    with xi ~ N(0, 1) for the squared loss l = (f - y)^2 / 2, and
-    y = sign(f*(x) + label_noise * xi) in {-1, 1} for the logistic loss
-    l = log(1 + exp(-y f)); f* is the :class:`Teacher`.
+    The network, its loss and its initialisation are a :class:`MeanFieldNetwork`; the
+    teacher f*, the labels, the training and test sets and the batches a
+    :class:`MeanFieldData`.
 
     Parameters
     ----------
@@ -333,43 +184,19 @@ def mean_field_sgd(
     eta : float
         Step size, in (0, inf).
     batch_size : int
-        b >= 1 (<= dataset_size in the finite-sum mode).
+        b >= 1 (<= ``data.dataset_size`` in the finite-sum mode).
     n_steps : int
         SGD steps per replicate, >= 1.
     n_replicates : int
         R >= 1 independent networks.
-    activation : {"tanh", "relu", "sigmoid", "identity"}
-        phi; relu' is taken as 0 at 0.
-    loss : {"squared", "logistic"}
-        The loss, which also sets the labels (real, or signs).
-    train_second_layer : bool
-        Whether a is trained.
-    second_layer_init : {"normal", "ones"}
-        a_i ~ N(0, 1) or a_i = 1.
-    first_layer_std : float
-        The initial w_i ~ N(0, first_layer_std^2 I_d / d), in (0, inf).
-    teacher : Teacher, optional
-        The labelling network; default ``Teacher()`` (4 tanh units, seed 0).
-    label_noise : float
-        Standard deviation of the label noise, in [0, inf).
-    inputs : {"gaussian", "sphere"}
-        The input law.
-    dataset_size : int, optional
-        None (default): online mode, every step draws b fresh points. An int m: one
-        training set of m points is drawn once and shared by all replicates; each epoch
-        reshuffles it (Fisher-Yates) and takes floor(m / b) batches of b points without
-        replacement; the m mod b points left over wait for a later epoch. b == m is
-        full-batch gradient descent, in index order.
-    test_size : int
-        Points of the test set shared by all replicates, >= 0; losses on it estimate the
-        population loss.
-    batches : {"independent", "shared"}
-        "independent": each replicate draws its own batches (its own online points or
-        its own shuffles). "shared": every replicate sees the same sequence of batches,
-        so that replicates differ only by their initialisation and their injected
-        noise, the setting in which propagation of chaos applies across replicates.
-    injected_noise : MeanFieldNoise, optional
-        Stable noise added to the first layer after every step.
+    network : MeanFieldNetwork, optional
+        Activation, loss, initialisation and whether a is trained; default
+        ``MeanFieldNetwork()`` (tanh, squared loss, a ~ N(0, 1) trained).
+    data : MeanFieldData, optional
+        Teacher, label noise, input law, training and test sets, batches; default
+        ``MeanFieldData()`` (online Gaussian inputs, a test set of 1000 points).
+    injected_noise : InjectedNoise, optional
+        Stable noise added to the first layer after every step (every kind).
     record : MeanFieldRecording, optional
         Weights at chosen steps, losses and probe outputs at chosen steps.
     rng : int, Generator, SeedSequence or None
@@ -406,7 +233,7 @@ def mean_field_sgd(
     least-squares solution, and online SGD against the stationary variance given in
     :func:`sgd_linear_regression`'s Notes).
 
-    Propagation of chaos across replicates needs ``batches="shared"`` (or full batches):
+    Propagation of chaos across replicates needs ``data.batches="shared"`` (or full batches):
     with independent batches, every unit of a replicate feels that replicate's batch
     noise, a common noise that averages over units do not wash out.
 
@@ -420,10 +247,10 @@ def mean_field_sgd(
 
     Examples
     --------
-    >>> from heavytail.simulate import MeanFieldNoise, MeanFieldRecording, mean_field_sgd
+    >>> from heavytail.simulate import InjectedNoise, MeanFieldRecording, mean_field_sgd
     >>> run = mean_field_sgd(
     ...     64, 8, eta=0.1, batch_size=8, n_steps=100, n_replicates=4,
-    ...     injected_noise=MeanFieldNoise(1.75, 0.01),
+    ...     injected_noise=InjectedNoise(1.75, 0.01, "unit"),
     ...     record=MeanFieldRecording(loss_steps=(0, 100)), rng=0,
     ... )
     >>> run.w.shape, run.a.shape, run.test_loss.shape, run.n_diverged
@@ -435,36 +262,16 @@ def mean_field_sgd(
     b = check_int(batch_size, "batch_size", low=1)
     n_steps = check_int(n_steps, "n_steps", low=1)
     n_rep = check_int(n_replicates, "n_replicates", low=1)
-    check_choice(activation, "activation", tuple(ACTIVATIONS))
-    check_choice(loss, "loss", tuple(LOSSES))
-    if not isinstance(train_second_layer, bool):
-        raise InvalidArgumentError(
-            f"`train_second_layer` must be a bool, got {type(train_second_layer).__name__}"
-        )
-    check_choice(second_layer_init, "second_layer_init", ("normal", "ones"))
-    first_layer_std = check_real(first_layer_std, "first_layer_std", low=0.0, low_open=True)
-    if teacher is None:
-        teacher = Teacher()
-    elif not isinstance(teacher, Teacher):
-        raise InvalidArgumentError(
-            f"`teacher` must be a Teacher or None, got {type(teacher).__name__}"
-        )
-    label_noise = check_real(label_noise, "label_noise", low=0.0)
-    check_choice(inputs, "inputs", ("gaussian", "sphere"))
-    m = 0
-    if dataset_size is not None:
-        m = check_int(dataset_size, "dataset_size", low=1)
-        if b > m:
-            raise InvalidArgumentError(f"`batch_size` must be <= `dataset_size` ({m}), got {b}")
-    test_size = check_int(test_size, "test_size", low=0)
-    check_choice(batches, "batches", ("independent", "shared"))
-    noise_scale = _noise_scale(injected_noise, eta)
-    if record is None:
-        record = MeanFieldRecording()
-    elif not isinstance(record, MeanFieldRecording):
-        raise InvalidArgumentError(
-            f"`record` must be a MeanFieldRecording or None, got {type(record).__name__}"
-        )
+    net = _option(network, MeanFieldNetwork, "network")
+    data = _option(data, MeanFieldData, "data")
+    m = data.dataset_size or 0
+    test_size = data.test_size
+    if m and b > m:
+        raise InvalidArgumentError(f"`batch_size` must be <= `dataset_size` ({m}), got {b}")
+    noise_scale = 0.0
+    if injected_noise is not None:
+        noise_scale = noise_factor(injected_noise, eta, MEAN_FIELD_BOUND)
+    record = _option(record, MeanFieldRecording, "record")
     _check_memory(n, dim, b, n_steps, n_rep, m, test_size, record)
     weight_slot = _slots(record.weight_steps, n_steps, "weight_steps")
     loss_slot = _slots(record.loss_steps, n_steps, "loss_steps")
@@ -483,28 +290,29 @@ def mean_field_sgd(
     for child in rep_root.spawn(n_rep):
         unit, own_batches = child.spawn(2)
         unit_gens.append(unit)
-        batch_gens.append(own_batches if batches == "independent" else copy.deepcopy(shared_gen))
+        shared = data.batches == "shared"
+        batch_gens.append(copy.deepcopy(shared_gen) if shared else own_batches)
 
-    loss_fn, label_fn = LOSSES[loss]
-    teacher_act = ACTIVATIONS[teacher.activation]
-    tw, tc = teacher.weights(dim)
+    loss_fn, label_fn = LOSSES[net.loss]
+    teacher_act = ACTIVATIONS[data.teacher.activation]
+    tw, tc = data.teacher.weights(dim)
 
     def labelled(size: int) -> tuple[FloatArray, FloatArray]:
-        x = _draw_inputs(data_gen, size, dim, inputs)
+        x = _draw_inputs(data_gen, size, dim, data.inputs)
         xi = data_gen.standard_normal(size)
         y = np.empty(size)
-        call("dataset_labels", teacher_act, label_fn, tw, tc, label_noise, x, xi, y)
+        call("dataset_labels", teacher_act, label_fn, tw, tc, data.label_noise, x, xi, y)
         return x, y
 
     x_train, y_train = labelled(m)
     x_test, y_test = labelled(test_size)
-    fill, update = NOISES[0 if injected_noise is None else injected_noise.noise_type]
+    fill, update = NOISES[None if injected_noise is None else injected_noise.kind]
     modes = Modes(
-        act=ACTIVATIONS[activation],
+        act=ACTIVATIONS[net.activation],
         loss=loss_fn,
         fill=fill,
         update=update,
-        batch=BATCHES["finite" if m else inputs],
+        batch=BATCHES["finite" if m else data.inputs],
         teacher_act=teacher_act,
         label=label_fn,
     )
@@ -525,9 +333,9 @@ def mean_field_sgd(
         n_steps=n_steps,
         eta=eta,
         batch_size=b,
-        train_second_layer=train_second_layer,
-        init_std=first_layer_std,
-        random_second_layer=second_layer_init == "normal",
+        train_second_layer=net.train_second_layer,
+        init_std=net.first_layer_std,
+        random_second_layer=net.second_layer_init == "normal",
         noise_alpha=2.0 if injected_noise is None else injected_noise.alpha,
         noise_scale=noise_scale,
         bound=MEAN_FIELD_BOUND,
@@ -546,7 +354,7 @@ def mean_field_sgd(
         TypedList(batch_gens),
         modes,
         STEPS[step],
-        DataArrays(x_train, y_train, tw, tc, label_noise),
+        DataArrays(x_train, y_train, tw, tc, data.label_noise),
         EvalSets(x_train, y_train, x_test, y_test),
         params,
         Plan(weight_slot, loss_slot),
@@ -571,17 +379,8 @@ def mean_field_sgd(
         "batch_size": b,
         "n_steps": n_steps,
         "n_replicates": n_rep,
-        "activation": activation,
-        "loss": loss,
-        "train_second_layer": train_second_layer,
-        "second_layer_init": second_layer_init,
-        "first_layer_std": first_layer_std,
-        "teacher": teacher,
-        "label_noise": label_noise,
-        "inputs": inputs,
-        "dataset_size": dataset_size,
-        "test_size": test_size,
-        "batches": batches,
+        "network": net,
+        "data": data,
         "injected_noise": injected_noise,
         "record": record,
         "bound": MEAN_FIELD_BOUND,

@@ -21,9 +21,9 @@ Order of the random draws, which the tests replay:
   the same and rescales the row to norm sqrt(dim); then the point's label-noise normal;
 - finite data: at the start of each epoch (not when b == m), the Fisher-Yates shuffle's
   m - 1 integers;
-- noise, per step, after the gradient step (see :mod:`._stable_kernel`): type 1 draws n
-  symmetric stable variables, unit by unit; type 2 draws n * dim, unit by unit and
-  coordinate by coordinate within a unit; type 3 draws n elliptic vectors, each its
+- noise, per step, after the gradient step (see :mod:`._stable_kernel`): kind "unit" draws
+  n symmetric stable variables, unit by unit; "iid" draws n * dim, unit by unit and
+  coordinate by coordinate within a unit; "elliptic" draws n elliptic vectors, each its
   positive stable scale then ``dim`` normals.
 """
 
@@ -98,7 +98,7 @@ class Work(NamedTuple):
     bad: IntArray  # (n_blocks,): entries out of bound after the update, per block
     grad: FloatArray  # (n, dim)
     grad_a: FloatArray  # (n,)
-    noise: FloatArray  # (n * dim,); type 1 keeps L_i at [i * dim]
+    noise: FloatArray  # (n * dim,); kind "unit" keeps L_i at [i * dim]
     xb: FloatArray  # (b, dim)
     yb: FloatArray  # (b,)
     perm: IntArray  # (m,)
@@ -154,7 +154,7 @@ def _fill_none(gen: Any, alpha: float, buf: FloatArray, n: int) -> None:
 
 @kernel()
 def _fill_unit(gen: Any, alpha: float, buf: FloatArray, n: int) -> None:
-    """Type 1: buf[i * dim] = L_i, one standard symmetric alpha-stable scalar per unit."""
+    """Kind "unit": buf[i * dim] = L_i, one standard symmetric alpha-stable scalar per unit."""
     d = buf.shape[0] // n
     for i in range(n):
         buf[i * d] = symmetric_stable(gen, alpha)
@@ -162,14 +162,14 @@ def _fill_unit(gen: Any, alpha: float, buf: FloatArray, n: int) -> None:
 
 @kernel()
 def _fill_entry(gen: Any, alpha: float, buf: FloatArray, n: int) -> None:
-    """Type 2: buf = n * dim i.i.d. standard symmetric alpha-stable entries."""
+    """Kind "iid": buf = n * dim i.i.d. standard symmetric alpha-stable entries."""
     for j in range(buf.shape[0]):
         buf[j] = symmetric_stable(gen, alpha)
 
 
 @kernel()
 def _fill_elliptic(gen: Any, alpha: float, buf: FloatArray, n: int) -> None:
-    """Type 3: n elliptic alpha-stable vectors of length dim, one after the other."""
+    """Kind "elliptic": n elliptic alpha-stable vectors of length dim, one after the other."""
     d = buf.shape[0] // n
     for i in range(n):
         elliptic_stable_into(gen, alpha, buf[i * d : (i + 1) * d])
@@ -194,7 +194,7 @@ def _update_plain(
 def _update_unit(
     w: FloatArray, g: FloatArray, eta: float, buf: FloatArray, scale: float, bound: float
 ) -> int:
-    """w[i, :] <- w[i, :] - eta g[i, :] + scale buf[i * dim] (type 1)."""
+    """w[i, :] <- w[i, :] - eta g[i, :] + scale buf[i * dim] (kind "unit")."""
     n, dim = w.shape
     bad = 0
     for i in range(n):
@@ -223,13 +223,13 @@ def _update_entry(
     return bad
 
 
-NOISES: dict[int, tuple[Any, Any]] = {
-    0: (_fill_none, _update_plain),
-    1: (_fill_unit, _update_unit),
-    2: (_fill_entry, _update_entry),
-    3: (_fill_elliptic, _update_entry),
+NOISES: dict[str | None, tuple[Any, Any]] = {
+    None: (_fill_none, _update_plain),
+    "unit": (_fill_unit, _update_unit),
+    "iid": (_fill_entry, _update_entry),
+    "elliptic": (_fill_elliptic, _update_entry),
 }
-"""noise type (0: none) -> (fill function, update function)."""
+"""The noise's kind (None: no noise) -> (fill function, update function)."""
 
 
 # ------------------------------------------------------------------------------ data

@@ -1,4 +1,4 @@
-"""The options of :func:`heavytail.simulate.mean_field_sgd`: teacher, noise, recording."""
+"""The options of :func:`heavytail.simulate.mean_field_sgd`: network, data, teacher, recording."""
 
 from __future__ import annotations
 
@@ -14,11 +14,19 @@ import numpy.typing as npt
 from heavytail._lib._errors import InvalidArgumentError
 from heavytail._lib._validation import check_choice, check_int, check_real
 
-from ._mean_field_modes import ACTIVATIONS
+from ._mean_field_modes import ACTIVATIONS, LOSSES
 
-__all__ = ["Activation", "MeanFieldNoise", "MeanFieldRecording", "Teacher"]
+__all__ = [
+    "Activation",
+    "Loss",
+    "MeanFieldData",
+    "MeanFieldNetwork",
+    "MeanFieldRecording",
+    "Teacher",
+]
 
 Activation = Literal["tanh", "relu", "sigmoid", "identity"]
+Loss = Literal["squared", "logistic"]
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -58,43 +66,101 @@ class Teacher:
         return v, c
 
 
-@dataclass(frozen=True)
-class MeanFieldNoise:
-    """Stable noise added to the first layer after every step (Wan et al., ICML 2024).
+@dataclass(frozen=True, kw_only=True)
+class MeanFieldNetwork:
+    """The student network of :func:`mean_field_sgd` and its loss.
 
-    W <- W + scale * eta^(1/alpha) * L, with L built from standard symmetric
-    alpha-stable variables (E exp(i t X) = exp(-|t|^alpha); N(0, 2) at alpha = 2):
-
-    - type 1: one scalar L_i per unit, added to every coordinate of w_i
-      (w_i += s L_i 1_dim);
-    - type 2: i.i.d. entries L_ij;
-    - type 3: one elliptic vector per unit, L_i = sqrt(2 A_i) G_i with A_i positive
-      (alpha/2)-stable and G_i ~ N(0, I_dim): every coordinate is standard symmetric
-      alpha-stable, but they share A_i.
-
-    The second layer receives no noise.
+    Initialisation: w_i i.i.d. N(0, first_layer_std^2 I_d / d); a_i i.i.d. N(0, 1)
+    (``second_layer_init="normal"``) or a_i = 1 (``"ones"``; with
+    ``train_second_layer=False`` this is Wan et al.'s fixed second layer).
 
     Parameters
     ----------
-    alpha : float
-        Stable index, in (0, 2].
-    scale : float
-        sigma in sigma * eta^(1/alpha), in (0, inf).
-    noise_type : {1, 2, 3}
-        Wan et al.'s noise type.
+    activation : {"tanh", "relu", "sigmoid", "identity"}
+        phi; relu' is taken as 0 at 0.
+    loss : {"squared", "logistic"}
+        The loss, which also sets the labels: l = (f - y)^2 / 2 on real labels, or
+        l = log(1 + exp(-y f)) on signs (see :class:`MeanFieldData`).
+    train_second_layer : bool
+        Whether a is trained.
+    second_layer_init : {"normal", "ones"}
+        a_i ~ N(0, 1) or a_i = 1.
+    first_layer_std : float
+        The initial w_i ~ N(0, first_layer_std^2 I_d / d), in (0, inf).
     """
 
-    alpha: float
-    scale: float
-    noise_type: Literal[1, 2, 3] = 1
+    activation: Activation = "tanh"
+    loss: Loss = "squared"
+    train_second_layer: bool = True
+    second_layer_init: Literal["normal", "ones"] = "normal"
+    first_layer_std: float = 1.0
 
     def __post_init__(self) -> None:
+        check_choice(self.activation, "activation", tuple(ACTIVATIONS))
+        check_choice(self.loss, "loss", tuple(LOSSES))
+        if not isinstance(self.train_second_layer, bool):
+            raise InvalidArgumentError(
+                f"`train_second_layer` must be a bool, got {type(self.train_second_layer).__name__}"
+            )
+        check_choice(self.second_layer_init, "second_layer_init", ("normal", "ones"))
+        std = check_real(self.first_layer_std, "first_layer_std", low=0.0, low_open=True)
+        object.__setattr__(self, "first_layer_std", std)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeanFieldData:
+    """The data of :func:`mean_field_sgd`: inputs, labels, training set, test set, batches.
+
+    Inputs x ~ N(0, I_d) (``inputs="gaussian"``) or uniform on the sphere of radius
+    sqrt(d) (``"sphere"``, bounded inputs). Labels y = f*(x) + label_noise * xi with
+    xi ~ N(0, 1) for the squared loss, and y = sign(f*(x) + label_noise * xi) in {-1, 1}
+    for the logistic loss; f* is the ``teacher``.
+
+    Parameters
+    ----------
+    teacher : Teacher
+        The labelling network; default ``Teacher()`` (4 tanh units, seed 0).
+    label_noise : float
+        Standard deviation of the label noise, in [0, inf).
+    inputs : {"gaussian", "sphere"}
+        The input law.
+    dataset_size : int, optional
+        None (default): online mode, every step draws b fresh points. An int m >= 1 (and
+        >= the batch size b): one training set of m points is drawn once and shared by
+        all replicates; each epoch reshuffles it (Fisher-Yates) and takes floor(m / b)
+        batches of b points without replacement; the m mod b points left over wait for a
+        later epoch. b == m is full-batch gradient descent, in index order.
+    test_size : int
+        Points of the test set shared by all replicates, >= 0; losses on it estimate the
+        population loss.
+    batches : {"independent", "shared"}
+        "independent": each replicate draws its own batches (its own online points or
+        its own shuffles). "shared": every replicate sees the same sequence of batches,
+        so that replicates differ only by their initialisation and their injected
+        noise, the setting in which propagation of chaos applies across replicates.
+    """
+
+    teacher: Teacher = Teacher()
+    label_noise: float = 0.1
+    inputs: Literal["gaussian", "sphere"] = "gaussian"
+    dataset_size: int | None = None
+    test_size: int = 1000
+    batches: Literal["independent", "shared"] = "independent"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.teacher, Teacher):
+            raise InvalidArgumentError(
+                f"`teacher` must be a Teacher, got {type(self.teacher).__name__}"
+            )
         object.__setattr__(
-            self, "alpha", check_real(self.alpha, "alpha", low=0.0, high=2.0, low_open=True)
+            self, "label_noise", check_real(self.label_noise, "label_noise", low=0.0)
         )
-        object.__setattr__(self, "scale", check_real(self.scale, "scale", low=0.0, low_open=True))
-        if isinstance(self.noise_type, bool) or self.noise_type not in (1, 2, 3):
-            raise InvalidArgumentError(f"`noise_type` must be 1, 2 or 3, got {self.noise_type!r}")
+        check_choice(self.inputs, "inputs", ("gaussian", "sphere"))
+        if self.dataset_size is not None:
+            m = check_int(self.dataset_size, "dataset_size", low=1)
+            object.__setattr__(self, "dataset_size", m)
+        object.__setattr__(self, "test_size", check_int(self.test_size, "test_size", low=0))
+        check_choice(self.batches, "batches", ("independent", "shared"))
 
 
 def _check_steps(steps: Any, name: str) -> tuple[int, ...]:

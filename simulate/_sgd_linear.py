@@ -27,12 +27,12 @@ from heavytail._lib._rng import RngLike, spawn_generators
 from heavytail._lib._validation import (
     as_sample,
     check_allocation,
-    check_choice,
     check_int,
     check_real,
 )
 
-from ._noise_kernel import EllipticStableNoise, IidStableNoise
+from ._injected_noise import InjectedNoise, noise_factor
+from ._noise_kernel import EllipticStableNoise, IidStableNoise, UnitStableNoise
 from ._sgd_linear_kernel import (
     Dataset,
     Online,
@@ -46,7 +46,6 @@ from ._sgd_linear_kernel import (
 __all__ = [
     "CHUNK_SIZE",
     "DIVERGENCE_BOUND",
-    "InjectedNoise",
     "Recording",
     "SgdRun",
     "SharedDataset",
@@ -61,42 +60,6 @@ DIVERGENCE_BOUND = 1e150
 """A chain diverges when an entry of its iterate is non-finite or exceeds this in
 absolute value. Below it, one more step cannot overflow for any sane ``dim``, ``b`` and
 ``sigma``, so the bound is reached before a silent inf or NaN appears."""
-
-
-@dataclass(frozen=True)
-class InjectedNoise:
-    """Heavy-tailed noise added after every SGD step (Wan et al., ICML 2024).
-
-    After each step, x <- x + scale * eta^(1/alpha) * L, where L is standard symmetric
-    alpha-stable, E exp(i t . L) = exp(-|t|^alpha) for the elliptic kind and
-    E exp(i t L_j) = exp(-|t|^alpha) per coordinate for the i.i.d. kind; so every
-    coordinate of L has the same law under both kinds (N(0, 2) at alpha = 2).
-
-    Parameters
-    ----------
-    alpha : float
-        Stable index, in (0, 2]. A draw of L exceeds :data:`DIVERGENCE_BOUND` with
-        probability of order 10^(-150 alpha), which long runs reach for alpha below
-        about 0.05; such chains are reported as diverged.
-    scale : float
-        sigma_inj in the formula above, in (0, inf).
-    kind : {"iid", "elliptic"}
-        ``"iid"``: independent coordinates (Wan et al.'s type 2). ``"elliptic"``: one
-        sub-Gaussian stable vector, sqrt(2 A) G with A positive (alpha/2)-stable and
-        G ~ N(0, I_dim) (type 3): heavy-tailed, rotation invariant, and with dependent
-        coordinates.
-    """
-
-    alpha: float
-    scale: float
-    kind: Literal["iid", "elliptic"] = "iid"
-
-    def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "alpha", check_real(self.alpha, "alpha", low=0.0, high=2.0, low_open=True)
-        )
-        object.__setattr__(self, "scale", check_real(self.scale, "scale", low=0.0, low_open=True))
-        check_choice(self.kind, "kind", ("iid", "elliptic"))
 
 
 @dataclass(frozen=True)
@@ -156,6 +119,9 @@ class SharedDataset:
 
 
 FloatArray = npt.NDArray[np.float64]
+
+_LAWS = {"unit": UnitStableNoise, "iid": IidStableNoise, "elliptic": EllipticStableNoise}
+"""The kernel's noise law of each kind (:mod:`._noise_kernel`)."""
 
 
 @dataclass(frozen=True, eq=False)  # arrays: == would be elementwise
@@ -330,7 +296,9 @@ def sgd_linear_regression(
         ``SharedDataset(m)``: the same, on one dataset shared by all chains (drawn from
         its own stream and returned as ``features`` / ``labels``).
     injected_noise : InjectedNoise, optional
-        Heavy-tailed noise added after every step (Wan et al., ICML 2024).
+        Heavy-tailed noise added after every step (Wan et al., ICML 2024). The iterate is
+        one unit: kind ``"unit"`` adds one scalar L to every coordinate, ``"iid"``
+        independent coordinates, ``"elliptic"`` one elliptic vector.
     burn_in : int
         Steps before anything is recorded, in [0, n_steps]; < n_steps when ``record``
         asks for anything. Has no effect when ``record`` is None.
@@ -406,11 +374,10 @@ def sgd_linear_regression(
         m = check_int(dataset_size, "dataset_size", low=1)
     if m and b > m:
         raise InvalidArgumentError(f"`batch_size` must be <= `dataset_size` ({m}), got {b}")
-    if injected_noise is not None and not isinstance(injected_noise, InjectedNoise):
-        raise InvalidArgumentError(
-            f"`injected_noise` must be an InjectedNoise or None, got "
-            f"{type(injected_noise).__name__}"
-        )
+    noise = None
+    if injected_noise is not None:
+        factor = noise_factor(injected_noise, eta, DIVERGENCE_BOUND)
+        noise = _LAWS[injected_noise.kind](injected_noise.alpha, factor)
     burn_in = check_int(burn_in, "burn_in", low=0, high=n_steps)
     recording = _as_recording(record)
     if recording is not None and burn_in >= n_steps:
@@ -448,21 +415,6 @@ def sgd_linear_regression(
     average = None
     if recording is not None and recording.polyak_average:
         average = np.full((n_chains, dim), np.nan)
-
-    noise = None
-    if injected_noise is not None:
-        # sigma_inj eta^(1/alpha) in log space: for small alpha it can overflow (noise
-        # beyond the divergence bound at every step) or underflow to 0 (noise silently
-        # switched off); both are refused
-        log_scale = math.log(injected_noise.scale) + math.log(eta) / injected_noise.alpha
-        if not math.log(1e-300) < log_scale < math.log(DIVERGENCE_BOUND):
-            raise InvalidArgumentError(
-                "`injected_noise` scale sigma_inj * eta^(1/alpha) must be in "
-                f"(1e-300, {DIVERGENCE_BOUND:g}), got exp({log_scale:.4g}) with "
-                f"alpha = {injected_noise.alpha:g}, eta = {eta:g}"
-            )
-        law = IidStableNoise if injected_noise.kind == "iid" else EllipticStableNoise
-        noise = law(injected_noise.alpha, math.exp(log_scale))
 
     out = SgdOutputs(
         iterates=np.full((n_chains, dim), np.nan),

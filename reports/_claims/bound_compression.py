@@ -13,7 +13,14 @@ import numpy as np
 import numpy.typing as npt
 
 from heavytail._lib._validation import check_int
-from heavytail.simulate import MeanFieldNoise, MeanFieldRun, Teacher, mean_field_sgd
+from heavytail.simulate import (
+    InjectedNoise,
+    MeanFieldData,
+    MeanFieldNetwork,
+    MeanFieldRun,
+    Teacher,
+    mean_field_sgd,
+)
 from heavytail.theory import (
     CompressionBound,
     InvalidArgumentError,
@@ -208,16 +215,17 @@ def _train(n: int, alpha: float, params: BoundSize, seed: int) -> MeanFieldRun:
         batch_size=BATCH,
         n_steps=params.n_steps,
         n_replicates=params.replicates,
-        activation="tanh",
-        loss="logistic",
-        train_second_layer=True,
-        second_layer_init="normal",
-        teacher=TEACHER,
-        label_noise=LABEL_NOISE,
-        inputs="sphere",
-        dataset_size=DATASET_SIZE,
-        test_size=0,
-        injected_noise=MeanFieldNoise(alpha, noise_scale(params.n_steps, alpha)),
+        network=MeanFieldNetwork(
+            activation="tanh", loss="logistic", train_second_layer=True, second_layer_init="normal"
+        ),
+        data=MeanFieldData(
+            teacher=TEACHER,
+            label_noise=LABEL_NOISE,
+            inputs="sphere",
+            dataset_size=DATASET_SIZE,
+            test_size=0,
+        ),
+        injected_noise=InjectedNoise(alpha, noise_scale(params.n_steps, alpha), "unit"),
         rng=seed,
     )
 
@@ -232,11 +240,10 @@ def _test_sets(params: BoundSize, seed: int) -> tuple[FloatArray, FloatArray]:
         eta=ETA,
         batch_size=1,
         n_steps=1,
-        loss="logistic",
-        teacher=TEACHER,
-        label_noise=LABEL_NOISE,
-        inputs="sphere",
-        test_size=r * t,
+        network=MeanFieldNetwork(loss="logistic"),
+        data=MeanFieldData(
+            teacher=TEACHER, label_noise=LABEL_NOISE, inputs="sphere", test_size=r * t
+        ),
         rng=seed,
     )
     return run.x_test.reshape(r, t, DIM), run.y_test.reshape(r, t)

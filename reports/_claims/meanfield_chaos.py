@@ -13,7 +13,13 @@ import numpy.typing as npt
 from scipy import stats
 
 from heavytail._lib._validation import check_int
-from heavytail.simulate import MeanFieldRecording, MeanFieldRun, Teacher, mean_field_sgd
+from heavytail.simulate import (
+    MeanFieldData,
+    MeanFieldRecording,
+    MeanFieldRun,
+    Teacher,
+    mean_field_sgd,
+)
 from heavytail.theory import InvalidArgumentError
 
 from .._kit.book import CheckBook, Control, FigureData, Intervals, and_list, number_set
@@ -209,8 +215,7 @@ def _train(params: ChaosSize, n: int, seed: int, batches: str) -> MeanFieldRun:
         batch_size=params.batch_size,
         n_steps=params.n_steps,
         n_replicates=params.replicates,
-        batches=batches,  # type: ignore[arg-type]
-        test_size=0,
+        data=MeanFieldData(batches=batches, test_size=0),  # type: ignore[arg-type]
         record=_AT_INIT,
         rng=seed,
     )

@@ -11,8 +11,16 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import numpy.typing as npt
 
+from heavytail._lib._noise_kinds import NOISE_KINDS
 from heavytail._lib._validation import check_int
-from heavytail.simulate import MeanFieldNoise, MeanFieldRun, Teacher, mean_field_sgd
+from heavytail.simulate import (
+    InjectedNoise,
+    MeanFieldData,
+    MeanFieldNetwork,
+    MeanFieldRun,
+    Teacher,
+    mean_field_sgd,
+)
 from heavytail.theory import InvalidArgumentError, sample_elliptic_stable, sample_stable
 
 from .._kit.book import CheckBook, Control, FigureData, Intervals, and_list, number_set
@@ -130,7 +138,7 @@ class ChaosHeavyData(FigureData):
 
 
 def _train(
-    params: ChaosHeavySize, noise: MeanFieldNoise, n: int, seed: int, batches: str
+    params: ChaosHeavySize, noise: InjectedNoise, n: int, seed: int, batches: str
 ) -> MeanFieldRun:
     run = mean_field_sgd(
         n,
@@ -139,12 +147,9 @@ def _train(
         batch_size=params.batch_size,
         n_steps=params.n_steps,
         n_replicates=params.replicates,
-        train_second_layer=False,
-        second_layer_init="ones",
-        inputs="sphere",
-        batches=batches,  # type: ignore[arg-type]
+        network=MeanFieldNetwork(train_second_layer=False, second_layer_init="ones"),
+        data=MeanFieldData(inputs="sphere", batches=batches, test_size=0),  # type: ignore[arg-type]
         injected_noise=noise,
-        test_size=0,
         rng=seed,
     )
     if run.n_diverged:
@@ -211,7 +216,7 @@ def measure(params: ChaosHeavySize, rng: np.random.Generator) -> Evidence[ChaosH
     series: dict[str, list[Measurement]] = {k: [] for k in ("out", "w", "null")}
     wrong = [Control(f"control: slope {s:+g}", s) for s in CONTROL_SLOPES]
     for (alpha, typ), g in zip(CELLS, cell_rng.spawn(len(CELLS)), strict=True):
-        noise = MeanFieldNoise(alpha, params.sigma, typ)
+        noise = InjectedNoise(alpha, params.sigma, NOISE_KINDS[typ - 1])
         seed = int(g.integers(2**63))
         out_sv, w_sv, null_sv, pos_o, pos_w = [], [], [], [], []
         for n in params.widths:

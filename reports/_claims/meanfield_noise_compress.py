@@ -12,8 +12,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
+from heavytail._lib._noise_kinds import NOISE_KINDS
 from heavytail._lib._validation import check_int
-from heavytail.simulate import MeanFieldNoise, mean_field_sgd
+from heavytail.simulate import InjectedNoise, MeanFieldData, MeanFieldNetwork, mean_field_sgd
 from heavytail.theory import (
     InvalidArgumentError,
     estimate_tail_index,
@@ -258,7 +259,7 @@ def _cell(
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Errors (R, width, kappa), the norms of the widest width's units, and Wan et al.'s
     removable fraction of each replicate at the widest width."""
-    noise = MeanFieldNoise(alpha, params.sigma, noise_type)
+    noise = InjectedNoise(alpha, params.sigma, NOISE_KINDS[noise_type - 1])
     errors = np.empty((reps, len(params.widths), len(KAPPAS)))
     norms = np.empty(0)
     for j, n in enumerate(params.widths):
@@ -269,10 +270,9 @@ def _cell(
             batch_size=params.batch_size,
             n_steps=params.n_steps,
             n_replicates=reps,
-            train_second_layer=False,
-            second_layer_init="ones",
+            network=MeanFieldNetwork(train_second_layer=False, second_layer_init="ones"),
+            data=MeanFieldData(test_size=0),
             injected_noise=noise,
-            test_size=0,
             rng=seed,
         )
         if run.n_diverged:

@@ -15,7 +15,7 @@ import numpy.typing as npt
 from scipy import stats
 
 from heavytail._lib._validation import check_int
-from heavytail.simulate import MeanFieldRecording, MeanFieldRun, mean_field_sgd
+from heavytail.simulate import MeanFieldData, MeanFieldRecording, MeanFieldRun, mean_field_sgd
 from heavytail.theory import (
     DivergenceWarning,
     InvalidArgumentError,
@@ -239,8 +239,7 @@ def _train(
             batch_size=BATCH,
             n_steps=2 * params.n_steps,
             n_replicates=params.replicates,
-            batches="shared",
-            test_size=0,
+            data=MeanFieldData(batches="shared", test_size=0),
             record=MeanFieldRecording(weight_steps=steps) if steps else None,
             rng=seed,
         )
@@ -255,7 +254,7 @@ def _initial_norms(params: SgdHeavySize, n: int, seed: int) -> FloatArray:
         batch_size=BATCH,
         n_steps=1,
         n_replicates=params.replicates,
-        test_size=0,
+        data=MeanFieldData(test_size=0),
         record=MeanFieldRecording(weight_steps=(0,)),
         rng=seed,
     )

@@ -10,6 +10,7 @@ import torch
 from scipy import stats
 
 from heavytail._lib._errors import InvalidArgumentError
+from heavytail._lib._noise_kinds import NoiseKind
 from heavytail.nn import InjectedNoise, symmetric_stable
 from heavytail.nn._noise import NoisePlan
 from heavytail.theory import sample_stable
@@ -70,21 +71,21 @@ def test_float32_is_the_rounded_float64_draw() -> None:
     assert torch.equal(a.float().reshape(10, 10), b)
 
 
-def _plan_noise(kind: int, alpha: float, shape: tuple[int, ...], seed: int) -> torch.Tensor:
-    plan = NoisePlan(InjectedNoise(kind, alpha, 1.0), [("w", torch.Size(shape))])
+def _plan_noise(kind: NoiseKind, alpha: float, shape: tuple[int, ...], seed: int) -> torch.Tensor:
+    plan = NoisePlan(InjectedNoise(alpha, 1.0, kind), [("w", torch.Size(shape))])
     gen = torch.Generator().manual_seed(seed)
     (out,) = plan.transform(plan.draw(gen, torch.device("cpu")), 1.0)
     return out
 
 
 def test_type1_one_scalar_per_unit() -> None:
-    noise = _plan_noise(1, 1.5, (N_KS, 3), seed=1)
+    noise = _plan_noise("unit", 1.5, (N_KS, 3), seed=1)
     assert torch.equal(noise, noise[:, :1].expand(-1, 3))  # the same L_i along unit i
     assert _ks_pvalue(noise[:, 0], 1.5, seed=2) > KS_LEVEL
 
 
 def test_type2_iid_entries() -> None:
-    noise = _plan_noise(2, 1.5, (N_KS, 2), seed=1)
+    noise = _plan_noise("iid", 1.5, (N_KS, 2), seed=1)
     assert _ks_pvalue(noise[:, 1], 1.5, seed=2) > KS_LEVEL
     # independent entries: rank correlation of |L_i0| and |L_i1| near 0; its s.e. is
     # 1/sqrt(n) = 0.007, so 0.03 is over four standard errors
@@ -93,19 +94,19 @@ def test_type2_iid_entries() -> None:
 
 
 def test_type3_elliptic_marginals_and_shared_scale() -> None:
-    noise = _plan_noise(3, 1.5, (N_KS, 2), seed=1)
+    noise = _plan_noise("elliptic", 1.5, (N_KS, 2), seed=1)
     assert _ks_pvalue(noise[:, 1], 1.5, seed=2) > KS_LEVEL  # each entry standard stable
     # entries of a unit share A_i: their magnitudes are positively dependent (rank
     # correlation about 0.2 at alpha = 1.5); the type-2 test above is the control at 0
     rho = stats.spearmanr(noise[:, 0].abs(), noise[:, 1].abs()).statistic
     assert rho > 0.1
     # at alpha = 2 the elliptic vector is sqrt(2) N(0, I): independent normal entries
-    gauss = _plan_noise(3, 2.0, (N_KS, 2), seed=3)
+    gauss = _plan_noise("elliptic", 2.0, (N_KS, 2), seed=3)
     assert stats.kstest(gauss[:, 0].numpy(), stats.norm(scale=math.sqrt(2)).cdf).pvalue > KS_LEVEL
 
 
 def test_scale_and_layers() -> None:
-    noise = InjectedNoise(kind=2, alpha=1.75, sigma=0.003)
+    noise = InjectedNoise(alpha=1.75, sigma=0.003, kind="iid")
     # One power, one quotient, one product, each rounded by at most eps / 2 relative,
     # computed the same way or in another order: at most 3 eps = 6.7e-16 apart; 1e-15 is
     # above that, and a wrong exponent (1 / alpha) moves the value by > 1e-3.
@@ -115,9 +116,9 @@ def test_scale_and_layers() -> None:
         ("layers.0.bias", torch.Size([4])),
         ("layers.1.weight", torch.Size([2, 4])),
     ]
-    first = NoisePlan(InjectedNoise(1, 1.5, 1.0, layers="first"), shapes)
+    first = NoisePlan(InjectedNoise(1.5, 1.0, "unit", layers="first"), shapes)
     assert first.chosen == (True, True, False) and first.n_units == 8
-    every = NoisePlan(InjectedNoise(3, 1.5, 1.0), shapes)
+    every = NoisePlan(InjectedNoise(1.5, 1.0, "elliptic"), shapes)
     assert every.n_units == 10 and every.n_entries == 12 + 4 + 8
     gen = torch.Generator().manual_seed(0)
     raw = every.draw(gen, torch.device("cpu"))
@@ -128,18 +129,18 @@ def test_scale_and_layers() -> None:
         # the transform multiplies by the scale (once rounded): a product of two doubles,
         # eps / 2 relative each side: 2 eps = 4.4e-16 < 1e-15; a wrong scale is off by > 1%
         torch.testing.assert_close(b, 0.25 * a, rtol=1e-15, atol=0)
-    assert not NoisePlan(InjectedNoise(1, 1.5, 0.0), shapes).active
+    assert not NoisePlan(InjectedNoise(1.5, 0.0, "unit"), shapes).active
 
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"kind": 4, "alpha": 1.5, "sigma": 1.0}, "`kind`"),
-        ({"kind": True, "alpha": 1.5, "sigma": 1.0}, "`kind`"),
-        ({"kind": 1, "alpha": 0.0, "sigma": 1.0}, "`alpha`"),
-        ({"kind": 1, "alpha": 2.5, "sigma": 1.0}, "`alpha`"),
-        ({"kind": 1, "alpha": 1.5, "sigma": -1.0}, "`sigma`"),
-        ({"kind": 1, "alpha": 1.5, "sigma": 1.0, "layers": "last"}, "`layers`"),
+        ({"alpha": 1.5, "sigma": 1.0, "kind": 1}, "`kind`"),
+        ({"alpha": 1.5, "sigma": 1.0, "kind": "gaussian"}, "`kind`"),
+        ({"alpha": 0.0, "sigma": 1.0}, "`alpha`"),
+        ({"alpha": 2.5, "sigma": 1.0}, "`alpha`"),
+        ({"alpha": 1.5, "sigma": -1.0}, "`sigma`"),
+        ({"alpha": 1.5, "sigma": 1.0, "layers": "last"}, "`layers`"),
     ],
 )
 def test_bad_noise_named(kwargs: dict[str, object], match: str) -> None:

@@ -31,6 +31,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import heavytail.simulate as simulate
+from heavytail._lib._noise_kinds import NOISE_KINDS
 from heavytail.theory import HeavytailError, HeavytailWarning, InvalidArgumentError
 from heavytail.theory.strategies import float_arrays
 
@@ -123,7 +124,7 @@ SETTINGS_CLASSES: dict[str, st.SearchStrategy[dict[str, Any]]] = {
         {
             "alpha": reals(2.0, 0.0519, inside=st.floats(0.0, 2.0, exclude_min=True)),
             "scale": reals(1.0, inside=st.floats(0.0, 1e300, exclude_min=True)),
-            "kind": st.sampled_from(("iid", "elliptic", "gaussian", None)),
+            "kind": st.sampled_from((*NOISE_KINDS, "gaussian", None, 1)),
         }
     ),
     "Recording": st.fixed_dictionaries(
@@ -133,11 +134,25 @@ SETTINGS_CLASSES: dict[str, st.SearchStrategy[dict[str, Any]]] = {
         }
     ),
     "SharedDataset": st.fixed_dictionaries({"size": counts(5, 2**62)}),
-    "MeanFieldNoise": st.fixed_dictionaries(
+    "MeanFieldNetwork": st.fixed_dictionaries(
         {
-            "alpha": reals(2.0, 0.0519, inside=st.floats(0.0, 2.0, exclude_min=True)),
-            "scale": reals(1.0, inside=st.floats(0.0, 1e300, exclude_min=True)),
-            "noise_type": st.sampled_from((1, 2, 3, 0, 4, True, "1")),
+            "activation": mostly(
+                st.sampled_from(("tanh", "relu", "sigmoid", "identity")), st.just("gelu")
+            ),
+            "loss": mostly(st.sampled_from(("squared", "logistic")), st.just("hinge")),
+            "train_second_layer": st.sampled_from((True, False, 1, None)),
+            "second_layer_init": st.sampled_from(("normal", "ones", "zeros")),
+            "first_layer_std": reals(1.0, inside=st.floats(0.0, 1e300, exclude_min=True)),
+        }
+    ),
+    "MeanFieldData": st.fixed_dictionaries(
+        {
+            "teacher": st.sampled_from((simulate.Teacher(), simulate.Teacher(2, "relu"), "tanh")),
+            "label_noise": reals(0.1, inside=st.floats(0.0, 1e300)),
+            "inputs": st.sampled_from(("gaussian", "sphere", "uniform")),
+            "dataset_size": st.one_of(st.none(), counts(6)),
+            "test_size": counts(5),
+            "batches": st.sampled_from(("independent", "shared", "other")),
         }
     ),
     "MeanFieldRecording": st.fixed_dictionaries(
@@ -208,7 +223,7 @@ def _check_run(run_: Any, kwargs: dict[str, Any]) -> None:
 @st.composite
 def sgd_arguments(draw: st.DrawFn) -> dict[str, Any]:
     dim = draw(mostly(st.integers(1, 3), counts(3)))
-    kind = draw(st.sampled_from(("none", "iid", "elliptic")))
+    kind = draw(st.sampled_from(("none", *NOISE_KINDS)))
     noise = (
         None
         if kind == "none"
@@ -337,9 +352,7 @@ def test_every_public_function_and_settings_class_has_a_test() -> None:
 
 # The mean-field simulator's public names (it may be absent from a partial checkout; the
 # completeness test above then covers what is public).
-MEAN_FIELD = {"mean_field_sgd", "MeanFieldNoise", "MeanFieldRecording", "Teacher"} & set(
-    simulate.__all__
-)
+MEAN_FIELD = {"mean_field_sgd", "MeanFieldRecording", "Teacher"} & set(simulate.__all__)
 
 
 @st.composite
@@ -350,7 +363,7 @@ def mean_field_arguments(draw: st.DrawFn) -> dict[str, Any]:
             st.tuples(
                 reals(2.0, 0.0519, 1.5, inside=st.floats(0.06, 2.0)),
                 reals(1.0, 1e-3, inside=st.floats(1e-3, 1.0)),
-                st.sampled_from((1, 2, 3)),
+                st.sampled_from((*NOISE_KINDS, "gaussian")),
             ),
         )
     )
@@ -361,15 +374,17 @@ def mean_field_arguments(draw: st.DrawFn) -> dict[str, Any]:
         "batch_size": draw(mostly(st.integers(1, 3), counts(3))),
         "n_steps": draw(mostly(st.integers(1, 10), counts(10))),
         "n_replicates": draw(mostly(st.integers(1, 3), counts(3))),
-        "activation": draw(
-            mostly(st.sampled_from(("tanh", "relu", "sigmoid", "identity")), st.just("gelu"))
+        "network": (
+            draw(mostly(st.sampled_from(("tanh", "relu", "sigmoid", "identity")), st.just("gelu"))),
+            draw(mostly(st.sampled_from(("squared", "logistic")), st.just("hinge"))),
+            draw(reals(1.0, inside=st.floats(0.1, 2.0))),
         ),
-        "loss": draw(mostly(st.sampled_from(("squared", "logistic")), st.just("hinge"))),
-        "first_layer_std": draw(reals(1.0, inside=st.floats(0.1, 2.0))),
-        "label_noise": draw(reals(0.0, inside=st.floats(0.0, 1.0))),
-        "dataset_size": draw(mostly(st.one_of(st.none(), st.integers(3, 6)), counts(6))),
-        "test_size": draw(mostly(st.integers(0, 5), counts(5))),
-        "batches": draw(mostly(st.sampled_from(("independent", "shared")), st.just("other"))),
+        "data": (
+            draw(reals(0.0, inside=st.floats(0.0, 1.0))),
+            draw(mostly(st.one_of(st.none(), st.integers(3, 6)), counts(6))),
+            draw(mostly(st.integers(0, 5), counts(5))),
+            draw(mostly(st.sampled_from(("independent", "shared")), st.just("other"))),
+        ),
         "injected_noise": noise,
         "record": draw(st.sampled_from((None, ((0, 2), (1,), 1), ((5,), (), 0), ((3, 1), (), 0)))),
         "rng": draw(st.sampled_from((0, 1))),
@@ -378,8 +393,16 @@ def mean_field_arguments(draw: st.DrawFn) -> dict[str, Any]:
 
 def _build_mean_field(kwargs: dict[str, Any]) -> dict[str, Any]:
     out = dict(kwargs)
+    activation, loss, std = out["network"]
+    out["network"] = simulate.MeanFieldNetwork(
+        activation=activation, loss=loss, first_layer_std=std
+    )
+    label_noise, dataset_size, test_size, batches = out["data"]
+    out["data"] = simulate.MeanFieldData(
+        label_noise=label_noise, dataset_size=dataset_size, test_size=test_size, batches=batches
+    )
     if out["injected_noise"] is not None:
-        out["injected_noise"] = simulate.MeanFieldNoise(*out["injected_noise"])
+        out["injected_noise"] = simulate.InjectedNoise(*out["injected_noise"])
     if out["record"] is not None:
         out["record"] = simulate.MeanFieldRecording(*out["record"])
     return out
@@ -407,7 +430,11 @@ def _check_mean_field(result: Any, kwargs: dict[str, Any]) -> None:
 @pytest.mark.skipif("mean_field_sgd" not in MEAN_FIELD, reason="no mean-field simulator")
 def test_mean_field_sgd_over_the_double_range() -> None:
     names = list(inspect.signature(simulate.mean_field_sgd).parameters)
-    names += ["alpha", "scale", "noise_type", "weight_steps", "loss_steps", "n_probe"]
+    names += [
+        *inspect.signature(simulate.MeanFieldNetwork).parameters,
+        *inspect.signature(simulate.MeanFieldData).parameters,
+        *["alpha", "scale", "kind", "weight_steps", "loss_steps", "n_probe"],
+    ]
 
     @configured(120)
     @given(mean_field_arguments())

@@ -13,7 +13,9 @@ from scipy.special import expit
 
 from heavytail.simulate import (
     MEAN_FIELD_BOUND,
-    MeanFieldNoise,
+    InjectedNoise,
+    MeanFieldData,
+    MeanFieldNetwork,
     MeanFieldRecording,
     Teacher,
     mean_field_sgd,
@@ -41,10 +43,8 @@ def _one_gd_step(act: str, loss: str, n: int = 24, dim: int = 4, m: int = 6) -> 
         eta=1.0,
         batch_size=m,
         n_steps=1,
-        dataset_size=m,
-        activation=act,
-        loss=loss,
-        test_size=0,
+        network=MeanFieldNetwork(activation=act, loss=loss),
+        data=MeanFieldData(dataset_size=m, test_size=0),
         record=MeanFieldRecording(weight_steps=(0, 1)),
         rng=3,
     )
@@ -53,9 +53,9 @@ def _one_gd_step(act: str, loss: str, n: int = 24, dim: int = 4, m: int = 6) -> 
 def _n_loss(run: Any, w: FloatArray, a: FloatArray) -> float:
     """n times the mean training loss, in plain numpy."""
     n = w.shape[0]
-    f = PHI[run.settings["activation"]](run.x_train @ w.T) @ a / n
+    f = PHI[run.settings["network"].activation](run.x_train @ w.T) @ a / n
     y = run.y_train
-    if run.settings["loss"] == "logistic":
+    if run.settings["network"].loss == "logistic":
         return float(n * np.mean(np.logaddexp(0.0, -y * f)))
     return float(n * np.mean(0.5 * (f - y) ** 2))
 
@@ -123,7 +123,7 @@ def test_a_unit_moves_order_eta_whatever_the_width() -> None:
             eta=0.1,
             batch_size=32,
             n_steps=1,
-            test_size=0,
+            data=MeanFieldData(test_size=0),
             record=MeanFieldRecording(weight_steps=(0, 1)),
             rng=1,
         )
@@ -141,7 +141,7 @@ def test_initialisation_replays_the_documented_streams() -> None:
         batch_size=2,
         n_steps=1,
         n_replicates=3,
-        first_layer_std=2.0,
+        network=MeanFieldNetwork(first_layer_std=2.0),
         record=MeanFieldRecording(weight_steps=(0,)),
         rng=7,
     )
@@ -157,8 +157,7 @@ def test_initialisation_replays_the_documented_streams() -> None:
         eta=0.1,
         batch_size=2,
         n_steps=2,
-        second_layer_init="ones",
-        train_second_layer=False,
+        network=MeanFieldNetwork(second_layer_init="ones", train_second_layer=False),
         rng=7,
     )
     assert np.all(ones.a == 1.0)
@@ -169,8 +168,8 @@ def test_replicates_do_not_depend_on_how_many_follow() -> None:
         eta=0.2,
         batch_size=4,
         n_steps=20,
-        dataset_size=12,
-        injected_noise=MeanFieldNoise(1.5, 0.05, 3),
+        data=MeanFieldData(dataset_size=12),
+        injected_noise=InjectedNoise(1.5, 0.05, "elliptic"),
         rng=5,
     )
     three = mean_field_sgd(16, 3, n_replicates=3, **kw)
@@ -187,8 +186,8 @@ def test_every_driver_gives_the_same_numbers() -> None:
         eta=0.1,
         batch_size=32,
         n_steps=5,
-        test_size=20,
-        injected_noise=MeanFieldNoise(1.75, 0.01, 1),
+        data=MeanFieldData(test_size=20),
+        injected_noise=InjectedNoise(1.75, 0.01, "unit"),
         record=MeanFieldRecording(loss_steps=(5,), n_probe=3),
         rng=2,
     )
@@ -210,15 +209,15 @@ def test_shared_batches_make_replicates_differ_only_by_their_start() -> None:
         batch_size=1,
         n_steps=15,
         n_replicates=3,
-        activation="identity",
-        train_second_layer=False,
-        second_layer_init="ones",
+        network=MeanFieldNetwork(
+            activation="identity", train_second_layer=False, second_layer_init="ones"
+        ),
         record=MeanFieldRecording(weight_steps=(0, 15)),
         rng=9,
     )
     ratios = {}
     for batches in ("shared", "independent"):
-        run = mean_field_sgd(8, 1, batches=batches, **kw)
+        run = mean_field_sgd(8, 1, data=MeanFieldData(batches=batches), **kw)
         u = run.w_records[:, :, :, 0].mean(axis=2)  # (R, 2)
         ratios[batches] = (u[1:, 1] - u[0, 1]) / (u[1:, 0] - u[0, 0])
     # the same factor up to rounding (the differences are O(0.1))
@@ -235,9 +234,8 @@ def test_records_losses_probes_and_outputs() -> None:
         batch_size=5,
         n_steps=10,
         n_replicates=2,
-        dataset_size=20,
-        test_size=30,
-        loss="logistic",
+        network=MeanFieldNetwork(loss="logistic"),
+        data=MeanFieldData(dataset_size=20, test_size=30),
         record=rec,
         rng=8,
     )
@@ -277,12 +275,10 @@ def test_data_follow_the_teacher(loss: str, inputs: str) -> None:
         eta=0.1,
         batch_size=2,
         n_steps=1,
-        dataset_size=50,
-        test_size=40,
-        loss=loss,
-        inputs=inputs,
-        teacher=teacher,
-        label_noise=0.0,
+        network=MeanFieldNetwork(loss=loss),
+        data=MeanFieldData(
+            dataset_size=50, test_size=40, inputs=inputs, teacher=teacher, label_noise=0.0
+        ),
         rng=3,
     )
     v, c = teacher.weights(5)
@@ -296,7 +292,13 @@ def test_data_follow_the_teacher(loss: str, inputs: str) -> None:
         if inputs == "sphere":
             np.testing.assert_allclose(np.linalg.norm(x, axis=1), math.sqrt(5), rtol=1e-14)
     other = mean_field_sgd(
-        4, 5, eta=0.1, batch_size=2, n_steps=1, dataset_size=50, teacher=teacher, rng=4
+        4,
+        5,
+        eta=0.1,
+        batch_size=2,
+        n_steps=1,
+        data=MeanFieldData(dataset_size=50, teacher=teacher),
+        rng=4,
     )
     assert np.array_equal(other.teacher_w, run.teacher_w)  # the teacher ignores rng
 
@@ -311,8 +313,8 @@ def test_divergence_is_reported_never_passed_on() -> None:
             batch_size=4,
             n_steps=60,
             n_replicates=3,
-            activation="identity",
-            dataset_size=8,
+            network=MeanFieldNetwork(activation="identity"),
+            data=MeanFieldData(dataset_size=8),
             record=rec,
             rng=0,
         )
@@ -340,8 +342,8 @@ def test_partial_divergence_marks_only_the_diverged() -> None:
             batch_size=2,
             n_steps=1000,
             n_replicates=40,
-            injected_noise=MeanFieldNoise(0.1, 1024.0, 2),
-            test_size=0,
+            injected_noise=InjectedNoise(0.1, 1024.0, "iid"),
+            data=MeanFieldData(test_size=0),
             rng=1,
         )
     assert 0 < run.n_diverged < 40
@@ -351,7 +353,14 @@ def test_partial_divergence_marks_only_the_diverged() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         clean = mean_field_sgd(
-            16, 4, eta=0.5, batch_size=2, n_steps=1000, n_replicates=4, test_size=0, rng=1
+            16,
+            4,
+            eta=0.5,
+            batch_size=2,
+            n_steps=1000,
+            n_replicates=4,
+            data=MeanFieldData(test_size=0),
+            rng=1,
         )
     assert clean.n_diverged == 0 and np.all(clean.divergence_step == -1)
 
@@ -364,24 +373,23 @@ BAD: list[tuple[dict[str, Any], str]] = [
     (dict(batch_size=0), "batch_size"),
     (dict(n_steps=0), "n_steps"),
     (dict(n_replicates=0), "n_replicates"),
-    (dict(activation="gelu"), "activation"),
-    (dict(loss="hinge"), "loss"),
-    (dict(train_second_layer=1), "train_second_layer"),
-    (dict(second_layer_init="zeros"), "second_layer_init"),
-    (dict(first_layer_std=-1.0), "first_layer_std"),
-    (dict(teacher="tanh"), "teacher"),
-    (dict(label_noise=-0.1), "label_noise"),
-    (dict(inputs="uniform"), "inputs"),
-    (dict(dataset_size=0), "dataset_size"),
-    (dict(dataset_size=3, batch_size=4), "batch_size"),
-    (dict(test_size=-1), "test_size"),
-    (dict(batches="some"), "batches"),
+    (dict(data=MeanFieldData(dataset_size=3), batch_size=4), "batch_size"),
+    (dict(network="tanh"), "network"),
+    (dict(data=MeanFieldNetwork()), "data"),
     (dict(injected_noise=(1.5, 0.1)), "injected_noise"),
-    (dict(injected_noise=MeanFieldNoise(0.05, 1e-3), eta=1e-30), "injected_noise"),
+    (dict(injected_noise=InjectedNoise(0.05, 1e-3, "unit"), eta=1e-30), "injected_noise"),
     (dict(record="final"), "record"),
     (dict(record=MeanFieldRecording(weight_steps=(0, 11))), "weight_steps"),
-    (dict(record=MeanFieldRecording(loss_steps=(1,)), test_size=0), "loss_steps"),
-    (dict(record=MeanFieldRecording(loss_steps=(1,), n_probe=9), test_size=5), "n_probe"),
+    (
+        dict(record=MeanFieldRecording(loss_steps=(1,)), data=MeanFieldData(test_size=0)),
+        "loss_steps",
+    ),
+    (
+        dict(
+            record=MeanFieldRecording(loss_steps=(1,), n_probe=9), data=MeanFieldData(test_size=5)
+        ),
+        "n_probe",
+    ),
     (dict(rng=-1), "rng"),
 ]
 
@@ -396,10 +404,21 @@ def test_bad_arguments_are_named(change: dict[str, Any], name: str) -> None:
 @pytest.mark.parametrize(
     ("make", "name"),
     [
-        (lambda: MeanFieldNoise(2.5, 0.1), "alpha"),
-        (lambda: MeanFieldNoise(1.5, 0.0), "scale"),
-        (lambda: MeanFieldNoise(1.5, 0.1, 4), "noise_type"),
-        (lambda: MeanFieldNoise(1.5, 0.1, True), "noise_type"),
+        (lambda: InjectedNoise(2.5, 0.1, "unit"), "alpha"),
+        (lambda: InjectedNoise(1.5, 0.0, "unit"), "scale"),
+        (lambda: InjectedNoise(1.5, 0.1, 1), "kind"),
+        (lambda: InjectedNoise(1.5, 0.1, "gaussian"), "kind"),
+        (lambda: MeanFieldNetwork(activation="gelu"), "activation"),
+        (lambda: MeanFieldNetwork(loss="hinge"), "loss"),
+        (lambda: MeanFieldNetwork(train_second_layer=1), "train_second_layer"),
+        (lambda: MeanFieldNetwork(second_layer_init="zeros"), "second_layer_init"),
+        (lambda: MeanFieldNetwork(first_layer_std=-1.0), "first_layer_std"),
+        (lambda: MeanFieldData(teacher="tanh"), "teacher"),
+        (lambda: MeanFieldData(label_noise=-0.1), "label_noise"),
+        (lambda: MeanFieldData(inputs="uniform"), "inputs"),
+        (lambda: MeanFieldData(dataset_size=0), "dataset_size"),
+        (lambda: MeanFieldData(test_size=-1), "test_size"),
+        (lambda: MeanFieldData(batches="some"), "batches"),
         (lambda: MeanFieldRecording(weight_steps=(3, 3)), "weight_steps"),
         (lambda: MeanFieldRecording(loss_steps=(-1,)), "loss_steps"),
         (lambda: MeanFieldRecording(loss_steps="5"), "loss_steps"),

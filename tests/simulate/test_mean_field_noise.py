@@ -24,7 +24,8 @@ import numpy.typing as npt
 import pytest
 from scipy import stats
 
-from heavytail.simulate import MeanFieldNoise, mean_field_sgd
+from heavytail._lib._noise_kinds import NOISE_KINDS, NoiseKind
+from heavytail.simulate import InjectedNoise, MeanFieldData, mean_field_sgd
 from heavytail.theory import iid_columns_matrix, sample_stable
 
 FloatArray = npt.NDArray[np.float64]
@@ -32,9 +33,16 @@ FloatArray = npt.NDArray[np.float64]
 P_ACCEPT = 0.01
 
 
-def _noise(n: int, dim: int, n_rep: int, noise: MeanFieldNoise, seed: int) -> FloatArray:
+def _noise(n: int, dim: int, n_rep: int, noise: InjectedNoise, seed: int) -> FloatArray:
     """L of one step, shape (n_rep, n, dim), recovered from two runs."""
-    kw = dict(eta=0.5, batch_size=4, n_steps=1, n_replicates=n_rep, test_size=0, rng=seed)
+    kw = dict(
+        eta=0.5,
+        batch_size=4,
+        n_steps=1,
+        n_replicates=n_rep,
+        data=MeanFieldData(test_size=0),
+        rng=seed,
+    )
     with_noise = mean_field_sgd(n, dim, injected_noise=noise, **kw)
     without = mean_field_sgd(n, dim, **kw)
     return (with_noise.w - without.w) / (noise.scale * 0.5 ** (1.0 / noise.alpha))
@@ -46,7 +54,7 @@ def _p(sample: FloatArray, reference: FloatArray) -> float:
 
 def test_type_1_is_one_stable_scalar_per_unit() -> None:
     alpha = 1.75
-    big = _noise(4000, 3, 4, MeanFieldNoise(alpha, 0.3, 1), seed=1)  # 16 000 L_i
+    big = _noise(4000, 3, 4, InjectedNoise(alpha, 0.3, "unit"), seed=1)  # 16 000 L_i
     # the same L_i on every coordinate of a unit, up to the weights' rounding
     assert np.max(np.ptp(big, axis=2)) < 1e-12
     sample = big[:, :, 0].ravel()
@@ -59,7 +67,7 @@ def test_type_1_is_one_stable_scalar_per_unit() -> None:
 
 def test_type_2_is_iid_stable_entries() -> None:
     alpha = 1.3
-    big = _noise(2000, 5, 4, MeanFieldNoise(alpha, 0.05, 2), seed=2)  # 40 000 entries
+    big = _noise(2000, 5, 4, InjectedNoise(alpha, 0.05, "iid"), seed=2)  # 40 000 entries
     ref = sample_stable(alpha, 40_000, rng=101)
     assert _p(big.ravel(), ref) >= P_ACCEPT
     assert _p(big.ravel(), sample_stable(1.5, 40_000, rng=101)) < P_ACCEPT
@@ -72,7 +80,7 @@ def test_type_2_is_iid_stable_entries() -> None:
 
 def test_type_3_is_an_elliptic_vector_per_unit() -> None:
     alpha, dim = 1.5, 4
-    big = _noise(2000, dim, 4, MeanFieldNoise(alpha, 0.2, 3), seed=3)  # 8 000 vectors
+    big = _noise(2000, dim, 4, InjectedNoise(alpha, 0.2, "elliptic"), seed=3)  # 8 000 vectors
     ref = iid_columns_matrix(alpha, dim, 10_000, rng=102).T  # (10 000, dim)
     # marginal law: every coordinate standard symmetric alpha-stable
     assert _p(big[:, :, 0].ravel(), ref[:, 0]) >= P_ACCEPT
@@ -92,9 +100,9 @@ def test_type_3_is_an_elliptic_vector_per_unit() -> None:
     assert rho > 4 * se
 
 
-@pytest.mark.parametrize("noise_type", [1, 2, 3])
-def test_alpha_two_is_gaussian_at_the_same_scale(noise_type: int) -> None:
-    big = _noise(2000, 2, 4, MeanFieldNoise(2.0, 0.1, noise_type), seed=4)
+@pytest.mark.parametrize("kind", NOISE_KINDS)
+def test_alpha_two_is_gaussian_at_the_same_scale(kind: NoiseKind) -> None:
+    big = _noise(2000, 2, 4, InjectedNoise(2.0, 0.1, kind), seed=4)
     sample = big[:, :, 0].ravel()
     # standard symmetric 2-stable: N(0, 2)
     assert stats.kstest(sample, stats.norm(scale=math.sqrt(2)).cdf).pvalue >= P_ACCEPT

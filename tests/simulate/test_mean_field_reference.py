@@ -19,7 +19,14 @@ import numpy.typing as npt
 import pytest
 from scipy.special import expit
 
-from heavytail.simulate import MeanFieldNoise, MeanFieldRecording, Teacher, mean_field_sgd
+from heavytail.simulate import (
+    InjectedNoise,
+    MeanFieldData,
+    MeanFieldNetwork,
+    MeanFieldRecording,
+    Teacher,
+    mean_field_sgd,
+)
 
 from .._reference import positive_stable, symmetric_stable
 
@@ -49,14 +56,15 @@ def _inputs(gen: np.random.Generator, size: Any, law: str) -> FloatArray:
 def _replay(n: int, dim: int, seed: int, **kw: Any) -> tuple[FloatArray, FloatArray, FloatArray]:
     """(W (R, n, dim), a (R, n), test losses (R,)) after kw["n_steps"] steps."""
     eta, b, n_steps, n_rep = kw["eta"], kw["batch_size"], kw["n_steps"], kw["n_replicates"]
-    act, dact = PHI[kw.get("activation", "tanh")]
-    logistic = kw.get("loss", "squared") == "logistic"
-    teacher = kw.get("teacher", Teacher())
-    label_noise = kw.get("label_noise", 0.1)
-    law = kw.get("inputs", "gaussian")
-    m = kw.get("dataset_size") or 0
+    net, data = kw.get("network", MeanFieldNetwork()), kw.get("data", MeanFieldData())
+    act, dact = PHI[net.activation]
+    logistic = net.loss == "logistic"
+    teacher = data.teacher
+    label_noise = data.label_noise
+    law = data.inputs
+    m = data.dataset_size or 0
     noise = kw.get("injected_noise")
-    train_a = kw.get("train_second_layer", True)
+    train_a = net.train_second_layer
 
     tgen = np.random.default_rng(teacher.seed)
     tw = tgen.standard_normal((teacher.n_units, dim)) / math.sqrt(dim)
@@ -70,8 +78,8 @@ def _replay(n: int, dim: int, seed: int, **kw: Any) -> tuple[FloatArray, FloatAr
     data_gen, shared_gen, rep_root = np.random.default_rng(seed).spawn(3)
     x_train = _inputs(data_gen, (m, dim), law)
     y_train = label(x_train, data_gen.standard_normal(m))
-    x_test = _inputs(data_gen, (kw["test_size"], dim), law)
-    y_test = label(x_test, data_gen.standard_normal(kw["test_size"]))
+    x_test = _inputs(data_gen, (data.test_size, dim), law)
+    y_test = label(x_test, data_gen.standard_normal(data.test_size))
 
     def forward(w: FloatArray, a: FloatArray, x: FloatArray) -> tuple[FloatArray, ...]:
         z = x @ w.T
@@ -85,14 +93,10 @@ def _replay(n: int, dim: int, seed: int, **kw: Any) -> tuple[FloatArray, FloatAr
     ws, as_, losses = [], [], []
     for child in rep_root.spawn(n_rep):
         unit, batches = child.spawn(2)
-        if kw.get("batches", "independent") == "shared":
+        if data.batches == "shared":
             batches = copy.deepcopy(shared_gen)
-        w = unit.standard_normal((n, dim)) * kw.get("first_layer_std", 1.0) / math.sqrt(dim)
-        a = (
-            unit.standard_normal(n)
-            if kw.get("second_layer_init", "normal") == "normal"
-            else np.ones(n)
-        )
+        w = unit.standard_normal((n, dim)) * net.first_layer_std / math.sqrt(dim)
+        a = unit.standard_normal(n) if net.second_layer_init == "normal" else np.ones(n)
         perm = np.arange(m)
         pos = m
         for _ in range(n_steps):
@@ -119,13 +123,13 @@ def _replay(n: int, dim: int, seed: int, **kw: Any) -> tuple[FloatArray, FloatAr
             w = w - eta * grad_w
             if noise is not None:
                 s = noise.scale * eta ** (1.0 / noise.alpha)
-                if noise.noise_type == 1:
+                if noise.kind == "unit":
                     w = (
                         w
                         + s
                         * np.array([symmetric_stable(unit, noise.alpha) for _ in range(n)])[:, None]
                     )
-                elif noise.noise_type == 2:
+                elif noise.kind == "iid":
                     w = w + s * np.array(
                         [
                             [symmetric_stable(unit, noise.alpha) for _ in range(dim)]
@@ -147,24 +151,55 @@ def _replay(n: int, dim: int, seed: int, **kw: Any) -> tuple[FloatArray, FloatAr
 
 
 CASES = [
-    dict(activation="tanh", dataset_size=10, batch_size=3,
-         injected_noise=MeanFieldNoise(1.5, 0.05, 1)),
-    dict(activation="relu", dataset_size=6, batch_size=6, loss="logistic"),
-    dict(activation="sigmoid", batch_size=2, injected_noise=MeanFieldNoise(1.2, 0.02, 2)),
-    dict(activation="tanh", batch_size=3, inputs="sphere",
-         injected_noise=MeanFieldNoise(1.7, 0.05, 3)),
-    dict(activation="identity", dataset_size=7, batch_size=2, batches="shared",
-         train_second_layer=False, second_layer_init="ones"),
-    dict(activation="tanh", batch_size=2, batches="shared", first_layer_std=2.0,
-         teacher=Teacher(3, "relu", seed=7), label_noise=0.0),
-    dict(activation="relu", dataset_size=9, batch_size=4, loss="logistic", inputs="sphere",
-         injected_noise=MeanFieldNoise(2.0, 0.1, 1)),
-]  # fmt: skip
+    dict(
+        network=MeanFieldNetwork(activation="tanh"),
+        data=MeanFieldData(dataset_size=10, test_size=5),
+        batch_size=3,
+        injected_noise=InjectedNoise(1.5, 0.05, "unit"),
+    ),
+    dict(
+        network=MeanFieldNetwork(activation="relu", loss="logistic"),
+        data=MeanFieldData(dataset_size=6, test_size=5),
+        batch_size=6,
+    ),
+    dict(
+        network=MeanFieldNetwork(activation="sigmoid"),
+        data=MeanFieldData(test_size=5),
+        batch_size=2,
+        injected_noise=InjectedNoise(1.2, 0.02, "iid"),
+    ),
+    dict(
+        network=MeanFieldNetwork(activation="tanh"),
+        data=MeanFieldData(inputs="sphere", test_size=5),
+        batch_size=3,
+        injected_noise=InjectedNoise(1.7, 0.05, "elliptic"),
+    ),
+    dict(
+        network=MeanFieldNetwork(
+            activation="identity", train_second_layer=False, second_layer_init="ones"
+        ),
+        data=MeanFieldData(dataset_size=7, test_size=5, batches="shared"),
+        batch_size=2,
+    ),
+    dict(
+        network=MeanFieldNetwork(activation="tanh", first_layer_std=2.0),
+        data=MeanFieldData(
+            test_size=5, batches="shared", teacher=Teacher(3, "relu", seed=7), label_noise=0.0
+        ),
+        batch_size=2,
+    ),
+    dict(
+        network=MeanFieldNetwork(activation="relu", loss="logistic"),
+        data=MeanFieldData(dataset_size=9, test_size=5, inputs="sphere"),
+        batch_size=4,
+        injected_noise=InjectedNoise(2.0, 0.1, "unit"),
+    ),
+]
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(f"{v}" for v in c.values())[:60])
 def test_agrees_with_the_numpy_replay(case: dict[str, Any]) -> None:
-    kw = dict(eta=0.3, n_steps=12, n_replicates=3, test_size=5) | case
+    kw = dict(eta=0.3, n_steps=12, n_replicates=3) | case
     run = mean_field_sgd(7, 3, **kw, record=MeanFieldRecording(loss_steps=(12,)), rng=11)
     w, a, loss = _replay(7, 3, 11, **kw)
     np.testing.assert_allclose(run.w, w, rtol=RTOL, atol=1e-12)
@@ -178,8 +213,14 @@ def test_agrees_with_the_numpy_replay(case: dict[str, Any]) -> None:
 
 def test_wide_network_in_blocks_agrees_with_the_replay() -> None:
     """n > unit_block: the blocks run in parallel, and the sums are added block by block."""
-    kw = dict(eta=0.2, batch_size=64, n_steps=3, n_replicates=1, test_size=3,
-              injected_noise=MeanFieldNoise(1.6, 0.05, 1))  # fmt: skip
+    kw = dict(
+        eta=0.2,
+        batch_size=64,
+        n_steps=3,
+        n_replicates=1,
+        data=MeanFieldData(test_size=3),
+        injected_noise=InjectedNoise(1.6, 0.05, "unit"),
+    )
     run = mean_field_sgd(600, 8, **kw, rng=4)
     assert run.settings["unit_block"] < 600
     assert run.settings["driver"] == "run_serial, step blocks_parallel"

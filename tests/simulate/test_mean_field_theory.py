@@ -12,17 +12,31 @@ import math
 
 import numpy as np
 
-from heavytail.simulate import MeanFieldRecording, Teacher, mean_field_sgd
+from heavytail.simulate import (
+    MeanFieldData,
+    MeanFieldNetwork,
+    MeanFieldRecording,
+    Teacher,
+    mean_field_sgd,
+)
 
-LINEAR = dict(activation="identity", train_second_layer=False, second_layer_init="ones",
-              teacher=Teacher(1, "identity", seed=3))  # fmt: skip
+LINEAR = MeanFieldNetwork(activation="identity", train_second_layer=False, second_layer_init="ones")
+TEACHER = Teacher(1, "identity", seed=3)
 
 
 def test_full_batch_gradient_descent_reaches_least_squares() -> None:
     m, dim, n = 30, 3, 16
-    run = mean_field_sgd(n, dim, eta=0.3, batch_size=m, n_steps=400, dataset_size=m,
-                         label_noise=0.5, record=MeanFieldRecording(weight_steps=(0,)),
-                         rng=2, **LINEAR)  # fmt: skip
+    run = mean_field_sgd(
+        n,
+        dim,
+        eta=0.3,
+        batch_size=m,
+        n_steps=400,
+        data=MeanFieldData(teacher=TEACHER, dataset_size=m, label_noise=0.5),
+        record=MeanFieldRecording(weight_steps=(0,)),
+        rng=2,
+        network=LINEAR,
+    )
     # eta lambda_max(X^T X / m) < 2 here (lambda in [0.4, 1.8]), so GD converges at
     # rate <= 0.88 per step: after 400 steps the distance is below 1e-20 of the start
     x, y = run.x_train, run.y_train
@@ -55,8 +69,17 @@ def test_online_sgd_has_the_stationary_variance_of_linear_regression() -> None:
     0.0611 against v = 0.0625, z = -1.0; the controls give z = 7.7 and 33.
     """
     eta, b, dim, s, n_rep = 0.1, 1, 2, 1.0, 2000
-    run = mean_field_sgd(4, dim, eta=eta, batch_size=b, n_steps=300, n_replicates=n_rep,
-                         label_noise=s, test_size=0, rng=6, **LINEAR)  # fmt: skip
+    run = mean_field_sgd(
+        4,
+        dim,
+        eta=eta,
+        batch_size=b,
+        n_steps=300,
+        n_replicates=n_rep,
+        data=MeanFieldData(teacher=TEACHER, label_noise=s, test_size=0),
+        rng=6,
+        network=LINEAR,
+    )
     # E|u - beta|^2 contracts by 1 - 2 eta + (d + 2) eta^2 = 0.84 per step: after 300
     # steps the start is forgotten (0.84^300 < 1e-22)
     beta = run.teacher_w[0] * run.teacher_c[0]  # f*(x) = c (v . x) with k = 1

@@ -3,7 +3,7 @@
 numba reads NUMBA_NUM_THREADS (and OpenBLAS its OPENBLAS_NUM_THREADS) once, when loaded,
 so each setting runs in its own subprocess. Each subprocess runs many replicates (spread
 over threads), one wide network (its blocks of units spread over threads), both data
-modes and input laws, both losses, the three noise types, records and a divergence, and
+modes and input laws, both losses, the three noise kinds, records and a divergence, and
 prints a SHA-256 of every output array.
 """
 
@@ -14,24 +14,31 @@ from .._reference import run_script_with_threads
 SCRIPT = r"""
 import hashlib, sys, warnings
 import numba
-from heavytail.simulate import MeanFieldNoise, MeanFieldRecording, mean_field_sgd
+from heavytail.simulate import (
+    InjectedNoise, MeanFieldData, MeanFieldNetwork, MeanFieldRecording, mean_field_sgd,
+)
 from heavytail.theory import DivergenceWarning
 
 rec = MeanFieldRecording(weight_steps=(0, 7), loss_steps=(3, 7), n_probe=2)
 runs = [
-    dict(n_units=64, dim=4, batch_size=4, n_replicates=37, dataset_size=30,
-         injected_noise=MeanFieldNoise(1.5, 0.05, 1)),
-    dict(n_units=64, dim=4, batch_size=3, n_replicates=9, inputs="sphere", loss="logistic",
-         injected_noise=MeanFieldNoise(1.2, 0.05, 3), batches="shared"),
-    dict(n_units=1500, dim=16, batch_size=40, n_replicates=1, activation="relu",
-         injected_noise=MeanFieldNoise(1.75, 0.02, 2)),
-    dict(n_units=8, dim=2, batch_size=2, n_replicates=5, eta=40.0, activation="identity",
-         dataset_size=8),
+    dict(n_units=64, dim=4, batch_size=4, n_replicates=37,
+         data=MeanFieldData(dataset_size=30, test_size=20),
+         injected_noise=InjectedNoise(1.5, 0.05, "unit")),
+    dict(n_units=64, dim=4, batch_size=3, n_replicates=9,
+         network=MeanFieldNetwork(loss="logistic"),
+         data=MeanFieldData(inputs="sphere", batches="shared", test_size=20),
+         injected_noise=InjectedNoise(1.2, 0.05, "elliptic")),
+    dict(n_units=1500, dim=16, batch_size=40, n_replicates=1,
+         network=MeanFieldNetwork(activation="relu"), data=MeanFieldData(test_size=20),
+         injected_noise=InjectedNoise(1.75, 0.02, "iid")),
+    dict(n_units=8, dim=2, batch_size=2, n_replicates=5, eta=40.0,
+         network=MeanFieldNetwork(activation="identity"),
+         data=MeanFieldData(dataset_size=8, test_size=20)),
 ]
 print("threads", numba.get_num_threads())
 for seed in map(int, sys.argv[1:]):
     for kw in runs:
-        kw = dict(eta=0.2, n_steps=7, test_size=20, record=rec) | kw
+        kw = dict(eta=0.2, n_steps=7, record=rec) | kw
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DivergenceWarning)
             run = mean_field_sgd(**kw, rng=seed)

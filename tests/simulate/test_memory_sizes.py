@@ -14,6 +14,7 @@ import pytest
 
 from heavytail._lib._validation import check_allocation, format_bytes
 from heavytail.simulate import (
+    MeanFieldData,
     MeanFieldRecording,
     Recording,
     SharedDataset,
@@ -32,7 +33,11 @@ _MEAN_FIELD = {"n_units": 8, "dim": 3, "eta": 0.1, "batch_size": 2, "n_steps": 5
         ({"n_units": 10**14}, "`n_units` x `dim` = 2 x 100000000000000 x 3", "624 PB"),
         ({"n_replicates": 10**9, "n_units": 10**6}, "`n_replicates` x `n_units`", "32 PB"),
         ({"batch_size": 10**9, "n_units": 10**6}, "`batch_size` x `n_units`", "24 PB"),
-        ({"test_size": 10**14}, "`test_size`) x (`dim` + 2) = 100000000000000 x 5", "4 PB"),
+        (
+            {"data": MeanFieldData(test_size=10**14)},
+            "`test_size`) x (`dim` + 2) = 100000000000000 x 5",
+            "4 PB",
+        ),
         (
             {
                 "n_units": 10**8,

@@ -108,7 +108,9 @@ def reference_chain(
         if inject is not None:
             kind, alpha, scale = inject
             factor = scale * eta ** (1.0 / alpha)
-            if kind == "iid":
+            if kind == "unit":  # one scalar for the whole iterate
+                x = x + factor * symmetric_stable(gen, alpha)
+            elif kind == "iid":
                 x = x + factor * np.array([symmetric_stable(gen, alpha) for _ in range(dim)])
             else:
                 r = math.sqrt(2.0 * positive_stable(gen, 0.5 * alpha))
@@ -177,6 +179,11 @@ CASES: dict[str, dict[str, Any]] = {
                           x_star=np.array([0.0]), inject=("iid", 1.5, 0.2)),
     "inject-iid-2d": dict(eta=0.3, b=1, dim=2, sigma=1.0, noise_std=1.0,
                           x_star=np.array([0.0, 1.0]), inject=("iid", 0.7, 0.1)),
+    # one scalar per step added to every coordinate (the iterate is one unit), both paths
+    "inject-unit-1d": dict(eta=0.3, b=1, dim=1, sigma=1.0, noise_std=1.0,
+                           x_star=np.array([0.0]), inject=("unit", 1.5, 0.2)),
+    "inject-unit-3d": dict(eta=0.3, b=2, dim=3, sigma=1.0, noise_std=1.0,
+                           x_star=np.array([0.0, 1.0, -1.0]), inject=("unit", 1.3, 0.1)),
     # elliptic injection, both paths
     "inject-ell-1d": dict(eta=0.3, b=2, dim=1, sigma=1.0, noise_std=1.0,
                           x_star=np.array([2.0]), inject=("elliptic", 1.2, 0.3)),
@@ -329,7 +336,13 @@ def test_per_chain_datasets_differ_and_shared_dataset_chains_agree_under_gd() ->
 
 
 @pytest.mark.parametrize(
-    "noise", [None, InjectedNoise(1.5, 0.05), InjectedNoise(1.2, 0.05, "elliptic")]
+    "noise",
+    [
+        None,
+        InjectedNoise(1.5, 0.05),
+        InjectedNoise(1.4, 0.05, "unit"),
+        InjectedNoise(1.2, 0.05, "elliptic"),
+    ],
 )
 def test_dim1_fast_path_is_bit_identical_to_the_general_path(
     monkeypatch: pytest.MonkeyPatch, noise: InjectedNoise | None
@@ -493,6 +506,7 @@ def test_bad_input_is_refused_naming_the_argument(changes: dict[str, Any], name:
         (lambda: InjectedNoise(2.5, 1.0), "alpha"),
         (lambda: InjectedNoise(1.5, 0.0), "scale"),
         (lambda: InjectedNoise(1.5, 1.0, "gaussian"), "kind"),  # type: ignore[arg-type]
+        (lambda: InjectedNoise(1.5, 1.0, 2), "kind"),  # type: ignore[arg-type]
         (lambda: Recording(), "Recording"),
         (lambda: Recording(trajectory_every=0), "trajectory_every"),
         (lambda: Recording(polyak_average=1), "polyak_average"),  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from heavytail._lib._errors import InvalidArgumentError
+from heavytail._lib._noise_kinds import NOISE_KINDS, NoiseKind
 from heavytail.theory import k_of_fraction
 
 from ..experiment import Setting
@@ -23,12 +24,13 @@ __all__ = [
     "common_settings",
     "hill_k",
     "noise_alpha_setting",
+    "noise_kind_setting",
 ]
 
 #: A step size or a scale: > 0 (``sgd_linear_regression``, ``mean_field_sgd``,
-#: ``heavytail.nn.train``, ``InjectedNoise.scale``).
+#: ``heavytail.nn.train``, ``heavytail.simulate.InjectedNoise.scale``).
 POSITIVE: dict[str, Any] = {"low": 0, "low_open": True}
-#: An injected noise's stable index: (0, 2] (``InjectedNoise``, ``MeanFieldNoise``,
+#: An injected noise's stable index: (0, 2] (``heavytail.simulate.InjectedNoise``,
 #: ``heavytail.nn.InjectedNoise``), or 0 for no noise.
 STABLE_INDEX: dict[str, Any] = {"low": 0, "high": 2, "low_open": True, "off": 0}
 
@@ -55,6 +57,19 @@ def noise_alpha_setting() -> Setting:
         0.0,
         "injected stable noise index, in (0, 2]; 0: none",
         **STABLE_INDEX,
+    )
+
+
+def noise_kind_setting(default: NoiseKind) -> Setting:
+    """``noise_kind``: how the injected noise is drawn, one of the kinds that
+    ``heavytail.simulate.InjectedNoise`` and ``heavytail.nn.InjectedNoise`` take ("unit",
+    "iid", "elliptic": Wan et al.'s types 1, 2, 3)."""
+    return Setting(
+        "noise_kind",
+        "str",
+        default,
+        'injected noise kind: "unit", "iid" or "elliptic" (Wan et al.\'s types 1, 2, 3)',
+        choices=NOISE_KINDS,
     )
 
 

@@ -27,7 +27,14 @@ from heavytail._lib._errors import InvalidArgumentError
 from heavytail.theory import estimate_tail_index, prunable_fraction
 
 from ..experiment import Experiment, ExperimentOutput, MetricValue
-from .common import POSITIVE, Setting, common_settings, hill_k, noise_alpha_setting
+from .common import (
+    POSITIVE,
+    Setting,
+    common_settings,
+    hill_k,
+    noise_alpha_setting,
+    noise_kind_setting,
+)
 
 __all__ = ["EXPERIMENTS", "nn_train"]
 
@@ -66,9 +73,9 @@ def nn_train(config: Mapping[str, Any]) -> ExperimentOutput:
     noise = None
     if config["noise_alpha"] > 0:
         noise = InjectedNoise(
-            kind=config["noise_kind"],
             alpha=config["noise_alpha"],
-            sigma=config["noise_sigma"],
+            sigma=config["noise_scale"],
+            kind=config["noise_kind"],
             layers=config["noise_layers"],
         )
     with torch_threads(1):
@@ -152,8 +159,8 @@ EXPERIMENTS = (
             Setting("max_steps", "int", 1000, "SGD steps, >= 1", low=1),
             Setting("eval_every", "int", 500, "steps between evaluations, >= 1", low=1),
             noise_alpha_setting(),
-            Setting("noise_sigma", "float", 0.0, "injected noise scale, >= 0", low=0),
-            Setting("noise_kind", "int", 1, "Wan et al.'s noise type, 1 to 3", low=1, high=3),
+            Setting("noise_scale", "float", 0.0, "injected noise scale, >= 0", low=0),
+            noise_kind_setting("unit"),
             Setting(
                 "noise_layers", "str", "all", "layers receiving noise", choices=("all", "first")
             ),

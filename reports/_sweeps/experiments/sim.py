@@ -21,7 +21,8 @@ import numpy.typing as npt
 from heavytail._lib._errors import InvalidArgumentError
 from heavytail.simulate import (
     InjectedNoise,
-    MeanFieldNoise,
+    MeanFieldData,
+    MeanFieldNetwork,
     MeanFieldRecording,
     mean_field_sgd,
     sgd_linear_regression,
@@ -36,7 +37,14 @@ from heavytail.theory import (
 )
 
 from ..experiment import Experiment, ExperimentOutput, MetricValue
-from .common import POSITIVE, Setting, common_settings, hill_k, noise_alpha_setting
+from .common import (
+    POSITIVE,
+    Setting,
+    common_settings,
+    hill_k,
+    noise_alpha_setting,
+    noise_kind_setting,
+)
 
 __all__ = ["EXPERIMENTS", "meanfield_sgd", "sgd_linear"]
 
@@ -118,7 +126,7 @@ def meanfield_sgd(config: Mapping[str, Any]) -> ExperimentOutput:
     """
     noise = None
     if config["noise_alpha"] > 0:
-        noise = MeanFieldNoise(config["noise_alpha"], config["noise_scale"], config["noise_type"])
+        noise = InjectedNoise(config["noise_alpha"], config["noise_scale"], config["noise_kind"])
     m = config["dataset_size"]
     n_steps = config["n_steps"]
     test_size = config["test_size"]
@@ -131,11 +139,12 @@ def meanfield_sgd(config: Mapping[str, Any]) -> ExperimentOutput:
             batch_size=config["batch_size"],
             n_steps=n_steps,
             n_replicates=config["n_replicates"],
-            activation=config["activation"],
-            loss=config["loss"],
-            label_noise=config["label_noise"],
-            dataset_size=m if m > 0 else None,
-            test_size=test_size,
+            network=MeanFieldNetwork(activation=config["activation"], loss=config["loss"]),
+            data=MeanFieldData(
+                label_noise=config["label_noise"],
+                dataset_size=m if m > 0 else None,
+                test_size=test_size,
+            ),
             injected_noise=noise,
             record=MeanFieldRecording(loss_steps=(n_steps,)) if test_size > 0 else None,
             rng=config["seed"],
@@ -194,7 +203,7 @@ EXPERIMENTS = (
             Setting("dataset_size", "int", 0, "points per chain's dataset; 0: online", low=0),
             noise_alpha_setting(),
             Setting("noise_scale", "float", 1.0, "scale of the injected noise, > 0", **POSITIVE),
-            Setting("noise_kind", "str", "iid", "injected noise kind", choices=("iid", "elliptic")),
+            noise_kind_setting("iid"),
             *common_settings(),
         ),
         "SGD on Gaussian least squares (Gürbüzbalaban, Şimşekli & Zhu 2021): the tail "
@@ -225,7 +234,7 @@ EXPERIMENTS = (
             Setting("test_size", "int", 1000, "test points, >= 0", low=0),
             noise_alpha_setting(),
             Setting("noise_scale", "float", 1.0, "scale of the injected noise, > 0", **POSITIVE),
-            Setting("noise_type", "int", 1, "Wan et al.'s noise type, 1 to 3", low=1, high=3),
+            noise_kind_setting("unit"),
             *common_settings(),
         ),
         "A mean-field two-layer network trained by SGD (Barsbey et al. 2021; Wan et al. "

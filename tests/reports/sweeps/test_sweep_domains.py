@@ -33,13 +33,11 @@ BAD = [
     ("sgd.linear", "noise_alpha", 3, "0 (none) or in (0, 2]"),
     ("meanfield.sgd", "eta", 0, "(0, inf)"),
     ("meanfield.sgd", "noise_alpha", 2.5, "0 (none) or in (0, 2]"),
-    ("meanfield.sgd", "noise_type", 4, "[1, 3]"),
     ("meanfield.sgd", "noise_scale", 0, "(0, inf)"),
     ("meanfield.sgd", "eps", 0, "(0, 1)"),
     ("meanfield.sgd", "hill_fraction", 0, "(0, 1]"),
     ("nn.train", "eta", 0, "(0, inf)"),
     ("nn.train", "noise_alpha", 3, "0 (none) or in (0, 2]"),
-    ("nn.train", "noise_kind", 4, "[1, 3]"),
     ("nn.train", "eps", 1.0, "(0, 1)"),
     ("nn.train", "hill_fraction", 0, "(0, 1]"),
 ]
@@ -96,7 +94,7 @@ def test_hill_fraction_too_small_for_the_sample_is_refused_not_clamped() -> None
 
 def _feeds() -> dict[tuple[str, str], Callable[[float], object]]:
     """Each bounded setting -> a call of the library function it feeds, with that value."""
-    from heavytail.simulate import InjectedNoise, MeanFieldNoise, sgd_linear_regression
+    from heavytail.simulate import InjectedNoise, sgd_linear_regression
     from heavytail.theory import prunable_fraction
 
     w = np.array([[3.0, 4.0, 1.0]])
@@ -110,9 +108,8 @@ def _feeds() -> dict[tuple[str, str], Callable[[float], object]]:
         ),
         ("sgd.linear", "noise_alpha"): lambda v: InjectedNoise(v, 1.0, "iid"),
         ("sgd.linear", "noise_scale"): lambda v: InjectedNoise(1.5, v, "iid"),
-        ("meanfield.sgd", "noise_alpha"): lambda v: MeanFieldNoise(v, 1.0, 1),
-        ("meanfield.sgd", "noise_scale"): lambda v: MeanFieldNoise(1.5, v, 1),
-        ("meanfield.sgd", "noise_type"): lambda v: MeanFieldNoise(1.5, 1.0, int(v)),  # type: ignore[arg-type]
+        ("meanfield.sgd", "noise_alpha"): lambda v: InjectedNoise(v, 1.0, "unit"),
+        ("meanfield.sgd", "noise_scale"): lambda v: InjectedNoise(1.5, v, "unit"),
         ("sgd.linear", "eps"): lambda v: prunable_fraction(w, v, "magnitude"),
     }
 
@@ -143,7 +140,35 @@ def test_each_bound_is_the_bound_of_the_function_it_feeds(experiment: str, key: 
             setting_check(experiment, key, outside)
 
 
-def setting_check(experiment: str, key: str, value: float) -> None:
+NOISY = ["sgd.linear", "meanfield.sgd", "nn.train"]
+
+
+@pytest.mark.parametrize("experiment", NOISY)
+def test_every_noise_kind_setting_offers_the_kinds_the_noise_classes_take(
+    experiment: str,
+) -> None:
+    """One vocabulary: each experiment that injects noise offers the same ``noise_kind``
+    choices, those that ``heavytail.simulate.InjectedNoise`` and ``heavytail.nn.InjectedNoise``
+    take; another name is refused by the sweep and by both classes."""
+    from heavytail.simulate import InjectedNoise
+
+    setting = get_experiment(experiment).schema["noise_kind"]
+    assert setting.choices == ("unit", "iid", "elliptic")
+    torch_noise = pytest.importorskip("heavytail.nn").InjectedNoise
+    for kind in setting.choices:
+        assert InjectedNoise(1.5, 1.0, kind).kind == kind
+        assert torch_noise(1.5, 1.0, kind).kind == kind
+        setting_check(experiment, "noise_kind", kind)
+    for bad in ("gaussian", 1):
+        with pytest.raises(InvalidArgumentError, match="`kind`"):
+            InjectedNoise(1.5, 1.0, bad)  # type: ignore[arg-type]
+        with pytest.raises(InvalidArgumentError, match="`kind`"):
+            torch_noise(1.5, 1.0, bad)
+    with pytest.raises(SweepConfigError, match="noise_kind"):
+        setting_check(experiment, "noise_kind", "gaussian")
+
+
+def setting_check(experiment: str, key: str, value: float | str) -> None:
     sweep_config({"experiment": experiment, "fixed": {key: value}})
 
 

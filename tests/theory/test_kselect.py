@@ -34,40 +34,23 @@ from heavytail.theory import (
 )
 from heavytail.theory._kselect import ks_distance_pareto
 
+from ._order_stat_reference import (
+    descending,
+    hill_xi,
+    moment_xi,
+    pickands_xi,
+    sym_pareto,
+)
+
 FloatArray = npt.NDArray[np.float64]
-
-
-def _desc(x: FloatArray) -> FloatArray:
-    """X_(1) >= ... >= X_(n) of |x| (X_(i) = out[i - 1])."""
-    return np.sort(np.abs(x))[::-1]
-
-
-def _sym_pareto(alpha: float, n: int, rng: np.random.Generator) -> FloatArray:
-    """|X| ~ Pareto(alpha) with x_m = 1, with a random sign."""
-    return (rng.pareto(alpha, n) + 1.0) * rng.choice([-1.0, 1.0], n)
-
-
-# Extreme-value index xi = 1/alpha at k, textbook formulas on the sorted magnitudes xs.
-def _hill_xi(xs: FloatArray, k: int) -> float:
-    return float(np.mean(np.log(xs[:k] / xs[k])))
-
-
-def _moment_xi(xs: FloatArray, k: int) -> float:
-    logs = np.log(xs[:k] / xs[k])
-    m1, m2 = float(np.mean(logs)), float(np.mean(logs**2))
-    return m1 + 1.0 - 0.5 / (1.0 - m1 * m1 / m2)
-
-
-def _pickands_xi(xs: FloatArray, k: int) -> float:
-    return math.log((xs[k - 1] - xs[2 * k - 1]) / (xs[2 * k - 1] - xs[4 * k - 1])) / math.log(2)
 
 
 # method -> (xi at k, m = number of exceedances compared, largest valid k)
 Rule = tuple[Callable[[FloatArray, int], float], Callable[[int], int], Callable[[int], int]]
 RULES: dict[str, Rule] = {
-    "hill": (_hill_xi, lambda k: k, lambda n: n - 1),
-    "moment": (_moment_xi, lambda k: k, lambda n: n - 1),
-    "pickands": (_pickands_xi, lambda k: 4 * k - 1, lambda n: n // 4),
+    "hill": (hill_xi, lambda k: k, lambda n: n - 1),
+    "moment": (moment_xi, lambda k: k, lambda n: n - 1),
+    "pickands": (pickands_xi, lambda k: 4 * k - 1, lambda n: n // 4),
 }
 
 
@@ -89,7 +72,7 @@ def test_ks_distance_equals_scipy_kstest(seed: int) -> None:
         sample_stable(1.7, 800, rng=rng),
     ]
     for x in samples:
-        xs = _desc(x)
+        xs = descending(x)
         logs = np.log(xs)
         for m in (1, 2, 10, 137, 799):
             for alpha in (0.4, 1.0, 1.7, 5.0):
@@ -102,7 +85,7 @@ def test_ks_distance_equals_scipy_kstest(seed: int) -> None:
 def test_ks_distance_with_ties_equals_scipy_kstest() -> None:
     # The docstring says the formula is scipy's statistic "ties included".
     rng = np.random.default_rng(9)
-    xs = _desc(np.round(rng.pareto(1.0, 400) + 1.0, 1))
+    xs = descending(np.round(rng.pareto(1.0, 400) + 1.0, 1))
     assert np.unique(xs[:200]).size < 200  # there are ties
     logs = np.log(xs)
     for m in (20, 200):
@@ -118,7 +101,7 @@ def test_ks_distance_with_ties_equals_scipy_kstest() -> None:
 def _brute_force(x: FloatArray, method: str, k_min: int) -> tuple[FloatArray, FloatArray]:
     """Every k in [k_min, k_high]: the textbook estimate, then scipy's KS distance (O(n^2))."""
     xi_at, tail, k_high = RULES[method]
-    xs = _desc(x)
+    xs = descending(x)
     ks = np.arange(k_min, k_high(xs.size) + 1)
     dist = np.full(ks.size, np.inf)
     for j, k in enumerate(ks.tolist()):
@@ -135,7 +118,7 @@ def test_exhaustive_grid_matches_brute_force(method: str, family: str) -> None:
     rng = np.random.default_rng(["pareto", "student-3", "stable-1.5"].index(family) + 17)
     n = 400
     x = {
-        "pareto": _sym_pareto(1.2, n, rng),
+        "pareto": sym_pareto(1.2, n, rng),
         "student-3": rng.standard_t(3.0, n),
         "stable-1.5": sample_stable(1.5, n, rng=rng),
     }[family]
@@ -164,7 +147,7 @@ def test_default_choice_minimises_over_its_candidates(method: str) -> None:
     assert sel.k == int(sel.candidates[np.flatnonzero(sel.distances == sel.distances.min())[0]])
     # The distance at the chosen k is scipy's KS statistic for the textbook fit there.
     xi_at, tail, k_high = RULES[method]
-    xs = _desc(x)
+    xs = descending(x)
     assert sel.ks_distance == pytest.approx(
         _kstest_distance(xs, tail(sel.k), 1.0 / xi_at(xs, sel.k)), abs=1e-10
     )
@@ -250,7 +233,7 @@ def _hill_errors_and_choices(family: str) -> tuple[FloatArray, FloatArray, list[
     for seed in SEEDS4:
         rng = np.random.default_rng([4, seed])
         if family == "pareto":
-            x, truth = _sym_pareto(1.0, N4, rng), 1.0
+            x, truth = sym_pareto(1.0, N4, rng), 1.0
         else:
             x, truth = rng.standard_t(3.0, N4), 3.0
         full = hill_estimator(x)

@@ -1,7 +1,8 @@
 """Hill, moment and Pickands estimators: formulas, intervals, hill_plot, bad input.
 
-Every expected value is computed in this file from the textbook formula (numpy/scipy on
-the sorted magnitudes), never copied from the code's own output:
+Every expected value is computed from the textbook formula (numpy/scipy on the sorted
+magnitudes, tests/theory/_order_stat_reference.py), never copied from the code's own
+output:
 
 - Hill (1975): 1/alpha = (1/k) sum_{i<=k} log(X_(i) / X_(k+1));
 - Dekkers, Einmahl & de Haan (1989): M_j = (1/k) sum_{i<=k} log(X_(i)/X_(k+1))^j,
@@ -37,6 +38,8 @@ from heavytail.theory import (
     select_k,
 )
 
+from ._order_stat_reference import descending, hill_xi, moment_xi, pickands_xi, sym_pareto
+
 FloatArray = npt.NDArray[np.float64]
 Estimator = Callable[..., TailEstimate]
 
@@ -48,44 +51,11 @@ Estimator = Callable[..., TailEstimate]
 RTOL = 1e-11
 
 
-# ---------------------------------------------------------------------------------------
-# Direct implementations of the textbook formulas.
-
-
-def _desc(x: FloatArray) -> FloatArray:
-    """X_(1) >= ... >= X_(n): descending order statistics of |x| (X_(i) = out[i - 1])."""
-    return np.sort(np.abs(np.asarray(x, dtype=np.float64)))[::-1]
-
-
-def hill_xi_ref(x: FloatArray, k: int) -> float:
-    xs = _desc(x)
-    return float(np.mean(np.log(xs[:k] / xs[k])))
-
-
-def moment_xi_ref(x: FloatArray, k: int) -> float:
-    xs = _desc(x)
-    logs = np.log(xs[:k] / xs[k])
-    m1 = float(np.mean(logs))
-    m2 = float(np.mean(logs**2))
-    return m1 + 1.0 - 0.5 / (1.0 - m1 * m1 / m2)
-
-
-def pickands_xi_ref(x: FloatArray, k: int) -> float:
-    xs = _desc(x)
-    x_k, x_2k, x_4k = xs[k - 1], xs[2 * k - 1], xs[4 * k - 1]
-    return math.log((x_k - x_2k) / (x_2k - x_4k)) / math.log(2.0)
-
-
-def _sym_pareto(alpha: float, n: int, rng: np.random.Generator) -> FloatArray:
-    """|X| ~ Pareto(alpha) with x_m = 1, with a random sign."""
-    return (rng.pareto(alpha, n) + 1.0) * rng.choice([-1.0, 1.0], n)
-
-
 def _samples() -> dict[str, FloatArray]:
     rng = np.random.default_rng(20240101)
     return {
         "pareto-1.5": rng.pareto(1.5, 2_000) + 1.0,
-        "sym-pareto-0.7": _sym_pareto(0.7, 2_000, rng),
+        "sym-pareto-0.7": sym_pareto(0.7, 2_000, rng),
         "student-3": rng.standard_t(3.0, 4_000),
         "stable-1.6": sample_stable(1.6, 4_000, rng=rng),
         "lognormal-scaled": 1e-3 * rng.lognormal(0.0, 2.0, 3_000),
@@ -95,9 +65,9 @@ def _samples() -> dict[str, FloatArray]:
 SAMPLES = _samples()
 
 REFERENCES: dict[str, tuple[Estimator, Callable[[FloatArray, int], float]]] = {
-    "hill": (hill_estimator, hill_xi_ref),
-    "moment": (moment_estimator, moment_xi_ref),
-    "pickands": (pickands_estimator, pickands_xi_ref),
+    "hill": (hill_estimator, lambda x, k: hill_xi(descending(x), k)),
+    "moment": (moment_estimator, lambda x, k: moment_xi(descending(x), k)),
+    "pickands": (pickands_estimator, lambda x, k: pickands_xi(descending(x), k)),
 }
 
 
@@ -145,7 +115,7 @@ def test_moment_refuses_a_light_tail() -> None:
     # Uniform data have extreme-value index -1: the moment estimate is negative (the
     # direct formula agrees), and the estimator refuses it as documented.
     x = np.random.default_rng(8).uniform(0.0, 1.0, 5_000)
-    assert moment_xi_ref(x, 500) < 0
+    assert moment_xi(descending(x), 500) < 0
     with pytest.raises(EstimationError, match="no heavy tail"):
         moment_estimator(x, k=500)
 
@@ -156,7 +126,7 @@ def test_moment_interval_is_the_documented_normal_interval() -> None:
     x = SAMPLES["pareto-1.5"]
     z = stats.norm.ppf(0.975)
     for k in (50, 400):
-        g = moment_xi_ref(x, k)
+        g = moment_xi(descending(x), k)
         half = z * math.sqrt((1.0 + g * g) / k)
         est = moment_estimator(x, k=k)
         expected_high = 1.0 / (g - half) if g > half else math.inf
@@ -175,7 +145,7 @@ def test_pickands_interval_uses_the_dekkers_de_haan_variance() -> None:
     z = stats.norm.ppf(0.975)
     n_finite = 0
     for k in (20, 100, 500):
-        xi = pickands_xi_ref(x, k)
+        xi = pickands_xi(descending(x), k)
         half = z * math.sqrt(v(xi) / k)
         est = pickands_estimator(x, k=k)
         assert est.settings["order_statistics_used"] == 4 * k
@@ -203,7 +173,7 @@ def test_hill_interval_is_the_gamma_interval() -> None:
         x = SAMPLES[name]
         for k in (1, 5, 100, 1_000):
             est = hill_estimator(x, k=k)
-            np.testing.assert_allclose(est.alpha, 1.0 / hill_xi_ref(x, k), rtol=RTOL)
+            np.testing.assert_allclose(est.alpha, 1.0 / hill_xi(descending(x), k), rtol=RTOL)
             np.testing.assert_allclose(est.ci, _gamma_interval(est.alpha, k), rtol=1e-9)
             assert est.ci[0] < est.alpha < est.ci[1]
 
@@ -222,7 +192,7 @@ def _hill_coverage_counts(alpha: float, n: int, k: int, seed: int) -> tuple[int,
     rng = np.random.default_rng(seed)
     good = narrow = 0
     for _ in range(COVERAGE_REPS):
-        x = _sym_pareto(alpha, n, rng)
+        x = sym_pareto(alpha, n, rng)
         est = hill_estimator(x, k=k)
         lo, hi = est.ci
         good += lo <= alpha <= hi
@@ -261,7 +231,7 @@ def test_hill_plot_default_grid_and_values() -> None:
     assert abs(hp.k.size - (50 + math.log(n / 50) / math.log(1.02))) <= 3
     for arr in (hp.k, hp.alpha, hp.ci_low, hp.ci_high):
         assert arr.shape == hp.k.shape and not arr.flags.writeable
-    expected = np.array([1.0 / hill_xi_ref(x, int(k)) for k in hp.k])
+    expected = np.array([1.0 / hill_xi(descending(x), int(k)) for k in hp.k])
     np.testing.assert_allclose(hp.alpha, expected, rtol=1e-10)
     for j in (0, 10, 60, hp.k.size - 1):
         k = int(hp.k[j])
@@ -280,7 +250,7 @@ def test_hill_plot_default_range_skips_zeros_and_top_ties() -> None:
     hp = hill_plot(x)
     assert hp.k[0] == 5 and hp.k[-1] == 399
     assert np.all(np.isfinite(hp.alpha)) and np.all(hp.alpha > 0)
-    np.testing.assert_allclose(hp.alpha[0], 1.0 / hill_xi_ref(x, 5), rtol=RTOL)
+    np.testing.assert_allclose(hp.alpha[0], 1.0 / hill_xi(descending(x), 5), rtol=RTOL)
     # Asking for an undefined k says why.
     with pytest.raises(EstimationError, match="threshold X_\\(k\\+1\\) is 0"):
         hill_plot(x, ks=[10, 450])
@@ -292,7 +262,9 @@ def test_hill_plot_given_ks_are_sorted_and_deduplicated() -> None:
     x = SAMPLES["pareto-1.5"]
     hp = hill_plot(x, ks=np.array([300, 7, 300, 42]))
     np.testing.assert_array_equal(hp.k, [7, 42, 300])
-    np.testing.assert_allclose(hp.alpha, [1.0 / hill_xi_ref(x, k) for k in (7, 42, 300)], RTOL)
+    np.testing.assert_allclose(
+        hp.alpha, [1.0 / hill_xi(descending(x), k) for k in (7, 42, 300)], RTOL
+    )
 
 
 @pytest.mark.parametrize(
@@ -336,7 +308,7 @@ def test_k_edges_are_accepted() -> None:
     x101 = np.append(X100, 1.5)
     # 4 * 25 = 100 <= 101 reads X_(100); 26 would read X_(104) > n.
     np.testing.assert_allclose(
-        pickands_estimator(x101, k=25).alpha, 1.0 / pickands_xi_ref(x101, 25), rtol=RTOL
+        pickands_estimator(x101, k=25).alpha, 1.0 / pickands_xi(descending(x101), 25), rtol=RTOL
     )
     with pytest.raises(InvalidArgumentError, match="`k`"):
         pickands_estimator(x101, k=26)

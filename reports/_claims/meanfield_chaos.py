@@ -20,7 +20,7 @@ from heavytail.simulate import (
     Teacher,
     mean_field_sgd,
 )
-from heavytail.theory import InvalidArgumentError
+from heavytail.theory import InvalidArgumentError, network_output
 
 from .._kit.book import CheckBook, Control, FigureData, Intervals, and_list, number_set
 from .._kit.claim import Caption, Claim, Evidence, Layout
@@ -226,9 +226,15 @@ def _weight_functions(w: FloatArray, a: FloatArray, v: FloatArray) -> FloatArray
     return np.stack([np.einsum("rij,rij->ri", w, w), a, w @ v], axis=2)
 
 
-def probe_outputs(w: FloatArray, a: FloatArray, x: FloatArray) -> FloatArray:
-    """f(x_p) = (1/n) Σ a_i tanh(w_i·x_p) of weights w (R, n, dim), a (R, n): (R, P)."""
-    return np.asarray(np.mean(a[:, :, None] * np.tanh(w @ x.T), axis=1), dtype=np.float64)
+def probe_outputs(w: FloatArray, a: FloatArray | None, x: FloatArray) -> FloatArray:
+    """f(x_p) = (1/n) Σ a_i tanh(w_i·x_p) of replicates w (R, n, dim), a (R, n): (R, P).
+
+    ``a=None`` fixes every a_i to 1. One :func:`heavytail.theory.network_output` per
+    replicate.
+    """
+    return np.stack(
+        [network_output(w[r], None if a is None else a[r], x, "tanh") for r in range(len(w))]
+    )
 
 
 def _unit_outputs(run: MeanFieldRun, x: FloatArray) -> FloatArray:

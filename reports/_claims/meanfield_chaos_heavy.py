@@ -226,11 +226,10 @@ def measure(params: ChaosHeavySize, rng: np.random.Generator) -> Evidence[ChaosH
         # Nested units: width n takes the first n (paired, like the trained runs).
         units = independent_units(params, alpha, typ, params.widths[-1], g)
         tied = independent_units(params, alpha, typ, params.widths[-1], g, shared=True)
-        ones = np.ones(units.shape[:2])
         for n in params.widths:
-            pos_o.append(scaled_variance(probe_outputs(units[:, :n], ones[:, :n], x_probe), n))
+            pos_o.append(scaled_variance(probe_outputs(units[:, :n], None, x_probe), n))
             pos_w.append(scaled_variance(_weight_functions(units[:, :n], v), n))
-            null_sv.append(scaled_variance(probe_outputs(tied[:, :n], ones[:, :n], x_probe), n))
+            null_sv.append(scaled_variance(probe_outputs(tied[:, :n], None, x_probe), n))
         cell = {
             "out": _fit(out_sv, level),
             "w": _fit(w_sv, level),

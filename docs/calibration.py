@@ -39,7 +39,9 @@ its metrics are the estimate, the interval's ends (a non-finite end as "inf", "-
 "nan"; a missing value left out), the number and kinds of warnings, the error message
 and the route, and the run's ``seconds`` column holds its time. Each session's provenance
 is one run of experiment "calibration.session" (config: its start time and process id;
-metric "provenance": its JSON). Several sessions may write to one store at once.
+metric "provenance": its JSON). Several sessions may write to one store at once. The
+store holds everything the JSON lines of earlier versions held; such a file is refused
+(it is not a store), not read.
 
 Run::
 
@@ -76,7 +78,7 @@ from typing import Any
 
 import numpy as np
 
-from heavytail.reports import ResultStore, RunOutcome, config_hash
+from heavytail.reports import ResultStore, RunOutcome, StoreError, config_hash
 from heavytail.reports._claims.calibration_cases import CASES, WIDE_CASES
 from heavytail.reports._parallel.executors import EXECUTOR_KINDS, default_jobs
 from heavytail.reports._verify.calibration_anchors import (
@@ -426,7 +428,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             done: list[Record] = []
             sessions: list[dict[str, Any]] = []
             if args.checkpoint is not None:
-                store = stack.enter_context(ResultStore(args.checkpoint))
+                try:
+                    store = stack.enter_context(ResultStore(args.checkpoint))
+                except StoreError as exc:  # e.g. a JSON-lines checkpoint of earlier versions
+                    parser.error(f"--checkpoint: {exc}")
                 done, sessions = read_checkpoint(store)
             session = provenance() | {
                 "methods": list(methods),

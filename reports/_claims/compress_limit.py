@@ -22,6 +22,7 @@ from .._kit.book import (
     number_set,
     number_word,
     power_of_ten,
+    staged_measure,
 )
 from .._kit.claim import Caption, Claim, Evidence, Layout
 from .._kit.stats import mean_interval
@@ -266,19 +267,19 @@ def figure_data(grid: LimitGrid, error: Intervals) -> LimitData:
     return LimitData(grid.n, _limits().g, error, grid.params)
 
 
-def measure(params: LimitSize, rng: np.random.Generator) -> Evidence[LimitData]:
-    """Simulate the error curves of the four laws and judge them against G_p(kappa)."""
-    grid, book = run_grid(params, rng), CheckBook(params)
-    error = judge(grid, book)
-    return book.evidence(
-        figure_data(grid, error),
-        n=grid.n,
-        p=P,
-        kappas=KAPPAS,
-        laws="N(0,1); Laplace(0,1); Student t(5); Pareto P(X>t)=t^-3, t>=1",
-        measured="mean relative error over replicates at n_max, Student-t interval",
-        limit="limit_relative_error (quadrature of the quantile form)",
-    )
+def _settings(grid: LimitGrid, _: Intervals) -> dict[str, Any]:
+    return {
+        "n": grid.n,
+        "p": P,
+        "kappas": KAPPAS,
+        "laws": "N(0,1); Laplace(0,1); Student t(5); Pareto P(X>t)=t^-3, t>=1",
+        "measured": "mean relative error over replicates at n_max, Student-t interval",
+        "limit": "limit_relative_error (quadrature of the quantile form)",
+    }
+
+
+#: Simulate the error curves of the four laws and judge them against G_p(kappa).
+measure = staged_measure(run_grid, judge, figure_data, _settings)
 
 
 def draw(evidence: Evidence[LimitData], axes: Sequence[Axes]) -> Caption:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from heavytail.theory import compressibility_exponent, relative_error, sample_stable
 
-from .._kit.book import CheckBook, Control, FigureData, Intervals, number_set
+from .._kit.book import CheckBook, Control, FigureData, Intervals, number_set, staged_measure
 from .._kit.claim import Caption, Claim, Evidence, Layout
 from .._kit.stats import RateFit, fit_rate
 from .._kit.style import MEASURED, PALETTE, PREDICTED
@@ -191,16 +191,16 @@ def figure_data(grid: RateGrid, fits: Sequence[RateFit]) -> RateData:
     )
 
 
-def measure(params: RateSize, rng: np.random.Generator) -> Evidence[RateData]:
-    """Simulate replicate error curves, fit their slopes, and judge them."""
-    grid, book = run_grid(params, rng), CheckBook(params)
-    fits = judge(grid, book)
-    return book.evidence(
-        figure_data(grid, fits),
-        n=grid.n,
-        data="symmetric alpha-stable (S1, scale 1), nested prefixes per replicate",
-        fit="OLS of log error on log n, cluster-robust by replicate (statsmodels)",
-    )
+def _settings(grid: RateGrid, _: Sequence[RateFit]) -> dict[str, Any]:
+    return {
+        "n": grid.n,
+        "data": "symmetric alpha-stable (S1, scale 1), nested prefixes per replicate",
+        "fit": "OLS of log error on log n, cluster-robust by replicate (statsmodels)",
+    }
+
+
+#: Simulate replicate error curves, fit their slopes, and judge them.
+measure = staged_measure(run_grid, judge, figure_data, _settings)
 
 
 def draw(evidence: Evidence[RateData], axes: Sequence[Axes]) -> Caption:

@@ -17,7 +17,7 @@ from heavytail.theory import (
     hill_estimator,
 )
 
-from .._kit.book import CheckBook, FigureData, Intervals, number_set, power_of_ten
+from .._kit.book import CheckBook, FigureData, Intervals, number_set, power_of_ten, staged_measure
 from .._kit.claim import Caption, Claim, Evidence, Layout
 from .._kit.stats import clopper_pearson, rmse_interval
 from .._kit.style import MEASURED, PALETTE, PREDICTED
@@ -375,22 +375,23 @@ def figure_data(grid: CalibrationGrid, judged: CalibrationJudged) -> Calibration
     )
 
 
-def measure(params: CalibrationSize, rng: np.random.Generator) -> Evidence[CalibrationData]:
-    """Run "auto" (and the controls) on fresh samples of every case, and judge."""
-    grid, book = run_grid(params, rng), CheckBook(params)
-    judged = judge(grid, book)
-    return book.evidence(
-        figure_data(grid, judged),
-        estimator='estimate_tail_index(x, "auto", rng=...) at its defaults',
-        rmse_interval="percentile bootstrap over runs",
-        proportion_interval="Clopper-Pearson (exact binomial)",
-        targets={
+#: Run "auto" (and the controls) on fresh samples of every case, and judge.
+measure = staged_measure(
+    run_grid,
+    judge,
+    figure_data,
+    {
+        "estimator": 'estimate_tail_index(x, "auto", rng=...) at its defaults',
+        "rmse_interval": "percentile bootstrap over runs",
+        "proportion_interval": "Clopper-Pearson (exact binomial)",
+        "targets": {
             "abs": ABS_TOL,
             "rel": REL_TOL,
             "coverage": COVERAGE_TARGET,
             "silent_wrong": SILENT_WRONG_LIMIT,
         },
-    )
+    },
+)
 
 
 def draw(evidence: Evidence[CalibrationData], axes: Sequence[Axes]) -> Caption:

@@ -181,38 +181,15 @@ def draw(evidence: Evidence[TrendData], axes: Sequence[Axes]) -> Caption:
             m = (d.batch_size == b) & d.converged
             mk = markers[k % len(markers)]
             lab = f"{name}, b = {b}"
-            tail_ax.plot(
-                d.eta_over_b[m],
-                d.alpha[PAPER_EST].estimate[m, j],
-                mk,
-                color=color,
-                markersize=3.5,
-                label=lab,
-            )
-            auto_ax.plot(
-                d.eta_over_b[m],
-                d.alpha[CALIBRATED_EST].estimate[m, j],
-                mk,
-                color=color,
-                markersize=3.5,
-                label=lab,
-            )
-            prune_ax.plot(
-                d.alpha[CALIBRATED_EST].estimate[m, j],
-                d.prunable[m, j],
-                mk,
-                color=color,
-                markersize=3.5,
-                label=lab,
-            )
-            gap_ax.plot(
-                d.alpha[CALIBRATED_EST].estimate[m, j],
-                d.gap[m],
-                mk,
-                color=color,
-                markersize=3.5,
-                label=lab,
-            )
+            a_paper = d.alpha[PAPER_EST].estimate[m, j]
+            a_cal = d.alpha[CALIBRATED_EST].estimate[m, j]
+            for ax, x, y in (
+                (tail_ax, d.eta_over_b[m], a_paper),
+                (auto_ax, d.eta_over_b[m], a_cal),
+                (prune_ax, a_cal, d.prunable[m, j]),
+                (gap_ax, a_cal, d.gap[m]),
+            ):
+                ax.plot(x, y, mk, color=color, markersize=3.5, label=lab)
     tail_ax.set(
         xscale="log",
         xlabel="η / b",

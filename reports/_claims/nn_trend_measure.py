@@ -9,6 +9,7 @@ data (:func:`figure_data`).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -16,8 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .._kit.book import CheckBook, Control, FigureData, Intervals
-from .._kit.claim import Evidence
+from .._kit.book import CheckBook, Control, FigureData, Intervals, staged_measure
 from .._kit.verdict import ControlKind, Measurement, Relation, Rule
 from .nn_trend_stats import (
     UNINFORMATIVE,
@@ -80,7 +80,7 @@ HEAVY_RULE = Rule(Relation.AT_MOST, 0.0, "")
 
 
 @dataclass(frozen=True, eq=False)
-class TrendData(FigureData):
+class Networks(FigureData):
     """One entry per network (batch size, then step size, then seed), per layer.
 
     Attributes
@@ -92,20 +92,15 @@ class TrendData(FigureData):
     layers : tuple of str
     alpha : dict of str to Intervals, shape (networks, layers) each
         Per estimator (ESTIMATORS); the papers' est_alpha has no interval (low = high =
-        the estimate), "auto" carries its bootstrap interval.
+        the estimate), "auto" carries its bootstrap interval. NaN where the network did
+        not converge.
     sample_size : dict of str to tuple of int
         Per estimator, each layer's sample size.
     below_calibrated : dict of str to tuple of bool
     prunable : ndarray, shape (networks, layers)
-        Magnitude-prunable fraction at relative error EPS.
+        Magnitude-prunable fraction at relative error EPS (NaN: not converged).
     distance : ndarray, shape (networks, layers)
         ||W - W0|| / ||W0|| of the averaged weights.
-    edges : dict of int to float
-    checks : tuple of str
-        Label of each correlation in ``correlations``.
-    correlations : Intervals
-    positive : Intervals
-        The positive controls' correlations (per batch size, paper's then calibrated).
     """
 
     batch_size: npt.NDArray[np.int64]
@@ -119,6 +114,26 @@ class TrendData(FigureData):
     below_calibrated: dict[str, tuple[bool, ...]]
     prunable: FloatArray
     distance: FloatArray
+
+
+@dataclass(frozen=True, eq=False)
+class TrendData(Networks):
+    """The networks' estimates (:class:`Networks`) and the judged correlations.
+
+    Attributes
+    ----------
+    edges : dict of int to float
+    checks : tuple of str
+        Label of each correlation in ``correlations``.
+    correlations : Intervals
+    reported, reported_values
+        The reported (two-sided and partial) correlations, by label.
+    positive : Intervals
+        The positive controls' correlations (per batch size, paper's then calibrated).
+    preconditions : tuple of str
+        The preconditions that failed.
+    """
+
     edges: dict[int, float]
     checks: tuple[str, ...]
     correlations: Intervals
@@ -133,26 +148,15 @@ class TrendData(FigureData):
 class TrendGrid:
     """The trained networks' per-layer estimates, and the controls' synthetic layers.
 
-    The arrays are those of :class:`TrendData` (one entry per network, per layer; the
-    estimates of networks that did not converge are NaN). ``gauss[j]``: "auto" on
-    NULL_TAIL_DRAWS Gaussian layers of the shape of layer j; ``synthetic[b]``: the
-    positive control's stable layers of batch size b, read by the paper's and the
+    ``networks``: the estimates of every network (:class:`Networks`); ``gauss[j]``:
+    "auto" on NULL_TAIL_DRAWS Gaussian layers of the shape of layer j; ``synthetic[b]``:
+    the positive control's stable layers of batch size b, read by the paper's and the
     calibrated estimator; ``permute_rng``: the generator of the null controls'
     permutations, drawn by the judge. ``params`` as run here (:func:`resolve`).
     """
 
     trained: Trained
-    batch_size: npt.NDArray[np.int64]
-    eta_over_b: FloatArray
-    seed: npt.NDArray[np.int64]
-    converged: BoolArray
-    gap: FloatArray
-    layers: tuple[str, ...]
-    alpha: dict[str, Intervals]
-    sample_size: dict[str, tuple[int, ...]]
-    below_calibrated: dict[str, tuple[bool, ...]]
-    prunable: FloatArray
-    distance: FloatArray
+    networks: Networks
     gauss: tuple[FloatArray, ...]
     synthetic: dict[int, dict[str, FloatArray]]
     permute_rng: np.random.Generator
@@ -160,7 +164,7 @@ class TrendGrid:
 
     @property
     def batch_sizes(self) -> tuple[int, ...]:
-        return tuple(sorted(set(int(b) for b in self.batch_size)))
+        return tuple(sorted(set(int(b) for b in self.networks.batch_size)))
 
 
 def run_grid(params: TrendSize, rng: np.random.Generator) -> TrendGrid:
@@ -209,8 +213,7 @@ def run_grid(params: TrendSize, rng: np.random.Generator) -> TrendGrid:
         target = POS_ALPHA[0] + (POS_ALPHA[1] - POS_ALPHA[0]) * frac
         ests = (PAPER_EST, CALIBRATED_EST)
         synthetic[b] = synthetic_alpha(target, (width, width), ests, pos_rng)
-    return TrendGrid(
-        trained=trained,
+    networks = Networks(
         batch_size=bsz,
         eta_over_b=x_eta,
         seed=np.array(run.seeds, dtype=np.int64),
@@ -234,19 +237,17 @@ def run_grid(params: TrendSize, rng: np.random.Generator) -> TrendGrid:
         distance=np.array(
             [[d[f"{name}.weight"] for name in layers] for d in run.distance], dtype=np.float64
         ),
-        gauss=gauss,
-        synthetic=synthetic,
-        permute_rng=null_rng,
-        params=params,
     )
+    return TrendGrid(trained, networks, gauss, synthetic, null_rng, params)
 
 
 def preconditions(grid: TrendGrid) -> tuple[FloatArray | None, tuple[str, ...]]:
     """Each layer's median distance from init over converged networks (None: none
     converged), and the preconditions that failed, in words."""
-    conv = grid.converged
+    nets = grid.networks
+    conv = nets.converged
     moved = (
-        np.nanmedian(np.where(conv[:, None], grid.distance, np.nan), axis=0) if conv.any() else None
+        np.nanmedian(np.where(conv[:, None], nets.distance, np.nan), axis=0) if conv.any() else None
     )
     failed = []
     if float(conv.mean()) < MIN_CONVERGED:
@@ -292,13 +293,14 @@ class TrendJudged:
 def judge(grid: TrendGrid, book: CheckBook) -> TrendJudged:
     """Within each batch size and layer: the two falls and the pruning trend with their
     controls, the tail-index check, and the reported correlations."""
-    below = grid.below_calibrated[CALIBRATED_EST]
+    nets = grid.networks
+    below = nets.below_calibrated[CALIBRATED_EST]
     tags = {
-        (b, j): f"b = {b}, {name}" for b in grid.batch_sizes for j, name in enumerate(grid.layers)
+        (b, j): f"b = {b}, {name}" for b in grid.batch_sizes for j, name in enumerate(nets.layers)
     }
     level = book.declare(label for (_, j), tag in tags.items() for label in _labels(tag, below[j]))
     _, failed = preconditions(grid)
-    x_eta, seed, rng = grid.eta_over_b, grid.seed, grid.permute_rng
+    x_eta, seed, rng = nets.eta_over_b, nets.seed, grid.permute_rng
     labels: list[str] = []
     values: list[Measurement] = []
     rep_labels: list[str] = []
@@ -309,20 +311,20 @@ def judge(grid: TrendGrid, book: CheckBook) -> TrendJudged:
         """A failed precondition makes a trend check's interval uninformative."""
         return Measurement(m.estimate, *UNINFORMATIVE, level=m.level) if failed else m
 
-    hidden = min(1, len(grid.layers) - 1)
+    hidden = min(1, len(nets.layers) - 1)
     gauss = [median_interval(g, level=level) for g in grid.gauss]
     for b in grid.batch_sizes:
-        in_b = (grid.batch_size == b) & grid.converged
-        all_b = grid.batch_size == b
+        in_b = (nets.batch_size == b) & nets.converged
+        all_b = nets.batch_size == b
         pos: dict[str, Measurement] = {}
         for est, _ in FALL_ESTIMATORS:
             syn = grid.synthetic[b][est]
             pos[est] = combined_spearman(x_eta[all_b], syn, seed[all_b], level=level)
             positives.append(pos[est])
-        for j in range(len(grid.layers)):
+        for j in range(len(nets.layers)):
             *falls, prune_label, heavy_label = _labels(tags[b, j], below[j])
             for label, (est, what) in zip(falls, FALL_ESTIMATORS, strict=True):
-                y = grid.alpha[est].estimate[in_b, j]
+                y = nets.alpha[est].estimate[in_b, j]
                 m = combined_spearman(x_eta[in_b], y, seed[in_b], level=level)
                 null = combined_spearman(
                     permuted_within(x_eta[in_b], seed[in_b], rng), y, seed[in_b], level=level
@@ -343,8 +345,8 @@ def judge(grid: TrendGrid, book: CheckBook) -> TrendJudged:
                 book.check(label, 0.0, gated(m), FALL, *controls, trend=True)
                 labels.append(label)
                 values.append(m)
-            a_cal = grid.alpha[CALIBRATED_EST].estimate[in_b, j]
-            pr = grid.prunable[in_b, j]
+            a_cal = nets.alpha[CALIBRATED_EST].estimate[in_b, j]
+            pr = nets.prunable[in_b, j]
             m = combined_spearman(a_cal, pr, seed[in_b], level=level)
             null = combined_spearman(
                 permuted_within(a_cal, seed[in_b], rng), pr, seed[in_b], level=level
@@ -379,8 +381,8 @@ def judge(grid: TrendGrid, book: CheckBook) -> TrendJudged:
                 ),
             )
             # Reported two-sided, and partial correlations.
-            g = np.where(grid.converged, grid.gap, np.nan)[in_b]
-            d = grid.distance[in_b, j]
+            g = np.where(nets.converged, nets.gap, np.nan)[in_b]
+            d = nets.distance[in_b, j]
             for text, xv, yv, given in (
                 ("ρ(α auto, gap)", a_cal, g, None),
                 ("partial ρ(α, prunable | η/b)", a_cal, pr, x_eta[in_b]),
@@ -403,18 +405,9 @@ def judge(grid: TrendGrid, book: CheckBook) -> TrendJudged:
 
 def figure_data(grid: TrendGrid, judged: TrendJudged) -> TrendData:
     """The per-network estimates and the judged correlations."""
+    nets = grid.networks
     return TrendData(
-        batch_size=grid.batch_size,
-        eta_over_b=grid.eta_over_b,
-        seed=grid.seed,
-        converged=grid.converged,
-        gap=grid.gap,
-        layers=grid.layers,
-        alpha=grid.alpha,
-        sample_size=grid.sample_size,
-        below_calibrated=grid.below_calibrated,
-        prunable=grid.prunable,
-        distance=grid.distance,
+        **{f.name: getattr(nets, f.name) for f in dataclasses.fields(Networks)},
         edges={int(b): float(e.edge) for b, e in grid.trained.edges.items()},
         checks=judged.checks,
         correlations=judged.correlations,
@@ -428,7 +421,8 @@ def figure_data(grid: TrendGrid, judged: TrendJudged) -> TrendData:
 
 def _settings(grid: TrendGrid, judged: TrendJudged) -> dict[str, Any]:
     """What results.json records beyond the parameters."""
-    trained, layers, below = grid.trained, grid.layers, grid.below_calibrated
+    nets = grid.networks
+    trained, layers, below = grid.trained, nets.layers, nets.below_calibrated
     moved, _ = preconditions(grid)
     rep = judged.reported_values
     return dict(
@@ -436,7 +430,7 @@ def _settings(grid: TrendGrid, judged: TrendJudged) -> dict[str, Any]:
         device=trained.device,
         estimators={k: ESTIMATOR_TEXT[k] for k in ESTIMATORS},
         sample_sizes={
-            name: {k: int(grid.sample_size[k][j]) for k in ("rows", "entries", "norms")}
+            name: {k: int(nets.sample_size[k][j]) for k in ("rows", "entries", "norms")}
             for j, name in enumerate(layers)
         },
         below_calibrated_range={
@@ -447,8 +441,8 @@ def _settings(grid: TrendGrid, judged: TrendJudged) -> dict[str, Any]:
         edge_rule=next(iter(trained.edges.values())).rule,
         grid={str(b): list(trained.grid.etas(b)) for b in grid.batch_sizes},
         eta_over_b_decades=float(trained.grid.span_decades),
-        networks=grid.converged.size,
-        converged=int(grid.converged.sum()),
+        networks=nets.converged.size,
+        converged=int(nets.converged.sum()),
         median_distance_from_init={
             name: float(moved[j]) if moved is not None else math.nan
             for j, name in enumerate(layers)
@@ -466,12 +460,9 @@ def _settings(grid: TrendGrid, judged: TrendJudged) -> dict[str, Any]:
     )
 
 
-def measure(params: TrendSize, rng: np.random.Generator) -> Evidence[TrendData]:
-    """Train the grid by the paper's protocol; estimate each layer's tails; correlate."""
-    grid = run_grid(params, rng)
-    book = CheckBook(grid.params)  # as run here
-    judged = judge(grid, book)
-    return book.evidence(figure_data(grid, judged), **_settings(grid, judged))
+#: Train the grid by the paper's protocol; estimate each layer's tails; correlate. The
+#: book records the parameters as run here (``grid.params``, :func:`resolve`).
+measure = staged_measure(run_grid, judge, figure_data, _settings)
 
 
 def network_count(data: TrendData) -> tuple[int, int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -19,7 +19,15 @@ from heavytail.theory import (
     pruning_curve,
 )
 
-from .._kit.book import CheckBook, Control, FigureData, Intervals, and_list, number_set
+from .._kit.book import (
+    CheckBook,
+    Control,
+    FigureData,
+    Intervals,
+    and_list,
+    number_set,
+    staged_measure,
+)
 from .._kit.claim import Caption, Claim, Evidence, Layout
 from .._kit.stats import kendall_trend, mean_interval
 from .._kit.style import MEASURED, PALETTE, PREDICTED
@@ -348,8 +356,9 @@ def judge(grid: PruneGrid, book: CheckBook) -> tuple[Intervals, Intervals]:
     return Intervals.of(trends).reshape(2, len(METHODS)), Intervals.of(layer_diffs)
 
 
-def figure_data(grid: PruneGrid, trend: Intervals, layer_diff: Intervals) -> PruneData:
+def figure_data(grid: PruneGrid, judged: tuple[Intervals, Intervals]) -> PruneData:
     """The fractions, the judged trends and layer differences, the ordering's pairs."""
+    trend, layer_diff = judged
     return PruneData(
         grid.alphas,
         grid.fractions,
@@ -361,17 +370,17 @@ def figure_data(grid: PruneGrid, trend: Intervals, layer_diff: Intervals) -> Pru
     )
 
 
-def measure(params: PruneSize, rng: np.random.Generator) -> Evidence[PruneData]:
-    """Draw the three ensembles, measure prunable fractions and the ordering, and judge."""
-    grid, book = run_grid(params, rng), CheckBook(params)
-    trend, layer_diff = judge(grid, book)
-    return book.evidence(
-        figure_data(grid, trend, layer_diff),
-        eps=EPS,
-        columns_checked=grid.columns,
-        ensembles="theory.iid_entries_matrix, iid_columns_matrix, elliptic_layer_matrix",
-        trend="Kendall tau-b, replicates resampled whole (percentile bootstrap)",
-    )
+def _settings(grid: PruneGrid, _: tuple[Intervals, Intervals]) -> dict[str, Any]:
+    return {
+        "eps": EPS,
+        "columns_checked": grid.columns,
+        "ensembles": "theory.iid_entries_matrix, iid_columns_matrix, elliptic_layer_matrix",
+        "trend": "Kendall tau-b, replicates resampled whole (percentile bootstrap)",
+    }
+
+
+#: Draw the three ensembles, measure prunable fractions and the ordering, and judge.
+measure = staged_measure(run_grid, judge, figure_data, _settings)
 
 
 def draw(evidence: Evidence[PruneData], axes: Sequence[Axes]) -> Caption:

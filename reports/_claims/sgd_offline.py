@@ -6,7 +6,7 @@ import itertools
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -15,7 +15,7 @@ from heavytail._lib._validation import check_int
 from heavytail.simulate import SharedDataset, sgd_linear_regression
 from heavytail.theory import DivergenceWarning, InvalidArgumentError, sgd_tail_index
 
-from .._kit.book import CheckBook, Control, FigureData, Intervals, number_set
+from .._kit.book import CheckBook, Control, FigureData, Intervals, number_set, staged_measure
 from .._kit.claim import Caption, Claim, Evidence, Layout, default_findings
 from .._kit.stats import kendall_trend, mean_interval
 from .._kit.style import MEASURED, PALETTE, PREDICTED
@@ -248,7 +248,7 @@ def judge(grid: OfflineGrid, book: CheckBook) -> None:
     )
 
 
-def figure_data(grid: OfflineGrid) -> OfflineData:
+def figure_data(grid: OfflineGrid, _: None) -> OfflineData:
     """Every run's index, and the online prediction."""
     return OfflineData(
         dataset_sizes=np.array(grid.params.dataset_sizes, dtype=np.int64),
@@ -261,22 +261,23 @@ def figure_data(grid: OfflineGrid) -> OfflineData:
     )
 
 
-def measure(params: OfflineSize, rng: np.random.Generator) -> Evidence[OfflineData]:
-    """Run offline SGD on datasets of each size, online references and the controls."""
-    grid, book = run_grid(params, rng), CheckBook(params)
-    judge(grid, book)
-    return book.evidence(
-        figure_data(grid),
-        eta=ETA,
-        batch_size=1,
-        dim=1,
-        sigma=1.0,
-        k_fraction=K_FRACTION,
-        control_etas=CONTROL_ETAS,
-        steps={m: params.steps(m) for m in params.dataset_sizes},
-        model="x_0 = 0, a ~ N(0, 1), y = N(0, 1); offline: one shared dataset of m points, "
-        "each epoch reshuffled, b = 1",
-    )
+def _settings(grid: OfflineGrid, _: None) -> dict[str, Any]:
+    s = grid.params
+    return {
+        "eta": ETA,
+        "batch_size": 1,
+        "dim": 1,
+        "sigma": 1.0,
+        "k_fraction": K_FRACTION,
+        "control_etas": CONTROL_ETAS,
+        "steps": {m: s.steps(m) for m in s.dataset_sizes},
+        "model": "x_0 = 0, a ~ N(0, 1), y = N(0, 1); offline: one shared dataset of m "
+        "points, each epoch reshuffled, b = 1",
+    }
+
+
+#: Run offline SGD on datasets of each size, online references and the controls.
+measure = staged_measure(run_grid, judge, figure_data, _settings)
 
 
 def _difference(x: FloatArray, y: FloatArray, level: float) -> Measurement:

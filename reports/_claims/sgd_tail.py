@@ -23,7 +23,7 @@ from heavytail.theory import (
     sgd_variance_threshold,
 )
 
-from .._kit.book import CheckBook, Control, FigureData, Intervals
+from .._kit.book import CheckBook, Control, FigureData, Intervals, staged_measure
 from .._kit.claim import Caption, Claim, Evidence, Layout
 from .._kit.style import MEASURED, PALETTE, PREDICTED
 from .._kit.verdict import Measurement, Relation, Rule
@@ -370,17 +370,18 @@ def figure_data(grid: SgdTailGrid, measured: Sequence[Measurement]) -> SgdTailDa
     )
 
 
-def measure(params: SgdTailSize, rng: np.random.Generator) -> Evidence[SgdTailData]:
-    """Simulate every setting, estimate the tail index of ||x||, and judge."""
-    grid, book = run_grid(params, rng), CheckBook(params)
-    measured = judge(grid, book)
-    return book.evidence(
-        figure_data(grid, measured),
-        quantity="||x_n||, the Euclidean norm of the final iterate, over chains",
-        estimator="Hill at k = k_fraction * n (exact Gamma interval, Pareto tail)",
-        model="x_0 = 0, a ~ N(0, σ² I_d), y = a·0 + N(0, 1), fresh batch each step",
-        finite_interval_level=FINITE_LEVEL,
-    )
+#: Simulate every setting, estimate the tail index of ||x||, and judge.
+measure = staged_measure(
+    run_grid,
+    judge,
+    figure_data,
+    {
+        "quantity": "||x_n||, the Euclidean norm of the final iterate, over chains",
+        "estimator": "Hill at k = k_fraction * n (exact Gamma interval, Pareto tail)",
+        "model": "x_0 = 0, a ~ N(0, σ² I_d), y = a·0 + N(0, 1), fresh batch each step",
+        "finite_interval_level": FINITE_LEVEL,
+    },
+)
 
 
 def draw(evidence: Evidence[SgdTailData], axes: Sequence[Axes]) -> Caption:

@@ -20,11 +20,13 @@ A claim is one module ``heavytail.reports._claims.<name>`` that defines a module
      intervals at that level and records each check with its controls
      (:meth:`CheckBook.check`). It returns what the figure shows of the judging, if
      anything (the intervals).
-   - the figure's data, ``grid (+ the judged intervals) -> Data``.
+   - the figure's data, ``grid, judged -> Data`` (``judged``: what the judge returned).
 
-   :meth:`CheckBook.evidence` records the settings (the parameters, the extra settings
-   given, the interval level) and checks that the checks made on sampled data are those
-   declared, so that the level is right for them.
+   :func:`staged_measure` composes them: it runs the grid, judges it in a new
+   :class:`CheckBook` on the parameters the grid ran with (``grid.params``), and returns
+   the evidence, whose :meth:`CheckBook.evidence` records the settings (the parameters,
+   the claim's extra settings, the interval level) and checks that the checks made on
+   sampled data are those declared, so that the level is right for them.
 3. A frozen dataclass of figure data, subclass of :class:`FigureData` (its arrays are
    made read-only), with named fields instead of columns read back by index;
    :class:`Intervals` holds estimates with their intervals.
@@ -40,6 +42,7 @@ A whole claim: the mean of N(0, 1) draws is 0, with the control "the mean is 1".
 >>> from dataclasses import dataclass
 >>> import numpy as np
 >>> from heavytail.reports import Caption, CheckBook, Claim, Control, Evidence, FigureData
+>>> from heavytail.reports._kit.book import staged_measure
 >>> from heavytail.reports import Relation, Rule, mean_interval
 >>> @dataclass(frozen=True)
 ... class MeanSize:
@@ -47,21 +50,21 @@ A whole claim: the mean of N(0, 1) draws is 0, with the control "the mean is 1".
 >>> @dataclass(frozen=True)
 ... class MeanGrid:
 ...     x: np.ndarray
+...     params: MeanSize
 >>> @dataclass(frozen=True, eq=False)
 ... class MeanData(FigureData):
 ...     x: np.ndarray
 >>> RULE = Rule(Relation.EQUAL, 0.0, "", max_width=0.5,
 ...             width_reason="half the distance to the control's prediction")
 >>> def run_grid(params: MeanSize, rng: np.random.Generator) -> MeanGrid:
-...     return MeanGrid(rng.normal(0.0, 1.0, params.n))
+...     return MeanGrid(rng.normal(0.0, 1.0, params.n), params)
 >>> def judge(grid: MeanGrid, book: CheckBook) -> None:
 ...     level = book.declare(["mean"])
 ...     m = mean_interval(grid.x, level=level)
 ...     book.check("mean", 0.0, m, RULE, Control("control: mean 1", 1.0))
->>> def measure(params: MeanSize, rng: np.random.Generator) -> Evidence[MeanData]:
-...     grid, book = run_grid(params, rng), CheckBook(params)
-...     judge(grid, book)
-...     return book.evidence(MeanData(grid.x), law="N(0, 1)")
+>>> def figure_data(grid: MeanGrid, judged: None) -> MeanData:
+...     return MeanData(grid.x)
+>>> measure = staged_measure(run_grid, judge, figure_data, {"law": "N(0, 1)"})
 >>> def draw(ev: Evidence[MeanData], axes: Sequence) -> Caption:
 ...     (panel,) = axes
 ...     panel.hist(ev.data.x, bins=20)
@@ -94,9 +97,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from types import MappingProxyType
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -116,9 +120,12 @@ __all__ = [
     "number_set",
     "number_word",
     "power_of_ten",
+    "staged_measure",
 ]
 
 D = TypeVar("D")
+J = TypeVar("J")
+P = TypeVar("P")
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -396,6 +403,44 @@ class CheckBook:
             raise RuntimeError(f"checks with an interval not at level {level:.6g}: {odd}")
         recorded = {**dataclasses.asdict(self._params), **settings, "interval_level": level}
         return Evidence(tuple(self._checks), tuple(self._controls), data, recorded)
+
+
+P_co = TypeVar("P_co", covariant=True)
+
+
+class Grid(Protocol[P_co]):
+    """A claim's grid of raw measurements: it records the parameters it ran with."""
+
+    @property
+    def params(self) -> P_co: ...
+
+
+G = TypeVar("G", bound=Grid[Any])
+
+
+def staged_measure(
+    run_grid: Callable[[P, np.random.Generator], G],
+    judge: Callable[[G, CheckBook], J],
+    figure_data: Callable[[G, J], D],
+    settings: Mapping[str, Any] | Callable[[G, J], Mapping[str, Any]] = MappingProxyType({}),
+) -> Callable[[P, np.random.Generator], Evidence[D]]:
+    """A claim's ``measure(params, rng)``, composed of its three stages.
+
+    It runs ``run_grid(params, rng)``, judges the grid in a new :class:`CheckBook` on
+    ``grid.params`` (the parameters as run, which the grid may have resolved), and returns
+    the book's evidence with ``figure_data(grid, judged)``, ``judged`` being what the judge
+    returned. ``settings``: the extra settings recorded, or a function of the grid and
+    ``judged`` that gives them.
+    """
+
+    def measure(params: P, rng: np.random.Generator) -> Evidence[D]:
+        grid = run_grid(params, rng)
+        book = CheckBook(grid.params)
+        judged = judge(grid, book)
+        extra = settings(grid, judged) if callable(settings) else settings
+        return book.evidence(figure_data(grid, judged), **extra)
+
+    return measure
 
 
 def number_set(values: Iterable[float]) -> str:

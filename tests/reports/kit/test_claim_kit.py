@@ -24,6 +24,7 @@ from heavytail.reports import (
     Relation,
     Rule,
     Verdict,
+    mean_interval,
 )
 from heavytail.reports._kit.book import and_list, number_set, number_word, power_of_ten
 from heavytail.theory import InvalidArgumentError
@@ -149,6 +150,39 @@ def test_book_sets_its_level_from_the_declared_checks() -> None:
         CheckBook(ToySize(10), n_checks=1).declare(["a"])
     with pytest.raises(RuntimeError, match="declared before"):
         CheckBook(ToySize(10)).evidence(None)
+
+
+def test_staged_measure_judges_the_grid_on_the_parameters_it_ran_with() -> None:
+    """The composed measure runs the grid with the rng given, records the grid's own
+    params (which may differ from those asked for), and the settings, given as a mapping
+    or as a function of the grid and what the judge returned."""
+
+    @dataclasses.dataclass(frozen=True)
+    class Grid:
+        x: np.ndarray
+        params: ToySize
+
+    def run_grid(params: ToySize, rng: np.random.Generator) -> Grid:
+        return Grid(rng.normal(size=params.n), ToySize(params.n + 1))  # "resolved"
+
+    def judge(grid: Grid, book: CheckBook) -> Measurement:
+        m = mean_interval(grid.x, level=book.declare(["mean"]))
+        book.check("mean", 0.0, m, RULE)
+        return m
+
+    def figure_data(grid: Grid, judged: Measurement) -> tuple[int, float]:
+        return grid.x.size, judged.estimate
+
+    measure = kit.staged_measure(run_grid, judge, figure_data, {"law": "N(0, 1)"})
+    ev = measure(ToySize(50), np.random.default_rng(3))
+    expected = np.random.default_rng(3).normal(size=50).mean()
+    assert ev.data == (50, pytest.approx(expected, abs=1e-15))
+    assert dict(ev.settings) == {"n": 51, "law": "N(0, 1)", "interval_level": 0.95}
+    by_grid = kit.staged_measure(
+        run_grid, judge, figure_data, lambda g, m: {"size": g.x.size, "mean": m.estimate}
+    )
+    settings = by_grid(ToySize(50), np.random.default_rng(3)).settings
+    assert settings["size"] == 50 and settings["mean"] == pytest.approx(expected, abs=1e-15)
 
 
 def test_book_records_controls_and_settings() -> None:

@@ -287,10 +287,10 @@ def mean_field_sgd(
     data_gen, shared_gen, rep_root = spawn_generators(rng, 3)
     unit_gens = []
     batch_gens = []
+    shared = data.batches == "shared"
     for child in rep_root.spawn(n_rep):
         unit, own_batches = child.spawn(2)
         unit_gens.append(unit)
-        shared = data.batches == "shared"
         batch_gens.append(copy.deepcopy(shared_gen) if shared else own_batches)
 
     loss_fn, label_fn = LOSSES[net.loss]

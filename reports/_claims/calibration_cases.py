@@ -301,6 +301,25 @@ def _case(
     )
 
 
+def _skewed_case(alpha: float, beta: float, note: str = "") -> CalibrationCase:
+    """Stable with skewness ``beta`` (``note``: which tails it has)."""
+    return _case(
+        f"stable-{alpha:g}-skew",
+        f"stable, alpha = {alpha:g}, beta = {beta:g}{note}",
+        alpha,
+        partial(_skewed_stable, alpha=alpha, beta=beta),
+    )
+
+
+def _frechet_case(alpha: float) -> CalibrationCase:
+    return _case(
+        f"frechet-{alpha:g}",
+        f"Frechet, alpha = {alpha:g} (one-sided, rho = -1)",
+        alpha,
+        partial(_frechet, alpha=alpha),
+    )
+
+
 #: The widened grid's further laws (docs/estimators.md, "The widened grid"): one-sided
 #: laws, tail indices from 0.5 to 4, skewed stable laws, a mixture of scales, stable
 #: bodies with other tails, and light-tailed controls. Standard test beds of the
@@ -311,42 +330,17 @@ def _case(
 #: exponential and the lognormal as light-tailed controls (Clauset, Shalizi & Newman
 #: 2009, sec. 5).
 WIDE_CASES: tuple[CalibrationCase, ...] = (
-    _case(
-        "frechet-0.5",
-        "Frechet, alpha = 0.5 (one-sided, rho = -1)",
-        0.5,
-        partial(_frechet, alpha=0.5),
-    ),
-    _case(
-        "stable-0.7-skew",
-        "stable, alpha = 0.7, beta = 1 (one-sided, on (0, inf))",
-        0.7,
-        partial(_skewed_stable, alpha=0.7, beta=1.0),
-    ),
+    _frechet_case(0.5),
+    _skewed_case(0.7, 1.0, " (one-sided, on (0, inf))"),
     _case(
         "burr-1",
         "Burr XII, tau = 0.5, lambda = 2: alpha = 1, rho = -0.5 (one-sided)",
         1.0,
         partial(_burr, tau=0.5, lam=2.0),
     ),
-    _case(
-        "stable-1.2-skew",
-        "stable, alpha = 1.2, beta = 0.5",
-        1.2,
-        partial(_skewed_stable, alpha=1.2, beta=0.5),
-    ),
-    _case(
-        "stable-1.5-skew",
-        "stable, alpha = 1.5, beta = 1 (right tail only)",
-        1.5,
-        partial(_skewed_stable, alpha=1.5, beta=1.0),
-    ),
-    _case(
-        "stable-1.8-skew",
-        "stable, alpha = 1.8, beta = 1 (right tail only)",
-        1.8,
-        partial(_skewed_stable, alpha=1.8, beta=1.0),
-    ),
+    _skewed_case(1.2, 0.5),
+    _skewed_case(1.5, 1.0, " (right tail only)"),
+    _skewed_case(1.8, 1.0, " (right tail only)"),
     _case("student-1.8", "Student t, 1.8 degrees of freedom", 1.8, partial(_student_t, df=1.8)),
     _case(
         "stable1.8-pareto1.2",
@@ -360,9 +354,7 @@ WIDE_CASES: tuple[CalibrationCase, ...] = (
         2.5,
         partial(_student_t_scale_mixture, df=2.5),
     ),
-    _case(
-        "frechet-3", "Frechet, alpha = 3 (one-sided, rho = -1)", 3.0, partial(_frechet, alpha=3.0)
-    ),
+    _frechet_case(3.0),
     _case(
         "half-student-4",
         "|T|, T Student t with 4 degrees of freedom (one-sided)",

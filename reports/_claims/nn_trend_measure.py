@@ -117,12 +117,11 @@ class Networks(FigureData):
 
 
 @dataclass(frozen=True, eq=False)
-class TrendData(Networks):
-    """The networks' estimates (:class:`Networks`) and the judged correlations.
+class TrendJudged(FigureData):
+    """What the judge measured.
 
     Attributes
     ----------
-    edges : dict of int to float
     checks : tuple of str
         Label of each correlation in ``correlations``.
     correlations : Intervals
@@ -134,13 +133,20 @@ class TrendData(Networks):
         The preconditions that failed.
     """
 
-    edges: dict[int, float]
     checks: tuple[str, ...]
     correlations: Intervals
     reported: tuple[str, ...]
     reported_values: Intervals
     positive: Intervals
     preconditions: tuple[str, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class TrendData(Networks, TrendJudged):
+    """The networks' estimates (:class:`Networks`), the judged correlations
+    (:class:`TrendJudged`), each batch size's divergence edge and the parameters as run."""
+
+    edges: dict[int, float]
     params: TrendSize
 
 
@@ -276,20 +282,6 @@ def _labels(tag: str, below: bool) -> tuple[str, str, str, str]:
     return paper, auto, f"{tag}: heavier tails prune more: ρ(α auto, prunable)", heavy
 
 
-@dataclass(frozen=True)
-class TrendJudged:
-    """The judged correlations (``checks`` labels ``correlations``), the reported ones,
-    the positive controls' (per batch size, paper's then calibrated), and the
-    preconditions that failed."""
-
-    checks: tuple[str, ...]
-    correlations: Intervals
-    reported: tuple[str, ...]
-    reported_values: Intervals
-    positive: Intervals
-    preconditions: tuple[str, ...]
-
-
 def judge(grid: TrendGrid, book: CheckBook) -> TrendJudged:
     """Within each batch size and layer: the two falls and the pruning trend with their
     controls, the tail-index check, and the reported correlations."""
@@ -405,16 +397,10 @@ def judge(grid: TrendGrid, book: CheckBook) -> TrendJudged:
 
 def figure_data(grid: TrendGrid, judged: TrendJudged) -> TrendData:
     """The per-network estimates and the judged correlations."""
-    nets = grid.networks
     return TrendData(
-        **{f.name: getattr(nets, f.name) for f in dataclasses.fields(Networks)},
+        **{f.name: getattr(grid.networks, f.name) for f in dataclasses.fields(Networks)},
+        **{f.name: getattr(judged, f.name) for f in dataclasses.fields(TrendJudged)},
         edges={int(b): float(e.edge) for b, e in grid.trained.edges.items()},
-        checks=judged.checks,
-        correlations=judged.correlations,
-        reported=judged.reported,
-        reported_values=judged.reported_values,
-        positive=judged.positive,
-        preconditions=judged.preconditions,
         params=grid.params,
     )
 

@@ -9,17 +9,20 @@ import pytest
 from scipy import integrate, stats
 
 from heavytail.reports import Evidence, Verdict
-from heavytail.reports._claims.compress_limit import CLAIM, KAPPAS, LAWS, LimitData, LimitSize
-from heavytail.reports._kit.verdict import ControlKind
+from heavytail.reports._claims.compress_limit import CLAIM, KAPPAS, LAWS, LimitSize
+
+from ._helpers import (
+    assert_controls_are_alternatives_and_checks_values,
+    evidence_fixture,
+    rerun_with_same_seed,
+)
 
 # Large enough for the rules to have power (every control rejected), small enough for a
 # test: 12 replicates of 1e5 entries per law (smoke size is smaller: machinery only).
 POWERED = LimitSize(1_000, 100_000, 3, 12)
 
 
-@pytest.fixture(scope="module")
-def evidence() -> Evidence[LimitData]:
-    return CLAIM.run(POWERED, rng=0)
+evidence = evidence_fixture(CLAIM, POWERED, 0)
 
 
 def test_predictions_match_closed_forms(evidence: Evidence) -> None:
@@ -79,8 +82,7 @@ def test_a_shifted_prediction_is_rejected(evidence: Evidence) -> None:
 
 
 def test_same_seed_same_numbers(evidence: Evidence) -> None:
-    again = CLAIM.run(POWERED, rng=0)
-    assert again.checks == evidence.checks
+    again = rerun_with_same_seed(CLAIM, POWERED, 0, evidence)
     np.testing.assert_array_equal(again.data.error.estimate, evidence.data.error.estimate)
 
 
@@ -101,11 +103,4 @@ def test_figure(evidence: Evidence) -> None:
 
 
 def test_controls_are_alternatives_that_count_and_checks_are_values(evidence: Evidence) -> None:
-    """Nearby wrong predictions on the checks' own measurements: alternatives, which count
-    and must be rejected (disagree); the checks predict values, not trends."""
-    assert evidence.controls
-    for control in evidence.controls:
-        assert control.kind is ControlKind.ALTERNATIVE and control.counts
-        assert control.passed is (control.verdict is Verdict.DISAGREE)
-    assert evidence.controls_rejected
-    assert not any(c.trend or c.sanity for c in evidence.checks)
+    assert_controls_are_alternatives_and_checks_values(evidence)

@@ -9,20 +9,22 @@ from heavytail.reports._claims.compress_rate import (
     ALPHAS,
     CLAIM,
     CONTROL_SHIFT,
-    RateData,
     RateSize,
     slope_rule,
 )
-from heavytail.reports._kit.verdict import ControlKind
+
+from ._helpers import (
+    assert_controls_are_alternatives_and_checks_values,
+    evidence_fixture,
+    rerun_with_same_seed,
+)
 
 # Large enough for the rules to have power (every control rejected): 150 replicates per
 # alpha up to n = 1e4 (smoke size is smaller: machinery only).
 POWERED = RateSize(ALPHAS, 100, 10_000, 4, 150)
 
 
-@pytest.fixture(scope="module")
-def evidence() -> Evidence[RateData]:
-    return CLAIM.run(POWERED, rng=0)
+evidence = evidence_fixture(CLAIM, POWERED, 0)
 
 
 def test_predictions_are_one_half_minus_one_over_alpha(evidence: Evidence) -> None:
@@ -57,8 +59,7 @@ def test_width_limit_is_the_control_gap() -> None:
 
 
 def test_same_seed_same_numbers(evidence: Evidence) -> None:
-    again = CLAIM.run(POWERED, rng=0)
-    assert again.checks == evidence.checks
+    rerun_with_same_seed(CLAIM, POWERED, 0, evidence)
 
 
 def test_figure(evidence: Evidence) -> None:
@@ -75,11 +76,4 @@ def test_figure(evidence: Evidence) -> None:
 
 
 def test_controls_are_alternatives_that_count_and_checks_are_values(evidence: Evidence) -> None:
-    """Nearby wrong predictions on the checks' own measurements: alternatives, which count
-    and must be rejected (disagree); the checks predict values, not trends."""
-    assert evidence.controls
-    for control in evidence.controls:
-        assert control.kind is ControlKind.ALTERNATIVE and control.counts
-        assert control.passed is (control.verdict is Verdict.DISAGREE)
-    assert evidence.controls_rejected
-    assert not any(c.trend or c.sanity for c in evidence.checks)
+    assert_controls_are_alternatives_and_checks_values(evidence)

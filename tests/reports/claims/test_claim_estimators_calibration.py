@@ -28,10 +28,9 @@ from heavytail.reports._claims.estimators_calibration import (
 from heavytail.reports._kit.verdict import ControlKind
 from heavytail.theory import InvalidArgumentError
 
+from ._helpers import evidence_fixture, rerun_with_same_seed
 
-@pytest.fixture(scope="module")
-def smoke() -> Evidence:
-    return CLAIM.run("smoke", rng=0)
+smoke = evidence_fixture(CLAIM, "smoke", 0, "smoke")
 
 
 # Only the two control cases, with enough runs for the rules to have power at n = 5000.
@@ -40,9 +39,7 @@ CONTROLS_ONLY = CalibrationSize(
 )
 
 
-@pytest.fixture(scope="module")
-def controls() -> Evidence:
-    return CLAIM.run(CONTROLS_ONLY, rng=1)
+controls = evidence_fixture(CLAIM, CONTROLS_ONLY, 1, "controls")
 
 
 def test_smoke_evidence_is_well_formed(smoke: Evidence) -> None:
@@ -104,8 +101,7 @@ def test_auto_passes_where_the_controls_fail(controls: Evidence) -> None:
 
 
 def test_same_seed_same_numbers(controls: Evidence) -> None:
-    again = CLAIM.run(CONTROLS_ONLY, rng=1)
-    assert again.checks == controls.checks and again.controls == controls.controls
+    rerun_with_same_seed(CLAIM, CONTROLS_ONLY, 1, controls)
 
 
 def test_clopper_pearson_against_closed_forms() -> None:

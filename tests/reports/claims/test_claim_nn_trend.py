@@ -14,6 +14,8 @@ from heavytail.reports._claims import nn_trend_measure as M
 from heavytail.reports._claims import nn_trend_train as T
 from heavytail.reports._claims.nn_trend import CLAIM, SIZES, TrendSize
 
+from ._helpers import evidence_fixture
+
 LEVEL = 0.998  # about the Bonferroni level of quick's 24 checks
 
 
@@ -86,9 +88,7 @@ def test_median_interval_is_the_order_statistic_interval() -> None:
     assert m.estimate == 10.5
 
 
-@pytest.fixture(scope="module")
-def smoke() -> Evidence:
-    return CLAIM.run("smoke", rng=0)
+smoke = evidence_fixture(CLAIM, "smoke", 0, "smoke")
 
 
 def test_results_name_the_data_estimators_and_sample_sizes(smoke: Evidence) -> None:

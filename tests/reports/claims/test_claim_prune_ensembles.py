@@ -15,10 +15,9 @@ from heavytail.reports._claims.prune_ensembles import (
 from heavytail.reports._kit.verdict import ControlKind
 from heavytail.theory import InvalidArgumentError, elliptic_layer_matrix, prunable_fraction
 
+from ._helpers import evidence_fixture, rerun_with_same_seed
 
-@pytest.fixture(scope="module")
-def evidence() -> Evidence:
-    return CLAIM.run("smoke", rng=0)
+evidence = evidence_fixture(CLAIM, "smoke", 0)
 
 
 def test_checks_and_controls(evidence: Evidence) -> None:
@@ -108,8 +107,7 @@ def test_layer_equals_its_gaussian_exactly() -> None:
 
 
 def test_same_seed_same_numbers(evidence: Evidence) -> None:
-    again = CLAIM.run("smoke", rng=0)
-    assert again.checks == evidence.checks
+    again = rerun_with_same_seed(CLAIM, "smoke", 0, evidence)
     np.testing.assert_array_equal(again.data.fractions, evidence.data.fractions)
 
 

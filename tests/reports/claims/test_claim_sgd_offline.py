@@ -15,13 +15,13 @@ from heavytail.reports._claims.sgd_offline import (
 from heavytail.reports._kit.verdict import ControlKind
 from heavytail.theory import InvalidArgumentError
 
+from ._helpers import evidence_fixture
+
 # A few seconds: m in {10, 250}, 6 datasets of 1,000 chains.
 SMALL = OfflineSize((10, 250), 6, 1_000, 4, 300)
 
 
-@pytest.fixture(scope="module")
-def evidence() -> Evidence[OfflineData]:
-    return CLAIM.run(SMALL, rng=0)
+evidence = evidence_fixture(CLAIM, SMALL, 0)
 
 
 def test_registered() -> None:

@@ -15,8 +15,13 @@ from heavytail.reports._claims.sgd_tail import (
     SgdTailSize,
     hill_at_fraction,
 )
-from heavytail.reports._kit.verdict import ControlKind
 from heavytail.theory import InvalidArgumentError, sgd_tail_index
+
+from ._helpers import (
+    assert_controls_are_alternatives_and_checks_values,
+    evidence_fixture,
+    rerun_with_same_seed,
+)
 
 # Two settings with b = 2, so that both controls apply. 20,000 chains give k = 200
 # exceedances: Hill's relative standard error is 1/sqrt(200) = 7%, so the interval at
@@ -35,9 +40,7 @@ SMALL = SgdTailSize(
 )
 
 
-@pytest.fixture(scope="module")
-def evidence() -> Evidence:
-    return CLAIM.run(SMALL, rng=11)
+evidence = evidence_fixture(CLAIM, SMALL, 11)
 
 
 def test_evidence_is_well_formed(evidence: Evidence) -> None:
@@ -103,8 +106,7 @@ def test_a_too_small_run_is_inconclusive_not_agree() -> None:
 
 
 def test_same_seed_same_numbers(evidence: Evidence) -> None:
-    again = CLAIM.run(SMALL, rng=11)
-    assert again.checks == evidence.checks
+    again = rerun_with_same_seed(CLAIM, SMALL, 11, evidence)
     np.testing.assert_array_equal(again.data.finite.estimate, evidence.data.finite.estimate)
 
 
@@ -159,11 +161,4 @@ def test_figure(evidence: Evidence) -> None:
 
 
 def test_controls_are_alternatives_that_count_and_checks_are_values(evidence: Evidence) -> None:
-    """Nearby wrong predictions on the checks' own measurements: alternatives, which count
-    and must be rejected (disagree); the checks predict values, not trends."""
-    assert evidence.controls
-    for control in evidence.controls:
-        assert control.kind is ControlKind.ALTERNATIVE and control.counts
-        assert control.passed is (control.verdict is Verdict.DISAGREE)
-    assert evidence.controls_rejected
-    assert not any(c.trend or c.sanity for c in evidence.checks)
+    assert_controls_are_alternatives_and_checks_values(evidence)

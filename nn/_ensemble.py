@@ -484,7 +484,7 @@ def train_ensemble(
     run = sgd.start(
         params,
         etas_l,
-        [noise.scale(e) for e in etas_l] if noise else [0.0] * len(etas_l),
+        [noise.factor(e) for e in etas_l] if noise else [0.0] * len(etas_l),
         seeds_l,
     )
     log = _train_members(sgd, run, stop, progress)

@@ -5,7 +5,7 @@ has E exp(i t X) = exp(-|t|^alpha), alpha in (0, 2]; alpha = 2 is N(0, 2), alpha
 standard Cauchy. This is the law of ``heavytail.theory.sample_stable(alpha, n)``.
 
 Wan, Barsbey, Zaidi & Şimşekli (ICML 2024, arXiv 2306.08125) add, after each SGD step,
-``sigma * eta^(1/alpha) * L`` to the weights, the Euler scheme of an SDE driven by
+``scale * eta^(1/alpha) * L`` to the weights, the Euler scheme of an SDE driven by
 alpha-stable Lévy noise (docs/theory.md, section 6). Unit i of a weight tensor is its
 slice ``p[i]`` along the first axis (the incoming weights of output neuron i of a linear
 layer, or filter i of a convolution; a bias has one scalar per unit). Their three noise
@@ -143,7 +143,7 @@ def symmetric_stable(
 @fill_doc({"kind": NOISE_KINDS_DOC})
 @dataclass(frozen=True)
 class InjectedNoise:
-    """Wan et al.'s noise, ``sigma * eta^(1/alpha) * L`` added after every SGD step.
+    """Wan et al.'s noise, ``scale * eta^(1/alpha) * L`` added after every SGD step.
 
     Wan, Barsbey, Zaidi & Şimşekli (ICML 2024, arXiv 2306.08125), section 3 (docs/theory.md,
     section 6). Unit i of a parameter tensor is its slice ``p[i]`` along the first axis.
@@ -152,7 +152,7 @@ class InjectedNoise:
     ----------
     alpha : float
         Stable index, in (0, 2] (2: Gaussian N(0, 2) entries).
-    sigma : float
+    scale : float
         Noise scale, >= 0 (0 draws nothing and adds nothing).
     %(kind)s
     layers : {"all", "first"}
@@ -161,12 +161,12 @@ class InjectedNoise:
 
     Examples
     --------
-    >>> InjectedNoise(alpha=1.75, sigma=0.003).scale(0.01)  # 0.003 * 0.01^(1/1.75)
+    >>> InjectedNoise(alpha=1.75, scale=0.003).factor(0.01)  # 0.003 * 0.01^(1/1.75)
     0.00021...
     """
 
     alpha: float
-    sigma: float
+    scale: float
     kind: NoiseKind = "unit"
     layers: str = "all"
 
@@ -174,12 +174,12 @@ class InjectedNoise:
         check_noise_kind(self.kind)
         alpha = check_real(self.alpha, "alpha", low=0.0, high=2.0, low_open=True)
         object.__setattr__(self, "alpha", alpha)
-        object.__setattr__(self, "sigma", check_real(self.sigma, "sigma", low=0.0))
+        object.__setattr__(self, "scale", check_real(self.scale, "scale", low=0.0))
         check_choice(self.layers, "layers", ("all", "first"))
 
-    def scale(self, eta: float) -> float:
-        """sigma * eta^(1/alpha), the factor in front of L for step size ``eta``."""
-        return float(self.sigma * eta ** (1.0 / self.alpha))
+    def factor(self, eta: float) -> float:
+        """scale * eta^(1/alpha), the factor in front of L for step size ``eta``."""
+        return float(self.scale * eta ** (1.0 / self.alpha))
 
 
 class NoisePlan:
@@ -213,8 +213,8 @@ class NoisePlan:
 
     @property
     def active(self) -> bool:
-        """Whether any noise is drawn (sigma > 0 and some parameter chosen)."""
-        return self.noise.sigma > 0 and bool(self.shapes)
+        """Whether any noise is drawn (scale > 0 and some parameter chosen)."""
+        return self.noise.scale > 0 and bool(self.shapes)
 
     def draw(self, gen: torch.Generator, device: torch.device) -> tuple[torch.Tensor, ...]:
         """The raw float64 draws of one step, in the documented order."""

@@ -2,7 +2,7 @@
 
 One training step (Wan et al. 2024, section 3; Barsbey et al. 2021, section 5):
 
-    theta <- theta - eta * grad L_B(theta) + sigma * eta^(1/alpha) * L,
+    theta <- theta - eta * grad L_B(theta) + scale * eta^(1/alpha) * L,
 
 L_B the mean cross-entropy of a minibatch B of ``batch_size`` examples and L Wan et al.'s
 injected stable noise (:class:`InjectedNoise`; none by default). Batches are drawn without
@@ -422,7 +422,7 @@ def train(
     noisy: list[torch.Tensor] = (
         [p for p, c in zip(params, plan.chosen, strict=True) if c] if plan else []
     )
-    scale = noise.scale(eta) if noise else 0.0
+    scale = noise.factor(eta) if noise else 0.0
     n, b = data.n_train, batch_size
     per_epoch = n // b
     chance = chance_level(data.y_train, data.n_classes)

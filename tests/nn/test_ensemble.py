@@ -81,7 +81,7 @@ def _close(a: torch.Tensor, b: torch.Tensor, rtol: float) -> bool:
 
 
 @pytest.mark.parametrize("spec", ["fcn3-16", "fcn3-16-nobias-mf"])
-@pytest.mark.parametrize("noise", [None, InjectedNoise(alpha=1.75, sigma=0.01, kind="unit")])
+@pytest.mark.parametrize("noise", [None, InjectedNoise(alpha=1.75, scale=0.01, kind="unit")])
 def test_each_member_equals_training_it_alone(
     data: Dataset, dtype: torch.dtype, noise: InjectedNoise | None, spec: str, fast_steps: list[int]
 ) -> None:
@@ -144,7 +144,7 @@ def test_paper_stop_rule_members_equal_solo_runs(data: Dataset) -> None:
 def test_fcn_path_equals_generic_path(
     data: Dataset, dtype: torch.dtype, spec: str, fast_steps: list[int]
 ) -> None:
-    noise = InjectedNoise(alpha=1.5, sigma=0.01, kind="elliptic")
+    noise = InjectedNoise(alpha=1.5, scale=0.01, kind="elliptic")
     kw: dict[str, Any] = {"batch_size": 16, "max_steps": 60, "eval_every": 20}
     kw |= {"average_last": 10, "noise": noise, "dtype": dtype, "stop": StopRule(chance_after=40)}
     etas, seeds = [0.3, 1.0, 1e5], [3, 4, 5]
@@ -241,7 +241,7 @@ def test_factory_broadcast_and_frame(data: Dataset) -> None:
 
 
 def test_ensemble_on_device(data: Dataset, device: torch.device) -> None:
-    noise = InjectedNoise(alpha=1.5, sigma=0.01, kind="elliptic")
+    noise = InjectedNoise(alpha=1.5, scale=0.01, kind="elliptic")
     kw = {"batch_size": 16, "max_steps": 40, "eval_every": 20, "noise": noise, "device": device}
     ens = train_ensemble("fcn2-16", data, etas=[0.1, 0.3], seeds=[5, 6], **kw)  # type: ignore[arg-type]
     for member, eta, seed in zip(ens.members, [0.1, 0.3], [5, 6], strict=True):
@@ -275,7 +275,7 @@ def test_bad_arguments_named(data: Dataset) -> None:
 def test_ensemble_no_host_sync_in_the_inner_loop(
     data: Dataset, sync_count: Callable[[Callable[[int], object], int], int]
 ) -> None:
-    noise = InjectedNoise(alpha=1.5, sigma=0.01, kind="elliptic")
+    noise = InjectedNoise(alpha=1.5, scale=0.01, kind="elliptic")
 
     def run(steps: int) -> object:
         return train_ensemble(

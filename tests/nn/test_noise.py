@@ -106,11 +106,11 @@ def test_type3_elliptic_marginals_and_shared_scale() -> None:
 
 
 def test_scale_and_layers() -> None:
-    noise = InjectedNoise(alpha=1.75, sigma=0.003, kind="iid")
+    noise = InjectedNoise(alpha=1.75, scale=0.003, kind="iid")
     # One power, one quotient, one product, each rounded by at most eps / 2 relative,
     # computed the same way or in another order: at most 3 eps = 6.7e-16 apart; 1e-15 is
     # above that, and a wrong exponent (1 / alpha) moves the value by > 1e-3.
-    assert noise.scale(0.01) == pytest.approx(0.003 * 0.01 ** (1 / 1.75), rel=1e-15)
+    assert noise.factor(0.01) == pytest.approx(0.003 * 0.01 ** (1 / 1.75), rel=1e-15)
     shapes = [
         ("layers.0.weight", torch.Size([4, 3])),
         ("layers.0.bias", torch.Size([4])),
@@ -135,12 +135,12 @@ def test_scale_and_layers() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"alpha": 1.5, "sigma": 1.0, "kind": 1}, "`kind`"),
-        ({"alpha": 1.5, "sigma": 1.0, "kind": "gaussian"}, "`kind`"),
-        ({"alpha": 0.0, "sigma": 1.0}, "`alpha`"),
-        ({"alpha": 2.5, "sigma": 1.0}, "`alpha`"),
-        ({"alpha": 1.5, "sigma": -1.0}, "`sigma`"),
-        ({"alpha": 1.5, "sigma": 1.0, "layers": "last"}, "`layers`"),
+        ({"alpha": 1.5, "scale": 1.0, "kind": 1}, "`kind`"),
+        ({"alpha": 1.5, "scale": 1.0, "kind": "gaussian"}, "`kind`"),
+        ({"alpha": 0.0, "scale": 1.0}, "`alpha`"),
+        ({"alpha": 2.5, "scale": 1.0}, "`alpha`"),
+        ({"alpha": 1.5, "scale": -1.0}, "`scale`"),
+        ({"alpha": 1.5, "scale": 1.0, "layers": "last"}, "`layers`"),
     ],
 )
 def test_bad_noise_named(kwargs: dict[str, object], match: str) -> None:

@@ -31,7 +31,7 @@ def result() -> TrainResult:
     net = build_model("fcn2-8", in_shape=(5,), n_classes=3, rng=0)
     return train(
         net, data, eta=0.3, batch_size=12, max_steps=30, eval_every=10, average_last=4,
-        noise=InjectedNoise(alpha=1.5, sigma=0.01, kind="iid"), stop=StopRule(train_loss=1e-6),
+        noise=InjectedNoise(alpha=1.5, scale=0.01, kind="iid"), stop=StopRule(train_loss=1e-6),
         rng=9, progress=False,
     )  # fmt: skip
 
@@ -43,7 +43,7 @@ def test_fields(result: TrainResult) -> None:
     assert result.history["step"].dtype == "int64"
     assert result.settings["eta"] == 0.3 and result.settings["rng"] == 9
     assert result.settings["model"] == "fcn2-8"  # the build_model spec
-    assert result.settings["noise"] == {"alpha": 1.5, "sigma": 0.01, "kind": "iid", "layers": "all"}
+    assert result.settings["noise"] == {"alpha": 1.5, "scale": 0.01, "kind": "iid", "layers": "all"}
     assert result.generalization_gap == result.train_accuracy - result.test_accuracy
     assert result.loss_gap == result.test_loss - result.train_loss
     assert set(result.final_state) == {

@@ -52,7 +52,7 @@ def _replay(
     x, y = data.x_train.double(), data.y_train
     gen = torch_generator(seed, torch.device("cpu"), purpose="train")
     per_epoch = x.shape[0] // b
-    a, s = noise.alpha, noise.sigma * eta ** (1 / noise.alpha)
+    a, s = noise.alpha, noise.scale * eta ** (1 / noise.alpha)
     iterates = []
     perm = torch.empty(0, dtype=torch.int64)
     for t in range(steps):
@@ -83,7 +83,7 @@ def _replay(
 
 
 def test_steps_noise_epochs_and_averaging_replay(data: Dataset) -> None:
-    noise = InjectedNoise(alpha=1.6, sigma=0.02, kind="iid")
+    noise = InjectedNoise(alpha=1.6, scale=0.02, kind="iid")
     model = _net(dtype=torch.float64)
     # n = 200, b = 64: 3 steps per epoch, so step 4 starts a new permutation; evaluations
     # at 3, 6, 7 with windows 1-3, 4-6 and 5-7 (two overlap: both running means are used)
@@ -112,7 +112,7 @@ def test_schedule_windows() -> None:
 
 
 def test_same_seed_identical_weights(data: Dataset, dtype: torch.dtype) -> None:
-    noise = InjectedNoise(alpha=1.75, sigma=0.01, kind="unit")
+    noise = InjectedNoise(alpha=1.75, scale=0.01, kind="unit")
     kw = {"eta": 0.1, "batch_size": 16, "max_steps": 30, "noise": noise, "eval_every": 10}
     a = train(_net(), data, rng=7, dtype=dtype, average_last=5, **kw)  # type: ignore[arg-type]
     b = train(_net(), data, rng=7, dtype=dtype, average_last=5, **kw)  # type: ignore[arg-type]
@@ -126,7 +126,7 @@ def test_same_seed_identical_weights(data: Dataset, dtype: torch.dtype) -> None:
 
 
 def test_runs_on_device(data: Dataset, device: torch.device, dtype: torch.dtype) -> None:
-    noise = InjectedNoise(alpha=1.5, sigma=0.01, kind="elliptic")
+    noise = InjectedNoise(alpha=1.5, scale=0.01, kind="elliptic")
     kw = {"eta": 0.3, "batch_size": 16, "max_steps": 40, "noise": noise, "eval_every": 20}
     a = train(_net(), data, rng=2, device=device, dtype=dtype, average_last=10, **kw)  # type: ignore[arg-type]
     b = train(_net(), data, rng=2, device=device, dtype=dtype, average_last=10, **kw)  # type: ignore[arg-type]
@@ -141,7 +141,7 @@ def test_runs_on_device(data: Dataset, device: torch.device, dtype: torch.dtype)
 def test_averaging_window_longer_than_eval_every(data: Dataset) -> None:
     # M = 7 iterates averaged with evaluations every 3 steps: windows of evaluations 9, 12
     # and 13 overlap in up to ceil(7 / 3) + 1 = 4 running means
-    noise = InjectedNoise(alpha=1.6, sigma=0.02, kind="iid")
+    noise = InjectedNoise(alpha=1.6, scale=0.02, kind="iid")
     model = _net(dtype=torch.float64)
     res = train(
         model, data, eta=0.2, batch_size=64, max_steps=13, noise=noise, rng=3,
@@ -222,7 +222,7 @@ def test_type1_noise_added_as_broadcast_equals_full_tensor(data: Dataset) -> Non
 
     net = _net()
     named = [(n, p.shape) for n, p in net.named_parameters()]
-    plan = NoisePlan(InjectedNoise(alpha=1.5, sigma=0.1, kind="unit"), named)
+    plan = NoisePlan(InjectedNoise(alpha=1.5, scale=0.1, kind="unit"), named)
     gen = torch_generator(0, torch.device("cpu"), purpose="train")
     draws = plan.transform(plan.draw(gen, torch.device("cpu")), 0.1)
     params = [p.detach().clone() for p in net.parameters()]
@@ -247,7 +247,7 @@ def test_converges_to_target_and_control(data: Dataset) -> None:
 def test_divergence_is_a_status(data: Dataset) -> None:
     kw = {"batch_size": 16, "max_steps": 100, "eval_every": 20, "rng": 1}
     # noise of scale 1e300 overflows the weights: non-finite loss, no exception
-    huge = InjectedNoise(alpha=1.0, sigma=1e300, kind="iid")
+    huge = InjectedNoise(alpha=1.0, scale=1e300, kind="iid")
     res = train(_net(), data, eta=0.1, noise=huge, **kw)  # type: ignore[arg-type]
     assert res.status == "diverged" and res.steps == 20 and "non-finite" in res.message
     # constant inputs make every network a constant classifier: at chance at step 40
@@ -337,7 +337,7 @@ def test_no_global_torch_rng_used(data: Dataset) -> None:
 def test_no_host_sync_in_the_inner_loop(
     data: Dataset, sync_count: Callable[[Callable[[int], object], int], int]
 ) -> None:
-    noise = InjectedNoise(alpha=1.5, sigma=0.01, kind="unit")
+    noise = InjectedNoise(alpha=1.5, scale=0.01, kind="unit")
 
     def run(steps: int) -> object:
         # b = 1: one epoch of 200 steps, so both runs draw one permutation

@@ -74,7 +74,7 @@ def nn_train(config: Mapping[str, Any]) -> ExperimentOutput:
     if config["noise_alpha"] > 0:
         noise = InjectedNoise(
             alpha=config["noise_alpha"],
-            sigma=config["noise_scale"],
+            scale=config["noise_scale"],
             kind=config["noise_kind"],
             layers=config["noise_layers"],
         )

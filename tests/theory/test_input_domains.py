@@ -11,8 +11,9 @@ own (numpy's RuntimeWarnings mean unguarded numerics) fails the test.
 
 Runs are deterministic (``derandomize=True``) and bounded (``max_examples`` per function,
 chosen so that each function takes a few seconds). A function found at fault in a module
-that this file's owner does not maintain is marked ``xfail(strict=True)`` with the fault
-in its reason, so that the mark must go when the fault is fixed.
+that this file's owner does not maintain is marked ``xfail(strict=True, raises=...)``
+with the fault in its reason and the exception it raises named, so that the mark must go
+when the fault is fixed and no other failure hides behind it.
 """
 
 from __future__ import annotations
@@ -218,7 +219,7 @@ class Case:
     check: Callable[[Any, dict[str, Any]], None]
     call: Callable[..., Any] | None = None  # default: the public function itself
     examples: int = 60
-    xfail: str | None = None
+    xfail: tuple[type[BaseException], str] | None = None  # (the exception, the fault)
     marks: tuple[Any, ...] = field(default_factory=tuple)
 
     def function(self) -> Callable[..., Any]:
@@ -635,7 +636,10 @@ CASES = [
 
 
 def _param(case: Case) -> Any:
-    marks = [pytest.mark.xfail(strict=True, reason=case.xfail)] if case.xfail else []
+    marks = []
+    if case.xfail is not None:
+        raises, reason = case.xfail
+        marks.append(pytest.mark.xfail(strict=True, raises=raises, reason=reason))
     return pytest.param(case, id=case.name, marks=[*marks, *case.marks])
 
 

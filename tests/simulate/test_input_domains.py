@@ -20,101 +20,19 @@ from __future__ import annotations
 
 import inspect
 import math
-import re
-import warnings
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import heavytail.simulate as simulate
 from heavytail._lib._noise_kinds import NOISE_KINDS
-from heavytail.theory import HeavytailError, HeavytailWarning, InvalidArgumentError
+from heavytail.theory import InvalidArgumentError
 from heavytail.theory.strategies import float_arrays
 
-LARGEST = float(np.finfo(np.float64).max)
-EDGES = (
-    0.0,
-    -0.0,
-    5e-324,
-    -5e-324,
-    1e-310,
-    1e-300,
-    1e-10,
-    0.5,
-    1.0,
-    2.0,
-    1e10,
-    1e150,
-    1e300,
-    LARGEST,
-    -1.0,
-    -LARGEST,
-    math.nan,
-    math.inf,
-    -math.inf,
-)
-
-
-def mostly(inside: st.SearchStrategy[Any], anything: st.SearchStrategy[Any]) -> Any:
-    """``inside`` three times out of four, ``anything`` otherwise (``st.one_of`` does not
-    draw its branches uniformly; an index into a list of strategies does, about)."""
-    return st.sampled_from((inside, inside, inside, anything)).flatmap(lambda strategy: strategy)
-
-
-def reals(*edges: float, inside: st.SearchStrategy[float] | None = None) -> Any:
-    """Any double (subnormals, NaN and inf included), the common edges and ``edges``; and,
-    three times as often, values from ``inside`` (the parameter's domain), so that the
-    simulation itself runs as often as the checks that refuse bad values."""
-    anything = st.one_of(st.floats(width=64), st.sampled_from(EDGES + tuple(edges)))
-    return anything if inside is None else mostly(inside, anything)
-
-
-def counts(high: int, *edges: int) -> st.SearchStrategy[Any]:
-    """Integers from -2 to ``high`` (a small bound: each is a count of work), the
-    ``edges``, and values that are not integers."""
-    return st.one_of(
-        st.integers(-2, high), st.sampled_from((0, 1, *edges)), st.sampled_from((2.0, True, "3"))
-    )
-
-
-RAISED = object()
-
-
-def names_an_argument(message: str, names: list[str]) -> bool:
-    return any(
-        f"`{name}" in message or re.search(rf"(?<![\w`]){re.escape(name)}(?![\w`])", message)
-        for name in names
-    )
-
-
-def run(call: Callable[[], Any], names: list[str]) -> Any:
-    """The result of ``call()``, or RAISED when it raised heavytail's error naming one of
-    ``names``. Warnings other than heavytail's fail; so does every other exception."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        warnings.simplefilter("ignore", HeavytailWarning)
-        try:
-            return call()
-        except HeavytailError as exc:
-            assert isinstance(exc, ValueError)
-            assert names_an_argument(str(exc), names), (type(exc).__name__, str(exc), names)
-            return RAISED
-
-
-def configured(examples: int) -> settings:
-    """Deterministic, bounded Hypothesis settings."""
-    return settings(
-        max_examples=examples,
-        derandomize=True,
-        deadline=None,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-    )
-
+from .._domains import RAISED, any_count, configured, mostly, reals, run
 
 # --------------------------------------------------------------------------------------
 # Settings classes: each refuses a bad value naming it, and keeps a good one.
@@ -129,11 +47,11 @@ SETTINGS_CLASSES: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     ),
     "Recording": st.fixed_dictionaries(
         {
-            "trajectory_every": st.one_of(st.none(), counts(5)),
+            "trajectory_every": st.one_of(st.none(), any_count(5)),
             "polyak_average": st.sampled_from((True, False, 1, None)),
         }
     ),
-    "SharedDataset": st.fixed_dictionaries({"size": counts(5, 2**62)}),
+    "SharedDataset": st.fixed_dictionaries({"size": any_count(5, 2**62)}),
     "MeanFieldNetwork": st.fixed_dictionaries(
         {
             "activation": mostly(
@@ -150,25 +68,25 @@ SETTINGS_CLASSES: dict[str, st.SearchStrategy[dict[str, Any]]] = {
             "teacher": st.sampled_from((simulate.Teacher(), simulate.Teacher(2, "relu"), "tanh")),
             "label_noise": reals(0.1, inside=st.floats(0.0, 1e300)),
             "inputs": st.sampled_from(("gaussian", "sphere", "uniform")),
-            "dataset_size": st.one_of(st.none(), counts(6)),
-            "test_size": counts(5),
+            "dataset_size": st.one_of(st.none(), any_count(6)),
+            "test_size": any_count(5),
             "batches": st.sampled_from(("independent", "shared", "other")),
         }
     ),
     "MeanFieldRecording": st.fixed_dictionaries(
         {
             "weight_steps": st.one_of(
-                st.lists(counts(5), max_size=3).map(tuple), st.sampled_from(("1", 3))
+                st.lists(any_count(5), max_size=3).map(tuple), st.sampled_from(("1", 3))
             ),
-            "loss_steps": st.lists(counts(5), max_size=3).map(tuple),
-            "n_probe": counts(3),
+            "loss_steps": st.lists(any_count(5), max_size=3).map(tuple),
+            "n_probe": any_count(3),
         }
     ),
     "Teacher": st.fixed_dictionaries(
         {
-            "n_units": counts(4),
+            "n_units": any_count(4),
             "activation": st.sampled_from(("tanh", "relu", "sigmoid", "identity", "gelu")),
-            "seed": counts(3, 2**62),
+            "seed": any_count(3, 2**62),
         }
     ),
 }
@@ -222,7 +140,7 @@ def _check_run(run_: Any, kwargs: dict[str, Any]) -> None:
 
 @st.composite
 def sgd_arguments(draw: st.DrawFn) -> dict[str, Any]:
-    dim = draw(mostly(st.integers(1, 3), counts(3)))
+    dim = draw(mostly(st.integers(1, 3), any_count(3)))
     kind = draw(st.sampled_from(("none", *NOISE_KINDS)))
     noise = (
         None
@@ -237,7 +155,7 @@ def sgd_arguments(draw: st.DrawFn) -> dict[str, Any]:
     dataset = draw(
         mostly(
             st.one_of(st.none(), st.integers(3, 6), st.integers(3, 6).map(lambda m: ("shared", m))),
-            st.one_of(counts(6), counts(6).map(lambda m: ("shared", m))),
+            st.one_of(any_count(6), any_count(6).map(lambda m: ("shared", m))),
         )
     )
     x_star = draw(
@@ -251,16 +169,16 @@ def sgd_arguments(draw: st.DrawFn) -> dict[str, Any]:
     )
     return {
         "eta": draw(reals(0.1, 0.5, inside=st.floats(1e-3, 1.0))),
-        "batch_size": draw(mostly(st.integers(1, 3), counts(3))),
+        "batch_size": draw(mostly(st.integers(1, 3), any_count(3))),
         "dim": dim,
         "sigma": draw(reals(1.0, inside=st.floats(0.1, 2.0))),
         "noise_std": draw(reals(1.0, inside=st.floats(0.0, 2.0))),
-        "n_chains": draw(mostly(st.integers(1, 4), counts(4, 1025))),
-        "n_steps": draw(mostly(st.integers(1, 20), counts(20))),
+        "n_chains": draw(mostly(st.integers(1, 4), any_count(4, 1025))),
+        "n_steps": draw(mostly(st.integers(1, 20), any_count(20))),
         "x_star": x_star,
         "dataset_size": dataset,
         "injected_noise": noise,
-        "burn_in": draw(mostly(st.integers(0, 5), counts(20))),
+        "burn_in": draw(mostly(st.integers(0, 5), any_count(20))),
         "record": draw(
             st.sampled_from((None, "average", ("trajectory", 2), ("trajectory", 0), "all"))
         ),
@@ -368,12 +286,12 @@ def mean_field_arguments(draw: st.DrawFn) -> dict[str, Any]:
         )
     )
     return {
-        "n_units": draw(mostly(st.integers(1, 4), counts(4))),
-        "dim": draw(mostly(st.integers(1, 3), counts(3))),
+        "n_units": draw(mostly(st.integers(1, 4), any_count(4))),
+        "dim": draw(mostly(st.integers(1, 3), any_count(3))),
         "eta": draw(reals(0.1, inside=st.floats(1e-3, 1.0))),
-        "batch_size": draw(mostly(st.integers(1, 3), counts(3))),
-        "n_steps": draw(mostly(st.integers(1, 10), counts(10))),
-        "n_replicates": draw(mostly(st.integers(1, 3), counts(3))),
+        "batch_size": draw(mostly(st.integers(1, 3), any_count(3))),
+        "n_steps": draw(mostly(st.integers(1, 10), any_count(10))),
+        "n_replicates": draw(mostly(st.integers(1, 3), any_count(3))),
         "network": (
             draw(mostly(st.sampled_from(("tanh", "relu", "sigmoid", "identity")), st.just("gelu"))),
             draw(mostly(st.sampled_from(("squared", "logistic")), st.just("hinge"))),
@@ -381,8 +299,8 @@ def mean_field_arguments(draw: st.DrawFn) -> dict[str, Any]:
         ),
         "data": (
             draw(reals(0.0, inside=st.floats(0.0, 1.0))),
-            draw(mostly(st.one_of(st.none(), st.integers(3, 6)), counts(6))),
-            draw(mostly(st.integers(0, 5), counts(5))),
+            draw(mostly(st.one_of(st.none(), st.integers(3, 6)), any_count(6))),
+            draw(mostly(st.integers(0, 5), any_count(5))),
             draw(mostly(st.sampled_from(("independent", "shared")), st.just("other"))),
         ),
         "injected_noise": noise,

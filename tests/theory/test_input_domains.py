@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import inspect
 import math
-import re
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,89 +31,15 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import heavytail.theory as theory
-from heavytail.theory import (
-    EstimationError,
-    HeavytailError,
-    HeavytailWarning,
-    InvalidArgumentError,
-    NoStationaryLawError,
-)
+from heavytail.theory import InvalidArgumentError
 from heavytail.theory.strategies import float_arrays
 
+from .._domains import RAISED, counts, finite_in, mostly, positive, reals
+from .._domains import run as run_checked
+
 # --------------------------------------------------------------------------------------
-# Strategies: scalars over the whole double range, with each domain's edges.
-
-LARGEST = float(np.finfo(np.float64).max)
-SMALLEST_NORMAL = float(np.finfo(np.float64).smallest_normal)
-SUBNORMAL = 5e-324
-
-EDGES = (
-    0.0,
-    -0.0,
-    SUBNORMAL,
-    -SUBNORMAL,
-    1e-310,
-    SMALLEST_NORMAL,
-    1e-300,
-    1e-10,
-    0.5,
-    1.0,
-    2.0,
-    1e10,
-    1e300,
-    LARGEST,
-    -1.0,
-    -LARGEST,
-    math.nan,
-    math.inf,
-    -math.inf,
-)
-
-
-def reals(
-    *edges: float, inside: st.SearchStrategy[float] | None = None
-) -> st.SearchStrategy[float]:
-    """Any double (subnormals, NaN and inf included), the common edges, ``edges`` and the
-    doubles next to them; and, three times as often, values from ``inside`` (the
-    parameter's domain), so that the computation itself is reached as often as the checks
-    that refuse bad values."""
-    anything = st.one_of(
-        st.floats(width=64),
-        st.sampled_from(EDGES + tuple(edges)),
-        st.sampled_from(tuple(np.nextafter(e, d) for e in edges for d in (-math.inf, math.inf)))
-        if edges
-        else st.nothing(),
-    )
-    return anything if inside is None else mostly(inside, anything)
-
-
-def mostly(inside: st.SearchStrategy[Any], anything: st.SearchStrategy[Any]) -> Any:
-    """``inside`` three times out of four, ``anything`` otherwise. (``st.one_of`` does not
-    draw its branches uniformly; an index into a list of strategies does, about.)"""
-    return st.sampled_from((inside, inside, inside, anything)).flatmap(lambda strategy: strategy)
-
-
-def positive(high: float = LARGEST) -> st.SearchStrategy[float]:
-    """Doubles in (0, high], subnormals included."""
-    return st.floats(0.0, high, exclude_min=True)
-
-
-def counts(high: int, *edges: int, low: int = 1) -> st.SearchStrategy[Any]:
-    """Integers in [low, high] (three times out of four), integers from -2 to ``high``, the
-    ``edges``, and values that are not integers.
-
-    ``high`` bounds the size of what a call allocates or loops over; huge counts are
-    covered where the function takes them without allocating (e.g. ``n`` of
-    expected_relative_error).
-    """
-    inside = st.integers(low, high)
-    anything = st.one_of(
-        st.integers(-2, high),
-        st.sampled_from((0, 1, 2, *edges)),
-        st.sampled_from((2.0, True, None, "3")),
-    )
-    return mostly(inside, anything)
-
+# Strategies: scalars over the whole double range (tests/_domains.py), and this
+# package's compound values.
 
 BIG_INTS = mostly(
     st.integers(1, 2**62),
@@ -165,38 +89,9 @@ ALIASES = {
 }
 
 
-def names_an_argument(message: str, names: list[str]) -> bool:
-    """Whether ``message`` names one of ``names`` (backticked, or as a word or alias)."""
-    for name in names:
-        if f"`{name}" in message:
-            return True
-        for word in (name, *ALIASES.get(name, ())):
-            if re.search(rf"(?<![\w`]){re.escape(word)}(?![\w`])", message):
-                return True
-    return False
-
-
-RAISED = object()
-
-
 def run(call: Callable[[], Any], names: list[str]) -> Any:
-    """The result of ``call()``, or RAISED when it raised heavytail's error naming one of
-    ``names``. Warnings other than heavytail's fail; so does every other exception."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        warnings.simplefilter("ignore", HeavytailWarning)
-        try:
-            return call()
-        except HeavytailError as exc:
-            assert isinstance(exc, InvalidArgumentError | EstimationError | NoStationaryLawError)
-            assert isinstance(exc, ValueError)  # every heavytail error is also a ValueError
-            assert names_an_argument(str(exc), names), (type(exc).__name__, str(exc), names)
-            return RAISED
-
-
-def finite_in(value: Any, low: float = -math.inf, high: float = math.inf) -> bool:
-    arr = np.asarray(value, dtype=np.float64)
-    return bool(np.all(np.isfinite(arr)) and np.all(arr >= low) and np.all(arr <= high))
+    """:func:`tests._domains.run`, with the aliases above."""
+    return run_checked(call, names, ALIASES)
 
 
 def check_estimate(est: Any) -> None:
@@ -699,44 +594,3 @@ def test_the_checker_rejects_each_kind_of_fault() -> None:
     # and accepts what is right
     assert run(lambda: (_ for _ in ()).throw(InvalidArgumentError("`kappa` bad")), names) is RAISED
     in_unit(run(lambda: 0.25, names), {})
-
-
-# --------------------------------------------------------------------------------------
-# Beyond the range: relative_error against a reference that forms no ratio of entries.
-
-
-def log_domain_error(x: np.ndarray, k: int, p: float) -> float:
-    """(sum of the n - k smallest |x_i|^p / sum of all)^(1/p), each power exp(p log|x_i|)."""
-    logs = np.sort(p * np.log(np.abs(x[x != 0.0])))[::-1]
-    if k >= logs.size:
-        return 0.0
-
-    def log_sum(values: np.ndarray) -> float:  # each sum relative to its own largest term
-        top = float(values[0])
-        return top + math.log(math.fsum(np.exp(values - top)))
-
-    return math.exp((log_sum(logs[k:]) - log_sum(logs)) / p)
-
-
-@settings(max_examples=150, derandomize=True, deadline=None, database=None)
-@given(
-    x=float_arrays(min_size=1, max_size=40, allow_nan=False, allow_infinity=False),
-    kappa=st.floats(0.01, 1.0),
-    p=st.sampled_from((0.001, 0.01, 0.1, 0.5, 1.0, 2.0, 3.0, 10.0)),
-)
-def test_relative_error_matches_a_log_domain_reference(
-    x: np.ndarray, kappa: float, p: float
-) -> None:
-    if not np.any(x != 0.0):
-        return  # the zero vector is refused (0/0); tested above
-    got = theory.relative_error(x, kappa, p)
-    k = theory.parameter_count((1, x.size), kappa, "magnitude")  # the same rule for k
-    ref = log_domain_error(x, k, p)
-    if ref < 1e-290:
-        # below the normal range the result may underflow, but never grows
-        assert got <= 1e-280, (got, ref)
-    else:
-        # The reference's log carries ~1e-16 relative error per log|x_i| (|log| <= 745)
-        # and the tail sums a relative 4096 * 2^-53; both divided by p >= 0.001: at most
-        # 1e-9 absolute in log(result). 1e-7 leaves a margin of 100.
-        assert math.log(got) == pytest.approx(math.log(ref), abs=1e-7), (got, ref)

@@ -12,23 +12,25 @@ from heavytail.reports import Evidence, Measurement, Verdict, mean_interval
 from heavytail.reports._claims.bound_compression import (
     BELOW_RULE,
     CLAIM,
-    GAUSS,
     KAPPA_RULE,
+    MIN_LOG_RATIO,
+    SLOPE_RULE,
+    VALIDITY_RULE,
+)
+from heavytail.reports._claims.bound_compression_grid import (
+    GAUSS,
     LIGHT,
     LOG2_KAPPA_PAYS,
-    MIN_LOG_RATIO,
     NOISE_FACTOR,
     NOISES,
     NULL,
     PLANTED,
-    SLOPE_RULE,
-    VALIDITY_RULE,
     BoundSize,
-    _test_sets,
-    _train,
+    fresh_test_sets,
     noise_only_weights,
     noise_scale,
     planted,
+    train,
 )
 from heavytail.reports._kit.verdict import ControlKind
 from heavytail.theory import InvalidArgumentError, compression_bound, network_output
@@ -96,15 +98,16 @@ def test_two_sided_checks_recompute(evidence: Evidence) -> None:
     d = evidence.data
     (light,) = [c for c in evidence.checks if c.label.startswith("trained, α = 0.8: bound")]
     ref = mean_interval(
-        np.log(d.gap_bound[LIGHT, -1] / d.gap_bound[GAUSS, -1]), level=light.measurement.level
+        np.log(d.trained.bound[LIGHT, -1] / d.trained.bound[GAUSS, -1]),
+        level=light.measurement.level,
     )
     assert light.measurement == ref
     (kap,) = [c for c in evidence.checks if c.label.startswith("noise-only law, α = 0.8: pruning")]
-    ref = mean_interval(np.log2(d.law_kappa[LIGHT, -1]) - LOG2_KAPPA_PAYS, level=ref.level)
+    ref = mean_interval(np.log2(d.law.kappa[LIGHT, -1]) - LOG2_KAPPA_PAYS, level=ref.level)
     assert kap.measurement == ref
     # The null runs are Gaussian on another seed: not the same numbers as the Gaussian.
-    assert not np.array_equal(d.gap_bound[NULL], d.gap_bound[GAUSS])
-    assert np.all(d.gap_bound[PLANTED] < d.gap_bound[GAUSS])
+    assert not np.array_equal(d.trained.bound[NULL], d.trained.bound[GAUSS])
+    assert np.all(d.trained.bound[PLANTED] < d.trained.bound[GAUSS])
 
 
 def test_rules_have_power() -> None:
@@ -126,7 +129,9 @@ def test_validity_is_a_sanity_check_and_holds(evidence: Evidence) -> None:
     validity = evidence.checks[0]
     assert validity.sanity and validity.verdict is Verdict.AGREE
     d = evidence.data
-    excess = (d.test_loss - d.train_loss - d.gap_bound[: len(NOISES)]).reshape(-1, TINY.replicates)
+    excess = (d.test_loss - d.train_loss - d.trained.bound[: len(NOISES)]).reshape(
+        -1, TINY.replicates
+    )
     level = 1.0 - (1.0 - validity.measurement.level) / excess.shape[0]
     assert validity.measurement.estimate == max(mean_interval(x, level).estimate for x in excess)
 
@@ -135,19 +140,21 @@ def test_slope_tolerance_premise_holds(evidence: Evidence) -> None:
     """The slope tolerance assumes a log count per parameter of at least MIN_LOG_RATIO at
     kappa = 1; the slope rule rejects slope 0 and a slope off by twice the tolerance."""
     d = evidence.data
-    assert np.all(d.log_ratio[: len(NOISES)][d.kappa[: len(NOISES)] == 1.0] >= MIN_LOG_RATIO)
+    assert np.all(
+        d.log_ratio[: len(NOISES)][d.trained.kappa[: len(NOISES)] == 1.0] >= MIN_LOG_RATIO
+    )
     off = 0.5 + 2 * SLOPE_RULE.tolerance
     assert SLOPE_RULE.judge(0.5, Measurement(off, off - 0.01, off + 0.01)) is Verdict.DISAGREE
     assert SLOPE_RULE.judge(0.0, Measurement(0.48, 0.47, 0.49)) is Verdict.DISAGREE
 
 
 def test_noises_share_data_and_initialisation() -> None:
-    heavy = _train(16, NOISES[LIGHT][1], TINY, 7)
-    gauss = _train(16, NOISES[GAUSS][1], TINY, 7)
+    heavy = train(16, NOISES[LIGHT][1], TINY, 7)
+    gauss = train(16, NOISES[GAUSS][1], TINY, 7)
     assert heavy.x_train is not None and gauss.x_train is not None
     np.testing.assert_array_equal(heavy.x_train, gauss.x_train)
     assert not np.array_equal(heavy.w, gauss.w)
-    x, _ = _test_sets(TINY, 3)
+    x, _ = fresh_test_sets(TINY, 3)
     for r in range(TINY.replicates):
         np.testing.assert_allclose(
             network_output(heavy.w[r], heavy.a[r], x[r], "tanh"),
@@ -178,7 +185,7 @@ def test_findings_and_statement(evidence: Evidence) -> None:
 def test_same_seed_same_numbers(evidence: Evidence) -> None:
     again = CLAIM.run(TINY, rng=0)
     assert again.checks == evidence.checks
-    np.testing.assert_array_equal(again.data.law_bound, evidence.data.law_bound)
+    np.testing.assert_array_equal(again.data.law.bound, evidence.data.law.bound)
 
 
 def test_figure(evidence: Evidence) -> None:

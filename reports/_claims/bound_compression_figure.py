@@ -1,0 +1,131 @@
+"""The figure of claim ``bound.compression``: bound, ratio to the Gaussian and chosen kept
+fraction against n for both designs, and the bound against the kept fraction.
+
+:func:`log_panel` (axes, labels and legend of one panel) serves the figure of
+``meanfield.sgd_heavy`` too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from .._kit.book import FigureData
+from .._kit.claim import Caption, Evidence
+from .._kit.style import PALETTE, PREDICTED
+from .bound_compression_grid import (
+    BATCH,
+    DATASET_SIZE,
+    DELTA,
+    DIM,
+    ETA,
+    GAUSS,
+    LOG2_KAPPA_PAYS,
+    MARGIN,
+    NOISE_FACTOR,
+    PLANT_SHRINK,
+    RUNS,
+    BoundGrid,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["BoundData", "draw", "geometric_ratio", "log_panel"]
+
+FloatArray = npt.NDArray[np.float64]
+#: Where a panel's legend goes.
+Corner = Literal["upper left", "upper right", "lower left", "lower right"]
+
+
+@dataclass(frozen=True, eq=False)
+class BoundData(BoundGrid, FigureData):
+    """The figure's data: the grid's bounds, kept fractions and losses
+    (:class:`~.bound_compression_grid.BoundGrid`), read-only."""
+
+
+def log_panel(
+    ax: Axes,
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    legend: Corner,
+    *,
+    log_y: bool = True,
+    fontsize: float = 6,
+) -> None:
+    """Label a panel with a log x-axis (and log y-axis unless ``log_y`` is False) and put
+    its legend at ``legend``."""
+    ax.set(xscale="log", xlabel=xlabel, ylabel=ylabel, title=title)
+    if log_y:
+        ax.set_yscale("log")
+    ax.legend(loc=legend, fontsize=fontsize)
+
+
+def geometric_ratio(bound: FloatArray, run: int) -> FloatArray:
+    """The geometric mean over replicates of the paired ratio of run ``run``'s bound to
+    the Gaussian's, per width."""
+    return np.exp(np.log(bound[run] / bound[GAUSS]).mean(axis=-1))
+
+
+def draw(evidence: Evidence[BoundData], axes: Sequence[Axes]) -> Caption:
+    """Bound against n (both designs); ratio to the Gaussian; chosen kappa; bound vs kappa."""
+    bound_ax, ratio_ax, kappa_ax, curve_ax = axes
+    d, s = evidence.data, evidence.data.params
+    colors = [PALETTE[i % len(PALETTE)] for i in range(len(RUNS))]
+    for design, style in zip(d.designs, ("o-", "s--"), strict=True):
+        ns = design.widths
+        for k, label in enumerate(RUNS):
+            line: dict[str, Any] = {
+                "color": colors[k],
+                "markersize": 3,
+                "label": label if design is d.trained else None,
+            }
+            bound_ax.plot(ns, design.bound[k].mean(axis=-1), style, **line)
+            if k != GAUSS:
+                ratio_ax.plot(ns, geometric_ratio(design.bound, k), style, **line)
+            kappa_ax.plot(ns, np.exp2(np.log2(design.kappa[k]).mean(axis=-1)), style, **line)
+    for ax in (bound_ax, ratio_ax, kappa_ax):
+        ax.plot([], [], "k-", label="trained (solid)")
+        ax.plot([], [], "k--", label="noise-only law (dashed)")
+    ratio_ax.axhline(1.0, **PREDICTED, label="equal to the Gaussian's")
+    kappa_ax.axhline(2.0**LOG2_KAPPA_PAYS, **PREDICTED, label="pruning pays below")
+    log_panel(bound_ax, "width n", "bound on the gap", "Bound against n", "upper left")
+    log_panel(
+        ratio_ax,
+        "width n",
+        "bound / Gaussian bound (geometric mean)",
+        "Paired ratio to the Gaussian bound",
+        "lower left",
+    )
+    log_panel(
+        kappa_ax,
+        "width n",
+        "chosen κ (geometric mean)",
+        "Kept fraction chosen by the bound",
+        "lower left",
+    )
+    for k, label in enumerate(RUNS):
+        if d.curves[k].size:
+            curve_ax.plot(
+                d.curve_kappas, d.curves[k], "o-", color=colors[k], markersize=3, label=label
+            )
+    log_panel(
+        curve_ax,
+        "kept fraction κ",
+        "bound at κ (min over ρ)",
+        f"Noise-only law, n = {d.law.widths[-1]:,}",
+        "upper right",
+    )
+    return Caption(
+        "bound.compression: the node-pruning bound at α = 0.8 and 1.5 against the Gaussian",
+        f"Mean-field tanh networks, d = {DIM}, both layers trained, η = {ETA:g}, b = {BATCH}, "
+        f"{s.n_steps} steps, m = {DATASET_SIZE}; noise summed over the run {NOISE_FACTOR:g}/√d "
+        f"per coordinate; ramp loss γ = {MARGIN:g}, δ = {DELTA:g}; {s.replicates} runs per "
+        "point.\nNoise-only law: W_0 + the summed noise, a_0, no gradient. Planted: all but "
+        f"⌈√n⌉ units scaled by {PLANT_SHRINK:g} in a.",
+    )

@@ -26,7 +26,7 @@ from .._kit.book import (
 )
 from .._kit.claim import Caption, Claim, Evidence, Layout
 from .._kit.stats import mean_interval
-from .._kit.style import PALETTE, PREDICTED
+from .._kit.style import PALETTE, PREDICTED, errorbars
 from .._kit.verdict import Measurement, Relation, Rule
 
 if TYPE_CHECKING:
@@ -302,15 +302,13 @@ def draw(evidence: Evidence[LimitData], axes: Sequence[Axes]) -> Caption:
         gap = d.error[i].shifted(d.limit[i])
         for c, kappa in enumerate(KAPPAS):
             shift = (c - (len(KAPPAS) - 1) / 2) * 0.025  # side by side in log n
-            panel.errorbar(
+            errorbars(
+                panel,
                 ns * 10**shift,
-                gap.estimate[:, c],
-                yerr=gap[:, c].yerr,
+                gap[:, c],
                 color=PALETTE[c % len(PALETTE)],
-                marker="o",
                 markersize=3,
                 linewidth=0.8,
-                capsize=2,
                 label=f"κ = {kappa:g} (G = {d.limit[i, c]:.3f})",
             )
         panel.axhline(0.0, **PREDICTED, label="prediction: error = G_p(κ)")

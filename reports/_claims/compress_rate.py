@@ -14,7 +14,7 @@ from heavytail.theory import compressibility_exponent, relative_error, sample_st
 from .._kit.book import CheckBook, Control, FigureData, Intervals, number_set, staged_measure
 from .._kit.claim import Caption, Claim, Evidence, Layout
 from .._kit.stats import RateFit, fit_rate
-from .._kit.style import MEASURED, PALETTE, PREDICTED
+from .._kit.style import PALETTE, PREDICTED, errorbars
 from .._kit.verdict import Relation, Rule
 
 if TYPE_CHECKING:
@@ -239,14 +239,13 @@ def draw(evidence: Evidence[RateData], axes: Sequence[Axes]) -> Caption:
         label=f"tolerance ±{tol:g}",
     )
     right.plot(grid, pred, **PREDICTED, label="predicted 1/p - 1/alpha")
-    right.errorbar(
+    errorbars(
+        right,
         alphas - 0.015,
-        d.slope.estimate,
-        yerr=d.slope.yerr,
+        d.slope,
         color=PALETTE[0],
         linestyle="none",
         label="fitted slope (simultaneous 95% interval)",
-        **MEASURED,
     )
     right.plot(
         alphas + 0.015,

@@ -20,7 +20,7 @@ from heavytail.theory import (
 from .._kit.book import CheckBook, FigureData, Intervals, number_set, power_of_ten, staged_measure
 from .._kit.claim import Caption, Claim, Evidence, Layout
 from .._kit.stats import clopper_pearson, rmse_interval
-from .._kit.style import MEASURED, PALETTE, PREDICTED
+from .._kit.style import MEASURED, PALETTE, PREDICTED, errorbars
 from .._kit.verdict import ControlKind, Measurement, Relation, Rule
 from .calibration_cases import (
     ABS_TOL,
@@ -489,7 +489,7 @@ def draw(evidence: Evidence[CalibrationData], axes: Sequence[Axes]) -> Caption:
 
 
 def _bars(ax: Axes, x: Any, y: Intervals, color: str, label: str, style: Any = MEASURED) -> None:
-    ax.errorbar(x, y.estimate, yerr=y.yerr, color=color, linestyle="none", label=label, **style)
+    errorbars(ax, x, y, color=color, linestyle="none", label=label, **style)
 
 
 def _families(target: str, prefix: str) -> list[float]:

@@ -18,7 +18,7 @@ from heavytail.theory import DivergenceWarning, InvalidArgumentError, sgd_tail_i
 from .._kit.book import CheckBook, Control, FigureData, Intervals, number_set, staged_measure
 from .._kit.claim import Caption, Claim, Evidence, Layout, default_findings
 from .._kit.stats import kendall_trend, mean_interval
-from .._kit.style import MEASURED, PALETTE, PREDICTED
+from .._kit.style import PALETTE, PREDICTED, errorbars
 from .._kit.verdict import ControlKind, Measurement, Relation, Rule
 from .sgd_tail import hill_at_fraction
 
@@ -309,15 +309,7 @@ def draw(evidence: Evidence[OfflineData], axes: Sequence[Axes]) -> Caption:
     for i in range(d.apparent.shape[0]):
         ax.plot(ms, d.apparent[i], "o", color=PALETTE[0], alpha=0.4, markersize=3)
     iv = Intervals.of(mean_interval(d.apparent[:, j]) for j in range(ms.size))
-    ax.errorbar(
-        ms,
-        iv.estimate,
-        yerr=iv.yerr,
-        color=PALETTE[0],
-        label="offline: mean (95%)",
-        linestyle="-",
-        **MEASURED,
-    )
+    errorbars(ax, ms, iv, color=PALETTE[0], label="offline: mean (95%)", linestyle="-")
     ax.axhline(float(d.online.mean()), color=PALETTE[1], label="online runs (Hill)")
     ax.axhline(d.online_prediction, **PREDICTED, label="sgd_tail_index (online)")
     ax.set(

@@ -25,7 +25,7 @@ from heavytail.theory import (
 
 from .._kit.book import CheckBook, Control, FigureData, Intervals, staged_measure
 from .._kit.claim import Caption, Claim, Evidence, Layout
-from .._kit.style import MEASURED, PALETTE, PREDICTED
+from .._kit.style import PALETTE, PREDICTED, errorbars
 from .._kit.verdict import Measurement, Relation, Rule
 
 if TYPE_CHECKING:
@@ -412,15 +412,7 @@ def draw(evidence: Evidence[SgdTailData], axes: Sequence[Axes]) -> Caption:
         (thr, PALETTE[2], "Hill, at ησ² = 2b/(b+d+1)"),
     ):
         if mask.any():
-            left.errorbar(
-                pred[mask],
-                est[mask],
-                yerr=d.measured[mask].yerr,
-                color=color,
-                linestyle="none",
-                label=name,
-                **MEASURED,
-            )
+            errorbars(left, pred[mask], d.measured[mask], color=color, linestyle="none", label=name)
     left.plot(
         d.eta_control,
         est,
@@ -451,13 +443,12 @@ def draw(evidence: Evidence[SgdTailData], axes: Sequence[Axes]) -> Caption:
     _log_ticks(left)
 
     if len(d.finite):
-        right.errorbar(
+        errorbars(
+            right,
             d.finite_sizes,
-            d.finite.estimate,
-            yerr=d.finite.yerr,
+            d.finite,
             color=PALETTE[0],
             label="dataset of m points: Hill (95%)",
-            **MEASURED,
         )
         right.axhline(
             d.finite_prediction,

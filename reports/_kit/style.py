@@ -16,10 +16,13 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from .book import Intervals
+
 __all__ = [
     "MEASURED",
     "PALETTE",
     "PREDICTED",
+    "errorbars",
     "footnote",
     "panels",
     "style",
@@ -94,3 +97,9 @@ def panels(
 def footnote(fig: Figure, text: str) -> None:
     """Write what was simulated (sizes, replicates, seed) under the figure."""
     fig.supxlabel(text, fontsize=7, color="0.35")
+
+
+def errorbars(ax: Axes, x: Any, intervals: Intervals, **kwargs: Any) -> Any:
+    """Estimates with their intervals as error bars at ``x``, in the :data:`MEASURED`
+    style, which ``kwargs`` (colour, label, ...) complete or override."""
+    return ax.errorbar(x, intervals.estimate, yerr=intervals.yerr, **{**MEASURED, **kwargs})

@@ -239,6 +239,25 @@ def test_intervals() -> None:
         iv.estimate[0] = 0.0
 
 
+def test_errorbars_draw_intervals_in_the_measured_style() -> None:
+    """Each bar spans its interval around its estimate; the style is MEASURED's unless
+    overridden."""
+    from matplotlib.figure import Figure
+
+    from heavytail.reports._kit.style import MEASURED, errorbars
+
+    ax = Figure().subplots()
+    iv = Intervals(np.array([1.0, 2.0]), np.array([0.5, 1.0]), np.array([1.5, 4.0]))
+    bars = errorbars(ax, [10, 20], iv, color="red", markersize=7, label="x")
+    line = bars.lines[0]
+    assert list(line.get_xdata()) == [10, 20] and list(line.get_ydata()) == [1.0, 2.0]
+    assert line.get_marker() == MEASURED["marker"] and line.get_markersize() == 7
+    (segments,) = bars.lines[2]
+    spans = [tuple(seg[:, 1]) for seg in segments.get_segments()]
+    assert spans == [(0.5, 1.5), (1.0, 4.0)]
+    assert bars.get_label() == "x"
+
+
 def test_prose() -> None:
     assert number_set((0.8, 1.0, 1.25)) == "{0.8, 1, 1.25}"
     assert and_list(["a", "b", "c"]) == "a, b and c"

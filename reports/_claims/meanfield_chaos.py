@@ -1,7 +1,14 @@
-"""Claim ``meanfield.chaos``: units of a wide mean-field network become independent."""
+"""Claim ``meanfield.chaos``: units of a wide mean-field network become independent.
+
+The slope checks and their controls are shared with meanfield.chaos_heavy
+(:mod:`.meanfield_chaos_slopes`), and so are the panels' drawing helpers
+(:mod:`.meanfield_chaos_figure`); this module runs the networks, judges them and draws
+the figure.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections.abc import Sequence
@@ -10,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 from heavytail._lib._validation import check_int
 from heavytail.simulate import (
@@ -20,21 +26,39 @@ from heavytail.simulate import (
     Teacher,
     mean_field_sgd,
 )
-from heavytail.theory import InvalidArgumentError, network_output
+from heavytail.theory import InvalidArgumentError
 
-from .._kit.book import CheckBook, Control, FigureData, Intervals, and_list, number_set
+from .._kit.book import CheckBook, FigureData, Intervals, and_list, number_set, staged_measure
 from .._kit.claim import Caption, Claim, Evidence, Layout
 from .._kit.style import MEASURED, PALETTE, PREDICTED
-from .._kit.verdict import ControlKind, Measurement, Relation, Rule
+from .._kit.verdict import Measurement
+from .meanfield_chaos_figure import (
+    chaos_findings,
+    draw_slopes,
+    draw_variance,
+    legend_below,
+    slope_label,
+    width_ticks,
+)
+from .meanfield_chaos_slopes import (
+    CONTROL_SLOPES,
+    N_PROBE,
+    RULE,
+    SLOPE_SETTINGS,
+    ChaosStatistics,
+    SlopeFits,
+    log_interval,
+    log_intervals,
+    power_half_width,
+    probe_outputs,
+    record_slope_checks,
+)
 from .meanfield_stats import (
     ScaledVariance,
-    VarianceSlope,
     pair_covariance,
     scaled_variance,
     sliced_wasserstein,
-    slope_coefficients,
     unit_directions,
-    variance_slope,
 )
 
 if TYPE_CHECKING:
@@ -45,11 +69,16 @@ __all__ = [
     "CONTROL_SLOPES",
     "RULE",
     "ChaosData",
+    "ChaosGrid",
+    "ChaosJudged",
     "ChaosSize",
     "chaos_findings",
+    "figure_data",
+    "judge",
     "log_interval",
     "power_half_width",
     "probe_outputs",
+    "run_grid",
     "scaled_measurement",
     "slope_label",
     "width_ticks",
@@ -62,25 +91,18 @@ DIM = 8
 BATCH = 8
 ETA = 0.5
 N_STEPS = 500
-#: The network's output is probed at this many fixed inputs.
-N_PROBE = 8
 #: The weight-space test functions h(w, a) whose unit averages are checked.
 TEST_FUNCTIONS = ("‖w‖²", "a", "w·v")
-
-#: The slopes of the negative controls: units that stay correlated (n Var ~ n), and
-#: fluctuations of order 1/n instead of n^(-1/2) (n Var ~ 1/n).
-CONTROL_SLOPES = (1.0, -1.0)
 
 #: The controls on other data: the positive one has units independent by construction, the
 #: null one has units that share each replicate's batch noise (chaos absent).
 POSITIVE_LABEL = "the same networks at step 0 (units i.i.d. by construction)"
 NULL_LABEL = "outputs with independent batches (units share each replicate's batch noise)"
-
-_WIDTH_REASON = (
-    "an interval wider than 1, the distance from the predicted slope 0 to each control's "
-    "slope ±1, could hold 0 and a control together."
+#: The two checks: the outputs at the probe inputs, and the weight test functions.
+CHECK_LABELS = (
+    f"outputs at {N_PROBE} fixed inputs: slope of log n Var",
+    f"unit averages of {and_list(list(TEST_FUNCTIONS))}: slope of log n Var",
 )
-RULE = Rule(Relation.EQUAL, 0.0, "", max_width=1.0, width_reason=_WIDTH_REASON)
 
 
 @dataclass(frozen=True)
@@ -140,63 +162,82 @@ SIZES = {
 }
 
 
-def power_half_width(widths: Sequence[int], replicates: int, n_checks: int = 2) -> float:
-    """Half-width of the slope's interval for one Gaussian column of averages.
-
-    With R replicates, log s^2 has standard deviation sqrt(2 / (R - 1)) (Gaussian
-    averages); the slope of the three-term fit is sum_k c_k y_k, so its standard
-    deviation is at most ||c|| sqrt(2 / (R - 1)) for independent widths, and the
-    half-width is t_(R-1) at the Bonferroni level times that. Pooling several probes or
-    test functions, and pairing the widths, only narrow it (measured).
-    """
-    c = slope_coefficients(widths, inverse_width=True)
-    sd = float(np.linalg.norm(c)) * math.sqrt(2.0 / (replicates - 1))
-    level = 1.0 - 0.05 / n_checks
-    return float(stats.t.ppf(0.5 + level / 2.0, replicates - 1)) * sd
-
-
-@dataclass(frozen=True, eq=False)
-class ChaosData(FigureData):
-    """n Var of averages, pair covariances and one-unit distances, against n.
+@dataclass(frozen=True)
+class ChaosGrid:
+    """The statistics of every width, raw.
 
     Attributes
     ----------
-    widths, control_widths : ndarray of int
+    statistics : ChaosStatistics
+        log n Var at each width of the trained outputs and weight test functions; the
+        positive controls' are those of the same networks at step 0, the null control's
+        those of the outputs with independent batches (at ``params.control_widths``).
+    unit_outputs, control_unit_outputs : tuple of ndarray, shape (R, n)
+        a_i tanh(w_i·x_1) of every unit, per width: shared batches, independent batches.
+    law : ndarray, shape (width,)
+        Sliced Wasserstein distance between ``law_units`` units of width n and as many
+        of the widest run.
+    law_floor : float
+        The same between two disjoint sets of units of the widest run.
+    seed : int
+        The seed of every width's training.
+    params : ChaosSize
+    """
+
+    statistics: ChaosStatistics
+    unit_outputs: tuple[FloatArray, ...]
+    control_unit_outputs: tuple[FloatArray, ...]
+    law: FloatArray
+    law_floor: float
+    seed: int
+    params: ChaosSize
+
+
+@dataclass(frozen=True, eq=False)
+class ChaosJudged(FigureData):
+    """What the judge measured at the claim's level.
+
+    Attributes
+    ----------
+    fits : SlopeFits
+        The fitted log n Var = c + s log n + b / n: the outputs and weights, their
+        positive controls on the networks at step 0, whose units are i.i.d. by
+        construction (slope 0 exactly), and the null control with independent batches.
     outputs, weights, control : Intervals, shape (width,)
         exp of the mean log n Var (geometric mean over probes or test functions), with
         its jackknife interval at the claim's level: the outputs at the probe inputs,
         the weight-space test functions, and the outputs with independent batches.
-    outputs_fit, weights_fit, control_fit : VarianceSlope
-        The fitted log n Var = c + s log n + b / n.
-    init_outputs_fit, init_weights_fit : VarianceSlope
-        The same fit on the networks at step 0, whose units are i.i.d. by construction
-        (the positive controls: slope 0 exactly).
     pair_cov : Intervals, shape (width,)
         n times the pair-averaged covariance of the unit outputs a_i phi(w_i . x_1).
     pair_cov_control : Intervals, shape (control width,)
-        The same with independent batches.
+        The same with independent batches (95% intervals).
+    """
+
+    fits: SlopeFits
+    outputs: Intervals
+    weights: Intervals
+    control: Intervals
+    pair_cov: Intervals
+    pair_cov_control: Intervals
+
+
+@dataclass(frozen=True, eq=False)
+class ChaosData(ChaosJudged):
+    """n Var of averages, pair covariances and one-unit distances, against n: the judged
+    intervals and fits (:class:`ChaosJudged`) and these.
+
+    Attributes
+    ----------
+    widths, control_widths : ndarray of int
     pair_var : ndarray, shape (width,)
         Var(a_i phi(w_i . x_1)) (one unit), the scale of n c.
-    law : ndarray, shape (width,)
-        Sliced Wasserstein distance (order 2) between ``law_units`` units (w_i, a_i) of
-        width n and as many of the widest run.
-    law_floor : float
-        The same between two disjoint sets of units of the widest run.
+    law, law_floor
+        As in :class:`ChaosGrid`.
     params : ChaosSize
     """
 
     widths: npt.NDArray[np.int64]
     control_widths: npt.NDArray[np.int64]
-    outputs: Intervals
-    weights: Intervals
-    control: Intervals
-    outputs_fit: VarianceSlope
-    weights_fit: VarianceSlope
-    control_fit: VarianceSlope
-    init_outputs_fit: VarianceSlope
-    init_weights_fit: VarianceSlope
-    pair_cov: Intervals
-    pair_cov_control: Intervals
     pair_var: FloatArray
     law: FloatArray
     law_floor: float
@@ -226,26 +267,9 @@ def _weight_functions(w: FloatArray, a: FloatArray, v: FloatArray) -> FloatArray
     return np.stack([np.einsum("rij,rij->ri", w, w), a, w @ v], axis=2)
 
 
-def probe_outputs(w: FloatArray, a: FloatArray | None, x: FloatArray) -> FloatArray:
-    """f(x_p) = (1/n) Σ a_i tanh(w_i·x_p) of replicates w (R, n, dim), a (R, n): (R, P).
-
-    ``a=None`` fixes every a_i to 1. One :func:`heavytail.theory.network_output` per
-    replicate.
-    """
-    return np.stack(
-        [network_output(w[r], None if a is None else a[r], x, "tanh") for r in range(len(w))]
-    )
-
-
 def _unit_outputs(run: MeanFieldRun, x: FloatArray) -> FloatArray:
     """a_i tanh(w_i . x), shape (R, n): unit i's share of n f(x)."""
     return run.a * np.tanh(run.w @ x)
-
-
-def log_interval(sv: ScaledVariance, level: float) -> Measurement:
-    """n Var (geometric mean over columns) with its interval, from its log-scale one."""
-    m = sv.interval(level)
-    return Measurement(math.exp(m.estimate), math.exp(m.low), math.exp(m.high), level=level)
 
 
 def scaled_measurement(m: Measurement, by: float) -> Measurement:
@@ -266,9 +290,9 @@ def _units(run: MeanFieldRun, start: int, per: int) -> FloatArray:
     return np.concatenate([w, a], axis=2).reshape(-1, w.shape[2] + 1)
 
 
-def measure(params: ChaosSize, rng: np.random.Generator) -> Evidence[ChaosData]:
-    """Train every width on shared batches, measure n Var, pair covariances and laws."""
-    book = CheckBook(params, n_checks=2)
+def run_grid(params: ChaosSize, rng: np.random.Generator) -> ChaosGrid:
+    """Train every width on shared batches (and the control widths on independent ones)
+    with one seed; their statistics, unit outputs and distances of the one-unit law."""
     seed = int(rng.integers(2**63))
     probe_rng, law_rng = rng.spawn(2)
     x_probe = probe_rng.standard_normal((N_PROBE, params.dim))
@@ -277,8 +301,12 @@ def measure(params: ChaosSize, rng: np.random.Generator) -> Evidence[ChaosData]:
     directions = unit_directions(params.dim + 1, params.n_directions, rng=law_rng)
     per = params.law_units // params.replicates
 
-    out_sv, w_sv, cov, var1, law = [], [], [], [], []
-    init_out_sv, init_w_sv = [], []
+    out_sv: list[ScaledVariance] = []
+    w_sv: list[ScaledVariance] = []
+    init_out_sv: list[ScaledVariance] = []
+    init_w_sv: list[ScaledVariance] = []
+    unit_out: list[FloatArray] = []
+    law: list[float] = []
     widest = _train(params, params.widths[-1], seed, "shared")
     reference, floor_set = _units(widest, per, per), _units(widest, 2 * per, per)
     for n in params.widths:  # one run in memory at a time (the widest is kept)
@@ -290,141 +318,88 @@ def measure(params: ChaosSize, rng: np.random.Generator) -> Evidence[ChaosData]:
         w0, a0 = _initial(run)
         init_out_sv.append(scaled_variance(probe_outputs(w0, a0, x_probe), n))
         init_w_sv.append(scaled_variance(_weight_functions(w0, a0, v).mean(axis=1), n))
-        unit_out = _unit_outputs(run, x_probe[0])
-        cov.append(scaled_measurement(pair_covariance(unit_out, level=book.level), n))
-        var1.append(float(unit_out.var()))
+        unit_out.append(_unit_outputs(run, x_probe[0]))
         law.append(sliced_wasserstein(_units(run, 0, per), reference, directions))
     floor = sliced_wasserstein(floor_set, reference, directions)
 
-    ctrl_sv, ctrl_cov = [], []
+    ctrl_sv: list[ScaledVariance] = []
+    ctrl_out: list[FloatArray] = []
     for n in params.control_widths:
         run = _train(params, n, seed, "independent")
         ctrl_sv.append(scaled_variance(run.outputs(x_probe), n))
-        ctrl_cov.append(scaled_measurement(pair_covariance(_unit_outputs(run, x_probe[0])), n))
+        ctrl_out.append(_unit_outputs(run, x_probe[0]))
+    statistics = ChaosStatistics(
+        tuple(out_sv), tuple(w_sv), tuple(init_out_sv), tuple(init_w_sv), tuple(ctrl_sv)
+    )
+    return ChaosGrid(
+        statistics, tuple(unit_out), tuple(ctrl_out), np.array(law), floor, seed, params
+    )
 
-    level = book.level
-    fits = [variance_slope(p, level, paired=True, inverse_width=True) for p in (out_sv, w_sv)]
-    control_fit = variance_slope(ctrl_sv, level, paired=True, inverse_width=True)
-    init_fits = [
-        variance_slope(p, level, paired=True, inverse_width=True) for p in (init_out_sv, init_w_sv)
-    ]
-    wrong = [Control(f"control: slope {s:+g}", s) for s in CONTROL_SLOPES]
-    book.check(
-        f"outputs at {N_PROBE} fixed inputs: slope of log n Var",
-        0.0,
-        fits[0].slope,
-        RULE,
-        *wrong,
-        Control(
-            f"positive control: {POSITIVE_LABEL}, outputs, slope 0",
-            0.0,
-            init_fits[0].slope,
-            kind=ControlKind.POSITIVE,
-        ),
-        Control(
-            f"null control: {NULL_LABEL}, slope 0",
-            0.0,
-            control_fit.slope,
-            kind=ControlKind.NULL,
-        ),
-        trend=True,
+
+def _pair_covariances(unit_outputs: Sequence[FloatArray], level: float) -> Intervals:
+    """n times the pair-averaged covariance at each width n, with its interval at ``level``."""
+    return Intervals.of(
+        scaled_measurement(pair_covariance(u, level=level), u.shape[1]) for u in unit_outputs
     )
-    book.check(
-        f"unit averages of {and_list(list(TEST_FUNCTIONS))}: slope of log n Var",
-        0.0,
-        fits[1].slope,
-        RULE,
-        *wrong,
-        Control(
-            f"positive control: {POSITIVE_LABEL}, weight averages, slope 0",
-            0.0,
-            init_fits[1].slope,
-            kind=ControlKind.POSITIVE,
-        ),
-        trend=True,
+
+
+def judge(grid: ChaosGrid, book: CheckBook) -> ChaosJudged:
+    """Slope 0 for the outputs and for the weights, with their controls; the intervals."""
+    level = book.declare(CHECK_LABELS)
+    st = grid.statistics
+    fits = st.fits(level)
+    record_slope_checks(book, fits, CHECK_LABELS, POSITIVE_LABEL, NULL_LABEL)
+    return ChaosJudged(
+        fits,
+        log_intervals(st.outputs, level),
+        log_intervals(st.weights, level),
+        log_intervals(st.null, level),
+        _pair_covariances(grid.unit_outputs, level),
+        _pair_covariances(grid.control_unit_outputs, 0.95),
     )
-    data = ChaosData(
+
+
+def figure_data(grid: ChaosGrid, judged: ChaosJudged) -> ChaosData:
+    """The judged intervals and fits, with the one-unit variances and laws."""
+    params = grid.params
+    return ChaosData(
+        **{f.name: getattr(judged, f.name) for f in dataclasses.fields(ChaosJudged)},
         widths=np.array(params.widths, dtype=np.int64),
         control_widths=np.array(params.control_widths, dtype=np.int64),
-        outputs=Intervals.of(log_interval(s, level) for s in out_sv),
-        weights=Intervals.of(log_interval(s, level) for s in w_sv),
-        control=Intervals.of(log_interval(s, level) for s in ctrl_sv),
-        outputs_fit=fits[0],
-        weights_fit=fits[1],
-        control_fit=control_fit,
-        init_outputs_fit=init_fits[0],
-        init_weights_fit=init_fits[1],
-        pair_cov=Intervals.of(cov),
-        pair_cov_control=Intervals.of(ctrl_cov),
-        pair_var=np.array(var1),
-        law=np.array(law),
-        law_floor=floor,
+        pair_var=np.array([float(u.var()) for u in grid.unit_outputs]),
+        law=grid.law,
+        law_floor=grid.law_floor,
         params=params,
     )
-    return book.evidence(
-        data,
-        model=(
+
+
+def _settings(grid: ChaosGrid, _: ChaosJudged) -> dict[str, Any]:
+    return {
+        "model": (
             f"f(x) = (1/n) Σ a_i tanh(w_i·x), both layers trained, online squared loss, "
             f"teacher {Teacher()}, label noise 0.1, batches shared by the replicates"
         ),
-        statistic="mean over columns of log(n Var across replicates), jackknife over replicates",
-        fit="log n Var = c + s log n + b/n, paired widths (jackknife of s over replicates)",
-        seed_of_every_width=seed,
-    )
+        **SLOPE_SETTINGS,
+        "seed_of_every_width": grid.seed,
+    }
 
 
-def width_ticks(ax: Axes, widths: npt.NDArray[np.int64]) -> None:
-    """Ticks at the widths (every other one past eight), labelled as integers."""
-    ticks = widths if widths.size <= 8 else widths[::2]
-    ax.set_xticks(ticks, [f"{t:,}" for t in ticks])
-    ax.set_xticks([], minor=True)
-
-
-def slope_label(fit: VarianceSlope) -> str:
-    s = fit.slope
-    return f"s = {s.estimate:+.2f} [{s.low:+.2f}, {s.high:+.2f}]"
-
-
-def draw_slopes(
-    ax: Axes, slopes: Sequence[Measurement], labels: Sequence[str], level: float
-) -> None:
-    """The fitted slopes of log n Var with their intervals, one row each, against the
-    prediction 0 and the alternative controls ±1 (shared with meanfield.chaos_heavy)."""
-    iv = Intervals.of(slopes)
-    ys = np.arange(len(iv))
-    ax.errorbar(
-        iv.estimate,
-        ys,
-        xerr=iv.yerr,
-        color=PALETTE[0],
-        linestyle="none",
-        label=f"fitted asymptotic slope ({level:.4g} interval)",
-        **MEASURED,
-    )
-    ax.axvline(0.0, **PREDICTED, label="chaos: 0")
-    for c in CONTROL_SLOPES:
-        ax.axvline(c, color=PALETTE[1], linestyle=":", linewidth=1.2)
-    ax.set(
-        yticks=ys,
-        yticklabels=list(labels),
-        xlabel="slope s of log n Var in log n (fit with a 1/n term)",
-    )
+#: Train every width on shared batches, measure n Var, pair covariances and laws; judge.
+measure = staged_measure(run_grid, judge, figure_data, _settings)
 
 
 def draw(evidence: Evidence[ChaosData], axes: Sequence[Axes]) -> Caption:
     """n Var against n; the slopes; n x pair covariance; the one-unit law's distance."""
     var_ax, slope_ax, cov_ax, law_ax = axes
-    d, s = evidence.data, evidence.data.params
+    d, s, f = evidence.data, evidence.data.params, evidence.data.fits
     level = evidence.checks[0].measurement.level
     series = (
-        (d.widths, d.outputs, d.outputs_fit, PALETTE[0], f"outputs at {N_PROBE} inputs"),
-        (d.widths, d.weights, d.weights_fit, PALETTE[2], "averages of " + "/".join(TEST_FUNCTIONS)),
-        (d.control_widths, d.control, d.control_fit, PALETTE[1], "control: independent batches"),
+        (d.widths, d.outputs, f.outputs, PALETTE[0], f"outputs at {N_PROBE} inputs"),
+        (d.widths, d.weights, f.weights, PALETTE[2], "averages of " + "/".join(TEST_FUNCTIONS)),
+        (d.control_widths, d.control, f.null, PALETTE[1], "control: independent batches"),
     )
     for ns, iv, fit, color, name in series:
-        var_ax.errorbar(ns, iv.estimate, yerr=iv.yerr, color=color, linestyle="none", **MEASURED)
-        grid = np.geomspace(ns[0], ns[-1], 100)
-        var_ax.plot(grid, fit.fitted(grid), color=color, label=f"{name}: {slope_label(fit)}")
+        draw_variance(var_ax, ns, iv, fit, color, f"{name}: {slope_label(fit)}")
     first = d.outputs.estimate[0]
     grid = np.geomspace(d.widths[0], d.widths[-1], 2)
     var_ax.plot(grid, first * (grid / grid[0]) ** 0, **PREDICTED, label="slope 0 (chaos)")
@@ -437,7 +412,7 @@ def draw(evidence: Evidence[ChaosData], axes: Sequence[Axes]) -> Caption:
         title="Averages over units fluctuate at n^(-1/2)",
     )
     width_ticks(var_ax, d.widths)
-    var_ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=6.5, ncols=1)
+    legend_below(var_ax, ncols=1)
 
     labels = [
         "outputs",
@@ -446,30 +421,19 @@ def draw(evidence: Evidence[ChaosData], axes: Sequence[Axes]) -> Caption:
         "positive: step 0\noutputs",
         "positive: step 0\nweights",
     ]
-    fits = (d.outputs_fit, d.weights_fit, d.control_fit, d.init_outputs_fit, d.init_weights_fit)
-    draw_slopes(slope_ax, [f.slope for f in fits], labels, level)
+    fits = (f.outputs, f.weights, f.null, f.positive_outputs, f.positive_weights)
+    draw_slopes(slope_ax, [fit.slope for fit in fits], labels, level)
     slope_ax.plot([], [], color=PALETTE[1], linestyle=":", label="controls: ±1")
     slope_ax.set(
         xlim=(-1.4, 1.6), ylim=(-0.6, len(fits) + 0.2), title="Slopes against the predictions"
     )
-    slope_ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=6.5)
+    legend_below(slope_ax)
 
-    cov_ax.errorbar(
-        d.widths,
-        d.pair_cov.estimate,
-        yerr=d.pair_cov.yerr,
-        color=PALETTE[0],
-        label="shared batches",
-        **MEASURED,
-    )
-    cov_ax.errorbar(
-        d.control_widths,
-        d.pair_cov_control.estimate,
-        yerr=d.pair_cov_control.yerr,
-        color=PALETTE[1],
-        label="control: independent batches",
-        **MEASURED,
-    )
+    for ns, iv, color, name in (
+        (d.widths, d.pair_cov, PALETTE[0], "shared batches"),
+        (d.control_widths, d.pair_cov_control, PALETTE[1], "control: independent batches"),
+    ):
+        cov_ax.errorbar(ns, iv.estimate, yerr=iv.yerr, color=color, label=name, **MEASURED)
     cov_ax.axhline(0.0, color="0.5", linewidth=0.8)
     cov_ax.set(
         xscale="log",
@@ -478,7 +442,7 @@ def draw(evidence: Evidence[ChaosData], axes: Sequence[Axes]) -> Caption:
         title="u_i = a_i tanh(w_i·x₁): covariance O(1/n)\n(chaos: flat; correlated units: ∝ n)",
     )
     width_ticks(cov_ax, d.widths)
-    cov_ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=6.5)
+    legend_below(cov_ax)
 
     law_ax.plot(d.widths, d.law, "o-", color=PALETTE[0], markersize=4, label="width n vs widest")
     law_ax.axhline(
@@ -491,35 +455,13 @@ def draw(evidence: Evidence[ChaosData], axes: Sequence[Axes]) -> Caption:
         title=f"Law of one unit (w_i, a_i): {s.law_units:,} units each\n(descriptive: no verdict)",
     )
     width_ticks(law_ax, d.widths)
-    law_ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=6.5)
+    legend_below(law_ax)
     return Caption(
         "meanfield.chaos: propagation of chaos in a mean-field two-layer network",
         f"tanh network, d = {s.dim}, b = {s.batch_size}, η = {s.eta:g}, {s.n_steps} online "
         f"steps with batches shared by the {s.replicates} replicates of each width\n"
         f"n ∈ {number_set(s.widths)}; intervals at level {level:.4g} (Bonferroni).",
     )
-
-
-def _slope_words(m: Measurement) -> str:
-    return f"s = {m.estimate:+.2f} [{m.low:+.2f}, {m.high:+.2f}]"
-
-
-def chaos_findings(evidence: Evidence[Any]) -> str:
-    """What the run found: each check's slope, and each control on other data, in words
-    built from the evidence (the verdict and its reason first)."""
-    parts = [f"This run's verdict is {evidence.verdict.value}: {evidence.reason}."]
-    for c in evidence.checks:
-        parts.append(f"{c.label}: {_slope_words(c.measurement)}, {c.verdict.value}.")
-    for c in evidence.controls:
-        if c.kind in (ControlKind.POSITIVE, ControlKind.NULL):
-            parts.append(
-                f"{c.label[0].upper()}{c.label[1:]}: {_slope_words(c.measurement)}, {c.outcome}."
-            )
-    alternatives = [c for c in evidence.controls if c.kind is ControlKind.ALTERNATIVE]
-    if alternatives:
-        rejected = sum(c.passed for c in alternatives)
-        parts.append(f"Alternative slopes rejected: {rejected} of {len(alternatives)}.")
-    return " ".join(parts)
 
 
 _Q = SIZES["quick"]

@@ -1,69 +1,103 @@
-"""Claim ``meanfield.chaos_heavy``: propagation of chaos under heavy-tailed injected noise."""
+"""Claim ``meanfield.chaos_heavy``: propagation of chaos under heavy-tailed injected noise.
+
+The slope checks, their controls and the panels' drawing helpers are meanfield.chaos's
+(:mod:`.meanfield_chaos_slopes`, :mod:`.meanfield_chaos_figure`); the network and its
+noise are Wan et al.'s, as in meanfield.noise_compress (:mod:`.meanfield_wan`).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from heavytail._lib._noise_kinds import NOISE_KINDS
 from heavytail._lib._validation import check_int
-from heavytail.simulate import (
-    InjectedNoise,
-    MeanFieldData,
-    MeanFieldNetwork,
-    MeanFieldRun,
-    Teacher,
-    mean_field_sgd,
-)
+from heavytail.simulate import MeanFieldData, Teacher
 from heavytail.theory import InvalidArgumentError, sample_elliptic_stable, sample_stable
 
-from .._kit.book import CheckBook, Control, FigureData, Intervals, and_list, number_set
+from .._kit.book import CheckBook, FigureData, Intervals, and_list, number_set, staged_measure
 from .._kit.claim import Caption, Claim, Evidence, Layout
-from .._kit.style import MEASURED, PALETTE
-from .._kit.verdict import ControlKind, Measurement
-from .meanfield_chaos import (
-    CONTROL_SLOPES,
-    N_PROBE,
-    RULE,
+from .._kit.style import PALETTE
+from .meanfield_chaos_figure import (
     chaos_findings,
     draw_slopes,
-    log_interval,
-    power_half_width,
-    probe_outputs,
+    draw_variance,
+    legend_below,
     width_ticks,
 )
-from .meanfield_stats import ScaledVariance, VarianceSlope, scaled_variance, variance_slope
+from .meanfield_chaos_slopes import (
+    N_PROBE,
+    SLOPE_SETTINGS,
+    ChaosStatistics,
+    SlopeFits,
+    log_intervals,
+    power_half_width,
+    probe_outputs,
+    record_slope_checks,
+)
+from .meanfield_stats import ScaledVariance, VarianceSlope, scaled_variance
+from .meanfield_wan import (
+    ALPHAS,
+    BATCH,
+    CELLS,
+    DIM,
+    ETA,
+    SIGMA,
+    NoiseType,
+    injected_noise,
+    train_noisy,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["CELLS", "CLAIM", "ChaosHeavyData", "ChaosHeavySize", "independent_units"]
+__all__ = [
+    "CELLS",
+    "CLAIM",
+    "ChaosHeavyData",
+    "ChaosHeavyGrid",
+    "ChaosHeavyJudged",
+    "ChaosHeavySize",
+    "figure_data",
+    "independent_units",
+    "judge",
+    "run_grid",
+]
 
 FloatArray = npt.NDArray[np.float64]
-NoiseType = Literal[1, 2, 3]
 
-#: The grid of Wan et al.'s injected noise: stable indices and types (docs/theory.md, 6).
-ALPHAS = (1.5, 1.75)
-NOISE_TYPES: tuple[NoiseType, ...] = (1, 3)
-CELLS: tuple[tuple[float, NoiseType], ...] = tuple(itertools.product(ALPHAS, NOISE_TYPES))
-#: Wan et al.'s network: fixed second layer a_i = 1, tanh units, bounded (sphere) inputs;
-#: the training and noise scale of meanfield.noise_compress, run longer.
-DIM = 8
-BATCH = 8
-ETA = 0.4
+#: Wan et al.'s network and noise (:mod:`.meanfield_wan`), run longer than in
+#: meanfield.noise_compress.
 N_STEPS = 200
-SIGMA = 0.1
 #: Bounded Lipschitz test functions of one unit (the weights have infinite variance, so
 #: ‖w‖² or w·v would have no n^(-1/2) fluctuation to check).
 TEST_FUNCTIONS = ("tanh(w·v)", "‖w‖/(1 + ‖w‖)")
-#: Two checks per cell: the outputs at the probes, and the weight test functions.
-N_CHECKS = 2 * len(CELLS)
+#: The controls on other data.
+POSITIVE_LABEL = "i.i.d. units of the law of the initialisation plus all the noise"
+NULL_LABEL = "the same units with one noise draw per replicate, shared by its units"
+
+
+def _cell_label(alpha: float, noise_type: NoiseType) -> str:
+    return f"alpha = {alpha:g}, type {noise_type}"
+
+
+def _check_labels(alpha: float, noise_type: NoiseType) -> tuple[str, str]:
+    """The cell's two checks: the outputs at the probes, and the weight test functions."""
+    label = _cell_label(alpha, noise_type)
+    return (
+        f"{label}: outputs at {N_PROBE} fixed inputs, slope of log n Var",
+        f"{label}: unit averages of {and_list(list(TEST_FUNCTIONS))}, slope of log n Var",
+    )
+
+
+#: The checks, two per cell.
+N_CHECKS = sum(len(_check_labels(*cell)) for cell in CELLS)
 
 
 @dataclass(frozen=True)
@@ -106,55 +140,46 @@ SIZES = {
 }
 
 
-@dataclass(frozen=True, eq=False)
-class ChaosHeavyData(FigureData):
-    """n Var against n and the fitted slopes, per cell (alpha, type).
+@dataclass(frozen=True)
+class ChaosHeavyGrid:
+    """log n Var at every width of each cell (alpha, type) of :data:`CELLS`.
 
-    Attributes
-    ----------
-    widths : ndarray of int
-    outputs, weights, null : Intervals, shape (cell, width)
-        exp of the mean log n Var, with its interval at the claim's level: the trained
-        networks' outputs and weight test functions, and the null control's outputs.
-    outputs_fit, weights_fit, null_fit, positive_outputs_fit, positive_weights_fit :
-        tuple of VarianceSlope, one per cell
-        The fits log n Var = c + s log n + b / n. The positive ones are on i.i.d. units
-        of the law of the initialisation plus all the injected noise (no training); the
-        null one on the same units with the noise drawn once per replicate and shared
-        by its units (dependent by construction).
-    params : ChaosHeavySize
+    ``statistics[c]``: the trained networks' outputs and weight test functions; the
+    positive controls' on i.i.d. units of the law of the initialisation plus all the
+    injected noise (no training); the null control's on the same units with the noise
+    drawn once per replicate and shared by its units (dependent by construction).
     """
 
-    widths: npt.NDArray[np.int64]
-    outputs: Intervals
-    weights: Intervals
-    null: Intervals
-    outputs_fit: tuple[VarianceSlope, ...]
-    weights_fit: tuple[VarianceSlope, ...]
-    null_fit: tuple[VarianceSlope, ...]
-    positive_outputs_fit: tuple[VarianceSlope, ...]
-    positive_weights_fit: tuple[VarianceSlope, ...]
+    statistics: tuple[ChaosStatistics, ...]
     params: ChaosHeavySize
 
 
-def _train(
-    params: ChaosHeavySize, noise: InjectedNoise, n: int, seed: int, batches: str
-) -> MeanFieldRun:
-    run = mean_field_sgd(
-        n,
-        params.dim,
-        eta=params.eta,
-        batch_size=params.batch_size,
-        n_steps=params.n_steps,
-        n_replicates=params.replicates,
-        network=MeanFieldNetwork(train_second_layer=False, second_layer_init="ones"),
-        data=MeanFieldData(inputs="sphere", batches=batches, test_size=0),  # type: ignore[arg-type]
-        injected_noise=noise,
-        rng=seed,
-    )
-    if run.n_diverged:
-        raise RuntimeError(f"{run.n_diverged} replicates diverged at n = {n} ({noise})")
-    return run
+@dataclass(frozen=True, eq=False)
+class ChaosHeavyJudged(FigureData):
+    """What the judge measured, per cell (alpha, type).
+
+    Attributes
+    ----------
+    fits : tuple of SlopeFits, one per cell
+        The fits log n Var = c + s log n + b / n of the trained networks and the controls.
+    outputs, weights, null : Intervals, shape (cell, width)
+        exp of the mean log n Var, with its interval at the claim's level: the trained
+        networks' outputs and weight test functions, and the null control's outputs.
+    """
+
+    fits: tuple[SlopeFits, ...]
+    outputs: Intervals
+    weights: Intervals
+    null: Intervals
+
+
+@dataclass(frozen=True, eq=False)
+class ChaosHeavyData(ChaosHeavyJudged):
+    """n Var against n and the fitted slopes, per cell (:class:`ChaosHeavyJudged`), at
+    the ``widths`` (ndarray of int) of ``params``."""
+
+    widths: npt.NDArray[np.int64]
+    params: ChaosHeavySize
 
 
 def _weight_functions(w: FloatArray, v: FloatArray) -> FloatArray:
@@ -194,119 +219,91 @@ def independent_units(
     return np.asarray(w0 + scale * noise, dtype=np.float64)
 
 
-def _fit(points: Sequence[ScaledVariance], level: float) -> VarianceSlope:
-    return variance_slope(points, level, paired=True, inverse_width=True)
+def _cell_statistics(
+    params: ChaosHeavySize,
+    alpha: float,
+    noise_type: NoiseType,
+    x_probe: FloatArray,
+    v: FloatArray,
+    g: np.random.Generator,
+) -> ChaosStatistics:
+    """Train every width of the cell on shared batches with one seed drawn from ``g``;
+    then the controls' units, drawn from ``g``."""
+    noise = injected_noise(alpha, params.sigma, noise_type)
+    seed = int(g.integers(2**63))
+    data = MeanFieldData(inputs="sphere", batches="shared", test_size=0)
+    out_sv: list[ScaledVariance] = []
+    w_sv: list[ScaledVariance] = []
+    for n in params.widths:
+        run = train_noisy(params, noise, n, params.replicates, seed, data)
+        out_sv.append(scaled_variance(run.outputs(x_probe), n))
+        w_sv.append(scaled_variance(_weight_functions(run.w, v), n))
+    # Nested units: width n takes the first n (paired, like the trained runs).
+    units = independent_units(params, alpha, noise_type, params.widths[-1], g)
+    tied = independent_units(params, alpha, noise_type, params.widths[-1], g, shared=True)
+    pos_o: list[ScaledVariance] = []
+    pos_w: list[ScaledVariance] = []
+    null_sv: list[ScaledVariance] = []
+    for n in params.widths:
+        pos_o.append(scaled_variance(probe_outputs(units[:, :n], None, x_probe), n))
+        pos_w.append(scaled_variance(_weight_functions(units[:, :n], v), n))
+        null_sv.append(scaled_variance(probe_outputs(tied[:, :n], None, x_probe), n))
+    return ChaosStatistics(tuple(out_sv), tuple(w_sv), tuple(pos_o), tuple(pos_w), tuple(null_sv))
 
 
-def _cell_label(alpha: float, noise_type: NoiseType) -> str:
-    return f"alpha = {alpha:g}, type {noise_type}"
-
-
-def measure(params: ChaosHeavySize, rng: np.random.Generator) -> Evidence[ChaosHeavyData]:
-    """Per cell: train every width on shared batches, fit the slopes; the controls."""
-    book = CheckBook(params, n_checks=N_CHECKS)
-    level = book.level
+def run_grid(params: ChaosHeavySize, rng: np.random.Generator) -> ChaosHeavyGrid:
+    """Per cell: every width trained on shared batches, and the controls' units."""
     probe_rng, cell_rng = rng.spawn(2)
     x_probe = probe_rng.standard_normal((N_PROBE, params.dim))
     x_probe *= math.sqrt(params.dim) / np.linalg.norm(x_probe, axis=1, keepdims=True)
     teacher_w, _ = Teacher().weights(params.dim)
     v = teacher_w[0] / np.linalg.norm(teacher_w[0])
-
-    fits: dict[str, list[VarianceSlope]] = {k: [] for k in ("out", "w", "null", "pos_o", "pos_w")}
-    series: dict[str, list[Measurement]] = {k: [] for k in ("out", "w", "null")}
-    wrong = [Control(f"control: slope {s:+g}", s) for s in CONTROL_SLOPES]
-    for (alpha, typ), g in zip(CELLS, cell_rng.spawn(len(CELLS)), strict=True):
-        noise = InjectedNoise(alpha, params.sigma, NOISE_KINDS[typ - 1])
-        seed = int(g.integers(2**63))
-        out_sv, w_sv, null_sv, pos_o, pos_w = [], [], [], [], []
-        for n in params.widths:
-            run = _train(params, noise, n, seed, "shared")
-            out_sv.append(scaled_variance(run.outputs(x_probe), n))
-            w_sv.append(scaled_variance(_weight_functions(run.w, v), n))
-        # Nested units: width n takes the first n (paired, like the trained runs).
-        units = independent_units(params, alpha, typ, params.widths[-1], g)
-        tied = independent_units(params, alpha, typ, params.widths[-1], g, shared=True)
-        for n in params.widths:
-            pos_o.append(scaled_variance(probe_outputs(units[:, :n], None, x_probe), n))
-            pos_w.append(scaled_variance(_weight_functions(units[:, :n], v), n))
-            null_sv.append(scaled_variance(probe_outputs(tied[:, :n], None, x_probe), n))
-        cell = {
-            "out": _fit(out_sv, level),
-            "w": _fit(w_sv, level),
-            "null": _fit(null_sv, level),
-            "pos_o": _fit(pos_o, level),
-            "pos_w": _fit(pos_w, level),
-        }
-        for key, fit in cell.items():
-            fits[key].append(fit)
-        series["out"] += [log_interval(s, level) for s in out_sv]
-        series["w"] += [log_interval(s, level) for s in w_sv]
-        series["null"] += [log_interval(s, level) for s in null_sv]
-        label = _cell_label(alpha, typ)
-        book.check(
-            f"{label}: outputs at {N_PROBE} fixed inputs, slope of log n Var",
-            0.0,
-            cell["out"].slope,
-            RULE,
-            *wrong,
-            Control(
-                f"{label}; positive control: {POSITIVE_LABEL}, outputs, slope 0",
-                0.0,
-                cell["pos_o"].slope,
-                kind=ControlKind.POSITIVE,
-            ),
-            Control(
-                f"{label}; null control: {NULL_LABEL}, slope 0",
-                0.0,
-                cell["null"].slope,
-                kind=ControlKind.NULL,
-            ),
-            trend=True,
-        )
-        book.check(
-            f"{label}: unit averages of {and_list(list(TEST_FUNCTIONS))}, slope of log n Var",
-            0.0,
-            cell["w"].slope,
-            RULE,
-            *wrong,
-            Control(
-                f"{label}; positive control: {POSITIVE_LABEL}, weight averages, slope 0",
-                0.0,
-                cell["pos_w"].slope,
-                kind=ControlKind.POSITIVE,
-            ),
-            trend=True,
-        )
-    k, nw = len(CELLS), len(params.widths)
-    data = ChaosHeavyData(
-        widths=np.array(params.widths, dtype=np.int64),
-        outputs=Intervals.of(series["out"]).reshape(k, nw),
-        weights=Intervals.of(series["w"]).reshape(k, nw),
-        null=Intervals.of(series["null"]).reshape(k, nw),
-        outputs_fit=tuple(fits["out"]),
-        weights_fit=tuple(fits["w"]),
-        null_fit=tuple(fits["null"]),
-        positive_outputs_fit=tuple(fits["pos_o"]),
-        positive_weights_fit=tuple(fits["pos_w"]),
-        params=params,
+    statistics = tuple(
+        _cell_statistics(params, alpha, typ, x_probe, v, g)
+        for (alpha, typ), g in zip(CELLS, cell_rng.spawn(len(CELLS)), strict=True)
     )
-    return book.evidence(
-        data,
-        model=(
-            "f(x) = (1/n) Σ tanh(w_i·x), fixed second layer a_i = 1, inputs uniform on the "
-            f"sphere of radius sqrt(d), online squared loss, teacher {Teacher()}, label "
-            "noise 0.1, batches shared by the replicates, noise sigma eta^(1/alpha) L "
-            "after every step"
-        ),
-        cells=[_cell_label(a, t) for a, t in CELLS],
-        statistic="mean over columns of log(n Var across replicates), jackknife over replicates",
-        fit="log n Var = c + s log n + b/n, paired widths (jackknife of s over replicates)",
+    return ChaosHeavyGrid(statistics, params)
+
+
+def judge(grid: ChaosHeavyGrid, book: CheckBook) -> ChaosHeavyJudged:
+    """Per cell, slope 0 for the outputs and for the weights with their controls."""
+    level = book.declare(label for cell in CELLS for label in _check_labels(*cell))
+    fits = tuple(st.fits(level) for st in grid.statistics)
+    for (alpha, typ), cell_fits in zip(CELLS, fits, strict=True):
+        prefix = f"{_cell_label(alpha, typ)}; "
+        labels = _check_labels(alpha, typ)
+        record_slope_checks(book, cell_fits, labels, POSITIVE_LABEL, NULL_LABEL, prefix)
+    shape = (len(CELLS), len(grid.params.widths))
+
+    def series(which: str) -> Intervals:
+        points = [p for st in grid.statistics for p in getattr(st, which)]
+        return log_intervals(points, level).reshape(*shape)
+
+    return ChaosHeavyJudged(fits, series("outputs"), series("weights"), series("null"))
+
+
+def figure_data(grid: ChaosHeavyGrid, judged: ChaosHeavyJudged) -> ChaosHeavyData:
+    """The judged fits and intervals at the widths."""
+    return ChaosHeavyData(
+        **{f.name: getattr(judged, f.name) for f in dataclasses.fields(ChaosHeavyJudged)},
+        widths=np.array(grid.params.widths, dtype=np.int64),
+        params=grid.params,
     )
 
 
-#: The controls on other data.
-POSITIVE_LABEL = "i.i.d. units of the law of the initialisation plus all the noise"
-NULL_LABEL = "the same units with one noise draw per replicate, shared by its units"
+_SETTINGS: dict[str, Any] = {
+    "model": (
+        "f(x) = (1/n) Σ tanh(w_i·x), fixed second layer a_i = 1, inputs uniform on the "
+        f"sphere of radius sqrt(d), online squared loss, teacher {Teacher()}, label "
+        "noise 0.1, batches shared by the replicates, noise sigma eta^(1/alpha) L "
+        "after every step"
+    ),
+    "cells": [_cell_label(a, t) for a, t in CELLS],
+    **SLOPE_SETTINGS,
+}
+
+#: Per cell: train every width on shared batches, fit the slopes; the controls; judge.
+measure = staged_measure(run_grid, judge, figure_data, _SETTINGS)
 
 
 def draw(evidence: Evidence[ChaosHeavyData], axes: Sequence[Axes]) -> Caption:
@@ -316,12 +313,9 @@ def draw(evidence: Evidence[ChaosHeavyData], axes: Sequence[Axes]) -> Caption:
     level = evidence.checks[0].measurement.level
     for i, (alpha, typ) in enumerate(CELLS):
         color = PALETTE[i % len(PALETTE)]
-        iv, fit = d.outputs[i], d.outputs_fit[i]
-        var_ax.errorbar(
-            d.widths, iv.estimate, yerr=iv.yerr, color=color, linestyle="none", **MEASURED
+        draw_variance(
+            var_ax, d.widths, d.outputs[i], d.fits[i].outputs, color, _cell_label(alpha, typ)
         )
-        grid = np.geomspace(d.widths[0], d.widths[-1], 100)
-        var_ax.plot(grid, fit.fitted(grid), color=color, label=_cell_label(alpha, typ))
         nv = d.null[i]
         var_ax.plot(d.widths, nv.estimate, color=color, linestyle=":", marker="x")
     var_ax.plot([], [], color="0.4", linestyle=":", marker="x", label="null: shared noise draw")
@@ -333,21 +327,21 @@ def draw(evidence: Evidence[ChaosHeavyData], axes: Sequence[Axes]) -> Caption:
         title="Outputs under stable noise: n Var against n (chaos: flat)",
     )
     width_ticks(var_ax, d.widths)
-    var_ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=6.5)
+    legend_below(var_ax)
 
     rows: list[tuple[str, VarianceSlope]] = []
-    for i, (alpha, typ) in enumerate(CELLS):
+    for (alpha, typ), f in zip(CELLS, d.fits, strict=True):
         tag = f"α={alpha:g} t{typ}"
         rows += [
-            (f"{tag} outputs", d.outputs_fit[i]),
-            (f"{tag} weights", d.weights_fit[i]),
-            (f"{tag} positive", d.positive_outputs_fit[i]),
-            (f"{tag} null", d.null_fit[i]),
+            (f"{tag} outputs", f.outputs),
+            (f"{tag} weights", f.weights),
+            (f"{tag} positive", f.positive_outputs),
+            (f"{tag} null", f.null),
         ]
     draw_slopes(slope_ax, [f.slope for _, f in rows], [r for r, _ in rows], level)
     slope_ax.set(title="Slopes against the prediction 0")
     slope_ax.tick_params(axis="y", labelsize=6)
-    slope_ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=6.5)
+    legend_below(slope_ax)
     return Caption(
         "meanfield.chaos_heavy: propagation of chaos under heavy-tailed injected noise",
         f"tanh network, a_i = 1, d = {s.dim}, b = {s.batch_size}, η = {s.eta:g}, σ = "

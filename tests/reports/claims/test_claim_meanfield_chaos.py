@@ -51,8 +51,8 @@ def test_every_control_comes_out_as_its_kind_requires(evidence: Evidence[ChaosDa
 def test_positive_controls_are_detected(evidence: Evidence[ChaosData]) -> None:
     positives = [c for c in evidence.controls if c.kind is ControlKind.POSITIVE]
     assert [c.measurement for c in positives] == [
-        evidence.data.init_outputs_fit.slope,
-        evidence.data.init_weights_fit.slope,
+        evidence.data.fits.positive_outputs.slope,
+        evidence.data.fits.positive_weights.slope,
     ]
     for c in positives:
         assert c.verdict is Verdict.AGREE, c.label
@@ -61,7 +61,7 @@ def test_positive_controls_are_detected(evidence: Evidence[ChaosData]) -> None:
 def test_null_control_is_rejected(evidence: Evidence[ChaosData]) -> None:
     (null,) = [c for c in evidence.controls if c.kind is ControlKind.NULL]
     assert null.prediction == 0.0
-    assert null.measurement == evidence.data.control_fit.slope
+    assert null.measurement == evidence.data.fits.null.slope
     assert null.verdict is not Verdict.AGREE
     # Units that share each replicate's batch noise stay correlated: n Var grows like n.
     assert null.measurement.low > 0.5

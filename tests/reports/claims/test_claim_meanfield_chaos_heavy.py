@@ -55,8 +55,8 @@ def test_null_controls_are_rejected(evidence: Evidence[ChaosHeavyData]) -> None:
     """One noise draw shared by a replicate's units: n Var grows like n, slope near 1."""
     nulls = [c for c in evidence.controls if c.kind is ControlKind.NULL]
     assert len(nulls) == len(CELLS)
-    for c, fit in zip(nulls, evidence.data.null_fit, strict=True):
-        assert c.measurement == fit.slope
+    for c, fits in zip(nulls, evidence.data.fits, strict=True):
+        assert c.measurement == fits.null.slope
         assert c.verdict is Verdict.DISAGREE, c.label
         assert c.passed
         assert c.measurement.low > 0.5

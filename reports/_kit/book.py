@@ -271,6 +271,7 @@ class CheckBook:
             raise InvalidArgumentError(
                 f"`params` must be a dataclass instance, got {type(params).__name__}"
             )
+        family_level(1, family)  # checks ``family``
         self._params: Any = params
         self._family = family
         self._level: float | None = None

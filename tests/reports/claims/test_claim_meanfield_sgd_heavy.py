@@ -11,15 +11,17 @@ from scipy import stats
 
 from heavytail.reports import Evidence, Measurement, Verdict
 from heavytail.reports._claims.meanfield_sgd_heavy import (
-    BATCH,
     CLAIM,
     FALL_RULE,
-    KS_MAX,
     RISE_RULE,
     STATIONARY_RULE,
+    tail_interval,
+)
+from heavytail.reports._claims.meanfield_sgd_heavy_grid import (
+    BATCH,
+    KS_MAX,
     SgdHeavySize,
     ks_distance,
-    tail_interval,
 )
 from heavytail.reports._kit.verdict import ControlKind
 from heavytail.theory import InvalidArgumentError, estimate_tail_index, sample_stable

@@ -3,9 +3,10 @@
 A claim (:class:`Claim`) is one checkable statement of the theory: its run produces
 :class:`Evidence`, checks of predictions against measured intervals under fixed
 :class:`Rule` objects, and negative controls that the same rules must reject.
-A claim is written with :class:`CheckBook` (each check with its :class:`Control`),
-typed figure data (:class:`FigureData`, :class:`Intervals`), and a ``draw`` that
-returns the figure's :class:`Caption` in a :class:`Layout`; the notes of
+A claim's ``measure`` has three stages that :func:`staged_measure` composes: running
+the grid, judging it in a :class:`CheckBook` (each check with its :class:`Control` of a
+:class:`ControlKind`), and the figure's data (:class:`FigureData`, :class:`Intervals`);
+its ``draw`` returns the figure's :class:`Caption` in a :class:`Layout`; the notes of
 ``heavytail.reports._kit.book`` show a whole claim. :func:`verify` runs registered
 claims (:func:`claim_ids`, :func:`get_claim`) and :func:`write_report` writes
 report.md, results.json and the figures; :func:`claims_table` is the README's table of
@@ -24,6 +25,7 @@ from ._kit.book import CheckBook as CheckBook
 from ._kit.book import Control as Control
 from ._kit.book import FigureData as FigureData
 from ._kit.book import Intervals as Intervals
+from ._kit.book import staged_measure as staged_measure
 from ._kit.claim import Caption as Caption
 from ._kit.claim import Claim as Claim
 from ._kit.claim import Evidence as Evidence
@@ -34,6 +36,7 @@ from ._kit.stats import fit_rate as fit_rate
 from ._kit.stats import kendall_trend as kendall_trend
 from ._kit.stats import mean_interval as mean_interval
 from ._kit.verdict import Check as Check
+from ._kit.verdict import ControlKind as ControlKind
 from ._kit.verdict import Measurement as Measurement
 from ._kit.verdict import Relation as Relation
 from ._kit.verdict import Rule as Rule
@@ -74,6 +77,7 @@ __all__ = [
     "Claim",
     "ClaimResult",
     "Control",
+    "ControlKind",
     "Evidence",
     "Experiment",
     "FigureData",
@@ -113,6 +117,7 @@ __all__ = [
     "register_experiment",
     "results_record",
     "run_sweep",
+    "staged_measure",
     "summary_table",
     "sweep_config",
     "verify",

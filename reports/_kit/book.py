@@ -42,7 +42,7 @@ A whole claim: the mean of N(0, 1) draws is 0, with the control "the mean is 1".
 >>> from dataclasses import dataclass
 >>> import numpy as np
 >>> from heavytail.reports import Caption, CheckBook, Claim, Control, Evidence, FigureData
->>> from heavytail.reports._kit.book import staged_measure
+>>> from heavytail.reports import staged_measure
 >>> from heavytail.reports import Relation, Rule, mean_interval
 >>> @dataclass(frozen=True)
 ... class MeanSize:

@@ -25,6 +25,7 @@ from heavytail.reports import (
     Relation,
     Rule,
     mean_interval,
+    staged_measure,
 )
 
 if TYPE_CHECKING:
@@ -52,6 +53,15 @@ RULE = Rule(
 )
 
 
+# 2. The grid's raw measurements, with the parameters they ran with.
+@dataclass(frozen=True)
+class ToyGrid:
+    """The draws of one run."""
+
+    x: npt.NDArray[np.float64]
+    params: ToySize
+
+
 # 3. The figure's data: named, typed fields.
 @dataclass(frozen=True, eq=False)
 class ToyData(FigureData):
@@ -65,15 +75,24 @@ def toy_claim(
 ) -> Claim[ToySize, ToyData]:
     """The toy claim under ``claim_id``; ``delay`` seconds of sleep make it slow."""
 
-    # 2. measure: draw from rng only; each check with its controls, in a CheckBook.
-    def measure(params: ToySize, rng: np.random.Generator) -> Evidence[ToyData]:
+    # 2a. Running the grid: draws from rng only.
+    def run_grid(params: ToySize, rng: np.random.Generator) -> ToyGrid:
         time.sleep(delay)
-        book = CheckBook(params, n_checks=1)
-        x = rng.normal(truth, 1.0, size=params.n)
-        m = mean_interval(x, level=book.level)
+        return ToyGrid(rng.normal(truth, 1.0, size=params.n), params)
+
+    # 2b. Judging: declare the checks (this sets the level), then record each with its
+    # controls.
+    def judge(grid: ToyGrid, book: CheckBook) -> None:
+        level = book.declare(["mean"])
+        m = mean_interval(grid.x, level=level)
         wrong = predicted + CONTROL_SHIFT
         book.check("mean", predicted, m, RULE, Control(f"mean + {CONTROL_SHIFT:g}", wrong))
-        return book.evidence(ToyData(x), law="N(truth, 1)")
+
+    # 2c. The figure's data, from the grid (and what the judge returned, here nothing).
+    def figure_data(grid: ToyGrid, judged: None) -> ToyData:
+        return ToyData(grid.x)
+
+    measure = staged_measure(run_grid, judge, figure_data, {"law": "N(truth, 1)"})
 
     # 4. draw: into the Axes given; return the caption of a new figure.
     def draw(evidence: Evidence[ToyData], axes: Sequence[Axes]) -> Caption:

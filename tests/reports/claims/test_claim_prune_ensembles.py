@@ -5,14 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from heavytail.reports import Evidence, Measurement, Verdict, mean_interval
+from heavytail.reports import ControlKind, Evidence, Measurement, Verdict, mean_interval
 from heavytail.reports._claims.prune_ensembles import (
     CLAIM,
     METHODS,
     PruneSize,
     quantile_columns_matrix,
 )
-from heavytail.reports._kit.verdict import ControlKind
 from heavytail.theory import InvalidArgumentError, elliptic_layer_matrix, prunable_fraction
 
 from ._helpers import evidence_fixture, rerun_with_same_seed

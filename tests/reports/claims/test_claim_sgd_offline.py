@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from heavytail.reports import Evidence, Measurement, Verdict, claim_ids, get_claim
+from heavytail.reports import ControlKind, Evidence, Measurement, Verdict, claim_ids, get_claim
 from heavytail.reports._claims.sgd_offline import (
     CLAIM,
     EQUAL_RULE,
@@ -12,7 +12,6 @@ from heavytail.reports._claims.sgd_offline import (
     OfflineData,
     OfflineSize,
 )
-from heavytail.reports._kit.verdict import ControlKind
 from heavytail.theory import InvalidArgumentError
 
 from ._helpers import evidence_fixture

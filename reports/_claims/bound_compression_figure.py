@@ -17,20 +17,7 @@ import numpy.typing as npt
 from .._kit.book import FigureData
 from .._kit.claim import Caption, Evidence
 from .._kit.style import PALETTE, PREDICTED
-from .bound_compression_grid import (
-    BATCH,
-    DATASET_SIZE,
-    DELTA,
-    DIM,
-    ETA,
-    GAUSS,
-    LOG2_KAPPA_PAYS,
-    MARGIN,
-    NOISE_FACTOR,
-    PLANT_SHRINK,
-    RUNS,
-    BoundGrid,
-)
+from .bound_compression_grid import GAUSS, LOG2_KAPPA_PAYS, RUNS, BoundGrid
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -121,11 +108,13 @@ def draw(evidence: Evidence[BoundData], axes: Sequence[Axes]) -> Caption:
         f"Noise-only law, n = {d.law.widths[-1]:,}",
         "upper right",
     )
+    st = evidence.settings  # the setting as recorded
     return Caption(
         "bound.compression: the node-pruning bound at α = 0.8 and 1.5 against the Gaussian",
-        f"Mean-field tanh networks, d = {DIM}, both layers trained, η = {ETA:g}, b = {BATCH}, "
-        f"{s.n_steps} steps, m = {DATASET_SIZE}; noise summed over the run {NOISE_FACTOR:g}/√d "
-        f"per coordinate; ramp loss γ = {MARGIN:g}, δ = {DELTA:g}; {s.replicates} runs per "
-        "point.\nNoise-only law: W_0 + the summed noise, a_0, no gradient. Planted: all but "
-        f"⌈√n⌉ units scaled by {PLANT_SHRINK:g} in a.",
+        f"Mean-field tanh networks, d = {st['dim']}, both layers trained, η = {st['eta']:g}, "
+        f"b = {st['batch_size']}, {s.n_steps} steps, m = {st['dataset_size']}; noise summed "
+        f"over the run {st['noise_factor']:g}/√d per coordinate; ramp loss γ = "
+        f"{st['margin']:g}, δ = {st['delta']:g}; {s.replicates} runs per point.\nNoise-only "
+        "law: W_0 + the summed noise, a_0, no gradient. Planted: all but ⌈√n⌉ units scaled "
+        f"by {st['plant_shrink']:g} in a.",
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,12 +35,13 @@ from heavytail.theory import (
     sample_stable,
 )
 
-from .._kit.book import FigureData
+from .._kit.book import FigureData, number_word
 
 __all__ = [
     "BoundGrid",
     "BoundSize",
     "Design",
+    "check_increasing",
     "fresh_test_sets",
     "noise_only_weights",
     "noise_scale",
@@ -85,6 +87,15 @@ PLANT_SHRINK = 1e-3
 LOG2_KAPPA_PAYS = -0.25
 
 
+def check_increasing(values: Sequence[float], name: str, least: int = 2) -> None:
+    """Raise InvalidArgumentError unless ``values`` (the parameter ``name``) holds at least
+    ``least`` values, strictly increasing."""
+    if len(values) < least or any(b <= a for a, b in itertools.pairwise(values)):
+        raise InvalidArgumentError(
+            f"`{name}` must hold at least {number_word(least)} increasing values, got {values}"
+        )
+
+
 def noise_scale(n_steps: int, alpha: float) -> float:
     """sigma with sigma (eta T)^(1/alpha) = NOISE_FACTOR / sqrt(d): the injected noise
     summed over the run has NOISE_FACTOR times the scale of one initial coordinate."""
@@ -121,10 +132,7 @@ class BoundSize:
     def __post_init__(self) -> None:
         for name in ("widths", "law_widths"):
             values = getattr(self, name)
-            if len(values) < 2 or any(b <= a for a, b in itertools.pairwise(values)):
-                raise InvalidArgumentError(
-                    f"`{name}` must hold at least two increasing values, got {values}"
-                )
+            check_increasing(values, name)
             for n in values:
                 check_int(n, f"{name}[i]", low=4)
         check_int(self.replicates, "replicates", low=3)

@@ -26,6 +26,8 @@ from heavytail.theory import (
     sample_stable,
 )
 
+from .bound_compression_grid import check_increasing
+
 __all__ = ["ControlUnits", "SgdHeavyGrid", "SgdHeavySize", "ks_distance", "run_grid", "train"]
 
 FloatArray = npt.NDArray[np.float64]
@@ -95,10 +97,8 @@ class SgdHeavySize:
     n_boot: int
 
     def __post_init__(self) -> None:
-        if len(self.widths) < 2 or any(b <= a for a, b in itertools.pairwise(self.widths)):
-            raise InvalidArgumentError("`widths` must hold two or more increasing widths")
-        if len(self.etas) < 3 or any(b <= a for a, b in itertools.pairwise(self.etas)):
-            raise InvalidArgumentError("`etas` must hold three or more increasing step sizes")
+        check_increasing(self.widths, "widths")
+        check_increasing(self.etas, "etas", least=3)
         if self.etas[-1] / BATCH >= EDGE:
             raise InvalidArgumentError(
                 f"`etas` must stay below the divergence edge eta / b = {EDGE:g}"

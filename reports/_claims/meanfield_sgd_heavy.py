@@ -8,7 +8,6 @@ The setting and the training are in :mod:`.meanfield_sgd_heavy_grid`; the figure
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -128,6 +127,13 @@ _FALL_LABEL = "tail index (auto) of ‖w_i‖ falls with η/b: Kendall τ"
 _RISE_LABEL = f"prunable fraction at {EPS:.0%} error rises with η/b: Kendall τ"
 
 
+#: The trends' positive and null controls.
+_FALLING_UNITS = (
+    f"i.i.d. stable units, index falling {CONTROL_ALPHAS[0]:g} to {CONTROL_ALPHAS[-1]:g}"
+)
+_FIXED_UNITS = f"i.i.d. stable units, index fixed at {NULL_ALPHA:g}"
+
+
 def _chaos_label(x: float) -> str:
     return f"units independent at η/b = {x:g} (stationary): slope of log n Var"
 
@@ -135,41 +141,6 @@ def _chaos_label(x: float) -> str:
 def _chaos_eta(grid: SgdHeavyGrid) -> float:
     """The eta / b where chaos is checked, NaN where it is not."""
     return math.nan if grid.chaos_at is None else float(grid.eta_over_b[grid.chaos_at])
-
-
-def _trend_check(
-    book: CheckBook,
-    label: str,
-    rule: Rule,
-    measured: FloatArray,
-    positive: FloatArray,
-    null: FloatArray,
-    tau: Callable[[FloatArray, FloatArray], Measurement],
-    x_eta: FloatArray,
-) -> None:
-    """A Kendall trend in eta / b, with the same statistic of the controls' units: index
-    falling over the grid (positive) and fixed (null)."""
-    x_c = np.arange(len(CONTROL_ALPHAS), dtype=np.float64)  # index falls along the row
-    measurement = tau(x_eta, measured)
-    book.check(
-        label,
-        0.0,
-        measurement,
-        rule,
-        Control(
-            "i.i.d. stable units, index falling 1.9 to 1.1",
-            0.0,
-            tau(x_c, positive),
-            ControlKind.POSITIVE,
-        ),
-        Control(
-            f"i.i.d. stable units, index fixed at {NULL_ALPHA:g}",
-            0.0,
-            tau(x_c, null),
-            ControlKind.NULL,
-        ),
-        trend=True,
-    )
 
 
 def judge(grid: SgdHeavyGrid, book: CheckBook) -> SgdHeavyJudged:
@@ -226,13 +197,24 @@ def judge(grid: SgdHeavyGrid, book: CheckBook) -> SgdHeavyJudged:
     )
 
     # Trends in eta / b, with controls through the same estimators on i.i.d. stable units.
+    x_c = np.arange(len(CONTROL_ALPHAS), dtype=np.float64)  # index falls along the row
+
     def tau(x: FloatArray, y: FloatArray) -> Measurement:
         return kendall_trend(x, y, level=level, n_boot=n_boot, rng=rng)
 
-    _trend_check(book, _FALL_LABEL, FALL_RULE, grid.alpha, ctl.alpha, ctl.null_alpha, tau, x_eta)
-    _trend_check(
-        book, _RISE_LABEL, RISE_RULE, grid.prunable, ctl.prunable, ctl.null_prunable, tau, x_eta
-    )
+    for label, rule, measured, positive, null in (
+        (_FALL_LABEL, FALL_RULE, grid.alpha, ctl.alpha, ctl.null_alpha),
+        (_RISE_LABEL, RISE_RULE, grid.prunable, ctl.prunable, ctl.null_prunable),
+    ):
+        book.check(
+            label,
+            0.0,
+            tau(x_eta, measured),
+            rule,
+            Control(_FALLING_UNITS, 0.0, tau(x_c, positive), ControlKind.POSITIVE),
+            Control(_FIXED_UNITS, 0.0, tau(x_c, null), ControlKind.NULL),
+            trend=True,
+        )
 
     chaos = None
     if grid.chaos_at is not None:

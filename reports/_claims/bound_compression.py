@@ -81,8 +81,6 @@ VALIDITY_RULE = Rule(Relation.AT_MOST, 0.0, "")
 BELOW_RULE = Rule(Relation.AT_MOST, 0.0, "")
 NOT_BELOW_RULE = Rule(Relation.AT_LEAST, 0.0, "")
 KAPPA_RULE = Rule(Relation.AT_MOST, 0.0, "")
-
-
 #: The noises whose trained bound is checked for the slope 1/2 in n at kappa = 1.
 SLOPE_NOISES = (HEAVY, GAUSS)
 

@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from heavytail._lib._validation import check_int
 from heavytail.simulate import MeanFieldData, Teacher
-from heavytail.theory import InvalidArgumentError, sample_elliptic_stable, sample_stable
+from heavytail.theory import InvalidArgumentError
 
 from .._kit.book import CheckBook, FigureData, Intervals, and_list, number_set, staged_measure
 from .._kit.claim import Caption, Claim, Evidence, Layout
@@ -50,6 +50,7 @@ from .meanfield_wan import (
     ETA,
     SIGMA,
     NoiseType,
+    independent_units,
     injected_noise,
     train_noisy,
 )
@@ -65,7 +66,6 @@ __all__ = [
     "ChaosHeavyJudged",
     "ChaosHeavySize",
     "figure_data",
-    "independent_units",
     "judge",
     "run_grid",
 ]
@@ -187,36 +187,6 @@ def _weight_functions(w: FloatArray, v: FloatArray) -> FloatArray:
     norm = np.linalg.norm(w, axis=2)
     h = np.stack([np.tanh(w @ v), norm / (1.0 + norm)], axis=2)
     return np.asarray(h.mean(axis=1), dtype=np.float64)
-
-
-def independent_units(
-    params: ChaosHeavySize,
-    alpha: float,
-    noise_type: NoiseType,
-    n: int,
-    rng: np.random.Generator,
-    *,
-    shared: bool = False,
-) -> FloatArray:
-    """Units of the law of the initialisation plus all the noise, without training.
-
-    w_i = w_i(0) + sigma (eta K)^(1/alpha) L_i, w_i(0) ~ N(0, I/d), K = ``n_steps``: the
-    sum of the K injected draws sigma eta^(1/alpha) L has that law (stability), for type
-    1 (one scalar per unit on every coordinate) and type 3 (an elliptic vector per
-    unit). Shape (R, n, dim). ``shared=False``: every unit independent of every other
-    (chaos holds exactly). ``shared=True``: one L per replicate, added to all its units,
-    so that the units are dependent through it (chaos fails: n Var grows like n).
-    """
-    r, d = params.replicates, params.dim
-    w0 = rng.standard_normal((r, n, d)) / math.sqrt(d)
-    scale = params.sigma * (params.eta * params.n_steps) ** (1.0 / alpha)
-    m = 1 if shared else n
-    if noise_type == 1:
-        s = sample_stable(alpha, (r, m), rng=rng)
-        noise = np.repeat(s[:, :, None], d, axis=2)
-    else:
-        noise = sample_elliptic_stable(alpha, r * m, d, rng=rng).reshape(r, m, d)
-    return np.asarray(w0 + scale * noise, dtype=np.float64)
 
 
 def _cell_statistics(

@@ -13,8 +13,8 @@ from heavytail.reports._claims.meanfield_chaos_heavy import (
     SIZES,
     ChaosHeavyData,
     ChaosHeavySize,
-    independent_units,
 )
+from heavytail.reports._claims.meanfield_wan import independent_units
 from heavytail.reports._kit.verdict import ControlKind
 from heavytail.theory import InvalidArgumentError
 

@@ -18,9 +18,9 @@ from heavytail.reports._claims.meanfield_noise_compress import (
     SIZES,
     NoiseCompressData,
     NoiseCompressSize,
-    iid_slope_table,
     predicted_slope,
 )
+from heavytail.reports._claims.meanfield_noise_tolerances import iid_slope_table
 from heavytail.reports._kit.verdict import ControlKind
 from heavytail.theory import InvalidArgumentError
 
@@ -79,18 +79,20 @@ def test_removable_fraction_detects_planted_heavy_tails_and_not_gaussian_halves(
     """Wan et al.'s measure, through the claim's rule: the planted effect (i.i.d. columns
     of index 1.5 against Gaussian ones) is detected; Gaussian against Gaussian is not."""
     from heavytail.reports._claims.meanfield_noise_compress import (
-        GAUSSIAN,
-        POSITIVE_ALPHA,
         REMOVABLE_RULE,
-        _iid_removable,
         welch_difference,
     )
+    from heavytail.reports._claims.meanfield_noise_compress_grid import (
+        POSITIVE_ALPHA,
+        iid_removable,
+    )
+    from heavytail.reports._claims.meanfield_wan import GAUSSIAN
 
     size = NoiseCompressSize((32, 1024), 16, 16)
     rng = np.random.default_rng(5)
-    heavy = _iid_removable(POSITIVE_ALPHA, size, 16, rng)
-    gauss = _iid_removable(GAUSSIAN, size, 16, rng)
-    gauss2 = _iid_removable(GAUSSIAN, size, 16, rng)
+    heavy = iid_removable(POSITIVE_ALPHA, size, 16, rng)
+    gauss = iid_removable(GAUSSIAN, size, 16, rng)
+    gauss2 = iid_removable(GAUSSIAN, size, 16, rng)
     assert REMOVABLE_RULE.judge(0.0, welch_difference(heavy, gauss, 0.99)) is Verdict.AGREE
     assert REMOVABLE_RULE.judge(0.0, welch_difference(gauss2, gauss, 0.99)) is not (Verdict.AGREE)
     # the reversed difference is rejected outright

@@ -36,6 +36,7 @@ from .meanfield_chaos_figure import (
     chaos_findings,
     draw_slopes,
     draw_variance,
+    finish_variance_panel,
     legend_below,
     slope_label,
     width_ticks,
@@ -404,15 +405,13 @@ def draw(evidence: Evidence[ChaosData], axes: Sequence[Axes]) -> Caption:
     grid = np.geomspace(d.widths[0], d.widths[-1], 2)
     var_ax.plot(grid, first * (grid / grid[0]) ** 0, **PREDICTED, label="slope 0 (chaos)")
     var_ax.plot(grid, first * (grid / grid[0]), color="0.5", linestyle=":", label="slope +1")
-    var_ax.set(
-        xscale="log",
-        yscale="log",
-        xlabel="width n",
-        ylabel="n · Var across replicates (geometric mean)",
-        title="Averages over units fluctuate at n^(-1/2)",
+    finish_variance_panel(
+        var_ax,
+        d.widths,
+        "n · Var across replicates (geometric mean)",
+        "Averages over units fluctuate at n^(-1/2)",
+        ncols=1,
     )
-    width_ticks(var_ax, d.widths)
-    legend_below(var_ax, ncols=1)
 
     labels = [
         "outputs",

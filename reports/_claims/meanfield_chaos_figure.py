@@ -27,6 +27,7 @@ __all__ = [
     "chaos_findings",
     "draw_slopes",
     "draw_variance",
+    "finish_variance_panel",
     "legend_below",
     "slope_label",
     "width_ticks",
@@ -68,6 +69,15 @@ def draw_variance(
     )
     grid = np.geomspace(widths[0], widths[-1], 100)
     ax.plot(grid, fit.fitted(grid), color=color, label=label)
+
+
+def finish_variance_panel(
+    ax: Axes, widths: npt.NDArray[np.int64], ylabel: str, title: str, **legend: Any
+) -> None:
+    """Log axes of n Var against the width n, ticked at the widths; the legend below."""
+    ax.set(xscale="log", yscale="log", xlabel="width n", ylabel=ylabel, title=title)
+    width_ticks(ax, widths)
+    legend_below(ax, **legend)
 
 
 def draw_slopes(

@@ -28,8 +28,8 @@ from .meanfield_chaos_figure import (
     chaos_findings,
     draw_slopes,
     draw_variance,
+    finish_variance_panel,
     legend_below,
-    width_ticks,
 )
 from .meanfield_chaos_slopes import (
     N_PROBE,
@@ -289,15 +289,12 @@ def draw(evidence: Evidence[ChaosHeavyData], axes: Sequence[Axes]) -> Caption:
         nv = d.null[i]
         var_ax.plot(d.widths, nv.estimate, color=color, linestyle=":", marker="x")
     var_ax.plot([], [], color="0.4", linestyle=":", marker="x", label="null: shared noise draw")
-    var_ax.set(
-        xscale="log",
-        yscale="log",
-        xlabel="width n",
-        ylabel="n · Var of the outputs across replicates",
-        title="Outputs under stable noise: n Var against n (chaos: flat)",
+    finish_variance_panel(
+        var_ax,
+        d.widths,
+        "n · Var of the outputs across replicates",
+        "Outputs under stable noise: n Var against n (chaos: flat)",
     )
-    width_ticks(var_ax, d.widths)
-    legend_below(var_ax)
 
     rows: list[tuple[str, VarianceSlope]] = []
     for (alpha, typ), f in zip(CELLS, d.fits, strict=True):

@@ -34,7 +34,6 @@ from .._kit.verdict import ControlKind, Measurement, Relation, Rule
 from .meanfield_noise_compress_figure import cell_label, draw
 from .meanfield_noise_compress_grid import (
     KAPPAS,
-    N_STEPS,
     POSITIVE_ALPHA,
     NoiseCell,
     NoiseCompressGrid,
@@ -43,13 +42,9 @@ from .meanfield_noise_compress_grid import (
 )
 from .meanfield_wan import (
     ALPHAS,
-    BATCH,
     CELLS,
-    DIM,
-    ETA,
     GAUSSIAN,
     NOISE_TYPES,
-    SIGMA,
     WAN_SQUARED_ERROR,
 )
 
@@ -429,14 +424,14 @@ _STATEMENT = (
     "tail index alpha, and the node-pruned first layer (keep the ceil(κ n) columns of "
     "largest norm) has a relative Frobenius error that tends to 0 as n grows, like "
     "n^(1/2 - 1/alpha) for i.i.d. norms (docs/theory.md, section 1). Checked on a tanh network "
-    f"with a_i = 1 fixed (d = {DIM}, b = {BATCH}, online squared loss with a fixed "
-    f"teacher, σ = {SIGMA:g}, {N_STEPS} steps) for alpha in {number_set(ALPHAS)}, types "
+    f"with a_i = 1 fixed (d = {_Q.dim}, b = {_Q.batch_size}, online squared loss with a fixed "
+    f"teacher, σ = {_Q.sigma:g}, {_Q.n_steps} steps) for alpha in {number_set(ALPHAS)}, types "
     f"{and_list([str(t) for t in NOISE_TYPES])} and κ in {number_set(KAPPAS)}, at widths "
     f"n = 2^{int(math.log2(_Q.widths[0]))}..2^{int(math.log2(_Q.widths[-1]))} "
     f"with {_Q.replicates} replicates each. The theorem asks for η <= n^(-α/2 - 1) "
     f"({_Q.widths[-1] ** (-min(ALPHAS) / 2 - 1):.1g} at n = {_Q.widths[-1]}, α = "
     f"{min(ALPHAS):g}), out of reach of any run at these widths: the claim runs at the fixed "
-    f"η = {ETA:g}, as the paper's experiments do. Checks: (1) the slope of log error in log "
+    f"η = {_Q.eta:g}, as the paper's experiments do. Checks: (1) the slope of log error in log "
     "n, fitted on replicates, equals 1/2 - 1/alpha within "
     f"{RATE_TOLERANCE:g}: the finite-variance part of the weights (initialisation and "
     "drift) adds order-n sums to the kept and dropped squared norms, so the local slope is "

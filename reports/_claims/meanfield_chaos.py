@@ -66,6 +66,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = [
+    "CHECK_LABELS",
     "CLAIM",
     "CONTROL_SLOPES",
     "RULE",

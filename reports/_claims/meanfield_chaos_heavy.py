@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +61,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CELLS",
     "CLAIM",
+    "N_CHECKS",
     "ChaosHeavyData",
     "ChaosHeavyGrid",
     "ChaosHeavyJudged",
@@ -245,11 +246,16 @@ def judge(grid: ChaosHeavyGrid, book: CheckBook) -> ChaosHeavyJudged:
         record_slope_checks(book, cell_fits, labels, POSITIVE_LABEL, NULL_LABEL, prefix)
     shape = (len(CELLS), len(grid.params.widths))
 
-    def series(which: str) -> Intervals:
-        points = [p for st in grid.statistics for p in getattr(st, which)]
+    def per_cell(pick: Callable[[ChaosStatistics], Sequence[ScaledVariance]]) -> Intervals:
+        points = [p for st in grid.statistics for p in pick(st)]
         return log_intervals(points, level).reshape(*shape)
 
-    return ChaosHeavyJudged(fits, series("outputs"), series("weights"), series("null"))
+    return ChaosHeavyJudged(
+        fits,
+        per_cell(lambda st: st.outputs),
+        per_cell(lambda st: st.weights),
+        per_cell(lambda st: st.null),
+    )
 
 
 def figure_data(grid: ChaosHeavyGrid, judged: ChaosHeavyJudged) -> ChaosHeavyData:

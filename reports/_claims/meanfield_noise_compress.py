@@ -68,7 +68,9 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 
-
+#: The rules: each rate within its tolerance of 1/2 - 1/alpha (measured by
+#: :func:`~.meanfield_noise_tolerances.iid_slope_table`), the Gaussian rates within
+#: theirs of 0, the tails equal to alpha.
 RATE_TOLERANCE = 0.026
 _RATE_REASON = (
     "The finite-variance part of the weights (initialisation and drift) adds order-n sums "
@@ -150,6 +152,7 @@ SIZES = {
     "full": NoiseCompressSize((64, 256, 1024, 4096, 16384), 128, 32),
 }
 
+#: Wan et al.'s measure: heavy-tailed runs remove more columns than Gaussian ones (a sign).
 REMOVABLE_RULE = Rule(Relation.AT_LEAST, 0.0, "")
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from heavytail.reports import Evidence, Verdict
 from heavytail.reports._claims.meanfield_chaos import (
+    CHECK_LABELS,
     CLAIM,
     CONTROL_SLOPES,
     SIZES,
@@ -31,6 +32,15 @@ def test_checks_predict_slope_zero_and_agree(evidence: Evidence[ChaosData]) -> N
     assert [c.prediction for c in evidence.checks] == [0.0, 0.0]
     assert not [c.label for c in evidence.checks if c.verdict is Verdict.DISAGREE]
     assert evidence.verdict is Verdict.AGREE
+
+
+def test_checks_are_those_declared_and_set_the_level(evidence: Evidence[ChaosData]) -> None:
+    assert tuple(c.label for c in evidence.checks) == CHECK_LABELS
+    assert evidence.settings["interval_level"] == pytest.approx(1 - 0.05 / len(CHECK_LABELS))
+    d = evidence.data
+    assert d.outputs.shape == d.weights.shape == d.pair_cov.shape == (len(POWERED.widths),)
+    assert d.control.shape == d.pair_cov_control.shape == (len(POWERED.control_widths),)
+    assert d.pair_var.shape == d.law.shape == (len(POWERED.widths),)
 
 
 def test_every_control_comes_out_as_its_kind_requires(evidence: Evidence[ChaosData]) -> None:

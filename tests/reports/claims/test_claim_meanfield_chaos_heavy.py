@@ -10,6 +10,7 @@ from heavytail.reports._claims.meanfield_chaos import CONTROL_SLOPES
 from heavytail.reports._claims.meanfield_chaos_heavy import (
     CELLS,
     CLAIM,
+    N_CHECKS,
     SIZES,
     ChaosHeavyData,
     ChaosHeavySize,
@@ -39,6 +40,18 @@ def test_two_trend_checks_per_cell_predict_slope_zero(
     assert len(evidence.checks) == 2 * len(CELLS) == 8
     assert all(c.prediction == 0.0 and c.trend for c in evidence.checks)
     assert not [c.label for c in evidence.checks if c.verdict is Verdict.DISAGREE]
+
+
+def test_checks_are_declared_per_cell_and_set_the_level(
+    evidence: Evidence[ChaosHeavyData],
+) -> None:
+    labels = [c.label for c in evidence.checks]
+    for (alpha, typ), pair in zip(CELLS, zip(labels[::2], labels[1::2], strict=True), strict=True):
+        assert all(label.startswith(f"alpha = {alpha:g}, type {typ}:") for label in pair)
+    assert len(set(labels)) == N_CHECKS
+    assert evidence.settings["interval_level"] == pytest.approx(1 - 0.05 / N_CHECKS)
+    assert len(evidence.data.fits) == len(CELLS)
+    assert evidence.data.outputs.shape == (len(CELLS), len(POWERED.widths))
 
 
 def test_positive_controls_are_detected(evidence: Evidence[ChaosHeavyData]) -> None:

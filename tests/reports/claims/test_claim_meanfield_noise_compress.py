@@ -18,9 +18,11 @@ from heavytail.reports._claims.meanfield_noise_compress import (
     SIZES,
     NoiseCompressData,
     NoiseCompressSize,
+    check_labels,
     predicted_slope,
 )
 from heavytail.reports._claims.meanfield_noise_tolerances import iid_slope_table
+from heavytail.reports._claims.meanfield_wan import iid_columns
 from heavytail.reports._kit.verdict import ControlKind
 from heavytail.theory import InvalidArgumentError
 
@@ -45,6 +47,45 @@ def test_predictions_and_check_count(evidence: Evidence[NoiseCompressData]) -> N
     assert all(c.prediction == 0.0 for c in evidence.checks[len(rates) + len(CELLS) :])
     removable = [c for c in evidence.checks if "removable" in c.label]
     assert len(removable) == len(CELLS) and all(c.trend for c in removable)
+
+
+def test_checks_are_those_declared_and_set_the_level(
+    evidence: Evidence[NoiseCompressData],
+) -> None:
+    """The judge declares its checks from the grid: the level is Bonferroni over them."""
+    assert [c.label for c in evidence.checks] == check_labels(SMALL)
+    assert evidence.settings["interval_level"] == pytest.approx(1 - 0.05 / N_CHECKS)
+    assert {c.measurement.level for c in evidence.checks} == {evidence.settings["interval_level"]}
+
+
+def test_figure_data_holds_each_cells_prediction_and_tolerance(
+    evidence: Evidence[NoiseCompressData],
+) -> None:
+    d = evidence.data
+    assert d.cells[: len(CELLS)] == CELLS
+    for c, (alpha, _) in enumerate(d.cells):
+        if alpha < 2.0:
+            assert d.prediction[c] == predicted_slope(alpha)
+            assert d.tolerance[c] == RATE_TOLERANCE
+        else:
+            assert d.prediction[c] == 0.0
+            assert d.tolerance[c] == GAUSSIAN_RULE.tolerance
+    assert d.slope.shape == (len(d.cells), len(KAPPAS))
+    assert d.tail.shape == (len(d.cells),)
+
+
+def test_iid_columns_of_type_1_move_every_coordinate_together() -> None:
+    """Type 1 adds one scalar to every coordinate of a unit: within a unit the spread is
+    the initialisation's, N(0, 1/d); type 3 (an elliptic vector) spreads the coordinates."""
+    rng = np.random.default_rng(0)
+    d = 8
+    one = iid_columns(1.5, 1, 2000, d, 10.0, rng)
+    three = iid_columns(1.5, 3, 2000, d, 10.0, rng)
+    assert one.shape == three.shape == (2000, d)
+    within = one - one.mean(axis=1, keepdims=True)
+    assert 0.5 / d < float(np.mean(within**2)) * d / (d - 1) < 2.0 / d
+    spread = np.abs(three - three.mean(axis=1, keepdims=True))
+    assert float(np.median(spread)) > 1.0
 
 
 def test_no_check_disagrees(evidence: Evidence[NoiseCompressData]) -> None:

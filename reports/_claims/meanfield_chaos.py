@@ -9,7 +9,6 @@ the figure.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -56,6 +55,7 @@ from .meanfield_chaos_slopes import (
 )
 from .meanfield_stats import (
     ScaledVariance,
+    check_widths,
     pair_covariance,
     scaled_variance,
     sliced_wasserstein,
@@ -141,10 +141,8 @@ class ChaosSize:
     eta: float = ETA
 
     def __post_init__(self) -> None:
-        for name in ("widths", "control_widths"):
-            ws = getattr(self, name)
-            if len(ws) < 4 or any(b <= a for a, b in itertools.pairwise(ws)):
-                raise InvalidArgumentError(f"`{name}` must hold at least 4 increasing widths")
+        check_widths(self.widths, "widths", 4)
+        check_widths(self.control_widths, "control_widths", 4)
         check_int(self.replicates, "replicates", low=8)
         per = check_int(self.law_units, "law_units", low=self.replicates) // self.replicates
         if self.law_units % self.replicates or 3 * per > self.widths[-1] or per > self.widths[0]:

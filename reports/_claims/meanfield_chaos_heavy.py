@@ -8,7 +8,6 @@ noise are Wan et al.'s, as in meanfield.noise_compress (:mod:`.meanfield_wan`).
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,7 +18,6 @@ import numpy.typing as npt
 
 from heavytail._lib._validation import check_int
 from heavytail.simulate import MeanFieldData, Teacher
-from heavytail.theory import InvalidArgumentError
 
 from .._kit.book import CheckBook, FigureData, Intervals, and_list, number_set, staged_measure
 from .._kit.claim import Caption, Claim, Evidence, Layout
@@ -41,7 +39,7 @@ from .meanfield_chaos_slopes import (
     probe_outputs,
     record_slope_checks,
 )
-from .meanfield_stats import ScaledVariance, VarianceSlope, scaled_variance
+from .meanfield_stats import ScaledVariance, VarianceSlope, check_widths, scaled_variance
 from .meanfield_wan import (
     ALPHAS,
     BATCH,
@@ -126,9 +124,7 @@ class ChaosHeavySize:
     batch_size: int = BATCH
 
     def __post_init__(self) -> None:
-        ws = self.widths
-        if len(ws) < 4 or any(b <= a for a, b in itertools.pairwise(ws)):
-            raise InvalidArgumentError("`widths` must hold at least 4 increasing widths")
+        check_widths(self.widths, "widths", 4)
         check_int(self.replicates, "replicates", low=8)
         check_int(self.n_steps, "n_steps", low=1)
 

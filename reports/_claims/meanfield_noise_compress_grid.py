@@ -8,7 +8,6 @@ injected noise's law, without training (:class:`NoiseCompressGrid`).
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
 
@@ -17,8 +16,9 @@ import numpy.typing as npt
 
 from heavytail._lib._validation import check_int
 from heavytail.simulate import MeanFieldData
-from heavytail.theory import InvalidArgumentError, pruning_curve
+from heavytail.theory import pruning_curve
 
+from .meanfield_stats import check_widths
 from .meanfield_wan import (
     BATCH,
     CELLS,
@@ -83,10 +83,8 @@ class NoiseCompressSize:
     batch_size: int = BATCH
 
     def __post_init__(self) -> None:
-        ws = self.widths
-        if len(ws) < 2 or any(b <= a for a, b in itertools.pairwise(ws)):
-            raise InvalidArgumentError("`widths` must hold at least 2 increasing widths")
-        check_int(ws[0], "widths[0]", low=max(16, math.ceil(1 / min(KAPPAS))))
+        check_widths(self.widths, "widths", 2)
+        check_int(self.widths[0], "widths[0]", low=max(16, math.ceil(1 / min(KAPPAS))))
         check_int(self.replicates, "replicates", low=4)
         check_int(self.gaussian_replicates, "gaussian_replicates", low=4)
 

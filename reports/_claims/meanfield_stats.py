@@ -23,6 +23,7 @@ correlation of the test functions or probe inputs pooled into one statistic.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from .._kit.verdict import Measurement
 __all__ = [
     "ScaledVariance",
     "VarianceSlope",
+    "check_widths",
     "pair_covariance",
     "scaled_variance",
     "sliced_wasserstein",
@@ -48,6 +50,18 @@ __all__ = [
 ]
 
 FloatArray = npt.NDArray[np.float64]
+
+
+def check_widths(widths: Sequence[int], name: str, at_least: int) -> None:
+    """Check a grid of widths to fit over: at least ``at_least`` of them, increasing.
+
+    Raises
+    ------
+    InvalidArgumentError
+        If not; the message names the parameter ``name``.
+    """
+    if len(widths) < at_least or any(b <= a for a, b in itertools.pairwise(widths)):
+        raise InvalidArgumentError(f"`{name}` must hold at least {at_least} increasing widths")
 
 
 def _level(level: float) -> float:

@@ -1,5 +1,5 @@
-"""What the experiments share: ``eps``, ``hill_fraction`` and ``seed``, Hill's k, and
-the domains of the step size and of the injected noise.
+"""What the experiments share: ``eps``, ``hill_fraction`` and ``seed``, Hill's k and
+estimate, and the domains of the step size and of the injected noise.
 
 Each domain is that of the library function the setting feeds
 (``tests/reports/sweeps/test_sweep_domains.py`` checks each bound against the function),
@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from heavytail._lib._errors import InvalidArgumentError
 from heavytail._lib._noise_kinds import NOISE_KINDS, NoiseKind
-from heavytail.theory import k_of_fraction
+from heavytail.theory import estimate_tail_index, k_of_fraction
 
-from ..experiment import Setting
+from ..experiment import MetricValue, Setting
 
 __all__ = [
     "POSITIVE",
@@ -23,6 +26,7 @@ __all__ = [
     "Setting",
     "common_settings",
     "hill_k",
+    "hill_metrics",
     "noise_alpha_setting",
     "noise_kind_setting",
 ]
@@ -46,6 +50,21 @@ def hill_k(fraction: float, n: int, of: str) -> int:
             f"hill_fraction = {fraction!r} of the {n} magnitudes ({of}) gives k = {k}; "
             f"Hill's estimator needs k >= 2, so hill_fraction >= {2 / n:.3g}"
         ) from None
+
+
+def hill_metrics(magnitudes: npt.ArrayLike, fraction: float, of: str) -> dict[str, MetricValue]:
+    """Hill's tail index of ``|magnitudes|`` (flattened) from its top ``fraction``
+    (k from :func:`hill_k`; ``of``: what the magnitudes are): ``tail_index``, its 95%
+    interval ``tail_index_low`` and ``tail_index_high``, and ``tail_k``."""
+    x = np.abs(np.ravel(magnitudes))
+    k = hill_k(fraction, x.size, of)
+    est = estimate_tail_index(x, method="hill", k=k)
+    return {
+        "tail_index": est.alpha,
+        "tail_index_low": est.ci[0],
+        "tail_index_high": est.ci[1],
+        "tail_k": k,
+    }
 
 
 def noise_alpha_setting() -> Setting:

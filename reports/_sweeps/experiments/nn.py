@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from heavytail._lib._errors import InvalidArgumentError
-from heavytail.theory import estimate_tail_index, prunable_fraction
+from heavytail.theory import prunable_fraction
 
 from ..experiment import Experiment, ExperimentOutput, MetricValue
 from .common import (
@@ -32,6 +32,7 @@ from .common import (
     Setting,
     common_settings,
     hill_k,
+    hill_metrics,
     noise_alpha_setting,
     noise_kind_setting,
 )
@@ -109,16 +110,8 @@ def nn_train(config: Mapping[str, Any]) -> ExperimentOutput:
     }
     first = next(a for n, a in arrays.items() if n.endswith("weight") and a.ndim == 2)
     if np.isfinite(first).all() and np.any(first):
-        x = np.abs(first).ravel()
-        k = hill_k(config["hill_fraction"], x.size, "the first layer's entries")
-        est = estimate_tail_index(x, method="hill", k=k)
-        metrics.update(
-            tail_index=est.alpha,
-            tail_index_low=est.ci[0],
-            tail_index_high=est.ci[1],
-            tail_k=k,
-            prunable_fraction=prunable_fraction(first, config["eps"], "magnitude"),
-        )
+        metrics.update(hill_metrics(first, config["hill_fraction"], "the first layer's entries"))
+        metrics["prunable_fraction"] = prunable_fraction(first, config["eps"], "magnitude")
     return metrics, arrays
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from heavytail._lib._errors import InvalidArgumentError
+from heavytail._lib._noise_kinds import NoiseKind
 from heavytail.simulate import (
     InjectedNoise,
     MeanFieldData,
@@ -30,7 +31,6 @@ from heavytail.simulate import (
 from heavytail.theory import (
     DivergenceWarning,
     NoStationaryLawError,
-    estimate_tail_index,
     network_output,
     prunable_fraction,
     sgd_tail_index,
@@ -42,6 +42,7 @@ from .common import (
     Setting,
     common_settings,
     hill_k,
+    hill_metrics,
     noise_alpha_setting,
     noise_kind_setting,
 )
@@ -51,17 +52,22 @@ __all__ = ["EXPERIMENTS", "meanfield_sgd", "sgd_linear"]
 FloatArray = npt.NDArray[np.float64]
 
 
-def _hill(magnitudes: FloatArray, fraction: float) -> dict[str, MetricValue]:
-    """Hill's tail index of ``magnitudes`` from its top ``fraction`` (k >= 2)."""
-    x = np.abs(np.ravel(magnitudes))
-    k = hill_k(fraction, x.size, "left after divergences")
-    est = estimate_tail_index(x, method="hill", k=k)
-    return {
-        "tail_index": est.alpha,
-        "tail_index_low": est.ci[0],
-        "tail_index_high": est.ci[1],
-        "tail_k": k,
-    }
+def _noise_settings(kind: NoiseKind) -> tuple[Setting, ...]:
+    """``noise_alpha``, ``noise_scale`` and ``noise_kind`` (default ``kind``): the injected
+    noise of the simulators (:class:`heavytail.simulate.InjectedNoise`), read by
+    :func:`_injected_noise`."""
+    return (
+        noise_alpha_setting(),
+        Setting("noise_scale", "float", 1.0, "scale of the injected noise, > 0", **POSITIVE),
+        noise_kind_setting(kind),
+    )
+
+
+def _injected_noise(config: Mapping[str, Any]) -> InjectedNoise | None:
+    """The simulators' injected noise of ``config`` (None when ``noise_alpha`` is 0)."""
+    if config["noise_alpha"] > 0:
+        return InjectedNoise(config["noise_alpha"], config["noise_scale"], config["noise_kind"])
+    return None
 
 
 def sgd_linear(config: Mapping[str, Any]) -> ExperimentOutput:
@@ -73,9 +79,7 @@ def sgd_linear(config: Mapping[str, Any]) -> ExperimentOutput:
     ``prunable_fraction`` of the entries of the iterates seen as one vector
     (magnitude pruning); ``n_diverged``. Array: ``iterates`` (n_chains, dim).
     """
-    noise = None
-    if config["noise_alpha"] > 0:
-        noise = InjectedNoise(config["noise_alpha"], config["noise_scale"], config["noise_kind"])
+    noise = _injected_noise(config)
     m = config["dataset_size"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DivergenceWarning)  # counted in n_diverged
@@ -95,7 +99,7 @@ def sgd_linear(config: Mapping[str, Any]) -> ExperimentOutput:
     if kept.shape[0] == 0:
         raise ValueError(f"all {run.diverged.size} chains diverged")
     metrics: dict[str, MetricValue] = {"n_diverged": run.n_diverged}
-    metrics.update(_hill(kept, config["hill_fraction"]))
+    metrics.update(hill_metrics(kept, config["hill_fraction"], "left after divergences"))
     metrics["prunable_fraction"] = prunable_fraction(
         kept.reshape(1, -1), config["eps"], "magnitude"
     )
@@ -124,9 +128,7 @@ def meanfield_sgd(config: Mapping[str, Any]) -> ExperimentOutput:
     misclassified test points, logistic loss only); ``n_diverged``. Arrays: ``w``
     (R, width, dim) and ``a`` (R, width).
     """
-    noise = None
-    if config["noise_alpha"] > 0:
-        noise = InjectedNoise(config["noise_alpha"], config["noise_scale"], config["noise_kind"])
+    noise = _injected_noise(config)
     m = config["dataset_size"]
     n_steps = config["n_steps"]
     test_size = config["test_size"]
@@ -153,7 +155,9 @@ def meanfield_sgd(config: Mapping[str, Any]) -> ExperimentOutput:
     if not ok.any():
         raise ValueError(f"all {run.diverged.size} replicates diverged")
     metrics: dict[str, MetricValue] = {"n_diverged": run.n_diverged}
-    metrics.update(_hill(run.unit_norms()[ok], config["hill_fraction"]))
+    metrics.update(
+        hill_metrics(run.unit_norms()[ok], config["hill_fraction"], "left after divergences")
+    )
     metrics["prunable_fraction"] = float(
         np.mean([prunable_fraction(w.T, config["eps"], "node") for w in run.w[ok]])
     )
@@ -201,9 +205,7 @@ EXPERIMENTS = (
             Setting("n_chains", "int", 2000, "independent chains, >= 1", low=1),
             Setting("n_steps", "int", 1000, "SGD steps per chain, >= 1", low=1),
             Setting("dataset_size", "int", 0, "points per chain's dataset; 0: online", low=0),
-            noise_alpha_setting(),
-            Setting("noise_scale", "float", 1.0, "scale of the injected noise, > 0", **POSITIVE),
-            noise_kind_setting("iid"),
+            *_noise_settings("iid"),
             *common_settings(),
         ),
         "SGD on Gaussian least squares (Gürbüzbalaban, Şimşekli & Zhu 2021): the tail "
@@ -232,9 +234,7 @@ EXPERIMENTS = (
             Setting("label_noise", "float", 0.1, "label noise std, >= 0", low=0),
             Setting("dataset_size", "int", 500, "training points; 0: online", low=0),
             Setting("test_size", "int", 1000, "test points, >= 0", low=0),
-            noise_alpha_setting(),
-            Setting("noise_scale", "float", 1.0, "scale of the injected noise, > 0", **POSITIVE),
-            noise_kind_setting("unit"),
+            *_noise_settings("unit"),
             *common_settings(),
         ),
         "A mean-field two-layer network trained by SGD (Barsbey et al. 2021; Wan et al. "

@@ -6,6 +6,7 @@ Exit status: 1 if any claim disagrees, 0 otherwise, 2 for bad arguments (nothing
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 from collections.abc import Mapping
 from typing import Any, TextIO
@@ -82,26 +83,15 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             bar.set_postfix_str(f"{result.claim_id}: {result.verdict.value}")
             bar.update()
 
+        run_selected = functools.partial(
+            verify, selected, size=args.size, seed=args.seed, on_done=done, registry=registry
+        )
         if args.executor == "local":
-            outcome = verify(
-                selected,
-                size=args.size,
-                seed=args.seed,
-                jobs=jobs,
-                on_done=done,
-                registry=registry,
-            )
+            outcome = run_selected(jobs=jobs)
         else:
             try:
                 with open_executor("dask", jobs=jobs, address=address) as pool:
-                    outcome = verify(
-                        selected,
-                        size=args.size,
-                        seed=args.seed,
-                        executor=pool,
-                        on_done=done,
-                        registry=registry,
-                    )
+                    outcome = run_selected(executor=pool)
             except ExecutorError as exc:
                 raise UsageError(str(exc)) from None
     files = write_report(outcome, folder, registry=registry)

@@ -138,26 +138,30 @@ def _series(table: ExperimentTable, exclude: Sequence[str]) -> list[tuple[str, p
     return groups
 
 
-def _mean_sd(frame: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
+def _draw_mean_sd(ax: Axes, frame: pd.DataFrame, x: str, y: str, series: int, label: str) -> None:
+    """Error bars of ``y``'s mean ± sd over the runs of ``frame`` at each value of ``x``
+    (the sd of one run is drawn as 0), in the colour of series number ``series``."""
+    from .._kit.style import MEASURED, PALETTE
+
     stats = frame.groupby(x, sort=True)[y].agg(["mean", "std", "count"]).reset_index()
-    return stats.fillna({"std": 0.0})
+    stats = stats.fillna({"std": 0.0})
+    ax.errorbar(
+        stats[x],
+        stats["mean"],
+        yerr=stats["std"],
+        color=PALETTE[series % len(PALETTE)],
+        label=label or "measured",
+        **MEASURED,
+    )
 
 
 def _draw_tail_vs_eta(table: ExperimentTable, ax: Axes) -> str:
-    from .._kit.style import MEASURED, PALETTE, PREDICTED
+    from .._kit.style import PREDICTED
 
     runs = table.runs.assign(eta_over_b=table.runs["eta"] / table.runs["batch_size"])
     view = ExperimentTable(table.experiment, runs, table.settings, table.metrics)
     for i, (label, frame) in enumerate(_series(view, ("eta",))):
-        stats = _mean_sd(frame, "eta_over_b", "tail_index")
-        ax.errorbar(
-            stats["eta_over_b"],
-            stats["mean"],
-            yerr=stats["std"],
-            color=PALETTE[i % len(PALETTE)],
-            label=label or "measured",
-            **MEASURED,
-        )
+        _draw_mean_sd(ax, frame, "eta_over_b", "tail_index", i, label)
         if "predicted_tail_index" in frame:
             pred = frame.groupby("eta_over_b", sort=True)["predicted_tail_index"].mean().dropna()
             ax.plot(pred.index, pred.to_numpy(), **PREDICTED)
@@ -195,19 +199,9 @@ def _scatter(y: str, ylabel: str) -> Callable[[ExperimentTable, Axes], str]:
 
 
 def _draw_error_vs_width(table: ExperimentTable, ax: Axes) -> str:
-    from .._kit.style import MEASURED, PALETTE
-
     y = "test_error" if "test_error" in table.runs else "test_loss"
     for i, (label, frame) in enumerate(_series(table, ("width",))):
-        stats = _mean_sd(frame, "width", y)
-        ax.errorbar(
-            stats["width"],
-            stats["mean"],
-            yerr=stats["std"],
-            color=PALETTE[i % len(PALETTE)],
-            label=label or "measured",
-            **MEASURED,
-        )
+        _draw_mean_sd(ax, frame, "width", y, i, label)
     ax.set_xscale("log")
     ax.set_xlabel("width n")
     ax.set_ylabel(f"{y.replace('_', ' ')}, mean ± sd over seeds")

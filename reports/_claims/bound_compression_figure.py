@@ -1,56 +1,33 @@
 """The figure of claim ``bound.compression``: bound, ratio to the Gaussian and chosen kept
 fraction against n for both designs, and the bound against the kept fraction.
-
-:func:`log_panel` (axes, labels and legend of one panel) serves the figure of
-``meanfield.sgd_heavy`` too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from .._kit.book import FigureData
 from .._kit.claim import Caption, Evidence
-from .._kit.style import PALETTE, PREDICTED
+from .._kit.style import PALETTE, PREDICTED, log_panel
 from .bound_compression_grid import GAUSS, LOG2_KAPPA_PAYS, RUNS, BoundGrid
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["BoundData", "draw", "geometric_ratio", "log_panel"]
+__all__ = ["BoundData", "draw", "geometric_ratio"]
 
 FloatArray = npt.NDArray[np.float64]
-#: Where a panel's legend goes.
-Corner = Literal["upper left", "upper right", "lower left", "lower right"]
 
 
 @dataclass(frozen=True, eq=False)
 class BoundData(BoundGrid, FigureData):
     """The figure's data: the grid's bounds, kept fractions and losses
     (:class:`~.bound_compression_grid.BoundGrid`), read-only."""
-
-
-def log_panel(
-    ax: Axes,
-    xlabel: str,
-    ylabel: str,
-    title: str,
-    legend: Corner,
-    *,
-    log_y: bool = True,
-    fontsize: float = 6,
-) -> None:
-    """Label a panel with a log x-axis (and log y-axis unless ``log_y`` is False) and put
-    its legend at ``legend``."""
-    ax.set(xscale="log", xlabel=xlabel, ylabel=ylabel, title=title)
-    if log_y:
-        ax.set_yscale("log")
-    ax.legend(loc=legend, fontsize=fontsize)
 
 
 def geometric_ratio(bound: FloatArray, run: int) -> FloatArray:

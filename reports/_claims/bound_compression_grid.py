@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,20 +27,19 @@ from heavytail.simulate import (
 )
 from heavytail.theory import (
     CompressionBound,
-    InvalidArgumentError,
     bounded_loss,
     compression_bound,
     network_output,
     sample_stable,
 )
 
-from .._kit.book import FigureData, number_word
+from .._kit.book import FigureData
+from .._kit.validation import check_increasing
 
 __all__ = [
     "BoundGrid",
     "BoundSize",
     "Design",
-    "check_increasing",
     "fresh_test_sets",
     "noise_only_weights",
     "noise_scale",
@@ -85,15 +83,6 @@ PLANT_SHRINK = 1e-3
 #: the grid point, so the threshold halfway between j = 0 and j = 1 tells them apart for
 #: every n >= 8.
 LOG2_KAPPA_PAYS = -0.25
-
-
-def check_increasing(values: Sequence[float], name: str, least: int = 2) -> None:
-    """Raise InvalidArgumentError unless ``values`` (the parameter ``name``) holds at least
-    ``least`` values, strictly increasing."""
-    if len(values) < least or any(b <= a for a, b in itertools.pairwise(values)):
-        raise InvalidArgumentError(
-            f"`{name}` must hold at least {number_word(least)} increasing values, got {values}"
-        )
 
 
 def noise_scale(n_steps: int, alpha: float) -> float:

@@ -30,6 +30,7 @@ from heavytail.theory import InvalidArgumentError
 from .._kit.book import CheckBook, FigureData, Intervals, and_list, number_set, staged_measure
 from .._kit.claim import Caption, Claim, Evidence, Layout
 from .._kit.style import MEASURED, PALETTE, PREDICTED
+from .._kit.validation import check_increasing
 from .._kit.verdict import Measurement
 from .meanfield_chaos_figure import (
     chaos_findings,
@@ -55,7 +56,6 @@ from .meanfield_chaos_slopes import (
 )
 from .meanfield_stats import (
     ScaledVariance,
-    check_widths,
     pair_covariance,
     scaled_variance,
     sliced_wasserstein,
@@ -141,8 +141,8 @@ class ChaosSize:
     eta: float = ETA
 
     def __post_init__(self) -> None:
-        check_widths(self.widths, "widths", 4)
-        check_widths(self.control_widths, "control_widths", 4)
+        check_increasing(self.widths, "widths", least=4)
+        check_increasing(self.control_widths, "control_widths", least=4)
         check_int(self.replicates, "replicates", low=8)
         per = check_int(self.law_units, "law_units", low=self.replicates) // self.replicates
         if self.law_units % self.replicates or 3 * per > self.widths[-1] or per > self.widths[0]:

@@ -22,6 +22,7 @@ from heavytail.simulate import MeanFieldData, Teacher
 from .._kit.book import CheckBook, FigureData, Intervals, and_list, number_set, staged_measure
 from .._kit.claim import Caption, Claim, Evidence, Layout
 from .._kit.style import PALETTE
+from .._kit.validation import check_increasing
 from .meanfield_chaos_figure import (
     chaos_findings,
     draw_slopes,
@@ -39,7 +40,7 @@ from .meanfield_chaos_slopes import (
     probe_outputs,
     record_slope_checks,
 )
-from .meanfield_stats import ScaledVariance, VarianceSlope, check_widths, scaled_variance
+from .meanfield_stats import ScaledVariance, VarianceSlope, scaled_variance
 from .meanfield_wan import (
     ALPHAS,
     BATCH,
@@ -124,7 +125,7 @@ class ChaosHeavySize:
     batch_size: int = BATCH
 
     def __post_init__(self) -> None:
-        check_widths(self.widths, "widths", 4)
+        check_increasing(self.widths, "widths", least=4)
         check_int(self.replicates, "replicates", low=8)
         check_int(self.n_steps, "n_steps", low=1)
 

@@ -17,8 +17,6 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-from heavytail.theory import estimate_tail_index
-
 from .._kit.book import (
     CheckBook,
     Control,
@@ -29,7 +27,7 @@ from .._kit.book import (
     staged_measure,
 )
 from .._kit.claim import Claim, Evidence, Layout
-from .._kit.stats import fit_rate
+from .._kit.stats import fit_rate, tail_interval
 from .._kit.verdict import ControlKind, Measurement, Relation, Rule
 from .meanfield_noise_compress_figure import cell_label, draw
 from .meanfield_noise_compress_grid import (
@@ -252,26 +250,6 @@ class NoiseCompressData(NoiseCompressJudged):
     params: NoiseCompressSize
 
 
-def _bonferroni_tail(norms: FloatArray, level: float, rng: np.random.Generator) -> Measurement:
-    """estimate_tail_index (auto) with its 95% interval widened to ``level``.
-
-    The auto interval is built at 95% from normal-theory pieces (Hill's interval is
-    multiplicative, alpha_hat times Gamma quantiles over k) and a bias allowance. Each
-    side is widened on the log scale, log(bound / alpha_hat) times
-    z((1 + level)/2) / z(0.975), so that the interval of a positive index stays positive
-    (the allowance is widened too, conservatively).
-    """
-    est = estimate_tail_index(norms, rng=rng)
-    factor = float(stats.norm.ppf(0.5 + level / 2.0) / stats.norm.ppf(0.975))
-    low, high = est.ci
-    return Measurement(
-        est.alpha,
-        est.alpha * (max(low, 0.0) / est.alpha) ** factor,
-        est.alpha * (high / est.alpha) ** factor,
-        level=level,
-    )
-
-
 SURVIVAL = np.geomspace(0.5, 1e-4, 25)
 
 
@@ -288,7 +266,7 @@ def judge(grid: NoiseCompressGrid, book: CheckBook) -> NoiseCompressJudged:
             fit_rate(params.widths, cell.errors[:, :, k], level=level).slope
             for k in range(len(KAPPAS))
         ]
-        tail_by[key] = _bonferroni_tail(cell.norms, level, cell.tail_rng)
+        tail_by[key] = tail_interval(cell.norms, level, cell.tail_rng)
 
     for alpha, typ in CELLS:
         gauss = fits[(GAUSSIAN, typ)]

@@ -18,7 +18,7 @@ from heavytail._lib._validation import check_int
 from heavytail.simulate import MeanFieldData
 from heavytail.theory import pruning_curve
 
-from .meanfield_stats import check_widths
+from .._kit.validation import check_increasing
 from .meanfield_wan import (
     BATCH,
     CELLS,
@@ -83,7 +83,7 @@ class NoiseCompressSize:
     batch_size: int = BATCH
 
     def __post_init__(self) -> None:
-        check_widths(self.widths, "widths", 2)
+        check_increasing(self.widths, "widths")
         check_int(self.widths[0], "widths[0]", low=max(16, math.ceil(1 / min(KAPPAS))))
         check_int(self.replicates, "replicates", low=4)
         check_int(self.gaussian_replicates, "gaussian_replicates", low=4)

@@ -11,13 +11,12 @@ import math
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
-from heavytail.theory import TailEstimate, estimate_tail_index
+from heavytail.theory import TailEstimate
 
 from .._kit.book import CheckBook, Control, Intervals, number_set, staged_measure
 from .._kit.claim import Claim, Evidence, Layout, default_findings
-from .._kit.stats import kendall_trend
+from .._kit.stats import kendall_trend, widen_tail_interval
 from .._kit.verdict import ControlKind, Measurement, Relation, Rule
 from .meanfield_sgd_heavy_figure import SgdHeavyData, SgdHeavyJudged, draw
 from .meanfield_sgd_heavy_grid import (
@@ -40,7 +39,7 @@ from .meanfield_sgd_heavy_grid import (
 )
 from .meanfield_stats import scaled_variance, variance_slope
 
-__all__ = ["CLAIM", "SgdHeavyData", "SgdHeavySize", "findings", "tail_interval"]
+__all__ = ["CLAIM", "SgdHeavyData", "SgdHeavySize", "findings"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -85,28 +84,9 @@ def _ks_interval(
     return Measurement(est - KS_MAX, min(lo, est) - KS_MAX, max(hi, est) - KS_MAX, level=level)
 
 
-def _widened(est: TailEstimate, level: float) -> Measurement:
-    """The estimate with its 95% interval widened to ``level``, each side on the log scale
-    by z((1 + level)/2) / z(0.975)."""
-    factor = float(stats.norm.ppf(0.5 + level / 2.0) / stats.norm.ppf(0.975))
-    low, high = est.ci
-    return Measurement(
-        est.alpha,
-        est.alpha * (max(low, 0.0) / est.alpha) ** factor,
-        est.alpha * (high / est.alpha) ** factor,
-        level=level,
-    )
-
-
-def tail_interval(norms: npt.ArrayLike, level: float, rng: np.random.Generator) -> Measurement:
-    """estimate_tail_index (auto) with its 95% interval widened to ``level``, each side
-    on the log scale by z((1 + level)/2) / z(0.975), as meanfield.noise_compress does."""
-    return _widened(estimate_tail_index(np.ravel(norms), rng=rng), level)
-
-
 def _heavy(est: TailEstimate, level: float) -> Measurement:
     """The widened tail index less HEAVY_BELOW."""
-    m = _widened(est, level)
+    m = widen_tail_interval(est, level)
     return Measurement(
         m.estimate - HEAVY_BELOW, m.low - HEAVY_BELOW, m.high - HEAVY_BELOW, level=m.level
     )
@@ -178,7 +158,7 @@ def judge(grid: SgdHeavyGrid, book: CheckBook) -> SgdHeavyJudged:
 
     # Heavy tails, on its own: at the eta / b where chaos is checked, else at the
     # heaviest one below the edge.
-    tails = [_widened(est, level) for est in grid.tails]
+    tails = [widen_tail_interval(est, level) for est in grid.tails]
     ctl = grid.controls
     book.check(
         _heavy_label(x_eta[tail_at]),

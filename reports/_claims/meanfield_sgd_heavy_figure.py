@@ -13,9 +13,8 @@ import numpy.typing as npt
 
 from .._kit.book import FigureData, Intervals
 from .._kit.claim import Caption, Evidence
-from .._kit.style import MEASURED, PALETTE, PREDICTED
+from .._kit.style import MEASURED, PALETTE, PREDICTED, log_panel
 from .._kit.verdict import Measurement
-from .bound_compression_figure import log_panel
 from .meanfield_sgd_heavy_grid import BATCH, DIM, EDGE, EPS, HEAVY_BELOW, KS_MAX, SgdHeavySize
 
 if TYPE_CHECKING:

@@ -26,7 +26,7 @@ from heavytail.theory import (
     sample_stable,
 )
 
-from .bound_compression_grid import check_increasing
+from .._kit.validation import check_increasing
 
 __all__ = ["ControlUnits", "SgdHeavyGrid", "SgdHeavySize", "ks_distance", "run_grid", "train"]
 

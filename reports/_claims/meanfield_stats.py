@@ -23,7 +23,6 @@ correlation of the test functions or probe inputs pooled into one statistic.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,7 +39,6 @@ from .._kit.verdict import Measurement
 __all__ = [
     "ScaledVariance",
     "VarianceSlope",
-    "check_widths",
     "pair_covariance",
     "scaled_variance",
     "sliced_wasserstein",
@@ -50,18 +48,6 @@ __all__ = [
 ]
 
 FloatArray = npt.NDArray[np.float64]
-
-
-def check_widths(widths: Sequence[int], name: str, at_least: int) -> None:
-    """Check a grid of widths to fit over: at least ``at_least`` of them, increasing.
-
-    Raises
-    ------
-    InvalidArgumentError
-        If not; the message names the parameter ``name``.
-    """
-    if len(widths) < at_least or any(b <= a for a, b in itertools.pairwise(widths)):
-        raise InvalidArgumentError(f"`{name}` must hold at least {at_least} increasing widths")
 
 
 def _level(level: float) -> float:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,12 +12,13 @@ import numpy.typing as npt
 
 from heavytail._lib._validation import check_int
 from heavytail.simulate import SharedDataset, sgd_linear_regression
-from heavytail.theory import DivergenceWarning, InvalidArgumentError, sgd_tail_index
+from heavytail.theory import DivergenceWarning, sgd_tail_index
 
 from .._kit.book import CheckBook, Control, FigureData, Intervals, number_set, staged_measure
 from .._kit.claim import Caption, Claim, Evidence, Layout, default_findings
 from .._kit.stats import kendall_trend, mean_interval
 from .._kit.style import PALETTE, PREDICTED, errorbars
+from .._kit.validation import check_increasing
 from .._kit.verdict import ControlKind, Measurement, Relation, Rule
 from .sgd_tail import hill_at_fraction
 
@@ -79,10 +79,7 @@ class OfflineSize:
 
     def __post_init__(self) -> None:
         ms = self.dataset_sizes
-        if len(ms) < 2 or any(b <= a for a, b in itertools.pairwise(ms)):
-            raise InvalidArgumentError(
-                f"`dataset_sizes` must hold at least two increasing values, got {ms}"
-            )
+        check_increasing(ms, "dataset_sizes")
         for m in ms:
             check_int(m, "dataset_sizes[i]", low=2)
         check_int(self.datasets, "datasets", low=4)

@@ -14,7 +14,7 @@ import numpy.typing as npt
 from scipy import stats
 
 from heavytail._lib._validation import as_sample, check_int, check_real
-from heavytail.theory import InvalidArgumentError
+from heavytail.theory import InvalidArgumentError, TailEstimate, estimate_tail_index
 
 from .verdict import Measurement
 
@@ -27,6 +27,8 @@ __all__ = [
     "mean_interval",
     "rmse_interval",
     "spearman_by_group",
+    "tail_interval",
+    "widen_tail_interval",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -280,3 +282,28 @@ def spearman_by_group(
         boots[b] = rho(np.concatenate([members[k] for k in drawn]))
     low, high = np.quantile(boots, [0.5 - lev / 2, 0.5 + lev / 2])
     return Measurement(estimate, min(float(low), estimate), max(float(high), estimate), level=lev)
+
+
+def widen_tail_interval(est: TailEstimate, level: float) -> Measurement:
+    """A tail-index estimate with its 95% interval widened to ``level``.
+
+    The interval of ``estimate_tail_index`` is built at 95% from normal-theory pieces
+    (Hill's interval is multiplicative, alpha_hat times Gamma quantiles over k) and a bias
+    allowance. Each side is widened on the log scale, log(bound / alpha_hat) times
+    z((1 + level)/2) / z(0.975), so that the interval of a positive index stays positive
+    (the allowance is widened too, conservatively).
+    """
+    factor = float(stats.norm.ppf(0.5 + level / 2.0) / stats.norm.ppf(0.975))
+    low, high = est.ci
+    return Measurement(
+        est.alpha,
+        est.alpha * (max(low, 0.0) / est.alpha) ** factor,
+        est.alpha * (high / est.alpha) ** factor,
+        level=level,
+    )
+
+
+def tail_interval(sample: npt.ArrayLike, level: float, rng: np.random.Generator) -> Measurement:
+    """``estimate_tail_index`` (auto) of the flattened ``sample``, drawing from ``rng``, with
+    its 95% interval widened to ``level`` (:func:`widen_tail_interval`)."""
+    return widen_tail_interval(estimate_tail_index(np.ravel(sample), rng=rng), level)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -22,8 +22,10 @@ __all__ = [
     "MEASURED",
     "PALETTE",
     "PREDICTED",
+    "Corner",
     "errorbars",
     "footnote",
+    "log_panel",
     "panels",
     "style",
 ]
@@ -33,6 +35,8 @@ PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#0
 #: Theory is drawn in black dashes, measurements in colour with their interval.
 PREDICTED: Mapping[str, Any] = {"color": "black", "linestyle": "--", "linewidth": 1.2}
 MEASURED: Mapping[str, Any] = {"marker": "o", "markersize": 4, "linewidth": 1.0, "capsize": 2}
+#: Where a panel's legend goes.
+Corner = Literal["upper left", "upper right", "lower left", "lower right"]
 
 _RC: Mapping[str, Any] = {
     "font.size": 9,
@@ -103,3 +107,21 @@ def errorbars(ax: Axes, x: Any, intervals: Intervals, **kwargs: Any) -> Any:
     """Estimates with their intervals as error bars at ``x``, in the :data:`MEASURED`
     style, which ``kwargs`` (colour, label, ...) complete or override."""
     return ax.errorbar(x, intervals.estimate, yerr=intervals.yerr, **{**MEASURED, **kwargs})
+
+
+def log_panel(
+    ax: Axes,
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    legend: Corner,
+    *,
+    log_y: bool = True,
+    fontsize: float = 6,
+) -> None:
+    """Label a panel with a log x-axis (and log y-axis unless ``log_y`` is False) and put
+    its legend at ``legend``."""
+    ax.set(xscale="log", xlabel=xlabel, ylabel=ylabel, title=title)
+    if log_y:
+        ax.set_yscale("log")
+    ax.legend(loc=legend, fontsize=fontsize)

@@ -15,7 +15,6 @@ from heavytail.reports._claims.meanfield_sgd_heavy import (
     FALL_RULE,
     RISE_RULE,
     STATIONARY_RULE,
-    tail_interval,
 )
 from heavytail.reports._claims.meanfield_sgd_heavy_grid import (
     BATCH,
@@ -24,7 +23,7 @@ from heavytail.reports._claims.meanfield_sgd_heavy_grid import (
     ks_distance,
 )
 from heavytail.reports._kit.verdict import ControlKind
-from heavytail.theory import InvalidArgumentError, estimate_tail_index, sample_stable
+from heavytail.theory import InvalidArgumentError
 
 #: A small grid below the edge: the norms still grow between T and 2T. The widest width
 #: and the replicates give the quick size's 16,384 pooled units, the count at which the
@@ -108,16 +107,6 @@ def test_rules_have_power() -> None:
     assert FALL_RULE.judge(0.0, rising) is Verdict.DISAGREE
     assert RISE_RULE.judge(0.0, rising) is Verdict.AGREE
     assert KS_MAX == 0.05
-
-
-def test_tail_interval_is_the_estimators_at_95_and_wider_above() -> None:
-    x = np.abs(sample_stable(1.2, 20_000, rng=1))
-    est = estimate_tail_index(x, rng=np.random.default_rng(0))
-    at95 = tail_interval(x, 0.95, np.random.default_rng(0))
-    assert at95.estimate == est.alpha
-    assert at95.low == pytest.approx(est.ci[0]) and at95.high == pytest.approx(est.ci[1])
-    wider = tail_interval(x, 0.99, np.random.default_rng(0))
-    assert wider.low < at95.low and wider.high >= at95.high
 
 
 def test_the_edge_is_excluded() -> None:

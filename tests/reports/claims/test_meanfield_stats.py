@@ -7,7 +7,6 @@ import pytest
 from scipy import stats
 
 from heavytail.reports._claims.meanfield_stats import (
-    check_widths,
     pair_covariance,
     scaled_variance,
     sliced_wasserstein,
@@ -207,11 +206,3 @@ def test_inverse_width_term_removes_the_first_correction() -> None:
     assert corrected.inverse_coefficient < 0
     with pytest.raises(InvalidArgumentError, match="4 distinct"):
         variance_slope(pts[:3], inverse_width=True)
-
-
-def test_check_widths_accepts_increasing_grids_and_names_the_parameter() -> None:
-    check_widths((8, 16, 32, 64), "widths", 4)
-    check_widths((64, 4096), "widths", 2)
-    for bad in ((8, 16, 32), (8, 16, 16, 64), (64, 32, 128, 256)):
-        with pytest.raises(InvalidArgumentError, match="`control_widths` must hold at least 4"):
-            check_widths(bad, "control_widths", 4)

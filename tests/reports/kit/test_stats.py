@@ -8,8 +8,8 @@ import pytest
 from scipy import stats
 
 from heavytail.reports import family_level, fit_rate, kendall_trend, mean_interval
-from heavytail.reports._kit.stats import spearman_by_group
-from heavytail.theory import InvalidArgumentError
+from heavytail.reports._kit.stats import spearman_by_group, tail_interval, widen_tail_interval
+from heavytail.theory import InvalidArgumentError, estimate_tail_index, sample_stable
 
 X = np.geomspace(100, 1e5, 8)
 
@@ -152,3 +152,25 @@ def test_spearman_by_group_validates() -> None:
         spearman_by_group([1, 2, 3], [1, 2, 3], [0, 0, 0], rng=rng)
     with pytest.raises(InvalidArgumentError, match="n_boot"):
         spearman_by_group([1, 2, 3], [1, 2, 3], [0, 1, 2], n_boot=10, rng=rng)
+
+
+def test_tail_interval_is_the_estimators_at_95_and_wider_above() -> None:
+    x = np.abs(sample_stable(1.2, 20_000, rng=1))
+    est = estimate_tail_index(x, rng=np.random.default_rng(0))
+    at95 = tail_interval(x, 0.95, np.random.default_rng(0))
+    assert at95.estimate == est.alpha
+    assert at95.low == pytest.approx(est.ci[0]) and at95.high == pytest.approx(est.ci[1])
+    wider = tail_interval(x, 0.99, np.random.default_rng(0))
+    assert wider.low < at95.low and wider.high >= at95.high
+    assert wider.level == 0.99
+    # The sample is flattened; the widening is that of the estimate itself.
+    same = tail_interval(x.reshape(100, 200), 0.99, np.random.default_rng(0))
+    assert (same.estimate, same.low, same.high) == (wider.estimate, wider.low, wider.high)
+    assert widen_tail_interval(est, 0.99) == wider
+
+
+def test_widen_tail_interval_keeps_a_positive_index_positive() -> None:
+    x = np.abs(sample_stable(0.6, 300, rng=2))
+    est = estimate_tail_index(x, rng=np.random.default_rng(3))
+    m = widen_tail_interval(est, 1 - 0.05 / 50)
+    assert 0 < m.low < est.ci[0] and m.high > est.ci[1]

@@ -26,7 +26,7 @@ from .._kit.book import (
 )
 from .._kit.claim import Caption, Claim, Evidence, Layout
 from .._kit.stats import mean_interval
-from .._kit.style import PALETTE, PREDICTED, errorbars
+from .._kit.style import PALETTE, PREDICTED, errorbars, log_panel
 from .._kit.verdict import Measurement, Relation, Rule
 
 if TYPE_CHECKING:
@@ -318,13 +318,15 @@ def draw(evidence: Evidence[LimitData], axes: Sequence[Axes]) -> Caption:
         edges = np.abs(np.concatenate([gap.low[big].ravel(), gap.high[big].ravel()]))
         reach = 1.15 * max(float(edges.max()), 2 * tol)
         panel.set_ylim(-reach, 1.5 * reach)  # headroom for the legend
-        panel.set(
-            xscale="log",
-            xlabel="vector length n (entries)",
-            ylabel="mean error − G_p(κ)",
-            title=law.label,
+        log_panel(
+            panel,
+            "vector length n (entries)",
+            "mean error − G_p(κ)",
+            law.label,
+            "upper right",
+            log_y=False,
+            fontsize=6.5,
         )
-        panel.legend(loc="upper right", fontsize=6.5)
     s = d.params
     return Caption(
         "compress.limit: with E|X|^p < ∞ the relative error σ_k(x)_2/‖x‖_2 tends to "

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._kit.claim import Caption, Evidence
-from .._kit.style import MEASURED, PALETTE, PREDICTED
+from .._kit.style import MEASURED, PALETTE, PREDICTED, log_panel
 from .meanfield_wan import ALPHAS, GAUSSIAN
 
 if TYPE_CHECKING:
@@ -43,18 +43,18 @@ def draw(evidence: Evidence[NoiseCompressData], axes: Sequence[Axes]) -> Caption
             if alpha != GAUSSIAN:
                 ax.plot(ns, med[0] * (ns / ns[0]) ** d.prediction[c], **PREDICTED)
         ax.plot([], [], **PREDICTED, label="slope 1/2 - 1/α from the first point")
-        ax.set(
-            xscale="log",
-            yscale="log",
-            xlabel="width n",
-            ylabel="relative node-pruning error of W",
-            title=f"κ = {d.kappas[k]:g}: geometric mean over replicates",
+        log_panel(
+            ax,
+            "width n",
+            "relative node-pruning error of W",
+            f"κ = {d.kappas[k]:g}: geometric mean over replicates",
+            "lower left",
+            fontsize=6.5,
         )
         ax.set_xticks(d.widths, [f"{w:,}" for w in d.widths])
         ax.set_xticks([], minor=True)
         ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
         ax.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
-        ax.legend(loc="lower left", fontsize=6.5)
 
     slope_ax, tail_ax = axes[2], axes[3]
     level = evidence.checks[0].measurement.level
@@ -98,14 +98,13 @@ def draw(evidence: Evidence[NoiseCompressData], axes: Sequence[Axes]) -> Caption
         xs = np.array([x0 / 10.0, x0])
         tail_ax.plot(xs, 1e-4 * (xs / x0) ** (-alpha), **PREDICTED)
     tail_ax.plot([], [], **PREDICTED, label="slopes −α")
-    tail_ax.set(
-        xscale="log",
-        yscale="log",
-        xlabel=f"column norm / median (n = {d.widths[-1]:,}, all replicates)",
-        ylabel="P(‖w_i‖ > x)",
-        title="Tail of the column norms (estimate_tail_index)",
+    log_panel(
+        tail_ax,
+        f"column norm / median (n = {d.widths[-1]:,}, all replicates)",
+        "P(‖w_i‖ > x)",
+        "Tail of the column norms (estimate_tail_index)",
+        "lower left",
     )
-    tail_ax.legend(loc="lower left", fontsize=6)
     return Caption(
         "meanfield.noise_compress: stable noise makes the first layer compressible",
         f"tanh, a_i = 1, d = {s.dim}, b = {s.batch_size}, η = {s.eta:g} (fixed; the theorem's "

@@ -1,7 +1,8 @@
 """Figures of ``heavytail analyze``: tail indices per layer, prunable fractions, tails.
 
-Built without pyplot (see :mod:`._style`): each function takes ``ax=None`` and returns
-the Figure.
+Built without pyplot (see :mod:`._style`): each ``*_figure`` function takes ``ax=None``
+and returns the Figure. :func:`survival_axes` and :func:`power_law_line` draw on given
+axes; ``heavytail tail-index`` draws its survival panel with them too.
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["prunable_figure", "survival_figure", "tail_index_figure"]
+__all__ = [
+    "power_law_line",
+    "prunable_figure",
+    "survival_axes",
+    "survival_figure",
+    "tail_index_figure",
+]
 
 _KINDS = (
     ("entries", "entries"),
@@ -129,31 +136,20 @@ def survival_figure(
     alpha = float(row["entries_alpha"])
     with style():
         fig, (axis,) = panels(None if ax is None else [ax], 1, width=4.2, height=3.2)
-        if n:
-            survival = np.arange(1, n + 1) / (n + 1)
-            idx = np.unique(np.geomspace(1, n, 2000).astype(np.intp)) - 1
-            axis.plot(
-                mags[idx], survival[idx], ".", color=PALETTE[0], markersize=2,
-                label="empirical P(|w - median| > t)",
-            )  # fmt: skip
-            k = min(max(10, math.ceil(tail_fraction * n)), n)
-            if math.isfinite(alpha) and k < n:
-                t0 = mags[k]
-                grid = np.geomspace(t0, mags[0], 50)
-                axis.plot(
-                    grid,
-                    (k / (n + 1)) * (grid / t0) ** (-alpha),
-                    **PREDICTED,
-                    label=f"t^(-{alpha:.3g}) through the top {k}",
-                )
-        axis.set(
-            xscale="log",
-            yscale="log",
+        survival_axes(
+            axis,
+            mags,
+            "empirical P(|w - median| > t)",
             xlabel="t",
             ylabel="P(|w - median| > t)",
             title=f"{row['name']}: alpha = {_fmt(alpha)} "
             f"[{_fmt(float(row['entries_ci_low']))}, {_fmt(float(row['entries_ci_high']))}]",
         )
+        k = min(max(10, math.ceil(tail_fraction * n)), n)
+        if math.isfinite(alpha) and k < n:
+            power_law_line(
+                axis, mags, k, k / (n + 1), alpha, f"t^(-{alpha:.3g}) through the top {k}"
+            )
         axis.legend(loc="lower left")
         used = f"{w.size:,} entries; estimate from {int(row['entries_n']):,} of them"
         match = re.search(r"(\d+) disjoint subsamples", str(row.get("entries_method", "")))
@@ -161,6 +157,30 @@ def survival_figure(
             used += f" ({match.group(1)} disjoint subsamples)"
         footnote(fig, used)
     return fig
+
+
+def survival_axes(
+    axis: Axes, mags: npt.NDArray[np.float64], label: str, *, xlabel: str, ylabel: str, title: str
+) -> None:
+    """Log-log axes with the empirical survival function of ``mags`` (sorted largest first,
+    all > 0; none: the axes alone), P(X > mags[i]) = (i + 1) / (n + 1): every one of the
+    largest values, then a geometric thinning (about 2000 points)."""
+    n = mags.size
+    if n:
+        survival = np.arange(1, n + 1) / (n + 1)
+        idx = np.unique(np.geomspace(1, n, 2000).astype(np.intp)) - 1
+        axis.plot(mags[idx], survival[idx], ".", color=PALETTE[0], markersize=2, label=label)
+    axis.set(xscale="log", yscale="log", xlabel=xlabel, ylabel=ylabel, title=title)
+
+
+def power_law_line(
+    axis: Axes, mags: npt.NDArray[np.float64], start: int, level: float, alpha: float, label: str
+) -> None:
+    """The power law ``level (t / t0)^(-alpha)`` from t0 = ``mags[start]`` to the largest
+    of ``mags`` (sorted largest first), drawn as a prediction (dashed)."""
+    t0 = mags[start]
+    grid = np.geomspace(t0, mags[0], 50)
+    axis.plot(grid, level * (grid / t0) ** (-alpha), **PREDICTED, label=label)
 
 
 def _fmt(x: float) -> str:

@@ -217,6 +217,7 @@ def tail_index_figure(x: npt.NDArray[np.float64], estimate: TailEstimate, name: 
     from heavytail.theory import hill_plot
 
     from .._kit.style import PALETTE, PREDICTED, footnote, panels, style
+    from .analyze_figures import power_law_line, survival_axes
 
     mags = np.sort(np.abs(x))[::-1]
     mags = mags[mags > 0]
@@ -240,32 +241,16 @@ def tail_index_figure(x: npt.NDArray[np.float64], estimate: TailEstimate, name: 
             ylim=(0.0, min(top, 4.0 * alpha) * 1.05),
         )
         left.legend(loc="upper right")
-        survival = np.arange(1, n + 1) / (n + 1)
-        # Every one of the largest values, then a geometric thinning: ~2000 points.
-        idx = np.unique(np.geomspace(1, n, 2000).astype(np.intp)) - 1
-        right.plot(
-            mags[idx],
-            survival[idx],
-            ".",
-            color=PALETTE[0],
-            markersize=2,
-            label="empirical P(|X| > t)",
-        )
-        t0 = mags[k] if k < n else mags[-1]
-        grid = np.geomspace(t0, mags[0], 50)
-        right.plot(
-            grid,
-            (k / n) * (grid / t0) ** (-alpha),
-            **PREDICTED,
-            label=f"power law t^(-{alpha:.3g}) from the top {k}",
-        )
-        right.set(
-            xscale="log",
-            yscale="log",
+        survival_axes(
+            right,
+            mags,
+            "empirical P(|X| > t)",
             xlabel="t (units of the data)",
             ylabel="P(|X| > t)",
             title="Survival function of |x|",
         )
+        label = f"power law t^(-{alpha:.3g}) from the top {k}"
+        power_law_line(right, mags, min(k, n - 1), k / n, alpha, label)
         right.legend(loc="lower left")
         fig.suptitle(
             f"Tail index of {name}: alpha = {alpha:.3g} "

@@ -25,6 +25,7 @@ __all__ = [
     "fit_rate",
     "kendall_trend",
     "mean_interval",
+    "percentile_interval",
     "rmse_interval",
     "spearman_by_group",
     "tail_interval",
@@ -69,6 +70,13 @@ def clopper_pearson(successes: int, trials: int, level: float) -> Measurement:
     return Measurement(p, min(float(ci.low), p), max(float(ci.high), p), level=level)
 
 
+def percentile_interval(estimate: float, boots: npt.ArrayLike, level: float) -> Measurement:
+    """``estimate`` with the percentile interval of its bootstrap values ``boots`` at
+    ``level``, widened where needed to contain the estimate."""
+    low, high = np.quantile(boots, [0.5 - level / 2, 0.5 + level / 2])
+    return Measurement(estimate, min(float(low), estimate), max(float(high), estimate), level=level)
+
+
 def rmse_interval(
     errors: npt.ArrayLike, level: float, *, n_boot: int, rng: np.random.Generator
 ) -> Measurement:
@@ -79,8 +87,7 @@ def rmse_interval(
     rmse = float(np.sqrt(np.mean(e * e)))
     idx = rng.integers(0, e.size, (n_boot, e.size))
     boots = np.sqrt(np.mean(e[idx] ** 2, axis=1))
-    low, high = np.quantile(boots, [0.5 - level / 2, 0.5 + level / 2])
-    return Measurement(rmse, min(float(low), rmse), max(float(high), rmse), level=level)
+    return percentile_interval(rmse, boots, level)
 
 
 @dataclass(frozen=True)
@@ -212,8 +219,7 @@ def kendall_trend(
     weights = np.zeros((nb, r))
     np.add.at(weights, (np.repeat(np.arange(nb), r), draws.ravel()), 1.0)
     boots = tau(weights)
-    low, high = np.quantile(boots, [0.5 - lev / 2, 0.5 + lev / 2])
-    return Measurement(estimate, min(float(low), estimate), max(float(high), estimate), level=lev)
+    return percentile_interval(estimate, boots, lev)
 
 
 def spearman_by_group(
@@ -280,8 +286,7 @@ def spearman_by_group(
     for b in range(nb):
         drawn = rng.integers(0, labels.size, size=labels.size)
         boots[b] = rho(np.concatenate([members[k] for k in drawn]))
-    low, high = np.quantile(boots, [0.5 - lev / 2, 0.5 + lev / 2])
-    return Measurement(estimate, min(float(low), estimate), max(float(high), estimate), level=lev)
+    return percentile_interval(estimate, boots, lev)
 
 
 def widen_tail_interval(est: TailEstimate, level: float) -> Measurement:

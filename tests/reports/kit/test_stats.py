@@ -8,7 +8,12 @@ import pytest
 from scipy import stats
 
 from heavytail.reports import family_level, fit_rate, kendall_trend, mean_interval
-from heavytail.reports._kit.stats import spearman_by_group, tail_interval, widen_tail_interval
+from heavytail.reports._kit.stats import (
+    percentile_interval,
+    spearman_by_group,
+    tail_interval,
+    widen_tail_interval,
+)
 from heavytail.theory import InvalidArgumentError, estimate_tail_index, sample_stable
 
 X = np.geomspace(100, 1e5, 8)
@@ -174,3 +179,13 @@ def test_widen_tail_interval_keeps_a_positive_index_positive() -> None:
     est = estimate_tail_index(x, rng=np.random.default_rng(3))
     m = widen_tail_interval(est, 1 - 0.05 / 50)
     assert 0 < m.low < est.ci[0] and m.high > est.ci[1]
+
+
+def test_percentile_interval_holds_the_estimate_and_the_bootstrap_quantiles() -> None:
+    boots = np.arange(1.0, 102.0)  # quantiles at 2.5% and 97.5%: 3.5 and 98.5
+    m = percentile_interval(50.0, boots, 0.95)
+    assert (m.estimate, m.level) == (50.0, 0.95)
+    assert (m.low, m.high) == pytest.approx((3.5, 98.5), abs=1e-9)
+    # An estimate outside its bootstrap interval widens it.
+    assert percentile_interval(200.0, boots, 0.95).high == 200.0
+    assert percentile_interval(-1.0, boots, 0.95).low == -1.0

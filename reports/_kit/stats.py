@@ -70,7 +70,7 @@ def clopper_pearson(successes: int, trials: int, level: float) -> Measurement:
     return Measurement(p, min(float(ci.low), p), max(float(ci.high), p), level=level)
 
 
-def percentile_interval(estimate: float, boots: npt.ArrayLike, level: float) -> Measurement:
+def percentile_interval(estimate: float, boots: FloatArray, level: float) -> Measurement:
     """``estimate`` with the percentile interval of its bootstrap values ``boots`` at
     ``level``, widened where needed to contain the estimate."""
     low, high = np.quantile(boots, [0.5 - level / 2, 0.5 + level / 2])

@@ -8,7 +8,7 @@ in :mod:`.bound_compression_figure`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -142,14 +142,22 @@ def _two_sides(book: CheckBook, design: Design) -> None:
     def positive(what: str, m: Measurement) -> Control:
         return Control(f"{name}: planted few-unit mass{what}", 0.0, m, ControlKind.POSITIVE)
 
-    book.check(
-        below,
-        0.0,
-        last(LIGHT),
-        BELOW_RULE,
-        positive(" vs Gaussian", last(PLANTED)),
-        null(" vs Gaussian", last(NULL)),
-    )
+    def light_below(
+        label: str, statistic: Callable[[int], Measurement], what: str, *, trend: bool = False
+    ) -> None:
+        """The light noise's ``statistic`` below 0 (:data:`BELOW_RULE`), with the planted
+        mass as positive and the Gaussian of another seed as null control."""
+        book.check(
+            label,
+            0.0,
+            statistic(LIGHT),
+            BELOW_RULE,
+            positive(what, statistic(PLANTED)),
+            null(what, statistic(NULL)),
+            trend=trend,
+        )
+
+    light_below(below, last, " vs Gaussian")
     book.check(
         pays,
         0.0,
@@ -158,15 +166,7 @@ def _two_sides(book: CheckBook, design: Design) -> None:
         positive("", log2k(PLANTED)),
         Control(f"{name}: Gaussian", 0.0, log2k(GAUSS), ControlKind.NULL),
     )
-    book.check(
-        falls,
-        0.0,
-        slope(LIGHT),
-        BELOW_RULE,
-        positive(", slope", slope(PLANTED)),
-        null(", slope", slope(NULL)),
-        trend=True,
-    )
+    light_below(falls, slope, ", slope", trend=True)
     book.check(not_below, 0.0, last(HEAVY), NOT_BELOW_RULE, null(" vs Gaussian", last(NULL)))
     book.check(
         not_falls, 0.0, slope(HEAVY), NOT_BELOW_RULE, null(", slope", slope(NULL)), trend=True

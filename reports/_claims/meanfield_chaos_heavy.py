@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -49,6 +49,7 @@ from .meanfield_wan import (
     ETA,
     SIGMA,
     NoiseType,
+    NoisyTraining,
     independent_units,
     injected_noise,
     train_noisy,
@@ -101,28 +102,20 @@ N_CHECKS = sum(len(_check_labels(*cell)) for cell in CELLS)
 
 
 @dataclass(frozen=True)
-class ChaosHeavySize:
-    """Parameters of one size of ``meanfield.chaos_heavy``.
+class ChaosHeavySize(NoisyTraining):
+    """Parameters of one size of ``meanfield.chaos_heavy``: Wan et al.'s training
+    (:class:`~.meanfield_wan.NoisyTraining`) at four widths or more (the fit has three
+    coefficients), each run with one seed per cell (paired widths, as in meanfield.chaos),
+    on eight replicates or more.
 
     Attributes
     ----------
-    widths : tuple of int
-        The widths n, increasing (at least four: the fit has three coefficients). Every
-        width of a cell is run with one seed (paired widths, as in meanfield.chaos).
-    replicates : int
-        R networks per width; they share the batches and differ by their
-        initialisation and their injected noise.
-    n_steps, eta, sigma, dim, batch_size
-        Online SGD with sigma eta^(1/alpha) L added to the first layer after each step.
+    n_steps : int
+        Steps of the training (default :data:`N_STEPS`).
     """
 
-    widths: tuple[int, ...]
-    replicates: int
+    _: KW_ONLY
     n_steps: int = N_STEPS
-    eta: float = ETA
-    sigma: float = SIGMA
-    dim: int = DIM
-    batch_size: int = BATCH
 
     def __post_init__(self) -> None:
         check_increasing(self.widths, "widths", least=4)

@@ -9,7 +9,7 @@ injected noise's law, without training (:class:`NoiseCompressGrid`).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -20,14 +20,11 @@ from heavytail.theory import pruning_curve
 
 from .._kit.validation import check_increasing
 from .meanfield_wan import (
-    BATCH,
     CELLS,
-    DIM,
-    ETA,
     GAUSSIAN,
     NOISE_TYPES,
-    SIGMA,
     NoiseType,
+    NoisyTraining,
     iid_columns,
     injected_noise,
     noise_scale,
@@ -58,29 +55,22 @@ POSITIVE_ALPHA = 1.5
 
 
 @dataclass(frozen=True)
-class NoiseCompressSize:
-    """Parameters of one size of ``meanfield.noise_compress``.
+class NoiseCompressSize(NoisyTraining):
+    """Parameters of one size of ``meanfield.noise_compress``: Wan et al.'s training
+    (:class:`~.meanfield_wan.NoisyTraining`) at two widths or more, with R = ``replicates``
+    networks per (alpha, type, width) and a Gaussian control per type.
 
     Attributes
     ----------
-    widths : tuple of int
-        Widths n (increasing, at least 2). Every width of a cell is run with one seed.
-    replicates : int
-        R networks per (alpha, type, width).
     gaussian_replicates : int
         Networks per (type, width) with Gaussian noise (their errors vary little).
-    n_steps, eta, sigma, dim, batch_size
-        Training: online SGD with the noise sigma eta^(1/alpha) L after every step.
+    n_steps : int
+        Steps of the training (default :data:`N_STEPS`).
     """
 
-    widths: tuple[int, ...]
-    replicates: int
     gaussian_replicates: int
+    _: KW_ONLY
     n_steps: int = N_STEPS
-    eta: float = ETA
-    sigma: float = SIGMA
-    dim: int = DIM
-    batch_size: int = BATCH
 
     def __post_init__(self) -> None:
         check_increasing(self.widths, "widths")

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Literal, Protocol
+from dataclasses import KW_ONLY, dataclass
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -70,22 +71,34 @@ GAUSSIAN = 2.0
 WAN_SQUARED_ERROR = 0.1
 
 
-class NoisyTraining(Protocol):
-    """The training parameters of a claim's size: online SGD with injected noise, on
-    ``replicates`` networks."""
+@dataclass(frozen=True)
+class NoisyTraining:
+    """The training of a claim's size: ``replicates`` networks of each width, trained by
+    online SGD with sigma eta^(1/alpha) L added to the first layer after each step.
 
-    @property
-    def replicates(self) -> int: ...
-    @property
-    def n_steps(self) -> int: ...
-    @property
-    def eta(self) -> float: ...
-    @property
-    def sigma(self) -> float: ...
-    @property
-    def dim(self) -> int: ...
-    @property
-    def batch_size(self) -> int: ...
+    A claim's size extends it with its own fields (after ``replicates``), its own default
+    ``n_steps`` (keyword-only, like the other parameters of the training) and the checks
+    of its grid.
+
+    Attributes
+    ----------
+    widths : tuple of int
+        The widths n, increasing. Every width of a cell is run with one seed.
+    replicates : int
+        R networks per width; they share the batches and differ by their initialisation
+        and their injected noise.
+    n_steps, eta, sigma, dim, batch_size : int, float, float, int, int
+        Steps, step size, noise scale, input dimension and batch of the training.
+    """
+
+    widths: tuple[int, ...]
+    replicates: int
+    _: KW_ONLY
+    n_steps: int
+    eta: float = ETA
+    sigma: float = SIGMA
+    dim: int = DIM
+    batch_size: int = BATCH
 
 
 def injected_noise(alpha: float, sigma: float, noise_type: NoiseType) -> InjectedNoise:

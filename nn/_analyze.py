@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 import torch
 
 from heavytail._lib._errors import EstimationError, InvalidArgumentError
 from heavytail._lib._rng import RngLike, as_generator
+from heavytail._lib._types import FloatArray
 from heavytail._lib._validation import check_int, check_real
 from heavytail.theory import TailEstimate, estimate_tail_index
 
@@ -50,7 +50,6 @@ from ._spectral import gram_eigenvalues, spectral_columns
 
 __all__ = ["ESTIMATE_KINDS", "analyze", "layer_weights"]
 
-FloatArray = npt.NDArray[np.float64]
 
 #: The three tail-index estimates of a layer: prefixes of their columns.
 ESTIMATE_KINDS = ("entries", "rows", "norms")

@@ -39,12 +39,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 import torch
 
 from heavytail._lib._errors import EstimationError, InvalidArgumentError
 from heavytail._lib._rng import RngLike, as_generator
+from heavytail._lib._types import FloatArray
 from heavytail._lib._validation import check_int, check_real
 from heavytail.theory import estimate_tail_index
 
@@ -53,7 +53,6 @@ from ._rows import MIN_CALIBRATED_ROWS, RowsTailIndex, rows_tail_index
 
 __all__ = ["AUTO_MIN_CALIBRATED", "PRUNE_METHODS", "LayerTails", "layer_tails", "tails_frame"]
 
-FloatArray = npt.NDArray[np.float64]
 
 #: Smallest sample size of "auto"'s calibration table (docs/estimators.md: every method at
 #: n = 1e4 and 1e5; at 1e3 the widened grid found coverage below 0.85 on five laws).

@@ -37,11 +37,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-import numpy.typing as npt
 import torch
 from torch.nn.utils import prune
 
 from heavytail._lib._errors import InvalidArgumentError
+from heavytail._lib._types import FloatArray
 from heavytail._lib._validation import check_choice, check_real
 from heavytail.theory import prunable_fraction
 
@@ -54,7 +54,6 @@ __all__ = [
     "weight_matrix",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 PruneMethod = Literal["magnitude", "node", "singular"]
 
 PRUNE_METHODS: tuple[str, ...] = ("magnitude", "node", "singular")

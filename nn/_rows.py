@@ -36,11 +36,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import torch
 
 from heavytail._lib._errors import InvalidArgumentError
 from heavytail._lib._rng import RngLike, as_generator
+from heavytail._lib._types import FloatArray
 from heavytail._lib._validation import check_int
 from heavytail.theory import block_sum_estimator
 
@@ -52,7 +52,6 @@ __all__ = [
     "rows_tail_index",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 #: The block-sum estimator's default block size (10) needs two blocks.
 MIN_ROWS = 20

@@ -42,16 +42,15 @@ import math
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import scipy.linalg
 from scipy.linalg.blas import dsyrk
 
 from heavytail._lib._errors import EstimationError, InvalidArgumentError
+from heavytail._lib._types import FloatArray
 from heavytail.theory import hill_estimator, moment_estimator
 
 __all__ = ["MIN_SPECTRAL", "SPECTRAL_COLUMNS", "gram_eigenvalues", "mp_edge", "spectral_columns"]
 
-FloatArray = npt.NDArray[np.float64]
 
 #: The 99% quantile of the Tracy-Widom law of order 1 (Tracy & Widom 1996; Johnstone 2001,
 #: Table 1: 2.0234).

@@ -19,6 +19,7 @@ from numba.typed import List as TypedList
 
 from heavytail._lib._errors import DivergenceWarning, InvalidArgumentError
 from heavytail._lib._rng import RngLike, spawn_generators
+from heavytail._lib._types import FloatArray
 from heavytail._lib._validation import check_allocation, check_int, check_real
 
 from ._injected_noise import InjectedNoise, noise_factor
@@ -30,7 +31,6 @@ from ._mean_field_run import MeanFieldRun
 
 __all__ = ["MEAN_FIELD_BOUND", "mean_field_sgd"]
 
-FloatArray = npt.NDArray[np.float64]
 
 MEAN_FIELD_BOUND = 1e50
 """A replicate diverges when an entry of W or a is non-finite or exceeds this in absolute

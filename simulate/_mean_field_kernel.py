@@ -43,6 +43,8 @@ import numpy as np
 import numpy.typing as npt
 from numba import prange
 
+from heavytail._lib._types import FloatArray
+
 from ._mean_field_math import fixed_dot
 from ._mean_field_modes import (
     DataArrays,
@@ -64,7 +66,6 @@ __all__ = [
     "run_serial",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 Index = int | np.int64  # prange indices are converted to signed np.int64
 

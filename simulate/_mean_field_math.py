@@ -26,7 +26,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import numpy.typing as npt
+
+from heavytail._lib._types import FloatArray
 
 from ._numba import kernel
 
@@ -42,7 +43,6 @@ __all__ = [
     "tanh_row",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 _SHIFTER = 6755399441055744.0  # 1.5 * 2^52: x + _SHIFTER rounds x to an integer k, kept in
 # the low mantissa bits of the sum, for |k| < 2^51

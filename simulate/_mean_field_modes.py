@@ -36,6 +36,8 @@ import numpy as np
 import numpy.typing as npt
 from numba import typeof, types
 
+from heavytail._lib._types import FloatArray
+
 from ._mean_field_math import (
     fixed_dot,
     identity_row,
@@ -68,7 +70,6 @@ __all__ = [
     "teacher_value",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-import numpy.typing as npt
 
 from heavytail._lib._errors import InvalidArgumentError
+from heavytail._lib._types import FloatArray
 from heavytail._lib._validation import check_choice, check_int, check_real
 
 from ._mean_field_modes import ACTIVATIONS, LOSSES
@@ -27,7 +27,6 @@ __all__ = [
 
 Activation = Literal["tanh", "relu", "sigmoid", "identity"]
 Loss = Literal["squared", "logistic"]
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)

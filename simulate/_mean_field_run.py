@@ -11,14 +11,13 @@ import numpy as np
 import numpy.typing as npt
 
 from heavytail._lib._errors import InvalidArgumentError
+from heavytail._lib._types import FloatArray
 from heavytail._lib._validation import as_sample
 
 from ._mean_field_call import call
 from ._mean_field_modes import ACTIVATIONS
 
 __all__ = ["MeanFieldRun"]
-
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, eq=False)  # arrays: == would be elementwise

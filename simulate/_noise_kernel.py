@@ -16,8 +16,7 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
-import numpy as np
-import numpy.typing as npt
+from heavytail._lib._types import FloatArray
 
 from ._numba import dispatch_on_type
 from ._stable_kernel import elliptic_stable_into, positive_stable, symmetric_stable
@@ -29,8 +28,6 @@ __all__ = [
     "add_stable_noise",
     "add_stable_noise_scalar",
 ]
-
-FloatArray = npt.NDArray[np.float64]
 
 
 class UnitStableNoise(NamedTuple):

@@ -24,6 +24,7 @@ from numba.typed import List as TypedList
 
 from heavytail._lib._errors import DivergenceWarning, InvalidArgumentError
 from heavytail._lib._rng import RngLike, spawn_generators
+from heavytail._lib._types import FloatArray
 from heavytail._lib._validation import (
     as_sample,
     check_allocation,
@@ -117,8 +118,6 @@ class SharedDataset:
     def __post_init__(self) -> None:
         object.__setattr__(self, "size", check_int(self.size, "size", low=1))
 
-
-FloatArray = npt.NDArray[np.float64]
 
 _LAWS = {"unit": UnitStableNoise, "iid": IidStableNoise, "elliptic": EllipticStableNoise}
 """The kernel's noise law of each kind (:mod:`._noise_kernel`)."""

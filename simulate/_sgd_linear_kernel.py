@@ -48,6 +48,8 @@ import numpy as np
 import numpy.typing as npt
 from numba import prange
 
+from heavytail._lib._types import FloatArray
+
 from ._noise_kernel import add_stable_noise, add_stable_noise_scalar
 from ._numba import dispatch_on_type, kernel
 
@@ -61,7 +63,6 @@ __all__ = [
     "sgd_kernel",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 

@@ -23,10 +23,10 @@ import math
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 from scipy.special import ndtri
 
 from heavytail._lib._errors import EstimationError, InvalidArgumentError
+from heavytail._lib._types import FloatArray
 from heavytail._lib._validation import as_sample, check_int
 
 from ._center import apply_center, check_center
@@ -34,7 +34,6 @@ from ._result import TailEstimate
 
 __all__ = ["DEFAULT_BLOCK_SIZE", "block_sum_estimator", "uncentred_message"]
 
-FloatArray = npt.NDArray[np.float64]
 
 _Z = float(ndtri(0.975))
 

@@ -24,14 +24,12 @@ import numbers
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from heavytail._lib._errors import InvalidArgumentError
 from heavytail._lib._validation import as_sample, check_real
 
 __all__ = ["CENTER_RULES", "CenterLike", "apply_center", "check_center"]
 
-FloatArray = npt.NDArray[np.float64]
 
 #: The named centring rules.
 CENTER_RULES = ("median",)

@@ -24,11 +24,11 @@ import numpy.typing as npt
 from heavytail._lib._errors import (
     InvalidArgumentError,
 )
+from heavytail._lib._types import FloatArray
 from heavytail._lib._validation import as_sample, check_real
 
 __all__ = ["relative_error", "relative_error_curve"]
 
-FloatArray = npt.NDArray[np.float64]
 
 # kappa n within this relative distance of an integer is taken to be that integer before
 # the ceiling: float products are off by a few units in the last place (2^-52 = 2.2e-16),

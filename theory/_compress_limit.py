@@ -20,7 +20,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 from scipy import integrate, optimize, stats
 
 from heavytail._lib._errors import (
@@ -29,12 +28,12 @@ from heavytail._lib._errors import (
     EstimationWarning,
     InvalidArgumentError,
 )
+from heavytail._lib._types import FloatArray
 
 from ._compress import check_kappa, check_p
 
 __all__ = ["limit_relative_error"]
 
-FloatArray = npt.NDArray[np.float64]
 
 # Families whose |X| has an exactly known power tail P(|X| > t) ~ c t^(-index): the
 # index as a function of the shape parameters. A family absent here gets its tail index

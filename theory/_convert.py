@@ -49,9 +49,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from heavytail._lib._errors import InvalidArgumentError
+from heavytail._lib._types import FloatArray
 
 __all__ = [
     "esd_exponent_from_tail_index",
@@ -62,8 +62,6 @@ __all__ = [
     "tail_index_from_ev_index",
     "tail_index_from_pdf_exponent",
 ]
-
-FloatArray = npt.NDArray[np.float64]
 
 
 def _as_values(value: Any, name: str) -> FloatArray:

@@ -20,16 +20,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import numpy.typing as npt
 
 from heavytail._lib._rng import RngLike, as_generator
+from heavytail._lib._types import FloatArray
 from heavytail._lib._validation import check_allocation, check_int, check_real
 
 from ._stable import sample_elliptic_stable, sample_stable
 
 __all__ = ["elliptic_layer_matrix", "iid_columns_matrix", "iid_entries_matrix"]
-
-FloatArray = npt.NDArray[np.float64]
 
 
 def _check(alpha: float, d: int, n: int, scale: float) -> tuple[float, int, int, float]:

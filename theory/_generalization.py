@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from heavytail._lib._errors import InvalidArgumentError
+from heavytail._lib._types import FloatArray
 from heavytail._lib._validation import as_sample, check_choice, check_int, check_real
 
 from ._compress import as_kappas, kept_counts
@@ -43,7 +44,6 @@ __all__ = [
     "default_kappas",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 Loss = Literal["ramp", "clipped_squared"]
 Phi = Literal["tanh", "relu", "sigmoid", "identity"]

@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from heavytail._lib._errors import InvalidArgumentError
+from heavytail._lib._types import FloatArray
 from heavytail._lib._validation import as_sample, check_choice
 
 __all__ = [
@@ -46,7 +47,6 @@ __all__ = [
     "unit_order",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
 

@@ -11,6 +11,7 @@ import numpy.typing as npt
 from scipy.special import gammaincinv
 
 from heavytail._lib._errors import EstimationError, InvalidArgumentError
+from heavytail._lib._types import FloatArray
 
 from ._kselect import KGrid, TailFit, stability_warnings, tail_sample
 from ._order_stats import (
@@ -23,7 +24,6 @@ from ._result import TailEstimate
 
 __all__ = ["HILL_FIT", "HillPlot", "hill_estimator", "hill_plot"]
 
-FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
 _LEVEL = 0.95

@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from heavytail._lib._errors import EstimationError, InvalidArgumentError
+from heavytail._lib._types import FloatArray
 from heavytail._lib._validation import check_choice, check_int, check_real
 
 from ._center import apply_center, check_center
@@ -49,7 +50,6 @@ __all__ = [
     "sensitivity",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
 METHODS = ("hill", "moment", "pickands")

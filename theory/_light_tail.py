@@ -49,11 +49,10 @@ import numpy.typing as npt
 from scipy import optimize, special, stats
 
 from heavytail._lib._errors import InvalidArgumentError
+from heavytail._lib._types import FloatArray
 from heavytail._lib._validation import check_int
 
 __all__ = ["LognormalTailTest", "lognormal_tail_test"]
-
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from heavytail._lib._errors import EstimationError, InvalidArgumentError
+from heavytail._lib._types import FloatArray
 from heavytail._lib._validation import as_sample, check_int
 
 __all__ = [
@@ -24,8 +24,6 @@ __all__ = [
     "sample_magnitudes",
     "top_order_statistics",
 ]
-
-FloatArray = npt.NDArray[np.float64]
 
 
 def sample_magnitudes(x: Any, *, min_size: int) -> FloatArray:

@@ -10,6 +10,7 @@ import numpy.typing as npt
 from scipy.special import ndtri
 
 from heavytail._lib._errors import EstimationError
+from heavytail._lib._types import FloatArray
 
 from ._kselect import KGrid, TailFit, stability_warnings, tail_sample
 from ._order_stats import TopOrderStatistics
@@ -17,7 +18,6 @@ from ._result import TailEstimate
 
 __all__ = ["PICKANDS_FIT", "pickands_estimator", "pickands_se_xi"]
 
-FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
 _Z = float(ndtri(0.975))

@@ -20,9 +20,9 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
-import numpy.typing as npt
 
 from heavytail._lib._errors import EstimationError, InvalidArgumentError
+from heavytail._lib._types import FloatArray
 from heavytail._lib._validation import as_sample, check_choice, check_int, check_real
 
 from ._compress import SortedTail, as_kappas, check_kappa, kept_count, kept_counts
@@ -35,7 +35,6 @@ __all__ = [
     "pruning_error",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 Method = Literal["magnitude", "node", "singular"]
 Centre = Literal["none", "median"]
 

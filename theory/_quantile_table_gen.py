@@ -48,7 +48,7 @@ import numpy.typing as npt
 import scipy
 from scipy import interpolate, stats
 
-FloatArray = npt.NDArray[np.float64]
+from heavytail._lib._types import FloatArray
 
 PROBS = (0.05, 0.25, 0.5, 0.75, 0.95)
 ALPHA_NODES = np.round(np.linspace(0.5, 2.0, 76), 10)

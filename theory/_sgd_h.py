@@ -35,6 +35,7 @@ from scipy import optimize
 
 from heavytail._lib._doc import fill_doc
 from heavytail._lib._errors import EstimationError, InvalidArgumentError, NoStationaryLawError
+from heavytail._lib._types import FloatArray
 from heavytail._lib._validation import check_int, check_real
 
 from ._sgd_quadrature import Setting, log_h, log_h_one
@@ -63,7 +64,6 @@ __all__ = [
     "sgd_variance_threshold",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 #: Largest s at which h(s) is evaluated, and largest tail index that is resolved.
 S_MAX = 1000.0

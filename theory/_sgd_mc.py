@@ -32,12 +32,12 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 from scipy import optimize, stats
 
 from heavytail._lib._doc import fill_doc
 from heavytail._lib._errors import EstimationError, InvalidArgumentError, NoStationaryLawError
 from heavytail._lib._rng import RngLike, spawn_generators
+from heavytail._lib._types import FloatArray
 from heavytail._lib._validation import check_int, check_real
 
 _FRAGMENTS = {
@@ -68,7 +68,6 @@ __all__ = [
     "sgd_tail_index_monte_carlo",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 #: Largest s at which h(s) is estimated by Monte Carlo, and the largest tail index it finds.
 #: Beyond it the weights ||M u||^s are so uneven that few particles carry the estimate.

@@ -25,10 +25,10 @@ import numpy as np
 import numpy.typing as npt
 
 from heavytail._lib._errors import EstimationError
+from heavytail._lib._types import FloatArray
 
 __all__ = ["Setting", "log_h", "log_h_one", "rho"]
 
-FloatArray = npt.NDArray[np.float64]
 
 # Largest difference, relative to max(1, |value|), between log h (or rho) by the fine
 # rules and by the rules of twice their step. That difference estimates the error of the

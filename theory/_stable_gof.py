@@ -56,8 +56,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
+from heavytail._lib._types import FloatArray
 from heavytail._lib._validation import as_sample
 
 from ._auto_policy import AUTO_POLICY
@@ -65,7 +65,6 @@ from ._quantile import StableQuantileFit
 
 __all__ = ["GOF_POINTS", "GOF_RIDGE", "StableGoodnessOfFit", "stable_goodness_of_fit"]
 
-FloatArray = npt.NDArray[np.float64]
 
 # Number of t points of the regression (so Q has m - 2 = 8 degrees of freedom).
 GOF_POINTS = 10

@@ -60,17 +60,15 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
-import numpy.typing as npt
 
 from heavytail._lib._errors import EstimationError, InvalidArgumentError
+from heavytail._lib._types import FloatArray
 
 from ._auto_policy import AUTO_POLICY
 from ._quantile import StableQuantileFit, fit_stable_quantiles
 from ._stable import sample_stable
 
 __all__ = ["StableTailCheck", "stable_tail_check"]
-
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)

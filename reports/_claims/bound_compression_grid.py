@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from heavytail._lib._types import FloatArray
 from heavytail._lib._validation import check_int
 from heavytail.simulate import (
     InjectedNoise,
@@ -48,7 +49,6 @@ __all__ = [
     "train",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 # The setting, fixed before any run (the claim's statement gives the reasons).

@@ -35,6 +35,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from heavytail._lib._types import FloatArray
 from heavytail._lib._validation import check_int
 from heavytail.theory import EstimationError, InvalidArgumentError, TailEstimate, sample_stable
 
@@ -55,7 +56,6 @@ __all__ = [
     "runs_of",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 #: Sample size at which the targets of "auto" are stated (docs/estimators.md).
 TARGET_N = 100_000

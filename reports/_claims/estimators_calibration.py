@@ -48,7 +48,6 @@ __all__ = [
     "rmse_interval",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 #: At most this fraction of runs on the "warn" cases may end in a confidently wrong
 #: answer (interval excluding the truth) with no warning: the same 10% allowance as the

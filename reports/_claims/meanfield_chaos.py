@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from heavytail._lib._types import FloatArray
 from heavytail._lib._validation import check_int
 from heavytail.simulate import (
     MeanFieldData,
@@ -86,7 +87,6 @@ __all__ = [
     "width_ticks",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 #: The network and its training: input dimension, batch, step, steps (docs/theory.md, section 6).
 DIM = 8

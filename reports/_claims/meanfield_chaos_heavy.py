@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from heavytail._lib._types import FloatArray
 from heavytail._lib._validation import check_int
 from heavytail.simulate import MeanFieldData, Teacher
 
@@ -71,7 +72,6 @@ __all__ = [
     "run_grid",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 #: Wan et al.'s network and noise (:mod:`.meanfield_wan`), run longer than in
 #: meanfield.noise_compress.

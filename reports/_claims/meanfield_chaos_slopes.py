@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 from scipy import stats
 
+from heavytail._lib._types import FloatArray
 from heavytail.theory import network_output
 
 from .._kit.book import CheckBook, Control, Intervals
@@ -39,7 +39,6 @@ __all__ = [
     "record_slope_checks",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 #: The network's output is probed at this many fixed inputs.
 N_PROBE = 8

@@ -17,6 +17,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
+from heavytail._lib._types import FloatArray
+
 from .._kit.book import (
     CheckBook,
     Control,
@@ -64,7 +66,6 @@ __all__ = [
     "welch_difference",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 #: The rules: each rate within its tolerance of 1/2 - 1/alpha (measured by
 #: :func:`~.meanfield_noise_tolerances.iid_slope_table`), the Gaussian rates within

@@ -12,8 +12,8 @@ import math
 from dataclasses import KW_ONLY, dataclass
 
 import numpy as np
-import numpy.typing as npt
 
+from heavytail._lib._types import FloatArray
 from heavytail._lib._validation import check_int
 from heavytail.simulate import MeanFieldData
 from heavytail.theory import pruning_curve
@@ -43,7 +43,6 @@ __all__ = [
     "run_grid",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 #: The kept fractions, and the steps of the training.
 KAPPAS = (0.1, 0.25)

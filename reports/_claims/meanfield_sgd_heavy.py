@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import numpy.typing as npt
 
+from heavytail._lib._types import FloatArray
 from heavytail.theory import TailEstimate
 
 from .._kit.book import CheckBook, Control, Intervals, number_set, staged_measure
@@ -41,7 +41,6 @@ from .meanfield_stats import scaled_variance, variance_slope
 
 __all__ = ["CLAIM", "SgdHeavyData", "SgdHeavySize", "findings"]
 
-FloatArray = npt.NDArray[np.float64]
 
 SIZES = {
     "smoke": SgdHeavySize((100, 128), ETAS, 8, 50, 100),

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from heavytail._lib._types import FloatArray
+
 from .._kit.book import FigureData, Intervals
 from .._kit.claim import Caption, Evidence
 from .._kit.style import MEASURED, PALETTE, PREDICTED, log_panel
@@ -21,8 +23,6 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = ["SgdHeavyData", "SgdHeavyJudged", "draw"]
-
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, eq=False)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from heavytail._lib._types import FloatArray
 from heavytail._lib._validation import check_int
 from heavytail.simulate import MeanFieldData, MeanFieldRecording, MeanFieldRun, mean_field_sgd
 from heavytail.theory import (
@@ -30,7 +31,6 @@ from .._kit.validation import check_increasing
 
 __all__ = ["ControlUnits", "SgdHeavyGrid", "SgdHeavySize", "ks_distance", "run_grid", "train"]
 
-FloatArray = npt.NDArray[np.float64]
 
 # The network and its training are those of meanfield.chaos (docs/theory.md, section 6):
 # tanh units, both layers trained on the squared loss, Gaussian inputs, batches shared by

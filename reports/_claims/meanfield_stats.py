@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
+from heavytail._lib._types import FloatArray
 from heavytail._lib._validation import as_sample, check_int, check_real
 from heavytail.theory import InvalidArgumentError
 
@@ -46,8 +47,6 @@ __all__ = [
     "unit_directions",
     "variance_slope",
 ]
-
-FloatArray = npt.NDArray[np.float64]
 
 
 def _level(level: float) -> float:

@@ -18,9 +18,9 @@ from dataclasses import KW_ONLY, dataclass
 from typing import Literal
 
 import numpy as np
-import numpy.typing as npt
 
 from heavytail._lib._noise_kinds import NOISE_KINDS
+from heavytail._lib._types import FloatArray
 from heavytail.simulate import (
     InjectedNoise,
     MeanFieldData,
@@ -50,7 +50,6 @@ __all__ = [
     "train_noisy",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 NoiseType = Literal[1, 2, 3]
 

@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from heavytail._lib._types import FloatArray
+
 from .._kit.book import CheckBook, Control, FigureData, Intervals, staged_measure
 from .._kit.verdict import ControlKind, Measurement, Relation, Rule
 from .nn_trend_stats import (
@@ -35,7 +37,6 @@ from .nn_trend_train import (
     train_networks,
 )
 
-FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 #: Estimators, per layer: the papers' est_alpha on the rows as they report it (capped at

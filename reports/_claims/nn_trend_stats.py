@@ -23,9 +23,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-from .._kit.verdict import Measurement
+from heavytail._lib._types import FloatArray
 
-FloatArray = npt.NDArray[np.float64]
+from .._kit.verdict import Measurement
 
 #: Below this many networks per seed a seed gives no correlation.
 MIN_PER_SEED = 4

@@ -10,14 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
+from heavytail._lib._types import FloatArray
 from heavytail._lib._validation import check_choice, check_int, check_real
 from heavytail.theory import InvalidArgumentError
 
 from .nn_trend_stats import MIN_PER_SEED
-
-FloatArray = npt.NDArray[np.float64]
 
 #: Relative error at which the prunable fractions are read (Barsbey et al., Figure 1).
 EPS = 0.1

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from heavytail._lib._types import FloatArray
 from heavytail._lib._validation import check_int
 from heavytail.simulate import SharedDataset, sgd_linear_regression
 from heavytail.theory import DivergenceWarning, sgd_tail_index
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 
 __all__ = ["CLAIM", "OfflineData", "OfflineSize"]
 
-FloatArray = npt.NDArray[np.float64]
 
 #: The setting: d = 1, b = 1, sigma = 1, label noise 1, x_star = 0, x_0 = 0. At this eta
 #: the online stationary law has tail index sgd_tail_index(ETA, 1) (about 1.5): a real

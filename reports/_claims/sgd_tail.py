@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import gammaincinv
 
+from heavytail._lib._types import FloatArray
 from heavytail._lib._validation import check_int, check_real
 from heavytail.simulate import sgd_linear_regression
 from heavytail.theory import (
@@ -32,8 +33,6 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = ["CLAIM", "Setting", "SgdTailData", "SgdTailSize", "hill_at_fraction"]
-
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)

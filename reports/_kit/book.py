@@ -105,6 +105,7 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from heavytail._lib._types import FloatArray
 from heavytail.theory import InvalidArgumentError
 
 from .claim import Evidence
@@ -126,7 +127,6 @@ __all__ = [
 D = TypeVar("D")
 J = TypeVar("J")
 P = TypeVar("P")
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, eq=False)

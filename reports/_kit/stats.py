@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
+from heavytail._lib._types import FloatArray
 from heavytail._lib._validation import as_sample, check_int, check_real
 from heavytail.theory import InvalidArgumentError, TailEstimate, estimate_tail_index
 
@@ -31,8 +32,6 @@ __all__ = [
     "tail_interval",
     "widen_tail_interval",
 ]
-
-FloatArray = npt.NDArray[np.float64]
 
 
 def family_level(n_checks: int, level: float = 0.95) -> float:

@@ -18,8 +18,8 @@ import warnings
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
+from heavytail._lib._types import FloatArray
 from heavytail.theory import EstimationError
 
 __all__ = [
@@ -31,7 +31,6 @@ __all__ = [
     "powerlaw_fit",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 Z95 = 1.959963984540054
 

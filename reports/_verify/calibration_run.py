@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
+from heavytail._lib._types import FloatArray
 from heavytail.theory import (
     EstimationError,
     TailEstimate,
@@ -72,7 +72,6 @@ __all__ = [
     "warning_kind",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 ROOT_SEED = 20_210_603  # the entropy of every stream (arXiv 2106.03795)
 

@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from heavytail._lib._errors import InvalidArgumentError
 from heavytail._lib._noise_kinds import NoiseKind
+from heavytail._lib._types import FloatArray
 from heavytail.simulate import (
     InjectedNoise,
     MeanFieldData,
@@ -48,8 +48,6 @@ from .common import (
 )
 
 __all__ = ["EXPERIMENTS", "meanfield_sgd", "sgd_linear"]
-
-FloatArray = npt.NDArray[np.float64]
 
 
 def _noise_settings(kind: NoiseKind) -> tuple[Setting, ...]:

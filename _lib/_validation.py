@@ -11,6 +11,7 @@ import math
 import numbers
 import os
 from collections.abc import Collection
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -187,3 +188,14 @@ def check_allocation(arrays: Collection[tuple[str, str, int]], limit: int | None
         f"{names} needs {format_bytes(nbytes)} for {what} ({format_bytes(total)} in all), "
         f"more than this machine's memory ({format_bytes(limit)})"
     )
+
+
+def folder_problem(folder: Path) -> str | None:
+    """What stops ``folder`` from holding a new file: ``"folder '...' does not exist"`` or
+    ``"folder '...' is a file"``; None if it is a folder. Each caller raises its own error
+    with the words it adds in front (``--plot 'p.png': ...``, ``the store's ...``)."""
+    if not folder.exists():
+        return f"folder {str(folder)!r} does not exist"
+    if not folder.is_dir():
+        return f"folder {str(folder)!r} is a file"
+    return None

@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 import numpy as np
 import numpy.typing as npt
 
+from heavytail._lib._validation import folder_problem
+
 from .command import Command
 from .common import EXIT_OK, UsageError, add_seed, non_negative_int
 
@@ -274,10 +276,8 @@ def _check_plot_target(plot: str, file: str) -> None:
     if target.exists() and source.exists() and os.path.samefile(target, source):
         raise UsageError("--plot must not name the input file")
     folder = target.parent
-    if not folder.exists():
-        raise UsageError(f"--plot {plot!r}: folder {str(folder)!r} does not exist")
-    if not folder.is_dir():
-        raise UsageError(f"--plot {plot!r}: {str(folder)!r} is not a folder")
+    if (problem := folder_problem(folder)) is not None:
+        raise UsageError(f"--plot {plot!r}: {problem}")
     if target.is_dir():
         raise UsageError(f"--plot {plot!r} is a folder, not a file")
     try:

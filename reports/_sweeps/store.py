@@ -57,6 +57,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from heavytail._lib._errors import HeavytailError
+from heavytail._lib._validation import folder_problem
 
 from .experiment import RunOutcome
 
@@ -193,10 +194,8 @@ def write_npz_atomic(path: Path, arrays: Mapping[str, np.ndarray[Any, Any]]) -> 
 def _check_location(path: Path, *, create: bool) -> None:
     """Raise a StoreError unless ``path`` can be (or is) a store we may write."""
     folder = path.parent
-    if not folder.exists():
-        raise StoreError(f"the store's folder {str(folder)!r} does not exist")
-    if not folder.is_dir():
-        raise StoreError(f"the store's folder {str(folder)!r} is not a folder")
+    if (problem := folder_problem(folder)) is not None:
+        raise StoreError(f"the store's {problem}")
     if path.exists():
         if path.is_dir():
             raise StoreError(f"the store {str(path)!r} is a folder, not a SQLite file")

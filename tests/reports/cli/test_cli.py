@@ -286,7 +286,7 @@ def test_tail_index_refuses_an_unwritable_plot_before_estimating(
     folder_target.mkdir()
     blocker = tmp_path / "afile"
     blocker.write_text("x")
-    for plot, needle in ((folder_target, "is a folder"), (blocker / "p.png", "is not a folder")):
+    for plot, needle in ((folder_target, "is a folder"), (blocker / "p.png", "is a file")):
         assert main(["tail-index", str(path), "--plot", str(plot)]) == 2
         captured = capsys.readouterr()
         # Refused before the estimate: nothing on stdout, one line on stderr.

@@ -111,6 +111,14 @@ def test_missing_folder(tmp_path: Path) -> None:
     assert not (tmp_path / "nope").exists()
 
 
+def test_a_file_where_the_folder_should_be(tmp_path: Path) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_bytes(b"x")
+    with pytest.raises(StoreError, match=r"the store's folder '.*blocker' is a file"):
+        ResultStore(blocker / "s.sqlite")
+    assert blocker.read_bytes() == b"x"
+
+
 def test_not_a_sqlite_file_is_left_untouched(tmp_path: Path) -> None:
     path = tmp_path / "notes.sqlite"
     path.write_text("these are my notes\n")

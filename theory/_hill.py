@@ -10,10 +10,11 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import gammaincinv
 
+from heavytail._lib._doc import fill_doc
 from heavytail._lib._errors import EstimationError, InvalidArgumentError
 from heavytail._lib._types import FloatArray
 
-from ._kselect import KGrid, TailFit, stability_warnings, tail_sample
+from ._kselect import TAIL_SAMPLE_DOC, KGrid, TailFit, stability_warnings, tail_sample
 from ._order_stats import (
     TopOrderStatistics,
     log_spacings,
@@ -73,6 +74,7 @@ def _hill_interval(alpha: FloatArray | float, k: IntArray | int) -> tuple[Any, A
     return low, high
 
 
+@fill_doc(TAIL_SAMPLE_DOC)
 def hill_estimator(
     x: Any, *, k: Any = None, k_grid: KGrid | None = None, center: Any = None
 ) -> TailEstimate:
@@ -111,14 +113,8 @@ def hill_estimator(
         Number of exceedances, 1 <= k <= n - 1. None (default) chooses k by the
         minimum Kolmogorov-Smirnov rule of Clauset, Shalizi & Newman (2009), with the
         Hill-fitted Pareto tail; see :func:`select_k`.
-    k_grid : KGrid or None
-        The candidates of the automatic choice (only when ``k`` is None); default
-        ``KGrid()``.
-    center : None, "median" or float
-        Where |x| is measured from (:mod:`heavytail.theory._center`): None (default)
-        uses |x| as given, bit for bit as without the option; ``"median"`` subtracts the
-        sample median, a number subtracts itself. Recorded in ``settings["center"]`` and
-        ``settings["center_value"]`` when given.
+    %(k_grid)s
+    %(center)s
 
     Returns
     -------

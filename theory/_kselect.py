@@ -379,6 +379,23 @@ def resolve_k(
     return k_val, top, settings
 
 
+#: Docstring fragments of the parameters the order-statistic estimators share (Hill,
+#: moment, Pickands: all read their tail through :func:`tail_sample`), filled in by
+#: :func:`heavytail._lib._doc.fill_doc`.
+TAIL_SAMPLE_DOC = {
+    "k_grid": """\
+k_grid : KGrid or None
+    The candidates of the automatic choice (only when ``k`` is None); default
+    ``KGrid()``.""",
+    "center": """\
+center : None, "median" or float
+    Where |x| is measured from (:mod:`heavytail.theory._center`): None (default)
+    uses |x| as given, bit for bit as without the option; ``"median"`` subtracts the
+    sample median, a number subtracts itself. Recorded in ``settings["center"]`` and
+    ``settings["center_value"]`` when given.""",
+}
+
+
 def tail_sample(
     x: Any, center: Any, k: Any, k_grid: Any, fit: TailFit, *, min_size: int
 ) -> tuple[FloatArray, int, TopOrderStatistics, dict[str, Any]]:

@@ -9,10 +9,11 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import ndtri
 
+from heavytail._lib._doc import fill_doc
 from heavytail._lib._errors import EstimationError
 from heavytail._lib._types import FloatArray
 
-from ._kselect import KGrid, TailFit, stability_warnings, tail_sample
+from ._kselect import TAIL_SAMPLE_DOC, KGrid, TailFit, stability_warnings, tail_sample
 from ._order_stats import TopOrderStatistics, log_spacings
 from ._result import TailEstimate
 
@@ -70,6 +71,7 @@ MOMENT_FIT = TailFit(
 )
 
 
+@fill_doc(TAIL_SAMPLE_DOC)
 def moment_estimator(
     x: Any, *, k: Any = None, k_grid: KGrid | None = None, center: Any = None
 ) -> TailEstimate:
@@ -101,13 +103,8 @@ def moment_estimator(
         Number of exceedances, 2 <= k <= n - 1 (at k = 1, M1^2 = M2 and the formula is
         0/0). None (default) chooses k by the minimum Kolmogorov-Smirnov rule with the
         Pareto tail of index 1/gamma_hat(k) above X_(k+1); see :func:`select_k`.
-    k_grid : KGrid or None
-        The candidates of the automatic choice (only when ``k`` is None).
-    center : None, "median" or float
-        Where |x| is measured from (:mod:`heavytail.theory._center`): None (default)
-        uses |x| as given, bit for bit as without the option; ``"median"`` subtracts the
-        sample median, a number subtracts itself. Recorded in ``settings["center"]`` and
-        ``settings["center_value"]`` when given.
+    %(k_grid)s
+    %(center)s
 
     Returns
     -------

@@ -9,10 +9,11 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import ndtri
 
+from heavytail._lib._doc import fill_doc
 from heavytail._lib._errors import EstimationError
 from heavytail._lib._types import FloatArray
 
-from ._kselect import KGrid, TailFit, stability_warnings, tail_sample
+from ._kselect import TAIL_SAMPLE_DOC, KGrid, TailFit, stability_warnings, tail_sample
 from ._order_stats import TopOrderStatistics
 from ._result import TailEstimate
 
@@ -63,6 +64,7 @@ PICKANDS_FIT = TailFit(
 )
 
 
+@fill_doc(TAIL_SAMPLE_DOC)
 def pickands_estimator(
     x: Any, *, k: Any = None, k_grid: KGrid | None = None, center: Any = None
 ) -> TailEstimate:
@@ -92,13 +94,8 @@ def pickands_estimator(
         1 <= k <= n // 4 (the estimate reads X_(4k)). None (default) chooses k by the
         minimum Kolmogorov-Smirnov rule, comparing the top 4k - 1 values with the Pareto
         tail of index 1/xi_hat(k) above X_(4k); see :func:`select_k`.
-    k_grid : KGrid or None
-        The candidates of the automatic choice (only when ``k`` is None).
-    center : None, "median" or float
-        Where |x| is measured from (:mod:`heavytail.theory._center`): None (default)
-        uses |x| as given, bit for bit as without the option; ``"median"`` subtracts the
-        sample median, a number subtracts itself. Recorded in ``settings["center"]`` and
-        ``settings["center_value"]`` when given.
+    %(k_grid)s
+    %(center)s
 
     Returns
     -------

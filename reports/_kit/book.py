@@ -249,24 +249,20 @@ class CheckBook:
     """A claim's checks, each recorded with its negative controls, and its settings.
 
     The level of the intervals is set for the checks the claim makes on sampled data:
-    either by the judge, which declares them by label (:meth:`declare`) before it
-    computes any interval, or by a count given here (``n_checks``).
+    the judge declares them by label (:meth:`declare`) before it computes any interval,
+    so that the count, and the level, follow from what it checks.
 
     Parameters
     ----------
     params : dataclass instance
         The parameters of the run; :meth:`evidence` records their fields as settings.
-    n_checks : int or None
-        How many checks the claim makes on sampled data, or None to :meth:`declare`
-        them. Their intervals are simultaneous at ``family``: each at :attr:`level`
-        (Bonferroni). Exact checks (measurement level 1) do not count.
     family : float
-        Coverage of the claim's intervals together, in (0, 1).
+        Coverage of the claim's intervals together, in (0, 1): the declared checks'
+        intervals are simultaneous at ``family``, each at :attr:`level` (Bonferroni).
+        Exact checks (measurement level 1) are not declared and do not count.
     """
 
-    def __init__(
-        self, params: object, n_checks: int | None = None, *, family: float = 0.95
-    ) -> None:
+    def __init__(self, params: object, *, family: float = 0.95) -> None:
         if not dataclasses.is_dataclass(params) or isinstance(params, type):
             raise InvalidArgumentError(
                 f"`params` must be a dataclass instance, got {type(params).__name__}"
@@ -275,13 +271,9 @@ class CheckBook:
         self._params: Any = params
         self._family = family
         self._level: float | None = None
-        self._n_checks: int | None = None
         self._declared: tuple[str, ...] | None = None
         self._checks: list[Check] = []
         self._controls: list[ControlCheck] = []
-        if n_checks is not None:
-            self._level = family_level(n_checks, family)
-            self._n_checks = int(n_checks)
 
     @property
     def level(self) -> float:
@@ -290,7 +282,7 @@ class CheckBook:
         Raises
         ------
         RuntimeError
-            If the checks were neither declared nor counted yet.
+            If the checks were not declared yet.
         """
         if self._level is None:
             raise RuntimeError("the checks must be declared before the level is read")
@@ -308,16 +300,17 @@ class CheckBook:
         InvalidArgumentError
             If ``labels`` is empty or repeats a label.
         RuntimeError
-            If the checks were already declared or counted.
+            If the checks were already declared.
         """
         names = tuple(labels)
         if self._level is not None:
-            raise RuntimeError("the checks were already declared or counted")
+            raise RuntimeError("the checks were already declared")
+        if not names:
+            raise InvalidArgumentError("`labels` must name at least one check")
         if len(set(names)) != len(names):
             repeated = sorted({n for n in names if names.count(n) > 1})
             raise InvalidArgumentError(f"check labels must be unique, got repeated {repeated}")
         self._level = family_level(len(names), self._family)
-        self._n_checks = len(names)
         self._declared = names
         return self._level
 
@@ -339,7 +332,9 @@ class CheckBook:
         """
         check = Check(label, prediction, measurement, rule, trend=trend, sanity=sanity)
         declared = self._declared
-        if declared is not None and measurement.level < 1.0 and label not in declared:
+        if declared is None:
+            raise RuntimeError("the checks must be declared before one is recorded")
+        if measurement.level < 1.0 and label not in declared:
             raise RuntimeError(
                 f"check {label!r} on sampled data was not declared; declared: {list(declared)}"
             )
@@ -379,25 +374,20 @@ class CheckBook:
         Raises
         ------
         RuntimeError
-            If the checks on sampled data are not those declared (each once) or not
-            ``n_checks`` of them, or one of them has an interval at another level than
-            :attr:`level`: the Bonferroni level would be wrong.
+            If the checks on sampled data are not those declared (each once), or one of
+            them has an interval at another level than :attr:`level`: the Bonferroni
+            level would be wrong.
         """
         level = self.level
+        declared = self._declared or ()
         sampled = [c for c in self._checks if c.measurement.level < 1.0]
-        if self._declared is not None:
-            made = [c.label for c in sampled]
-            if sorted(made) != sorted(self._declared):
-                missing = [n for n in self._declared if n not in made]
-                repeated = sorted({n for n in made if made.count(n) > 1})
-                raise RuntimeError(
-                    f"the checks made on sampled data are not those declared: missing "
-                    f"{missing}, made more than once {repeated}"
-                )
-        elif len(sampled) != self._n_checks:
+        made = [c.label for c in sampled]
+        if sorted(made) != sorted(declared):
+            missing = [n for n in declared if n not in made]
+            repeated = sorted({n for n in made if made.count(n) > 1})
             raise RuntimeError(
-                f"the claim made {len(sampled)} checks on sampled data; its level was set "
-                f"for n_checks = {self._n_checks}"
+                f"the checks made on sampled data are not those declared: missing "
+                f"{missing}, made more than once {repeated}"
             )
         odd = [c.label for c in sampled if c.measurement.level != level]
         if odd:

@@ -101,22 +101,22 @@ def _m(level: float) -> Measurement:
 
 
 def test_book_counts_its_checks() -> None:
-    """The Bonferroni level is set for n_checks: making more or fewer checks is an error,
-    and so is a check at another level. Exact checks (level 1) do not count."""
+    """The Bonferroni level is set for the declared checks: making fewer is an error, and
+    so is a check at another level. Exact checks (level 1) do not count."""
     params = ToySize(10)
-    book = CheckBook(params, n_checks=2)
-    assert book.level == pytest.approx(0.975)
+    book = CheckBook(params)
+    assert book.declare(["a", "b"]) == pytest.approx(0.975)
     book.check("a", 0.0, _m(book.level), RULE)
     book.check("exact", 0.0, Measurement.exact(0.0), RULE)
-    with pytest.raises(RuntimeError, match="1 checks on sampled data"):
+    with pytest.raises(RuntimeError, match=r"missing \['b'\]"):
         book.evidence(None)
     book.check("b", 0.0, _m(0.95), RULE)
     with pytest.raises(RuntimeError, match="not at level"):
         book.evidence(None)
     with pytest.raises(InvalidArgumentError, match="params"):
-        CheckBook(10, n_checks=1)
-    with pytest.raises(InvalidArgumentError, match="n_checks"):
-        CheckBook(params, n_checks=0)
+        CheckBook(10)
+    with pytest.raises(RuntimeError, match="declared before one is recorded"):
+        CheckBook(params).check("a", 0.0, _m(0.95), RULE)
 
 
 def test_book_sets_its_level_from_the_declared_checks() -> None:
@@ -144,10 +144,8 @@ def test_book_sets_its_level_from_the_declared_checks() -> None:
     assert done.evidence(None).settings["interval_level"] == pytest.approx(0.975)
     with pytest.raises(InvalidArgumentError, match="repeated \\['x'\\]"):
         CheckBook(ToySize(10)).declare(["x", "y", "x"])
-    with pytest.raises(InvalidArgumentError, match="n_checks"):
+    with pytest.raises(InvalidArgumentError, match="`labels` must name at least one"):
         CheckBook(ToySize(10)).declare([])
-    with pytest.raises(RuntimeError, match="already declared or counted"):
-        CheckBook(ToySize(10), n_checks=1).declare(["a"])
     with pytest.raises(RuntimeError, match="declared before"):
         CheckBook(ToySize(10)).evidence(None)
 
@@ -186,7 +184,8 @@ def test_staged_measure_judges_the_grid_on_the_parameters_it_ran_with() -> None:
 
 
 def test_book_records_controls_and_settings() -> None:
-    book = CheckBook(ToySize(7), n_checks=1)
+    book = CheckBook(ToySize(7))
+    book.declare(["c"])
     other = Measurement.exact(2.0)
     book.check(
         "c", 0.0, _m(book.level), RULE, Control("x", 1.0), Control("y", 0.0, measurement=other)

@@ -45,7 +45,8 @@ class _P:
 
 
 def _evidence(check: Measurement, *controls: Control, trend: bool = True) -> Evidence[None]:
-    book = CheckBook(_P(), n_checks=1)
+    book = CheckBook(_P())
+    book.declare(["rho(eta/b, alpha)"])
     book.check("rho(eta/b, alpha)", 0.0, check, BELOW_ZERO, *controls, trend=trend)
     return book.evidence(None)
 
@@ -99,13 +100,15 @@ def test_agree_needs_every_counting_control_and_ignores_mirrors() -> None:
 
 
 def test_sanity_checks_alone_cannot_agree_but_can_disagree() -> None:
-    book = CheckBook(_P(), n_checks=1)
+    book = CheckBook(_P())
+    book.declare(["bound holds"])
     alt = Control("offset by 2", 2.0)
     book.check("bound holds", 0.0, _m(0.1, -0.2, 0.4), EQUAL, alt, sanity=True)
     ev = book.evidence(None)
     assert ev.verdict is Verdict.INCONCLUSIVE
     assert "sanity" in ev.reason
-    book = CheckBook(_P(), n_checks=1)
+    book = CheckBook(_P())
+    book.declare(["bound holds"])
     book.check("bound holds", 0.0, _m(3.0, 2.7, 3.3), EQUAL, alt, sanity=True)
     assert book.evidence(None).verdict is Verdict.DISAGREE
 

@@ -80,6 +80,42 @@ def test_too_few_networks_per_seed_give_the_uninformative_interval() -> None:
     assert (m.low, m.high) == M.UNINFORMATIVE
 
 
+def test_minus_gaussian_is_the_difference_of_two_order_statistic_intervals() -> None:
+    """Each median's interval at sqrt(level), the difference [low - high_ref,
+    high - low_ref] at level."""
+    x, ref = np.arange(12.0), np.arange(12.0) / 100.0
+    m = M.minus_gaussian(x, ref, level=LEVEL)
+    a = M.median_interval(x, level=np.sqrt(LEVEL))
+    b = M.median_interval(ref, level=np.sqrt(LEVEL))
+    assert (m.estimate, m.low, m.high, m.level) == (
+        a.estimate - b.estimate,
+        a.low - b.high,
+        a.high - b.low,
+        LEVEL,
+    )
+
+
+@pytest.mark.slow
+def test_tail_check_tells_stable_from_gaussian_layers_at_the_full_sizes_shape() -> None:
+    """At a shape of the full size (256 x 256, within auto's calibrated range), the tail
+    check through "auto": Gaussian layers against other Gaussian layers must not agree
+    (auto reads them a little below 2, so a check against 2 itself can); stable layers
+    at 1.9, the positive control, must. Fixed seed; the level is about quick's."""
+    rng = np.random.default_rng(7)
+    shape = (256, 256)
+    gauss, ref, stable = (
+        T.synthetic_alpha(np.full(M.NULL_TAIL_DRAWS, a), shape, (M.CALIBRATED_EST,), rng)[
+            M.CALIBRATED_EST
+        ]
+        for a in (2.0, 2.0, M.POS_ALPHA[0])
+    )
+    rule = M.HEAVY_RULE
+    null = M.minus_gaussian(gauss, ref, level=LEVEL)
+    positive = M.minus_gaussian(stable, ref, level=LEVEL)
+    assert rule.judge(M.BELOW_GAUSSIAN, null) is not Verdict.AGREE, null
+    assert rule.judge(M.BELOW_GAUSSIAN, positive) is Verdict.AGREE, positive
+
+
 def test_median_interval_is_the_order_statistic_interval() -> None:
     v = np.arange(1.0, 21.0)
     m = M.median_interval(v, level=0.95)

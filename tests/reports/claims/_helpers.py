@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from heavytail.reports import Claim, Evidence, Verdict
-from heavytail.reports._kit.verdict import ControlKind
+from heavytail.reports import Claim, ControlKind, Evidence, Verdict
 
 
 def evidence_fixture(

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from heavytail.reports import Evidence, Measurement, Verdict, mean_interval
+from heavytail.reports import ControlKind, Evidence, Measurement, Verdict, mean_interval
 from heavytail.reports._claims.bound_compression import (
     BELOW_RULE,
     CLAIM,
@@ -34,7 +34,6 @@ from heavytail.reports._claims.bound_compression_grid import (
     train,
 )
 from heavytail.reports._kit.stats import clopper_pearson
-from heavytail.reports._kit.verdict import ControlKind
 from heavytail.theory import InvalidArgumentError, compression_bound, network_output
 
 #: A tiny grid (seconds).

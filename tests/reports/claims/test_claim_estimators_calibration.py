@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from heavytail.reports import Evidence, Measurement, Verdict, family_level
+from heavytail.reports import ControlKind, Evidence, Measurement, Verdict, family_level
 from heavytail.reports._claims.calibration_cases import (
     ABS_TOL,
     CASES,
@@ -25,7 +25,6 @@ from heavytail.reports._claims.estimators_calibration import (
     clopper_pearson,
     rmse_interval,
 )
-from heavytail.reports._kit.verdict import ControlKind
 from heavytail.theory import InvalidArgumentError
 
 from ._helpers import evidence_fixture, rerun_with_same_seed

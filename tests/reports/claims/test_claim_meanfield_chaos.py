@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from heavytail.reports import Evidence, Verdict
+from heavytail.reports import ControlKind, Evidence, Verdict
 from heavytail.reports._claims.meanfield_chaos import (
     CHECK_LABELS,
     CLAIM,
@@ -14,7 +14,6 @@ from heavytail.reports._claims.meanfield_chaos import (
     ChaosSize,
     power_half_width,
 )
-from heavytail.reports._kit.verdict import ControlKind
 from heavytail.theory import InvalidArgumentError
 
 # Small enough for seconds, large enough for the rule to have power (every control

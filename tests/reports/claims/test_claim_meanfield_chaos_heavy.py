@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from heavytail.reports import Evidence, Verdict, claim_ids, get_claim
+from heavytail.reports import ControlKind, Evidence, Verdict, claim_ids, get_claim
 from heavytail.reports._claims.meanfield_chaos import CONTROL_SLOPES
 from heavytail.reports._claims.meanfield_chaos_heavy import (
     CELLS,
@@ -16,7 +16,6 @@ from heavytail.reports._claims.meanfield_chaos_heavy import (
     ChaosHeavySize,
 )
 from heavytail.reports._claims.meanfield_wan import independent_units
-from heavytail.reports._kit.verdict import ControlKind
 from heavytail.theory import InvalidArgumentError
 
 # Small enough for seconds, large enough for the rule to have power at seed 0: six

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from heavytail.reports import Evidence, Measurement, Verdict
+from heavytail.reports import ControlKind, Evidence, Measurement, Verdict
 from heavytail.reports._claims.meanfield_noise_compress import (
     ALPHAS,
     CELLS,
@@ -23,7 +23,6 @@ from heavytail.reports._claims.meanfield_noise_compress import (
 )
 from heavytail.reports._claims.meanfield_noise_tolerances import iid_slope_table
 from heavytail.reports._claims.meanfield_wan import iid_columns
-from heavytail.reports._kit.verdict import ControlKind
 from heavytail.theory import InvalidArgumentError
 
 # A few seconds: widths 32..2048, 32 replicates. The alpha = 1.5 rates, the Gaussian

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from heavytail.reports import Evidence, Measurement, Verdict
+from heavytail.reports import ControlKind, Evidence, Measurement, Verdict
 from heavytail.reports._claims.meanfield_sgd_heavy import (
     CLAIM,
     FALL_RULE,
@@ -22,7 +22,6 @@ from heavytail.reports._claims.meanfield_sgd_heavy_grid import (
     SgdHeavySize,
     ks_distance,
 )
-from heavytail.reports._kit.verdict import ControlKind
 from heavytail.theory import InvalidArgumentError
 
 #: A small grid below the edge: the norms still grow between T and 2T. The widest width

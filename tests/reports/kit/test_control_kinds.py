@@ -15,6 +15,7 @@ from heavytail.reports import (
     Check,
     CheckBook,
     Control,
+    ControlKind,
     Evidence,
     Measurement,
     Relation,
@@ -22,7 +23,7 @@ from heavytail.reports import (
     Verdict,
 )
 from heavytail.reports._kit.claim import default_findings
-from heavytail.reports._kit.verdict import ControlCheck, ControlKind
+from heavytail.reports._kit.verdict import ControlCheck
 from heavytail.theory import InvalidArgumentError
 
 # A trend check: the correlation is negative (the whole interval below 0).

@@ -32,7 +32,7 @@ def _pickands_path(top: TopOrderStatistics, ks: IntArray) -> FloatArray:
     """
     v = top.values
     a, b, c = v[ks - 1], v[2 * ks - 1], v[4 * ks - 1]
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         xi = np.log((a - b) / (b - c)) / _LOG2
     xi[~np.isfinite(xi)] = np.nan
     return xi
@@ -45,11 +45,23 @@ def pickands_se_xi(xi: float, k: int) -> float:
 
         v(xi) = xi^2 (2^(2 xi + 1) + 1) / (2 (2^xi - 1) log 2)^2,
 
-    whose limit at xi = 0 is 3 / (2 (log 2)^2)^2.
+    whose limit at xi = 0 is 3 / (2 (log 2)^2)^2. Above xi = 500, where 2^(2 xi + 1)
+    nears the double range, it is computed as xi sqrt(2 + 2^(-2 xi)) / (1 - 2^(-xi)) over
+    2 log 2 sqrt(k), the same quantity divided through by 2^xi.
     """
+    if xi > _LARGE_XI:
+        shrink = 2.0**-xi
+        return (xi * math.sqrt(2.0 + shrink * shrink) / (-math.expm1(-xi * _LOG2))) / (
+            2.0 * _LOG2 * math.sqrt(k)
+        )
     # xi / (2^xi - 1) -> 1 / log 2 as xi -> 0
     ratio = 1.0 / _LOG2 if abs(xi) < 1e-8 else xi / math.expm1(xi * _LOG2)
     return ratio * math.sqrt(2.0 ** (2.0 * xi + 1.0) + 1.0) / (2.0 * _LOG2 * math.sqrt(k))
+
+
+#: Above this xi, pickands_se_xi divides through by 2^xi (2^(2 xi + 1) would overflow
+#: beyond xi = 511).
+_LARGE_XI = 500.0
 
 
 PICKANDS_FIT = TailFit(
@@ -130,6 +142,12 @@ def pickands_estimator(
             "(X_(k) - X_(2k)) / (X_(2k) - X_(4k)) is 0 or undefined; use another k"
         )
     xi = math.log((a - b) / (b - c)) / _LOG2
+    if math.isinf(xi):
+        raise EstimationError(
+            f"Pickands' ratio (X_(k) - X_(2k)) / (X_(2k) - X_(4k)) overflows at k = {k_val} "
+            f"(X_(k) = {a:.3g}, X_(2k) = {b:.3g}, X_(4k) = {c:.3g}): the extreme-value "
+            "index estimate is not finite; use another k"
+        )
     if not xi > 0:
         raise EstimationError(
             f"the extreme-value index estimate is <= 0 (xi_hat = {xi:.4g} at k = {k_val}): "

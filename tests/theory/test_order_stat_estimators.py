@@ -133,6 +133,32 @@ def test_moment_interval_is_the_documented_normal_interval() -> None:
         np.testing.assert_allclose(est.ci, (1.0 / (g + half), expected_high), rtol=1e-10)
 
 
+def test_pickands_at_extreme_ratios_is_finite_or_refused() -> None:
+    """Found by the input-domain fuzz test: a ratio of spacings near the double range made
+    the standard error overflow (OverflowError from 2^(2 xi + 1)), and an infinite ratio
+    gave alpha = 0 with a NaN lower end. Now the first gives a finite interval (its
+    standard error is the usual formula divided through by 2^xi), and the
+    second is refused by name. Control: the usual formula itself overflows there."""
+    est = pickands_estimator(np.array([9.48075191e153, 0.0, 1.0, 1.0]), k=1)
+    assert 0.0 < est.ci[0] <= est.alpha and est.ci[1] == math.inf
+    assert all(not math.isnan(v) for v in (est.alpha, *est.ci))
+    from heavytail.theory._pickands import pickands_se_xi
+
+    xi = 505.0  # the divided-through form, against the usual one where it still fits
+    usual = (
+        xi
+        / math.expm1(xi * math.log(2.0))
+        * math.sqrt(2.0 ** (2.0 * xi + 1.0) + 1.0)
+        / (2.0 * math.log(2.0) * math.sqrt(10))
+    )
+    # a few roundings of each form: 1e-13 leaves a margin of about 100 over ~20 eps
+    assert pickands_se_xi(xi, 10) == pytest.approx(usual, rel=1e-13)
+    with pytest.raises(OverflowError):
+        math.sqrt(2.0 ** (2.0 * 511.5 + 1.0) + 1.0)
+    with pytest.raises(EstimationError, match="overflows at k = 1"):
+        pickands_estimator(np.array([5e-324, 1.0, 0.0, 0.0]), k=1)
+
+
 def test_pickands_interval_uses_the_dekkers_de_haan_variance() -> None:
     # Dekkers & de Haan (1989): sqrt(k)(xi_hat - xi) -> N(0, v(xi)),
     # v(xi) = xi^2 (2^(2 xi + 1) + 1) / (2 (2^xi - 1) log 2)^2; at xi = 0.5 that is 3.79
